@@ -1,0 +1,209 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GPU_RESOURCE, GPU_TAINT, ACCELERATOR_LABEL } from "../spec";
+
+type Input<T> = pulumi.Input<T>;
+type Container = k8s.types.input.core.v1.Container;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+
+/** Non-root UID/GID the platform's containers run as (any UID works: images are built for it). */
+export const RUN_AS_USER = 10001;
+
+/** Resource requests; limits default to the requests (Guaranteed QoS). */
+export interface ResourceArgs {
+  cpu: string;
+  memory: string;
+  cpuLimit?: string;
+  memoryLimit?: string;
+  /** GPUs per container (nvidia.com/gpu, requests = limits). */
+  gpus?: number;
+}
+
+/** How the kubelet checks the container: an HTTP path, or a TCP port. */
+export type ProbeArgs = { http: string; port: number | string } | { tcp: number | string } | { exec: string[] };
+
+export interface ContainerArgs {
+  name: string;
+  /** Must be pinned by tag or digest; `:latest` is refused by policy. */
+  image: Input<string>;
+  command?: Input<string>[];
+  args?: Input<string>[];
+  env?: Record<string, Input<string> | { secret: Input<string>; key: string } | { configMap: Input<string>; key: string }>;
+  ports?: { name: string; containerPort: number }[];
+  resources: ResourceArgs;
+  /** Readiness (and, unless `liveness` is given, liveness) probe. Required: no container without probes. */
+  probe: ProbeArgs;
+  liveness?: ProbeArgs;
+  /** Seconds to wait for start-up before liveness applies (large models load slowly). Defaults to 0. */
+  startupSeconds?: number;
+  volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+  /** Defaults to true; set false only for images that must write to their root filesystem. */
+  readOnlyRootFilesystem?: boolean;
+  /** Defaults to RUN_AS_USER. */
+  runAsUser?: number;
+}
+
+function probe(p: ProbeArgs, periodSeconds: number, failureThreshold: number): k8s.types.input.core.v1.Probe {
+  const common = { periodSeconds, failureThreshold, timeoutSeconds: 2 };
+  if ("http" in p) return { ...common, httpGet: { path: p.http, port: p.port } };
+  if ("tcp" in p) return { ...common, tcpSocket: { port: p.tcp } };
+  return { ...common, exec: { command: p.exec } };
+}
+
+/** Requests and limits; limits = requests unless given, GPUs in both. */
+export function resources(r: ResourceArgs): k8s.types.input.core.v1.ResourceRequirements {
+  const requests: Record<string, string> = { cpu: r.cpu, memory: r.memory };
+  const limits: Record<string, string> = { cpu: r.cpuLimit ?? r.cpu, memory: r.memoryLimit ?? r.memory };
+  if (r.gpus) {
+    requests[GPU_RESOURCE] = String(r.gpus);
+    limits[GPU_RESOURCE] = String(r.gpus);
+  }
+  return { requests, limits };
+}
+
+/** The restricted security context every platform container gets (Pod Security "restricted"). */
+export function containerSecurityContext(readOnlyRootFilesystem = true, runAsUser = RUN_AS_USER): k8s.types.input.core.v1.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser,
+    runAsGroup: runAsUser,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** A container with secure defaults, requests/limits and readiness + liveness probes. */
+export function container(a: ContainerArgs): Container {
+  const env = Object.entries(a.env ?? {}).map(([name, v]) => {
+    if (typeof v === "object" && v !== null && "secret" in v) return { name, valueFrom: { secretKeyRef: { name: v.secret, key: v.key } } };
+    if (typeof v === "object" && v !== null && "configMap" in v) return { name, valueFrom: { configMapKeyRef: { name: v.configMap, key: v.key } } };
+    return { name, value: v as Input<string> };
+  });
+  const c: Container = {
+    name: a.name,
+    image: a.image,
+    imagePullPolicy: "IfNotPresent",
+    command: a.command,
+    args: a.args,
+    env: env.length ? env : undefined,
+    ports: a.ports,
+    resources: resources(a.resources),
+    readinessProbe: probe(a.probe, 5, 3),
+    livenessProbe: probe(a.liveness ?? a.probe, 10, 3),
+    securityContext: containerSecurityContext(a.readOnlyRootFilesystem ?? true, a.runAsUser ?? RUN_AS_USER),
+    volumeMounts: a.volumeMounts,
+  };
+  if (a.startupSeconds) c.startupProbe = { ...probe(a.liveness ?? a.probe, 5, Math.ceil(a.startupSeconds / 5)) };
+  return c;
+}
+
+/** Pod-level security: non-root, RuntimeDefault seccomp, fsGroup for writable volumes, no host namespaces. */
+export function podSecurityContext(runAsUser = RUN_AS_USER): k8s.types.input.core.v1.PodSecurityContext {
+  return { runAsNonRoot: true, runAsUser, runAsGroup: runAsUser, fsGroup: runAsUser, seccompProfile: { type: "RuntimeDefault" } };
+}
+
+/** Toleration of the GPU taint plus node affinity to pools with the given accelerator. */
+export function gpuPlacement(accelerator: string): Pick<PodSpec, "tolerations" | "affinity"> {
+  return {
+    tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: ACCELERATOR_LABEL, operator: "In", values: [accelerator] }] }],
+        },
+      },
+    },
+  };
+}
+
+/** Spread replicas across zones and nodes, and prefer not to stack them on one node. */
+export function spread(selector: Record<string, string>): Pick<PodSpec, "topologySpreadConstraints" | "affinity"> {
+  return {
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+      { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+    ],
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } }],
+      },
+    },
+  };
+}
+
+export interface WorkloadArgs {
+  namespace: Input<string>;
+  /** Labels on every object; the selector is `app.kubernetes.io/name` (+ `extraSelector`). */
+  labels: Record<string, string>;
+  extraSelector?: Record<string, string>;
+  replicas: number;
+  containers: ContainerArgs[];
+  serviceAccountName?: Input<string>;
+  /** Service ports; omitted means no Service. */
+  servicePorts?: { name: string; port: number; targetPort: number | string }[];
+  /** Creates a PodDisruptionBudget (minAvailable 1) when true; defaults to replicas > 1. */
+  pdb?: boolean;
+  volumes?: k8s.types.input.core.v1.Volume[];
+  /** Extra pod spec fields (tolerations, affinity) merged over the defaults. */
+  pod?: Partial<PodSpec>;
+  /** Seconds Kubernetes waits after SIGTERM; the services drain in-flight requests meanwhile. Defaults to 30. */
+  terminationGracePeriodSeconds?: number;
+  podAnnotations?: Record<string, string>;
+}
+
+/**
+ * A Deployment with its Service and PodDisruptionBudget from one call, so none of them can
+ * forget probes, resources, the security context or the spread across nodes.
+ */
+export class Workload extends pulumi.ComponentResource {
+  readonly deployment: k8s.apps.v1.Deployment;
+  readonly service?: k8s.core.v1.Service;
+  readonly pdb?: k8s.policy.v1.PodDisruptionBudget;
+
+  constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:k8s:Workload", name, {}, opts);
+    const selector = { "app.kubernetes.io/name": name, ...args.extraSelector };
+    const labels = { ...args.labels, ...selector };
+    const metadata = { name, namespace: args.namespace, labels };
+    const placement = spread(selector);
+    this.deployment = new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata,
+        spec: {
+          replicas: args.replicas,
+          selector: { matchLabels: selector },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            metadata: { labels, annotations: args.podAnnotations },
+            spec: {
+              serviceAccountName: args.serviceAccountName,
+              automountServiceAccountToken: args.serviceAccountName !== undefined,
+              securityContext: podSecurityContext(),
+              terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? 30,
+              containers: args.containers.map(container),
+              volumes: args.volumes,
+              ...placement,
+              ...args.pod,
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+    if (args.servicePorts?.length) {
+      this.service = new k8s.core.v1.Service(
+        name,
+        { metadata, spec: { selector, ports: args.servicePorts.map((p) => ({ ...p, protocol: "TCP" })) } },
+        { parent: this },
+      );
+    }
+    if (args.pdb ?? args.replicas > 1) {
+      this.pdb = new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { minAvailable: 1, selector: { matchLabels: selector } } }, { parent: this });
+    }
+    this.registerOutputs({ deployment: this.deployment, service: this.service, pdb: this.pdb });
+  }
+}

@@ -1,0 +1,101 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AwsFoundation } from "./aws";
+import { GcpFoundation } from "./gcp";
+import {
+  ClusterAddons,
+  DriftCheck,
+  FeatureService,
+  localClusterAccess,
+  LocalStores,
+  Materialization,
+  Mesh,
+  ModelServing,
+  Monitoring,
+  RuntimeConfig,
+  TrackingServer,
+} from "./k8s";
+import type { PlatformSpec } from "./spec";
+import type { CloudFoundation } from "./types";
+
+export interface PlatformArgs {
+  /** The resolved stack and the catalog it deploys (components/spec). */
+  spec: PlatformSpec;
+}
+
+/**
+ * The whole platform for one stack: the cloud layer (AWS, GCP, or an existing cluster for local)
+ * hands cloud-neutral connections to the Kubernetes layer, which never asks which cloud it is on.
+ */
+export class Platform extends pulumi.ComponentResource {
+  readonly foundation: CloudFoundation;
+  readonly addons: ClusterAddons;
+  readonly tracking?: TrackingServer;
+  readonly features: FeatureService;
+  readonly models: Record<string, ModelServing>;
+
+  constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:index:Platform", name, {}, opts);
+    const { stack, catalog } = args.spec;
+    const parent = { parent: this };
+
+    // Cloud layer: cluster, GPU pools, stores, buckets and workload identities.
+    let foundation: CloudFoundation;
+    let addons: ClusterAddons;
+    if (stack.cloud === "local") {
+      const cluster = localClusterAccess(stack);
+      addons = new ClusterAddons(`${name}-addons`, { cluster, stack }, parent);
+      const stores = new LocalStores(`${name}-stores`, { stack, catalog }, { parent: this, provider: addons.provider });
+      foundation = { cluster, ...stores.connections };
+    } else {
+      const cloud =
+        stack.cloud === "aws"
+          ? new AwsFoundation(`${name}-aws`, { stack, catalog }, parent)
+          : new GcpFoundation(`${name}-gcp`, { stack, catalog }, parent);
+      foundation = cloud;
+      addons = new ClusterAddons(`${name}-addons`, { cluster: cloud.cluster, stack }, parent);
+    }
+    this.foundation = foundation;
+    this.addons = addons;
+    const k8s = { parent: this, provider: addons.provider, dependsOn: [addons] };
+
+    // Operations layer: mesh, monitoring, tracking.
+    const mesh = new Mesh(`${name}-mesh`, { stack }, k8s);
+    const meshReady = { ...k8s, dependsOn: [addons, mesh] };
+    if (stack.monitoring.enabled) new Monitoring(`${name}-monitoring`, { stack, catalog }, k8s);
+    if (stack.tracking.enabled) {
+      this.tracking = new TrackingServer(
+        `${name}-tracking`,
+        { stack, database: foundation.trackingDatabase, artifacts: foundation.artifacts, serviceAccountAnnotations: foundation.identities.tracking },
+        meshReady,
+      );
+    }
+
+    // Catalog layer: the same spec rendered for the services, then the services and models.
+    const runtime = new RuntimeConfig(`${name}-runtime`, { stack, catalog }, meshReady);
+    this.features = new FeatureService(
+      `${name}-features`,
+      { stack, catalog, runtime, online: foundation.online, offline: foundation.offline, serviceAccountAnnotations: foundation.identities.features },
+      meshReady,
+    );
+    new Materialization(`${name}-materialize`, { stack, catalog, runtime, online: foundation.online, offline: foundation.offline }, meshReady);
+    this.models = {};
+    for (const model of Object.values(catalog.models)) {
+      this.models[model.name] = new ModelServing(
+        model.name,
+        { stack, catalog, model, runtime, featuresUrl: this.features.url, serviceAccountAnnotations: foundation.identities.serving },
+        meshReady,
+      );
+      new DriftCheck(`${model.name}-drift`, { stack, model, runtime, serviceAccountAnnotations: foundation.identities.drift }, meshReady);
+    }
+
+    this.registerOutputs({
+      clusterName: foundation.cluster.name,
+      onlineStoreUrl: foundation.online.url,
+      offlineStoreUrl: foundation.offline.url,
+      artifactsUri: foundation.artifacts.uri,
+      trackingUrl: this.tracking?.endpoint.url,
+      featuresUrl: this.features.url,
+      models: Object.keys(this.models),
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import type { StackSpec } from "./defaults";
+import type { SpecIssue } from "./errors";
+import type { Catalog } from "./registry";
+
+const LATEST = /(:latest$)|(^[^:@]+$)/;
+
+/** Cross-file checks on the merged catalog (and against the stack, for GPU placement). */
+export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const at = (origin: { file: string; path: string }, field: string, message: string, fix: string) =>
+    issues.push({ file: origin.file, path: field ? `${origin.path}.${field}` : origin.path, message, fix });
+
+  for (const view of Object.values(catalog.featureViews)) {
+    view.entities.forEach((entity, i) => {
+      if (!catalog.entities[entity]) {
+        at(view.origin, `entities[${i}]`, `entity "${entity}" is not declared`, `declare it under entities: in a catalog/features file, or use one of ${list(Object.keys(catalog.entities))}`);
+      }
+    });
+    const joinKeys = new Set(view.entities.flatMap((e) => catalog.entities[e]?.joinKeys ?? []));
+    const seen = new Set<string>();
+    view.fields.forEach((field, i) => {
+      if (seen.has(field.name)) at(view.origin, `fields[${i}].name`, `"${field.name}" is declared twice`, "remove the duplicate field");
+      seen.add(field.name);
+      if (joinKeys.has(field.name)) at(view.origin, `fields[${i}].name`, `"${field.name}" is a join key of the view's entity`, "join keys are not features; remove it from fields");
+    });
+  }
+  for (const service of Object.values(catalog.featureServices)) {
+    service.features.forEach((ref, i) => {
+      const [viewName, name] = ref.split(":") as [string, string];
+      const view = catalog.featureViews[viewName];
+      if (!view) {
+        at(service.origin, `features[${i}]`, `"${ref}" names feature view "${viewName}", which does not exist`, `use one of ${list(Object.keys(catalog.featureViews))}`);
+      } else if (!view.fields.some((f) => f.name === name)) {
+        at(service.origin, `features[${i}]`, `"${ref}": feature view "${viewName}" has no field "${name}"`, `use one of ${list(view.fields.map((f) => f.name))}`);
+      } else if (!view.online) {
+        at(service.origin, `features[${i}]`, `"${ref}" is in feature view "${viewName}", which is offline only`, "set online: true on the view, or remove the feature from the service");
+      }
+    });
+    const dupes = service.features.filter((f, i) => service.features.indexOf(f) !== i);
+    if (dupes.length) at(service.origin, "features", `lists ${list(dupes)} twice`, "list each feature once");
+  }
+  for (const push of Object.values(catalog.pushSources)) {
+    if (!catalog.featureViews[push.featureView]) {
+      at(push.origin, "featureView", `"${push.featureView}" is not a feature view`, `use one of ${list(Object.keys(catalog.featureViews))}`);
+    }
+  }
+
+  for (const model of Object.values(catalog.models)) {
+    const o = model.origin;
+    const service = catalog.featureServices[model.featureService];
+    if (!service) {
+      at(o, "featureService", `"${model.featureService}" is not a feature service`, `use one of ${list(Object.keys(catalog.featureServices))}, or declare it in catalog/features/`);
+    }
+    const names = new Set<string>();
+    model.versions.forEach((v, i) => {
+      if (names.has(v.name)) at(o, `versions[${i}].name`, `"${v.name}" is used by two versions`, "give each version a unique name");
+      names.add(v.name);
+      if (v.runtime !== "onnx" && !v.image) {
+        at(o, `versions[${i}].image`, `is missing for runtime "${v.runtime}"`, "set the runtime image, pinned by tag, e.g. nvcr.io/nvidia/tritonserver:24.08-py3");
+      }
+      if (v.runtime === "onnx" && v.image) {
+        at(o, `versions[${i}].image`, `is set for runtime "onnx", which runs in the platform's serving image`, "remove image, or choose an external runtime (triton, kserve-v2, openai)");
+      }
+      if (v.image && LATEST.test(v.image)) {
+        at(o, `versions[${i}].image`, `"${v.image}" is not pinned`, 'pin a tag or digest, e.g. "vllm/vllm-openai:v0.6.3"');
+      }
+      if (v.gpu && v.runtime === "onnx") {
+        at(o, `versions[${i}].gpu`, `asks for GPUs, but the bundled onnx runtime is CPU-only`, "use runtime triton, kserve-v2 or openai with a GPU image, or remove gpu");
+      }
+      if (v.gpu && stack && deploysTo(model, stack.name)) {
+        const pool = stack.nodePools.find((p) => p.role === "gpu" && p.accelerator?.type === v.gpu?.accelerator);
+        if (!pool) {
+          const have = stack.nodePools.filter((p) => p.accelerator).map((p) => p.accelerator?.type as string);
+          at(o, `versions[${i}].gpu.accelerator`, `"${v.gpu.accelerator}" has no GPU pool in stack ${stack.name}`, have.length ? `use one of ${list(have)}, or add a pool with that accelerator to stacks/Pulumi.${stack.name}.yaml` : `add a GPU pool with that accelerator to stacks/Pulumi.${stack.name}.yaml`);
+        } else if (pool.accelerator && v.gpu.count > pool.accelerator.count) {
+          at(o, `versions[${i}].gpu.count`, `${v.gpu.count} is more than the ${pool.accelerator.count} GPU(s) per node of pool "${pool.name}"`, `ask for at most ${pool.accelerator.count}, or use a bigger machine type`);
+        }
+      }
+    });
+    const total = model.versions.reduce((sum, v) => sum + v.weight, 0);
+    if (total !== 100) {
+      at(o, "versions", `weights sum to ${total} (${model.versions.map((v) => `${v.name}=${v.weight}`).join(", ")})`, "weights must sum to 100");
+    }
+    if (model.shadow) {
+      const i = model.versions.findIndex((v) => v.name === model.shadow?.version);
+      if (i < 0) at(o, "shadow.version", `"${model.shadow.version}" is not one of the model's versions`, `use one of ${list([...names])}`);
+      else if ((model.versions[i]?.weight ?? 0) > 0) {
+        at(o, `versions[${i}].weight`, `shadow version "${model.shadow.version}" also has weight ${model.versions[i]?.weight}`, "a shadow version gets mirrored traffic only; set its weight to 0");
+      }
+    }
+    if (model.autoscaling.maxReplicas < model.autoscaling.minReplicas) {
+      at(o, "autoscaling.maxReplicas", `${model.autoscaling.maxReplicas} is below minReplicas ${model.autoscaling.minReplicas}`, `set maxReplicas to at least ${model.autoscaling.minReplicas}`);
+    }
+    const steps = model.canary.steps;
+    if (steps.some((s, i) => i > 0 && s <= (steps[i - 1] as number)) || steps[steps.length - 1] !== 100) {
+      at(o, "canary.steps", `${JSON.stringify(steps)} must rise and end at 100`, "write them like [5, 20, 50, 100]");
+    }
+    if (service) {
+      const featureNames = new Set(service.features.map((ref) => ref.split(":")[1] as string));
+      const full = new Set(service.features.map((ref) => ref.replace(":", "__")));
+      for (const feature of Object.keys(model.drift.features)) {
+        if (!featureNames.has(feature) && !full.has(feature) && feature !== "prediction") {
+          at(o, `drift.features.${feature}`, `"${feature}" is not a feature of service "${service.name}"`, `use one of ${list([...featureNames])}`);
+        }
+      }
+    }
+  }
+  return issues;
+}
+
+/** Whether a model deploys to the named stack (its `stacks` list, or every stack when absent). */
+export function deploysTo(model: { stacks?: string[] }, stackName: string): boolean {
+  return model.stacks === undefined || model.stacks.includes(stackName);
+}
+
+function list(items: string[]): string {
+  if (items.length === 0) return "(none declared)";
+  const shown = items.slice(0, 8).map((s) => `"${s}"`);
+  return items.length > 8 ? `${shown.join(", ")}, ...` : shown.join(", ");
+}

@@ -1,0 +1,232 @@
+import { z } from "zod";
+import { parseDuration } from "./duration";
+import { Accelerator } from "./stack";
+
+/**
+ * Self-service catalog schemas. Feature files (`catalog/features/<team>.yaml`) follow Feast's
+ * registry concepts (entity, feature view, feature service, push source) with camelCase YAML keys;
+ * model files (`catalog/models/<team>/<model>.yaml`) follow KServe/Istio vocabulary.
+ */
+
+/** Feast value types of entity join keys. */
+export const EntityValueType = ["INT64", "INT32", "STRING", "BYTES"] as const;
+export type EntityValueType = (typeof EntityValueType)[number];
+
+/** Feast feature dtypes (feast.types), scalar and list. */
+export const ScalarDtype = ["Int32", "Int64", "Float32", "Float64", "String", "Bytes", "Bool", "UnixTimestamp"] as const;
+export const Dtype = [...ScalarDtype, ...ScalarDtype.map((t) => `Array(${t})` as const)] as const;
+export type Dtype = (typeof Dtype)[number];
+
+/** Feast-style names: letters, digits and underscores. */
+const featureName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be letters, digits and '_', starting with a letter or '_'");
+/** Kubernetes object names: models and versions become Deployments, Services and subsets. */
+export const dns1123 = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, "must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters");
+
+/** A duration string ("24h", "7d", "90s") turned into seconds. */
+export const Duration = z.string().transform((text, ctx) => {
+  const seconds = parseDuration(text);
+  if (seconds === undefined) {
+    ctx.addIssue({ code: "custom", message: `"${text}" is not a duration; write it like "90s", "15m", "24h" or "7d"` });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+const cron = z
+  .string()
+  .regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression like "0 * * * *"');
+
+export const Entity = z
+  .object({
+    name: featureName,
+    /** Join keys of the entity (Feast supports several; most entities have one). */
+    joinKeys: z.array(featureName).min(1),
+    valueType: z.enum(EntityValueType).default("INT64"),
+    description: z.string().default(""),
+  })
+  .strict();
+export type Entity = z.output<typeof Entity>;
+
+export const Field = z.object({ name: featureName, dtype: z.enum(Dtype), description: z.string().default("") }).strict();
+export type Field = z.output<typeof Field>;
+
+export const Source = z
+  .object({
+    /** Offline table (warehouse table, or file path/glob for DuckDB). Exactly one of table and query. */
+    table: z.string().optional(),
+    query: z.string().optional(),
+    /** Column holding the event time of each row. */
+    timestampField: z.string().default("event_timestamp"),
+    /** Column used to break ties between rows with the same event time (later wins). */
+    createdTimestampField: z.string().optional(),
+  })
+  .strict()
+  .refine((s) => (s.table === undefined) !== (s.query === undefined), { message: "give exactly one of table and query" });
+
+export const FeatureView = z
+  .object({
+    name: featureName,
+    entities: z.array(featureName).min(1),
+    /** How long a value stays valid; older values are served as OUTSIDE_MAX_AGE / null. "0s" means forever. */
+    ttl: Duration.default(86400),
+    fields: z.array(Field).min(1),
+    source: Source,
+    online: z.boolean().default(true),
+    offline: z.boolean().default(true),
+    /** Materialization schedule (cron) for the CronJob; omitted means no scheduled materialization. */
+    schedule: cron.optional(),
+    tags: z.record(z.string(), z.string()).default({}),
+    description: z.string().default(""),
+  })
+  .strict();
+export type FeatureView = z.output<typeof FeatureView>;
+
+/** A feature reference, "view:feature", as Feast writes it. */
+export const FeatureRef = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$/, 'must be "<feature_view>:<feature>"');
+
+export const FeatureService = z
+  .object({
+    name: featureName,
+    /** Ordered feature references; the model's input tensor follows this order. */
+    features: z.array(FeatureRef).min(1),
+    description: z.string().default(""),
+  })
+  .strict();
+export type FeatureService = z.output<typeof FeatureService>;
+
+export const PushSource = z.object({ name: featureName, featureView: featureName }).strict();
+export type PushSource = z.output<typeof PushSource>;
+
+/** One `catalog/features/<team>.yaml` file. */
+export const FeatureFile = z
+  .object({
+    team: dns1123.optional(),
+    entities: z.array(Entity).default([]),
+    featureViews: z.array(FeatureView).default([]),
+    featureServices: z.array(FeatureService).default([]),
+    pushSources: z.array(PushSource).default([]),
+  })
+  .strict();
+export type FeatureFile = z.output<typeof FeatureFile>;
+
+/** How a model version runs: in the bundled serving service, or in an external runtime behind it. */
+export const Runtime = ["onnx", "triton", "kserve-v2", "openai"] as const;
+export type Runtime = (typeof Runtime)[number];
+
+const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/, 'must be a Kubernetes quantity like "500m", "1", "512Mi" or "8Gi"');
+
+export const Resources = z
+  .object({
+    cpu: quantity.default("500m"),
+    memory: quantity.default("512Mi"),
+    /** Limits default to the requests (Guaranteed QoS for latency-sensitive serving). */
+    cpuLimit: quantity.optional(),
+    memoryLimit: quantity.optional(),
+  })
+  .strict();
+
+export const ModelVersion = z
+  .object({
+    name: dns1123,
+    /** `onnx` runs in the bundled serving image; others run `image` with the serving service in front. */
+    runtime: z.enum(Runtime).default("onnx"),
+    /** Runtime image for external runtimes (Triton, vLLM, KServe V2); must be pinned by tag or digest. */
+    image: z.string().optional(),
+    /** Where the model lives: s3://, gs://, models:/<name>/<version> (MLflow) or a path. */
+    modelUri: z.string().min(1),
+    /** Share of live traffic, 0..100; weights of all versions sum to 100. */
+    weight: z.number().int().min(0).max(100).default(0),
+    resources: Resources.default({ cpu: "500m", memory: "512Mi" }),
+    /** GPUs per replica, and which accelerator. */
+    gpu: z.object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) }).strict().optional(),
+    /** Extra arguments for an external runtime. */
+    args: z.array(z.string()).default([]),
+  })
+  .strict();
+export type ModelVersion = z.output<typeof ModelVersion>;
+
+export const DriftMethod = ["ks", "chisquare", "ztest", "psi", "wasserstein", "jensenshannon"] as const;
+export type DriftMethod = (typeof DriftMethod)[number];
+
+export const Model = z
+  .object({
+    /** Model name; defaults to the file name. */
+    name: dns1123.optional(),
+    owner: z.string().min(1),
+    description: z.string().default(""),
+    /** The feature service whose features (in order) form the model's input. */
+    featureService: featureName,
+    /** Stacks this model deploys to (names of stacks/Pulumi.<name>.yaml). Defaults to every stack. */
+    stacks: z.array(z.string().min(1)).min(1).optional(),
+    versions: z.array(ModelVersion).min(1),
+    /** A version that receives a copy of traffic (responses discarded); not weighted. */
+    shadow: z.object({ version: dns1123, mirrorPercentage: z.number().min(0).max(100).default(100) }).strict().optional(),
+    /** Requests with this header set to a version name go to that version, whatever the weights. */
+    headerOverride: z.object({ header: z.string().default("x-model-version") }).strict().default({ header: "x-model-version" }),
+    /** Canary steps (traffic % for the new version) used by `npm run canary`. */
+    canary: z
+      .object({ steps: z.array(z.number().int().min(1).max(100)).min(1).default([5, 20, 50, 100]) })
+      .strict()
+      .default({ steps: [5, 20, 50, 100] }),
+    slo: z
+      .object({
+        p99LatencyMs: z.number().positive().default(100),
+        /** Maximum share of failed requests, 0..1. */
+        errorRate: z.number().min(0).max(1).default(0.01),
+      })
+      .strict()
+      .default({ p99LatencyMs: 100, errorRate: 0.01 }),
+    autoscaling: z
+      .object({
+        minReplicas: z.number().int().min(1).default(1),
+        maxReplicas: z.number().int().min(1).default(5),
+        targetCpuUtilization: z.number().int().min(1).max(100).default(70),
+      })
+      .strict()
+      .default({ minReplicas: 1, maxReplicas: 5, targetCpuUtilization: 70 }),
+    /** Share of requests logged with inputs and outputs for drift checks, 0..1. */
+    logging: z.object({ sampleRate: z.number().min(0).max(1).default(0.1) }).strict().default({ sampleRate: 0.1 }),
+    drift: z
+      .object({
+        schedule: cron.default("0 * * * *"),
+        /** Dataset drift when this share of features drift (Evidently's default 0.5). */
+        driftShare: z.number().min(0).max(1).default(0.5),
+        /** Window of prediction logs each check reads. */
+        window: Duration.default(86400),
+        /** Per-feature method and threshold overrides. */
+        features: z
+          .record(z.string(), z.object({ method: z.enum(DriftMethod).optional(), threshold: z.number().positive().optional() }).strict())
+          .default({}),
+        /** Called (with retries) when dataset drift is found: a retraining pipeline or a Slack-compatible hook. */
+        webhook: z.string().url().optional(),
+      })
+      .strict()
+      .default({ schedule: "0 * * * *", driftShare: 0.5, window: 86400, features: {} }),
+    /** Retraining job (see TrainingJob). */
+    training: z
+      .object({
+        image: z.string(),
+        command: z.array(z.string()).default([]),
+        schedule: cron.optional(),
+        resources: Resources.default({ cpu: "1", memory: "2Gi" }),
+        gpu: z.object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) }).strict().optional(),
+        backoffLimit: z.number().int().min(0).default(2),
+        activeDeadline: Duration.default(21600),
+      })
+      .strict()
+      .optional(),
+    /** Promotion gates checked by `npm run promote`. */
+    gates: z
+      .object({
+        minMetrics: z.record(z.string(), z.number()).default({}),
+        maxSizeMb: z.number().positive().optional(),
+        maxP99Ms: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ModelInput = z.input<typeof Model>;
+export type ModelParsed = z.output<typeof Model>;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs and starts what the test suite needs on a fresh Debian machine (run as root or with sudo):
+# Redis and PostgreSQL servers, SciPy and ONNX for parity tests and the test model, Chromium for
+# the HTML report screenshot, and the npm packages. Idempotent: safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+python3 -c "import scipy" 2>/dev/null || need+=(python3-scipy)
+python3 -c "import onnx" 2>/dev/null || need+=(python3-onnx)
+command -v chromium >/dev/null || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-env: installing ${need[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# PostgreSQL (Debian's cluster): a role and database for the offline-store tests.
+PG_VERSION=$(ls /etc/postgresql | sort -n | tail -1)
+$SUDO pg_ctlcluster "$PG_VERSION" main start 2>/dev/null || true
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 0.5; done
+$SUDO -u postgres psql -q -h /var/run/postgresql -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='mlops') THEN CREATE ROLE mlops LOGIN SUPERUSER PASSWORD 'mlops'; END IF; END\$\$;" \
+  || su postgres -c "psql -q -c \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='mlops') THEN CREATE ROLE mlops LOGIN SUPERUSER PASSWORD 'mlops'; END IF; END\\\$\\\$;\""
+su postgres -c "psql -tAq -c \"SELECT 1 FROM pg_database WHERE datname='mlops'\"" | grep -q 1 || su postgres -c "createdb -O mlops mlops"
+echo "test-env: PostgreSQL ready at postgres://mlops:mlops@127.0.0.1:5432/mlops"
+
+# npm packages exactly as locked (onnxruntime's download is skipped by .npmrc).
+if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
+
+# The small ONNX test model is built from generated data, never downloaded.
+if [ -f scripts/build-test-model.py ]; then python3 scripts/build-test-model.py; fi
+echo "test-env: ready"

@@ -1,0 +1,5 @@
+export * from "./app";
+export * from "./cli";
+export * from "./errors";
+export * from "./logger";
+export * from "./metrics";
