@@ -34,7 +34,7 @@ export function parseYaml(text: string, file: string): YamlSource {
   if (doc.errors.length > 0) {
     throw new SpecError(
       doc.errors.map((e) => ({
-        file: e.linePos ? `${file}:${e.linePos[0].line}` : file,
+        file: `${file}:${lines.linePos(e.pos[0]).line}`,
         path: "",
         message: `is not valid YAML: ${e.message.split("\n")[0]}`,
         fix: "fix the YAML syntax (indentation, quoting) at that line",
