@@ -47,6 +47,12 @@ export interface ArtifactStore {
   /** URI prefix, e.g. s3://bucket/mlflow. */
   uri: pulumi.Output<string>;
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+  /**
+   * Only for an in-cluster S3-compatible store (local: MinIO): its endpoint and the Secret (same
+   * namespace as the tracking server) with keys `root-user` and `root-password`. Cloud buckets
+   * leave this out and use workload identity.
+   */
+  objectStore?: { endpoint: string; credentialsSecret: string };
 }
 
 /** The MLflow tracking server as the other services reach it. */
