@@ -1,0 +1,27 @@
+import { DynamoOnlineStore } from "./dynamodb";
+import { EmbeddedOnlineStore } from "./embedded";
+import { RedisOnlineStore } from "./redis";
+import type { OnlineStore, OnlineStoreOptions } from "./store";
+
+/**
+ * Opens an online store from its URL:
+ *   `redis://[:password@]host:port[/db][?keyTtlSeconds=N]`, `rediss://...` (TLS),
+ *   `dynamodb://<region>[?endpoint=URL]`, `embedded` (in-process).
+ */
+export async function openOnlineStore(url: string, options: OnlineStoreOptions = {}): Promise<OnlineStore> {
+  if (url === "embedded" || url === "embedded:") return new EmbeddedOnlineStore();
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) {
+    const parsed = new URL(url);
+    const keyTtl = parsed.searchParams.get("keyTtlSeconds");
+    parsed.search = "";
+    const store = new RedisOnlineStore(parsed.toString(), { ...options, keyTtlSeconds: keyTtl ? Number(keyTtl) : undefined });
+    await store.connect();
+    return store;
+  }
+  if (url.startsWith("dynamodb://")) {
+    const parsed = new URL(url);
+    if (!parsed.hostname) throw new Error(`online store "${url}": give the region, like dynamodb://us-east-1`);
+    return new DynamoOnlineStore({ ...options, region: parsed.hostname, endpoint: parsed.searchParams.get("endpoint") ?? undefined });
+  }
+  throw new Error(`online store "${url}" is not supported; use redis://host:port, rediss://host:port, dynamodb://<region>[?endpoint=URL] or embedded`);
+}

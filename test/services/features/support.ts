@@ -1,0 +1,40 @@
+import type { AddressInfo } from "node:net";
+import { loadCatalog } from "../../../components/spec/load";
+import type { Catalog } from "../../../components/spec/registry";
+import type { FeatureValue } from "../../../services/features/values";
+
+export const FIXTURE_CATALOG = "test/services/features/fixtures/catalog";
+export const PROJECT = "rides_project";
+
+export function fixtureCatalog(): Catalog {
+  return loadCatalog(FIXTURE_CATALOG, PROJECT);
+}
+
+/** dynalite (a DynamoDB implementation on LevelDB) in this process, on a free port. */
+export async function startDynalite(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const dynalite = require("dynalite") as (options: { createTableMs: number; deleteTableMs?: number }) => import("node:http").Server;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** One value of every dtype of `driver_all_types`, with edges (negatives, unicode, empty lists, float32 rounding). */
+export const ALL_TYPES_ROW: Record<string, FeatureValue> = {
+  f_int32: -2147483648,
+  f_int64: 9007199254740991,
+  f_float32: Math.fround(0.1),
+  f_float64: 0.30000000000000004,
+  f_string: "zoë ✓",
+  f_bytes: new Uint8Array([0, 1, 254, 255]),
+  f_bool: false,
+  f_ts: 1700000000,
+  f_int32_list: [1, -2, 3],
+  f_int64_list: [-9007199254740991, 0],
+  f_float32_list: [Math.fround(1.5), Math.fround(-0.2)],
+  f_float64_list: [],
+  f_string_list: ["a", ""],
+  f_bytes_list: [new Uint8Array([7]), new Uint8Array([])],
+  f_bool_list: [true, false, true],
+  f_ts_list: [0, 1700000001],
+};
