@@ -35,7 +35,10 @@ export interface ParsedCommand {
  */
 export function parseCommand(argv: string[], flags: FlagSpec[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = { help: { type: "boolean", short: "h" } };
-  for (const f of flags) options[f.name] = { type: f.type, short: f.short, multiple: f.multiple };
+  for (const f of flags) {
+    // parseArgs rejects keys present with an undefined value.
+    options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
