@@ -41,6 +41,11 @@ export interface ContainerArgs {
   readOnlyRootFilesystem?: boolean;
   /** Defaults to RUN_AS_USER. */
   runAsUser?: number;
+  /**
+   * Seconds the container keeps serving after Kubernetes decides to stop it, so endpoints and
+   * the mesh stop routing to it before SIGTERM (preStop sleep action, Kubernetes 1.30+). Defaults to none.
+   */
+  preStopSleepSeconds?: number;
 }
 
 function probe(p: ProbeArgs, periodSeconds: number, failureThreshold: number): k8s.types.input.core.v1.Probe {
@@ -96,6 +101,7 @@ export function container(a: ContainerArgs): Container {
     securityContext: containerSecurityContext(a.readOnlyRootFilesystem ?? true, a.runAsUser ?? RUN_AS_USER),
     volumeMounts: a.volumeMounts,
   };
+  if (a.preStopSleepSeconds) c.lifecycle = { preStop: { sleep: { seconds: a.preStopSleepSeconds } } };
   if (a.startupSeconds) c.startupProbe = { ...probe(a.liveness ?? a.probe, 5, Math.ceil(a.startupSeconds / 5)) };
   return c;
 }
@@ -146,6 +152,11 @@ export interface WorkloadArgs {
   servicePorts?: { name: string; port: number; targetPort: number | string }[];
   /** Creates a PodDisruptionBudget (minAvailable 1) when true; defaults to replicas > 1. */
   pdb?: boolean;
+  /**
+   * Allow this many pods down at once instead of keeping one available: a PDB with
+   * minAvailable 1 over a single replica would block every node drain. Defaults to minAvailable 1.
+   */
+  pdbMaxUnavailable?: number;
   volumes?: k8s.types.input.core.v1.Volume[];
   /** Extra pod spec fields (tolerations, affinity) merged over the defaults. */
   pod?: Partial<PodSpec>;
@@ -202,8 +213,61 @@ export class Workload extends pulumi.ComponentResource {
       );
     }
     if (args.pdb ?? args.replicas > 1) {
-      this.pdb = new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { minAvailable: 1, selector: { matchLabels: selector } } }, { parent: this });
+      this.pdb = new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { ...(args.pdbMaxUnavailable !== undefined ? { maxUnavailable: args.pdbMaxUnavailable } : { minAvailable: 1 }), selector: { matchLabels: selector } } }, { parent: this });
     }
     this.registerOutputs({ deployment: this.deployment, service: this.service, pdb: this.pdb });
   }
+}
+
+/** A container for a Job: the same security context and resources as `container()`, no probes (it runs to completion). */
+export function jobContainer(a: Omit<ContainerArgs, "probe" | "liveness" | "startupSeconds" | "ports" | "preStopSleepSeconds">): Container {
+  const { readinessProbe: _r, livenessProbe: _l, ...rest } = container({ ...a, probe: { exec: ["true"] } });
+  return rest;
+}
+
+export interface ScheduledJobArgs {
+  /** 5-field cron schedule. */
+  schedule: string;
+  /** Labels on the Job's pods. */
+  labels: Record<string, string>;
+  containers: Container[];
+  serviceAccountName?: Input<string>;
+  volumes?: k8s.types.input.core.v1.Volume[];
+  /** Seconds a run may take before Kubernetes stops it. */
+  activeDeadlineSeconds: number;
+  /** Retries of a failed run. Defaults to 2. */
+  backoffLimit?: number;
+  podAnnotations?: Record<string, string>;
+}
+
+/**
+ * A CronJob spec that cannot pile up or linger: runs never overlap (Forbid), a missed start is
+ * skipped after 5 minutes, each run has a deadline, and finished Jobs are cleaned up after a day.
+ */
+export function scheduledJobSpec(a: ScheduledJobArgs): k8s.types.input.batch.v1.CronJobSpec {
+  return {
+    schedule: a.schedule,
+    concurrencyPolicy: "Forbid",
+    startingDeadlineSeconds: 300,
+    successfulJobsHistoryLimit: 3,
+    failedJobsHistoryLimit: 3,
+    jobTemplate: {
+      spec: {
+        backoffLimit: a.backoffLimit ?? 2,
+        activeDeadlineSeconds: a.activeDeadlineSeconds,
+        ttlSecondsAfterFinished: 86400,
+        template: {
+          metadata: { labels: a.labels, annotations: a.podAnnotations },
+          spec: {
+            restartPolicy: "Never",
+            serviceAccountName: a.serviceAccountName,
+            automountServiceAccountToken: a.serviceAccountName !== undefined,
+            securityContext: podSecurityContext(),
+            containers: a.containers,
+            volumes: a.volumes,
+          },
+        },
+      },
+    },
+  };
 }

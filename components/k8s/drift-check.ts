@@ -1,0 +1,77 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { k8sLabels, NAMESPACES } from "../names";
+import { formatDuration, type ModelSpec, type StackSpec } from "../spec";
+import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
+import { jobContainer, scheduledJobSpec } from "./workload";
+
+/**
+ * The drift check's command line. Thresholds, methods per feature and the drift share are not
+ * repeated here: the drift service reads them from the model's entry in the mounted catalog
+ * (models.json), the same definition Pulumi deployed.
+ */
+export function driftCheckArgs(model: ModelSpec): string[] {
+  return ["dist/services/drift/main.js", "check", "--model", model.name, "--catalog", CATALOG_MOUNT, "--window", formatDuration(model.drift.window), "--json"];
+}
+
+/** A check may run until its next scheduled start would be due, and at most an hour. */
+export const DRIFT_DEADLINE_SECONDS = 3600;
+
+export interface DriftCheckArgs {
+  stack: StackSpec;
+  model: ModelSpec;
+  runtime: RuntimeConfig;
+  /** Cloud identity of the drift workload (reads prediction logs and reference profiles). */
+  serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+}
+
+/** A CronJob per model on `model.drift.schedule` running the drift service's check. */
+export class DriftCheck extends pulumi.ComponentResource {
+  readonly cronJob: k8s.batch.v1.CronJob;
+  readonly serviceAccount: k8s.core.v1.ServiceAccount;
+
+  constructor(name: string, args: DriftCheckArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:k8s:DriftCheck", name, {}, opts);
+    const { model, stack } = args;
+    const namespace = NAMESPACES.platform;
+    const jobName = `drift-${model.name}`;
+    const labels = { ...k8sLabels(stack), "app.kubernetes.io/name": "drift", "app.kubernetes.io/component": "drift-check", "mlops.platform/model": model.name };
+    const catalog = args.runtime.volumeIn(namespace);
+    // One ServiceAccount per model, so the mesh and the cloud can scope each check to its model's logs.
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      { metadata: { name: jobName, namespace, labels, annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
+      { parent: this },
+    );
+    const env: Record<string, string> = { CATALOG: CATALOG_MOUNT, MODEL: model.name };
+    if (model.drift.webhook) env.WEBHOOK = model.drift.webhook;
+    this.cronJob = new k8s.batch.v1.CronJob(
+      `${name}-cron`,
+      {
+        metadata: { name: jobName, namespace, labels },
+        spec: scheduledJobSpec({
+          schedule: model.drift.schedule,
+          labels,
+          activeDeadlineSeconds: DRIFT_DEADLINE_SECONDS,
+          backoffLimit: 1,
+          serviceAccountName: this.serviceAccount.metadata.name,
+          podAnnotations: { [CATALOG_CHECKSUM_ANNOTATION]: args.runtime.checksum },
+          containers: [
+            jobContainer({
+              name: "drift",
+              image: stack.serving.image,
+              command: ["node"],
+              args: driftCheckArgs(model),
+              env,
+              resources: { cpu: "500m", memory: "1Gi", memoryLimit: "2Gi" },
+              volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }],
+            }),
+          ],
+          volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
+        }),
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ cronJob: this.cronJob.metadata.name });
+  }
+}

@@ -1,0 +1,126 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { k8sLabels, NAMESPACES } from "../names";
+import type { Catalog, StackSpec } from "../spec";
+import type { OfflineStoreConnection, OnlineStoreConnection } from "../types";
+import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
+import { Workload } from "./workload";
+
+/** The features service's port: Feast's feature server default, so Feast clients work unchanged. */
+export const FEATURES_PORT = 6566;
+/** Name of the features Service, Deployment and ServiceAccount (the cloud layer binds its identity to it). */
+export const FEATURES_NAME = "features";
+/** Secret holding the store passwords; materialization jobs read it too. */
+export const FEATURES_SECRET = "features-stores";
+
+/** The store environment every features process gets (serve and materialize), with the passwords from the Secret. */
+export function storeEnv(online: OnlineStoreConnection, offline: OfflineStoreConnection, secretName: pulumi.Input<string>): Record<string, pulumi.Input<string> | { secret: pulumi.Input<string>; key: string }> {
+  const env: Record<string, pulumi.Input<string> | { secret: pulumi.Input<string>; key: string }> = {
+    ONLINE_STORE: online.url,
+    OFFLINE_STORE: offline.url,
+    CATALOG: CATALOG_MOUNT,
+  };
+  if (online.password) env.ONLINE_STORE_PASSWORD = { secret: secretName, key: "online-store-password" };
+  if (offline.password) env.OFFLINE_STORE_PASSWORD = { secret: secretName, key: "offline-store-password" };
+  return env;
+}
+
+/** The Secret's data: only the passwords the connections have, never a literal. */
+export function storeSecretData(online: OnlineStoreConnection, offline: OfflineStoreConnection): Record<string, pulumi.Input<string>> {
+  const data: Record<string, pulumi.Input<string>> = {};
+  if (online.password) data["online-store-password"] = online.password;
+  if (offline.password) data["offline-store-password"] = offline.password;
+  return data;
+}
+
+export interface FeatureServiceArgs {
+  stack: StackSpec;
+  catalog: Catalog;
+  /** The rendered catalog; mounted at /etc/mlops/catalog. */
+  runtime: RuntimeConfig;
+  online: OnlineStoreConnection;
+  offline: OfflineStoreConnection;
+  /** Cloud identity of the features workload (IRSA / Workload Identity); empty for local. */
+  serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+}
+
+/**
+ * The features service (Feast-compatible online serving and push) in the platform namespace:
+ * 2 replicas with a PDB and an HPA in prod, one in dev; store passwords from a Secret.
+ */
+export class FeatureService extends pulumi.ComponentResource {
+  /** In-cluster URL, http://features.mlops.svc.cluster.local:6566 */
+  readonly url: pulumi.Output<string>;
+  readonly workload: Workload;
+  readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  readonly secret: k8s.core.v1.Secret;
+  readonly hpa?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+
+  constructor(name: string, args: FeatureServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:k8s:FeatureService", name, {}, opts);
+    const { stack } = args;
+    const namespace = NAMESPACES.platform;
+    const prod = stack.environment === "prod";
+    const labels = { ...k8sLabels(stack), "app.kubernetes.io/component": "features" };
+    const metadata = { namespace, labels };
+
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      { metadata: { ...metadata, name: FEATURES_NAME, annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
+      { parent: this },
+    );
+    this.secret = new k8s.core.v1.Secret(
+      `${name}-stores`,
+      { metadata: { ...metadata, name: FEATURES_SECRET }, type: "Opaque", stringData: pulumi.secret(storeSecretData(args.online, args.offline)) },
+      { parent: this },
+    );
+    const catalog = args.runtime.volumeIn(namespace);
+    const replicas = prod ? 2 : 1;
+    this.workload = new Workload(
+      FEATURES_NAME,
+      {
+        namespace,
+        labels,
+        replicas,
+        pdb: prod,
+        serviceAccountName: this.serviceAccount.metadata.name,
+        podAnnotations: { [CATALOG_CHECKSUM_ANNOTATION]: args.runtime.checksum },
+        containers: [
+          {
+            name: "features",
+            image: stack.serving.image,
+            command: ["node"],
+            args: ["dist/services/features/main.js", "serve"],
+            env: { ...storeEnv(args.online, args.offline, this.secret.metadata.name), PORT: String(FEATURES_PORT) },
+            ports: [{ name: "http", containerPort: FEATURES_PORT }],
+            resources: prod ? { cpu: "500m", memory: "512Mi", memoryLimit: "1Gi" } : { cpu: "250m", memory: "256Mi", memoryLimit: "512Mi" },
+            probe: { http: "/readyz", port: FEATURES_PORT },
+            liveness: { http: "/healthz", port: FEATURES_PORT },
+            preStopSleepSeconds: 5,
+            volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }],
+          },
+        ],
+        volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        servicePorts: [{ name: "http", port: FEATURES_PORT, targetPort: FEATURES_PORT }],
+      },
+      { parent: this },
+    );
+    if (prod) {
+      this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        `${name}-hpa`,
+        {
+          metadata: { ...metadata, name: FEATURES_NAME },
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.workload.deployment.metadata.name },
+            minReplicas: replicas,
+            maxReplicas: 6,
+            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+          },
+        },
+        { parent: this },
+      );
+    }
+    this.url = pulumi.interpolate`http://${this.workload.service?.metadata.name ?? FEATURES_NAME}.${namespace}.svc.cluster.local:${FEATURES_PORT}`;
+    this.registerOutputs({ url: this.url });
+  }
+}

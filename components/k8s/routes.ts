@@ -1,0 +1,121 @@
+import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule";
+import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
+import { type ModelSpec, trafficOf } from "../spec";
+
+/**
+ * Istio routing for one model, computed as plain data from the catalog so it can be tested
+ * without Pulumi: header override routes first, then the weighted route with the shadow mirror,
+ * retries and timeouts derived from the model's SLO.
+ */
+
+export type VirtualServiceSpec = NonNullable<IVirtualService["spec"]>;
+export type DestinationRuleSpec = NonNullable<IDestinationRule["spec"]>;
+export type HttpRoute = NonNullable<VirtualServiceSpec["http"]>[number];
+
+/** Label that tells a model's pods (and DestinationRule subsets) apart by version; Istio telemetry reads it too. */
+export const VERSION_LABEL = "version";
+/** Label shared by every pod of a model, whatever the version: the model's Service selects on it. */
+export const MODEL_LABEL = "mlops.platform/model";
+/** Conditions on which Envoy retries: server errors and connection failures, never client errors. */
+export const RETRY_ON = "5xx,reset,connect-failure,refused-stream";
+/** Retries after the first try; one retry keeps the worst case near 2x the per-try budget. */
+export const RETRY_ATTEMPTS = 1;
+
+/** In-cluster DNS name of a model's Service. */
+export function modelHost(model: Pick<ModelSpec, "name">, namespace: string): string {
+  return `${model.name}.${namespace}.svc.cluster.local`;
+}
+
+/** Istio durations are Go durations; milliseconds keep every SLO exact. */
+export function istioDuration(ms: number): string {
+  return `${Math.ceil(ms)}ms`;
+}
+
+/**
+ * Retry and timeout budget from the SLO: each try may take twice the p99 target (a slow try
+ * past that is more likely stuck than slow), and the whole request gets every try plus 10%
+ * headroom, so a retry is never cut short by the overall timeout.
+ */
+export function retryBudget(slo: ModelSpec["slo"]): { attempts: number; perTryTimeoutMs: number; timeoutMs: number } {
+  const perTryTimeoutMs = Math.max(10, Math.ceil(slo.p99LatencyMs * 2));
+  return { attempts: RETRY_ATTEMPTS, perTryTimeoutMs, timeoutMs: Math.ceil(perTryTimeoutMs * (RETRY_ATTEMPTS + 1) * 1.1) };
+}
+
+/** The VirtualService spec of a model: one header route per version, then the weighted route. */
+export function virtualServiceSpec(model: ModelSpec, namespace: string): VirtualServiceSpec {
+  const host = modelHost(model, namespace);
+  const budget = retryBudget(model.slo);
+  const resilience = {
+    retries: { attempts: budget.attempts, perTryTimeout: istioDuration(budget.perTryTimeoutMs), retryOn: RETRY_ON },
+    timeout: istioDuration(budget.timeoutMs),
+  };
+  const header = model.headerOverride.header;
+  // Header routes come first: Istio takes the first matching route, so a request that names a
+  // version reaches it whatever the weights (0-weight and shadow versions included).
+  const headerRoutes: HttpRoute[] = model.versions.map((v) => ({
+    name: `${header}-${v.name}`,
+    match: [{ headers: { [header]: { exact: v.name } } }],
+    route: [{ destination: { host, subset: v.name, port: { number: SERVING_PORT } }, weight: 100 }],
+    ...resilience,
+  }));
+  const traffic = trafficOf(model);
+  const weighted: HttpRoute = {
+    name: "weighted",
+    route: traffic.weighted.map((w) => ({ destination: { host, subset: w.version, port: { number: SERVING_PORT } }, weight: w.weight })),
+    ...resilience,
+  };
+  if (traffic.shadow) {
+    weighted.mirror = { host, subset: traffic.shadow.version, port: { number: SERVING_PORT } };
+    weighted.mirrorPercentage = { value: traffic.shadow.mirrorPercentage };
+  }
+  return { hosts: [host, model.name], http: [...headerRoutes, weighted] };
+}
+
+/**
+ * The DestinationRule of a model: a subset per version, mesh mTLS, and outlier detection that
+ * ejects a pod after consecutive 5xx so one bad replica cannot burn the error budget.
+ */
+export function destinationRuleSpec(model: ModelSpec, namespace: string): DestinationRuleSpec {
+  return {
+    host: modelHost(model, namespace),
+    trafficPolicy: {
+      tls: { mode: "ISTIO_MUTUAL" },
+      connectionPool: { http: { http2MaxRequests: 1000, maxRequestsPerConnection: 0, idleTimeout: "300s" } },
+      outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 50 },
+    },
+    subsets: model.versions.map((v) => ({ name: v.name, labels: { [VERSION_LABEL]: v.name } })),
+  };
+}
+
+/** Port of the serving service in every model pod (KServe V2 over HTTP). */
+export const SERVING_PORT = 8080;
+
+/** Weighted share per version as the VirtualService sends it (0 for versions without a route). */
+export function routedWeights(spec: VirtualServiceSpec): Record<string, number> {
+  const weighted = spec.http?.find((r) => r.match === undefined);
+  const out: Record<string, number> = {};
+  for (const r of weighted?.route ?? []) out[r.destination.subset ?? ""] = r.weight ?? 0;
+  return out;
+}
+
+type IstioKind = "VirtualService" | "DestinationRule";
+
+/**
+ * Validates an Istio object against its OpenAPI schema (@kubernetes-models/istio) and returns
+ * it as plain JSON. The package is ESM-only, so it is loaded with a dynamic import from this
+ * CommonJS project; the result is a promise the Pulumi resource takes as an input.
+ */
+export async function validatedIstio(kind: IstioKind, metadata: { name: string; namespace: string; labels: Record<string, string> }, spec: VirtualServiceSpec | DestinationRuleSpec): Promise<Record<string, unknown>> {
+  const istio = await import("@kubernetes-models/istio/networking.istio.io/v1");
+  // The models' base class (validate, toJSON) ships its types behind package exports, which this
+  // project's node10 module resolution does not read; the shape is restated here.
+  const object = (
+    kind === "VirtualService" ? new istio.VirtualService({ metadata, spec: spec as VirtualServiceSpec }) : new istio.DestinationRule({ metadata, spec: spec as DestinationRuleSpec })
+  ) as unknown as { validate(): void; toJSON(): unknown };
+  try {
+    object.validate();
+  } catch (error) {
+    throw new Error(`${kind} ${metadata.namespace}/${metadata.name} does not match the Istio schema: ${(error as Error).message}`);
+  }
+  return object.toJSON() as unknown as Record<string, unknown>;
+}
