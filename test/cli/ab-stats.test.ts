@@ -118,7 +118,7 @@ describe("npm run ab", () => {
       const version = i % 2 === 0 ? "v1" : "v2";
       records.push(JSON.stringify({ timestamp: "2026-11-23T18:00:00Z", model: "fraud-scorer", version, request_id: `r${i}`, entities: {}, features: {}, outputs: { probability: 0.1 } }));
       // v2 converts twice as often as v1.
-      outcomes.push(`r${i},${version === "v1" ? Number(i % 10 === 0) : Number(i % 5 === 1)}`);
+      outcomes.push(`r${i},${version === "v1" ? Number(i % 20 === 0) : Number(i % 5 === 1)}`);
     }
     writeFileSync(join(logDir, "v1-1-0.jsonl"), `${records.join("\n")}\n`);
     writeFileSync(join(dir, "outcomes.csv"), `${outcomes.join("\n")}\n`);
