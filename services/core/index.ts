@@ -3,3 +3,4 @@ export * from "./cli";
 export * from "./errors";
 export * from "./logger";
 export * from "./metrics";
+export * from "./mlflow";
