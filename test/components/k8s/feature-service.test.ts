@@ -1,0 +1,92 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { FeatureService } from "../../../components/k8s/feature-service";
+import { RuntimeConfig } from "../../../components/k8s/runtime-config";
+import type { PlanResource } from "../../../components/plan-resource";
+import { loadPlatform } from "../../../components/spec";
+import type { OfflineStoreConnection, OnlineStoreConnection } from "../../../components/types";
+import type { PlanMocks } from "../../../stacks/plan/mocks";
+import { recorded, useMocks, valueOf } from "../../support/mocks";
+
+const root = `${__dirname}/../../..`;
+const prod = loadPlatform({ stacksDir: `${root}/stacks`, catalogDir: `${root}/catalog`, stack: "aws-prod" });
+const dev = loadPlatform({ stacksDir: `${root}/stacks`, catalogDir: `${root}/catalog`, stack: "local" });
+const PASSWORD = "s3cr3t-auth-token-from-elasticache";
+let mocks: PlanMocks;
+let all: PlanResource[];
+let prodFeatures: FeatureService;
+
+const online: OnlineStoreConnection = {
+  kind: "redis",
+  url: pulumi.output("rediss://master.features.abc123.euw1.cache.amazonaws.com:6379"),
+  password: pulumi.secret(PASSWORD),
+  serviceAccountAnnotations: pulumi.output({}),
+};
+const offline: OfflineStoreConnection = { kind: "redshift", url: pulumi.output("redshift://mlops/features"), serviceAccountAnnotations: pulumi.output({}) };
+const annotations = pulumi.output({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/features" });
+
+type Obj = { metadata: { name: string; namespace: string; annotations?: Record<string, string> }; spec: Record<string, any>; stringData?: Record<string, string> };
+
+beforeAll(async () => {
+  mocks = await useMocks("aws-prod", { region: "eu-west-1" });
+  const runtime = new RuntimeConfig("prod-runtime", prod);
+  prodFeatures = new FeatureService("prod", { ...prod, runtime, online, offline, serviceAccountAnnotations: annotations }, {});
+  all = await recorded(mocks);
+});
+
+const of = (type: string) => all.filter((r) => r.type === type).map((r) => r.inputs as unknown as Obj);
+
+describe("FeatureService", () => {
+  it("serves at the Feast feature server's port in the platform namespace", async () => {
+    expect(await valueOf(prodFeatures.url)).toBe("http://features.mlops.svc.cluster.local:6566");
+  });
+
+  it("runs the services image with the features command and the store URLs as env twins", () => {
+    const [d] = of("kubernetes:apps/v1:Deployment");
+    const c = d?.spec.template.spec.containers[0];
+    expect(c.image).toBe(prod.stack.serving.image);
+    expect([...c.command, ...c.args]).toEqual(["node", "dist/services/features/main.js", "serve"]);
+    const env = Object.fromEntries(c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({ ONLINE_STORE: "rediss://master.features.abc123.euw1.cache.amazonaws.com:6379", OFFLINE_STORE: "redshift://mlops/features", CATALOG: "/etc/mlops/catalog", PORT: "6566" });
+    expect(env.ONLINE_STORE_PASSWORD).toEqual({ secretKeyRef: { name: "features-stores", key: "online-store-password" } });
+    expect(JSON.stringify(d?.spec)).not.toContain(PASSWORD);
+  });
+
+  it("keeps the store password in a Secret marked secret, taken from the connection", () => {
+    const secrets = all.filter((r) => r.type === "kubernetes:core/v1:Secret");
+    expect(secrets).toHaveLength(1);
+    // The engine receives the data wrapped as a secret (masked in plan.json and state).
+    expect((secrets[0]?.inputs as unknown as { stringData: { value: unknown } }).stringData.value).toEqual({ "online-store-password": PASSWORD });
+    expect(secrets[0]?.secretPaths).toContain("stringData");
+  });
+
+  it("runs 2 replicas with a PDB and an HPA in prod, as a ServiceAccount with the features identity", () => {
+    const [d] = of("kubernetes:apps/v1:Deployment");
+    expect(d?.spec.replicas).toBe(2);
+    expect(of("kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(1);
+    const [hpa] = of("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    expect(hpa?.spec.minReplicas).toBe(2);
+    const [sa] = of("kubernetes:core/v1:ServiceAccount");
+    expect(sa?.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/features" });
+    expect(d?.spec.template.spec.serviceAccountName).toBe("features");
+  });
+
+  it("mounts the catalog ConfigMap and probes readiness and liveness", () => {
+    const [d] = of("kubernetes:apps/v1:Deployment");
+    const pod = d?.spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: "catalog", configMap: { name: "mlops-catalog" } });
+    expect(pod.containers[0].readinessProbe.httpGet).toEqual({ path: "/readyz", port: 6566 });
+    expect(pod.containers[0].livenessProbe.httpGet).toEqual({ path: "/healthz", port: 6566 });
+  });
+
+  it("runs a single replica without HPA or PDB in dev", async () => {
+    const before = all.length;
+    const runtime = new RuntimeConfig("dev-runtime", dev);
+    const dn = new FeatureService("dev", { ...dev, runtime, online: { ...online, password: undefined }, offline, serviceAccountAnnotations: pulumi.output({}) });
+    const added = (await recorded(mocks)).slice(before);
+    const deployment = added.find((r) => r.type === "kubernetes:apps/v1:Deployment")?.inputs as unknown as Obj;
+    expect(deployment.spec.replicas).toBe(1);
+    expect(added.some((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toBe(false);
+    expect(dn.hpa).toBeUndefined();
+  });
+});
