@@ -1,0 +1,113 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import type { Workload } from "../names";
+import type { Catalog, StackSpec } from "../spec";
+import type { ArtifactStore, CloudFoundation, ClusterAccess, OfflineStoreConnection, OnlineStoreConnection } from "../types";
+import { GcsArtifactStore } from "./artifact-store";
+import { GkeCluster } from "./gke-cluster";
+import { GkeNodePool } from "./gpu-node-pool";
+import { GcpNetwork } from "./network";
+import { NodeServiceAccount } from "./node-service-account";
+import { BigQueryOfflineStore } from "./offline-store";
+import { MemorystoreOnlineStore } from "./online-store";
+import { gcpTarget } from "./project";
+import { CloudSqlTrackingDatabase } from "./tracking-db";
+import { WorkloadIdentities } from "./workload-identity";
+
+export interface GcpFoundationArgs {
+  /** The resolved gcp stack (components/spec). */
+  stack: StackSpec;
+  /** The catalog: the offline store gets one BigQuery table per offline feature view. */
+  catalog: Catalog;
+}
+
+/** The first `count` zones of a region, in name order, so node pools land in the same zones on every run. */
+export function pickZones(zones: string[], count: number): string[] {
+  return [...zones].sort().slice(0, Math.max(1, count));
+}
+
+/**
+ * The GCP cloud layer of the platform: network, private GKE cluster with its node pools,
+ * Memorystore, BigQuery, the GCS artifact bucket, Cloud SQL for MLflow, and one Workload
+ * Identity per workload. It hands the Kubernetes layer only cloud-neutral connections.
+ */
+export class GcpFoundation extends pulumi.ComponentResource implements CloudFoundation {
+  readonly cluster: ClusterAccess;
+  readonly identities: Record<Workload, pulumi.Output<Record<string, string>>>;
+  readonly online: OnlineStoreConnection;
+  readonly offline: OfflineStoreConnection;
+  readonly artifacts: ArtifactStore;
+  readonly trackingDatabase: { url: pulumi.Output<string> };
+  /** gs://<bucket>/predictions: where serving writes prediction logs and drift reads them. */
+  readonly predictionLogsUri: pulumi.Output<string>;
+
+  readonly network: GcpNetwork;
+  readonly gke: GkeCluster;
+  readonly nodePools: Record<string, GkeNodePool>;
+  readonly onlineStore: MemorystoreOnlineStore;
+  readonly offlineStore: BigQueryOfflineStore;
+  readonly artifactStore: GcsArtifactStore;
+  readonly trackingDb?: CloudSqlTrackingDatabase;
+  readonly workloadIdentities: WorkloadIdentities;
+
+  constructor(name: string, args: GcpFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:gcp:Foundation", name, {}, opts);
+    const { stack, catalog } = args;
+    const { project, region } = gcpTarget(stack);
+    const parent = { parent: this };
+
+    this.network = new GcpNetwork(`${name}-network`, { stack }, parent);
+    const nodes = new NodeServiceAccount(`${name}-nodes`, { stack }, parent);
+    this.gke = new GkeCluster(
+      `${name}-gke`,
+      { stack, networkId: this.network.networkId, subnetId: this.network.subnetId, masterIpv4CidrBlock: this.network.settings.masterIpv4CidrBlock },
+      parent,
+    );
+    const zones = gcp.compute
+      .getZonesOutput({ project, region, status: "UP" }, parent)
+      .names.apply((names) => pickZones(names, stack.network.availabilityZones));
+    this.nodePools = {};
+    for (const pool of stack.nodePools) {
+      this.nodePools[pool.name] = new GkeNodePool(
+        `${name}-${pool.name}`,
+        { stack, pool, clusterId: this.gke.cluster.id, serviceAccountEmail: nodes.email, nodeLocations: zones },
+        parent,
+      );
+    }
+
+    this.onlineStore = new MemorystoreOnlineStore(`${name}-online`, { stack, networkId: this.network.networkId, privateServices: this.network.privateServices }, parent);
+    this.offlineStore = new BigQueryOfflineStore(`${name}-offline`, { stack, catalog }, parent);
+    this.artifactStore = new GcsArtifactStore(`${name}-artifacts`, { stack }, parent);
+    this.workloadIdentities = new WorkloadIdentities(
+      `${name}-identity`,
+      { stack, datasetId: this.offlineStore.datasetId, bucketName: this.artifactStore.bucketName },
+      parent,
+    );
+    if (stack.tracking.enabled) {
+      this.trackingDb = new CloudSqlTrackingDatabase(`${name}-tracking`, { stack, networkId: this.network.networkId, privateServices: this.network.privateServices }, parent);
+    }
+
+    const ids = this.workloadIdentities.identities;
+    this.cluster = this.gke.access;
+    this.identities = ids;
+    this.online = this.onlineStore.connection;
+    this.offline = { kind: "bigquery", url: this.offlineStore.url, serviceAccountAnnotations: ids.features };
+    this.artifacts = { uri: this.artifactStore.uri, serviceAccountAnnotations: ids.tracking };
+    // With tracking disabled no database exists; the Kubernetes layer does not read this then.
+    this.trackingDatabase = { url: this.trackingDb?.url ?? pulumi.secret("") };
+    this.predictionLogsUri = this.artifactStore.predictionLogsUri;
+
+    this.registerOutputs({
+      clusterName: this.cluster.name,
+      kubeconfig: this.cluster.kubeconfig,
+      identities: this.identities,
+      onlineStoreUrl: this.online.url,
+      onlineStorePassword: this.online.password,
+      offlineStoreUrl: this.offline.url,
+      artifactsUri: this.artifacts.uri,
+      predictionLogsUri: this.predictionLogsUri,
+      trackingDatabaseUrl: this.trackingDatabase.url,
+      nodePools: Object.keys(this.nodePools),
+    });
+  }
+}
