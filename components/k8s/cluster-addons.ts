@@ -1,0 +1,127 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { k8sLabels, NAMESPACES } from "../names";
+import type { StackSpec } from "../spec";
+import type { ClusterAccess } from "../types";
+import { GpuDevicePlugin } from "./gpu-device-plugin";
+
+/** Default kubeconfig of a local stack, as kubectl uses it. */
+export const DEFAULT_KUBECONFIG = "~/.kube/config";
+
+/** `~/x` -> `<home>/x`; other paths are returned unchanged. */
+export function expandHome(path: string, home = homedir()): string {
+  if (path === "~") return home;
+  return path.startsWith("~/") ? join(home, path.slice(2)) : path;
+}
+
+/**
+ * The cluster of a `local` stack: an existing kubeconfig and context (kind, k3d, minikube).
+ * The file is not read here: the Kubernetes provider reads the path when it connects, so the
+ * credential-free plan works on a machine without that file.
+ */
+export function localClusterAccess(stack: StackSpec): ClusterAccess {
+  const context = stack.cluster.context;
+  return {
+    name: pulumi.output(context ?? "local"),
+    kubeconfig: pulumi.secret(expandHome(stack.cluster.kubeconfig ?? DEFAULT_KUBECONFIG)),
+    context,
+    workloadIdentity: "none",
+  };
+}
+
+/** Keys of the namespaces the platform creates: NAMESPACES plus the stack's model namespace. */
+export type NamespaceKey = keyof typeof NAMESPACES | "models";
+
+/** Pod Security admission mode per namespace: `restricted` where every pod can meet it. */
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+export interface NamespacePlan {
+  key: NamespaceKey;
+  name: string;
+  /** Sidecar injection (mTLS, authorization policies) for the platform's own workloads. */
+  injection: boolean;
+  /** Enforced level; the others are warned and audited against `restricted` regardless. */
+  enforce: PodSecurityLevel;
+  /** Why a namespace is not enforced `restricted`. */
+  reason?: string;
+}
+
+/**
+ * Which namespaces exist, which get sidecars and which Pod Security level each can enforce.
+ * Injected namespaces are `restricted` only when the platform installs Istio itself, because it
+ * installs the Istio CNI plugin: without CNI, the injected istio-init container needs NET_ADMIN,
+ * which neither `baseline` nor `restricted` admits (an adopted mesh may lack CNI).
+ */
+export function namespacePlan(stack: StackSpec): NamespacePlan[] {
+  const cni = stack.mesh.mode === "install";
+  const injected = (key: NamespaceKey, name: string): NamespacePlan =>
+    cni
+      ? { key, name, injection: true, enforce: "restricted" }
+      : { key, name, injection: true, enforce: "privileged", reason: "adopted mesh: istio-init may need NET_ADMIN without the Istio CNI plugin" };
+  return [
+    injected("platform", NAMESPACES.platform),
+    injected("models", stack.serving.namespace),
+    { key: "mesh", name: NAMESPACES.mesh, injection: false, enforce: "privileged", reason: "istio-cni is a privileged node agent" },
+    { key: "monitoring", name: NAMESPACES.monitoring, injection: false, enforce: "privileged", reason: "node-exporter reads host /proc and /sys on the host network" },
+    { key: "gpu", name: NAMESPACES.gpu, injection: false, enforce: "privileged", reason: "the NVIDIA device plugin mounts the kubelet's device-plugin socket directory" },
+  ];
+}
+
+/** Labels of one namespace: the stack's labels, injection and Pod Security admission. */
+export function namespaceLabels(stack: StackSpec, ns: NamespacePlan): Record<string, string> {
+  const labels: Record<string, string> = {
+    ...k8sLabels(stack),
+    "kubernetes.io/metadata.name": ns.name,
+    "pod-security.kubernetes.io/enforce": ns.enforce,
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+  };
+  if (ns.injection) labels["istio-injection"] = "enabled";
+  return labels;
+}
+
+export interface ClusterAddonsArgs {
+  /** The cluster to configure (from the cloud layer, or localClusterAccess). */
+  cluster: ClusterAccess;
+  stack: StackSpec;
+}
+
+/**
+ * What every cluster gets before the platform: the Kubernetes provider, the namespaces, and on
+ * stacks with GPU pools the NVIDIA device plugin and DCGM exporter.
+ */
+export class ClusterAddons extends pulumi.ComponentResource {
+  /** Provider for every Kubernetes object of the platform (server-side apply). */
+  readonly provider: k8s.Provider;
+  readonly namespaces: Record<NamespaceKey, k8s.core.v1.Namespace>;
+  /** Present when the stack has GPU pools. */
+  readonly gpu?: GpuDevicePlugin;
+
+  constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:k8s:ClusterAddons", name, {}, opts);
+    const { cluster, stack } = args;
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: cluster.kubeconfig, context: cluster.context, enableServerSideApply: true },
+      { parent: this },
+    );
+    const k8sOpts = { parent: this, provider: this.provider };
+    const namespaces: Partial<Record<NamespaceKey, k8s.core.v1.Namespace>> = {};
+    for (const ns of namespacePlan(stack)) {
+      const annotations: Record<string, string> = ns.reason ? { "mlops.platform/pod-security-reason": ns.reason } : {};
+      namespaces[ns.key] = new k8s.core.v1.Namespace(ns.name, { metadata: { name: ns.name, labels: namespaceLabels(stack, ns), annotations } }, k8sOpts);
+    }
+    this.namespaces = namespaces as Record<NamespaceKey, k8s.core.v1.Namespace>;
+
+    if (stack.nodePools.some((p) => p.role === "gpu")) {
+      this.gpu = new GpuDevicePlugin(
+        `${name}-gpu`,
+        { stack, namespace: this.namespaces.gpu.metadata.name },
+        { parent: this, provider: this.provider },
+      );
+    }
+    this.registerOutputs({ namespaces: Object.fromEntries(Object.entries(this.namespaces).map(([k, v]) => [k, v.metadata.name])), gpu: this.gpu !== undefined });
+  }
+}

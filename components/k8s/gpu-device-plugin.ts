@@ -1,0 +1,188 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { k8sLabels, NAMESPACES } from "../names";
+import { GPU_TAINT, POOL_ROLE_LABEL, type StackSpec } from "../spec";
+import { container, type ContainerArgs } from "./workload";
+
+/** Pinned NVIDIA images (bump together with the driver version of the GPU node images). */
+export const DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.16.2";
+export const DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04";
+/** Port of the DCGM exporter's /metrics and /health. */
+export const DCGM_PORT = 9400;
+
+/**
+ * The label (on the DaemonSet and its pods) that marks a documented exception to the restricted
+ * Pod Security profile, and the annotation carrying the reason. The policy pack allowlists
+ * exactly these values and nothing else; a new exception needs a new value there on purpose.
+ */
+export const POLICY_EXCEPTION_LABEL = "mlops.platform/policy-exception";
+export const POLICY_EXCEPTION_REASON = "mlops.platform/policy-exception-reason";
+export const POLICY_EXCEPTIONS = {
+  /** hostPath /var/lib/kubelet/device-plugins and root: see DEVICE_PLUGIN_REASON. */
+  devicePlugin: "nvidia-device-plugin",
+  /** root without capabilities: see DCGM_REASON. */
+  dcgmExporter: "dcgm-exporter",
+} as const;
+
+const DEVICE_PLUGIN_REASON =
+  "The kubelet device-plugin API is a unix socket in /var/lib/kubelet/device-plugins on the node: the plugin must " +
+  "mount that host directory and run as root (the directory is root-owned 0750) to register nvidia.com/gpu. " +
+  "All capabilities are dropped, privilege escalation is off and the root filesystem is read-only.";
+const DCGM_REASON =
+  "DCGM opens the GPU device files and the NVIDIA management library as root. It runs with every capability " +
+  "dropped (so no SYS_ADMIN: profiling DCGM_FI_PROF_* metrics are off, DCGM_FI_DEV_* utilisation and memory metrics " +
+  "work), no host path, no host network and a read-only root filesystem.";
+
+/** Where the GPU daemons may run: GPU pool nodes only, tolerating their taint. */
+export function gpuNodePlacement(): Pick<k8s.types.input.core.v1.PodSpec, "tolerations" | "affinity"> {
+  return {
+    tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_ROLE_LABEL, operator: "In", values: ["gpu"] }] }],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * A container from the shared builder (probes, resources, read-only root, drop ALL) that runs as
+ * root: the one relaxation these node daemons need, recorded by the exception label.
+ */
+function rootContainer(args: ContainerArgs): k8s.types.input.core.v1.Container {
+  const c = container(args);
+  return {
+    ...c,
+    securityContext: {
+      runAsNonRoot: false,
+      runAsUser: 0,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+  };
+}
+
+interface DaemonArgs {
+  stack: StackSpec;
+  namespace: pulumi.Input<string>;
+}
+
+function daemonSet(
+  name: string,
+  exception: string,
+  reason: string,
+  a: DaemonArgs,
+  pod: k8s.types.input.core.v1.PodSpec,
+  parent: pulumi.Resource,
+): k8s.apps.v1.DaemonSet {
+  const selector = { "app.kubernetes.io/name": name };
+  const labels = { ...k8sLabels(a.stack), ...selector, [POLICY_EXCEPTION_LABEL]: exception };
+  const annotations = { [POLICY_EXCEPTION_REASON]: reason };
+  return new k8s.apps.v1.DaemonSet(
+    name,
+    {
+      metadata: { name, namespace: a.namespace, labels, annotations },
+      spec: {
+        selector: { matchLabels: selector },
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+        template: {
+          metadata: { labels, annotations },
+          spec: {
+            // Node daemons: evicting them would take GPUs out of service.
+            priorityClassName: "system-node-critical",
+            automountServiceAccountToken: false,
+            hostNetwork: false,
+            hostPID: false,
+            hostIPC: false,
+            ...gpuNodePlacement(),
+            ...pod,
+          },
+        },
+      },
+    },
+    { parent },
+  );
+}
+
+export interface GpuDevicePluginArgs {
+  stack: StackSpec;
+  /** Defaults to NAMESPACES.gpu. */
+  namespace?: pulumi.Input<string>;
+}
+
+/**
+ * The NVIDIA device plugin (advertises nvidia.com/gpu to the scheduler) and the DCGM exporter
+ * (GPU utilisation and memory for Prometheus), on GPU nodes only.
+ */
+export class GpuDevicePlugin extends pulumi.ComponentResource {
+  readonly devicePlugin: k8s.apps.v1.DaemonSet;
+  readonly dcgmExporter: k8s.apps.v1.DaemonSet;
+  readonly dcgmService: k8s.core.v1.Service;
+
+  constructor(name: string, args: GpuDevicePluginArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:k8s:GpuDevicePlugin", name, {}, opts);
+    const a: DaemonArgs = { stack: args.stack, namespace: args.namespace ?? NAMESPACES.gpu };
+    const socketDir = "/var/lib/kubelet/device-plugins";
+
+    this.devicePlugin = daemonSet(
+      "nvidia-device-plugin",
+      POLICY_EXCEPTIONS.devicePlugin,
+      DEVICE_PLUGIN_REASON,
+      a,
+      {
+        containers: [
+          rootContainer({
+            name: "nvidia-device-plugin",
+            image: DEVICE_PLUGIN_IMAGE,
+            env: { FAIL_ON_INIT_ERROR: "false", DEVICE_LIST_STRATEGY: "envvar", DEVICE_ID_STRATEGY: "uuid" },
+            resources: { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" },
+            // Registered once the plugin's socket exists beside the kubelet's.
+            probe: { exec: ["test", "-S", `${socketDir}/nvidia-gpu.sock`] },
+            startupSeconds: 60,
+            volumeMounts: [{ name: "device-plugins", mountPath: socketDir }],
+          }),
+        ],
+        volumes: [{ name: "device-plugins", hostPath: { path: socketDir, type: "Directory" } }],
+      },
+      this,
+    );
+
+    const dcgmLabels = { ...k8sLabels(args.stack), "app.kubernetes.io/name": "dcgm-exporter" };
+    this.dcgmExporter = daemonSet(
+      "dcgm-exporter",
+      POLICY_EXCEPTIONS.dcgmExporter,
+      DCGM_REASON,
+      a,
+      {
+        containers: [
+          rootContainer({
+            name: "dcgm-exporter",
+            image: DCGM_EXPORTER_IMAGE,
+            env: { DCGM_EXPORTER_LISTEN: `:${DCGM_PORT}`, DCGM_EXPORTER_KUBERNETES: "true" },
+            ports: [{ name: "metrics", containerPort: DCGM_PORT }],
+            resources: { cpu: "100m", memory: "256Mi", memoryLimit: "512Mi" },
+            probe: { http: "/health", port: DCGM_PORT },
+            startupSeconds: 60,
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          }),
+        ],
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+      },
+      this,
+    );
+    this.dcgmService = new k8s.core.v1.Service(
+      "dcgm-exporter",
+      {
+        metadata: { name: "dcgm-exporter", namespace: a.namespace, labels: dcgmLabels },
+        spec: { selector: { "app.kubernetes.io/name": "dcgm-exporter" }, ports: [{ name: "metrics", port: DCGM_PORT, targetPort: DCGM_PORT, protocol: "TCP" }] },
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ devicePlugin: this.devicePlugin, dcgmExporter: this.dcgmExporter, dcgmService: this.dcgmService });
+  }
+}

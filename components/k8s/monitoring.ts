@@ -1,0 +1,146 @@
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { k8sLabels, NAMESPACES } from "../names";
+import type { Catalog, StackSpec } from "../spec";
+import { type SchemaObject, validated } from "./mesh";
+import { type Dashboard, dashboards } from "./monitoring/dashboards";
+import { ruleGroups } from "./monitoring/rules";
+import { PROM_CERTS_DIR, prometheusPodIstio, scrapeTargets } from "./monitoring/scrape";
+
+export { type Dashboard, dashboards, modelDashboard, platformDashboard } from "./monitoring/dashboards";
+export { modelRules, platformRules, ruleGroups } from "./monitoring/rules";
+export { scrapeTargets } from "./monitoring/scrape";
+
+/** Where kube-prometheus-stack comes from. */
+export const PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts";
+/** The label and value Grafana's sidecar loads dashboards from. */
+export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
+/** Secret with Grafana's generated admin credentials (keys admin-user, admin-password). */
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+
+/** The validated monitoring objects of a stack: ServiceMonitors, one PrometheusRule, dashboards. */
+export interface MonitoringObjects {
+  serviceMonitors: (ServiceMonitor & SchemaObject)[];
+  rules: PrometheusRule & SchemaObject;
+  dashboards: Dashboard[];
+}
+
+/**
+ * Builds and schema-validates (prometheus-operator CRDs) every monitoring object from the stack and
+ * the catalog, so a bad rule or selector fails the plan rather than the cluster.
+ */
+export function monitoringObjects(stack: StackSpec, catalog: Catalog): MonitoringObjects {
+  const labels = k8sLabels(stack);
+  const namespace = NAMESPACES.monitoring;
+  const serviceMonitors = scrapeTargets(stack).map((t) => validated(new ServiceMonitor({ metadata: { name: t.name, namespace, labels }, spec: t.spec })));
+  const rules = validated(new PrometheusRule({ metadata: { name: "mlops-alerts", namespace, labels }, spec: { groups: ruleGroups(stack, catalog) } }));
+  return { serviceMonitors, rules, dashboards: dashboards(stack, catalog) };
+}
+
+/** Helm values of kube-prometheus-stack: retention, HA in prod, our CRs selected, Istio certs for scraping. */
+export function prometheusStackValues(stack: StackSpec): Record<string, unknown> {
+  const prod = stack.environment === "prod";
+  const istio = prometheusPodIstio();
+  return {
+    fullnameOverride: "kps",
+    commonLabels: k8sLabels(stack),
+    prometheus: {
+      prometheusSpec: {
+        retention: stack.monitoring.retention,
+        replicas: prod ? 2 : 1,
+        // Select every ServiceMonitor/PrometheusRule, not only those labelled with the Helm release.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        podMetadata: istio,
+        volumes: [{ name: "istio-certs", emptyDir: { medium: "Memory" } }],
+        volumeMounts: [{ name: "istio-certs", mountPath: PROM_CERTS_DIR }],
+        resources: prod ? { requests: { cpu: "1", memory: "4Gi" }, limits: { memory: "8Gi" } } : { requests: { cpu: "200m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+        storageSpec: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: prod ? "100Gi" : "20Gi" } } } } },
+      },
+    },
+    alertmanager: { alertmanagerSpec: { replicas: prod ? 2 : 1 } },
+    grafana: {
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+      defaultDashboardsTimezone: "utc",
+      sidecar: {
+        dashboards: {
+          enabled: true,
+          label: Object.keys(DASHBOARD_LABEL)[0],
+          labelValue: Object.values(DASHBOARD_LABEL)[0],
+          searchNamespace: "ALL",
+          folderAnnotation: "grafana_folder",
+          provider: { foldersFromFilesStructure: true },
+        },
+      },
+    },
+  };
+}
+
+export interface MonitoringArgs {
+  stack: StackSpec;
+  catalog: Catalog;
+}
+
+/**
+ * Monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana), ServiceMonitors for the
+ * platform's services, alert rules from each model's SLO and drift threshold, and dashboards.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:k8s:Monitoring", name, {}, opts);
+    const { stack, catalog } = args;
+    const namespace = NAMESPACES.monitoring;
+    const labels = k8sLabels(stack);
+    const objects = monitoringObjects(stack, catalog);
+
+    const adminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+    const adminSecret = new k8s.core.v1.Secret(
+      GRAFANA_ADMIN_SECRET,
+      { metadata: { name: GRAFANA_ADMIN_SECRET, namespace, labels }, type: "Opaque", stringData: { "admin-user": "admin", "admin-password": pulumi.secret(adminPassword.result) } },
+      { parent: this },
+    );
+    this.release = new k8s.helm.v3.Release(
+      "kube-prometheus-stack",
+      {
+        name: "kube-prometheus-stack",
+        chart: "kube-prometheus-stack",
+        version: stack.monitoring.chartVersion,
+        namespace,
+        createNamespace: false,
+        repositoryOpts: { repo: PROMETHEUS_CHART_REPO },
+        values: prometheusStackValues(stack),
+        cleanupOnFail: true,
+        timeout: 900,
+      },
+      { parent: this, dependsOn: [adminSecret] },
+    );
+    // The CRDs come with the chart: custom resources wait for it.
+    const afterChart = { parent: this, dependsOn: [this.release] };
+    for (const monitor of objects.serviceMonitors) {
+      new k8s.apiextensions.CustomResource(`servicemonitor-${monitor.metadata?.name}`, monitor.toJSON() as k8s.apiextensions.CustomResourceArgs, afterChart);
+    }
+    new k8s.apiextensions.CustomResource("mlops-alerts", objects.rules.toJSON() as k8s.apiextensions.CustomResourceArgs, afterChart);
+    for (const board of objects.dashboards) {
+      new k8s.core.v1.ConfigMap(
+        `dashboard-${board.uid}`,
+        {
+          metadata: { name: `dashboard-${board.uid}`, namespace, labels: { ...labels, ...DASHBOARD_LABEL }, annotations: { grafana_folder: "MLOps" } },
+          data: { [`${board.uid}.json`]: JSON.stringify(board) },
+        },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({
+      release: this.release.name,
+      serviceMonitors: objects.serviceMonitors.map((m) => m.metadata?.name),
+      alerts: objects.rules.spec.groups?.flatMap((g) => g.rules?.map((r) => r.alert) ?? []),
+      dashboards: objects.dashboards.map((d) => d.uid),
+    });
+  }
+}
