@@ -19,7 +19,7 @@ beforeAll(async () => {
   mocks = await useMocks("local");
   const runtime = new RuntimeConfig("runtime", { stack, catalog });
   for (const model of Object.values(catalog.models)) {
-    new DriftCheck(`${model.name}-drift`, { stack, model, runtime, serviceAccountAnnotations: pulumi.output({}) });
+    new DriftCheck(`${model.name}-drift`, { stack, model, runtime, serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) });
   }
   all = await recorded(mocks);
 });

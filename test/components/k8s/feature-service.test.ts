@@ -20,10 +20,10 @@ const online: OnlineStoreConnection = {
   kind: "redis",
   url: pulumi.output("rediss://master.features.abc123.euw1.cache.amazonaws.com:6379"),
   password: pulumi.secret(PASSWORD),
-  serviceAccountAnnotations: pulumi.output({}),
+  serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
 };
-const offline: OfflineStoreConnection = { kind: "redshift", url: pulumi.output("redshift://mlops/features"), serviceAccountAnnotations: pulumi.output({}) };
-const annotations = pulumi.output({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/features" });
+const offline: OfflineStoreConnection = { kind: "redshift", url: pulumi.output("redshift://mlops/features"), serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) };
+const annotations = pulumi.output<Record<string, string>>({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/features" });
 
 type Obj = { metadata: { name: string; namespace: string; annotations?: Record<string, string> }; spec: Record<string, any>; stringData?: Record<string, string> };
 
@@ -82,7 +82,7 @@ describe("FeatureService", () => {
   it("runs a single replica without HPA or PDB in dev", async () => {
     const before = all.length;
     const runtime = new RuntimeConfig("dev-runtime", dev);
-    const dn = new FeatureService("dev", { ...dev, runtime, online: { ...online, password: undefined }, offline, serviceAccountAnnotations: pulumi.output({}) });
+    const dn = new FeatureService("dev", { ...dev, runtime, online: { ...online, password: undefined }, offline, serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) });
     const added = (await recorded(mocks)).slice(before);
     const deployment = added.find((r) => r.type === "kubernetes:apps/v1:Deployment")?.inputs as unknown as Obj;
     expect(deployment.spec.replicas).toBe(1);

@@ -21,8 +21,8 @@ beforeAll(async () => {
     stack,
     catalog,
     runtime,
-    online: { kind: "redis", url: pulumi.output("redis://10.0.0.3:6379"), password: pulumi.secret("auth"), serviceAccountAnnotations: pulumi.output({}) },
-    offline: { kind: "bigquery", url: pulumi.output("bigquery://mlops-dev-4821/features"), serviceAccountAnnotations: pulumi.output({}) },
+    online: { kind: "redis", url: pulumi.output("redis://10.0.0.3:6379"), password: pulumi.secret("auth"), serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) },
+    offline: { kind: "bigquery", url: pulumi.output("bigquery://mlops-dev-4821/features"), serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) },
   });
   jobs = await recorded(mocks, "kubernetes:batch/v1:CronJob");
 });

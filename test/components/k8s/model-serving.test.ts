@@ -22,7 +22,7 @@ beforeAll(async () => {
   mocks = await useMocks("aws-prod", { region: "eu-west-1" });
   const runtime = new RuntimeConfig("runtime", { stack, catalog });
   for (const model of models) {
-    new ModelServing(model.name, { stack, catalog, model, runtime, featuresUrl: pulumi.output("http://features.mlops.svc.cluster.local:6566"), serviceAccountAnnotations: pulumi.output({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving" }) });
+    new ModelServing(model.name, { stack, catalog, model, runtime, featuresUrl: pulumi.output("http://features.mlops.svc.cluster.local:6566"), serviceAccountAnnotations: pulumi.output<Record<string, string>>({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving" }) });
   }
   all = await recorded(mocks);
 });
