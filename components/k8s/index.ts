@@ -12,3 +12,4 @@ export * from "./monitoring";
 export * from "./runtime-config";
 export * from "./tracking-server";
 export * from "./workload";
+export * from "./training-job";
