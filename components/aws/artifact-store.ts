@@ -1,0 +1,113 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackSpec } from "../spec";
+import { awsDefaults, awsName, awsTags, statefulOptions } from "./defaults";
+import { type PolicyStatement, policyDocument } from "./iam-policy";
+import { encryptionKey } from "./kms";
+
+/** Key prefixes inside the bucket: MLflow artifacts (models, training sets, reference profiles) and prediction logs. */
+export const BUCKET_PREFIXES = { artifacts: "mlflow/", predictionLogs: "predictions/" } as const;
+
+/** Which prefix a workload may touch, and whether it may write there. */
+export interface PrefixGrant {
+  prefix: string;
+  write: boolean;
+}
+
+/**
+ * Least-privilege S3 access to prefixes of the bucket (objects under the prefix, listing limited
+ * to it) plus the bucket key, usable only through S3.
+ */
+export function s3AccessStatements(bucketArn: string, kmsKeyArn: string, region: string, grants: PrefixGrant[]): PolicyStatement[] {
+  if (grants.length === 0) return [];
+  const statements: PolicyStatement[] = grants.map((g, i) => ({
+    Sid: `Objects${i}`,
+    Effect: "Allow",
+    Action: g.write ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"] : ["s3:GetObject"],
+    Resource: `${bucketArn}/${g.prefix}*`,
+  }));
+  statements.push({
+    Sid: "List",
+    Effect: "Allow",
+    Action: "s3:ListBucket",
+    Resource: bucketArn,
+    Condition: { StringLike: { "s3:prefix": grants.flatMap((g) => [g.prefix, `${g.prefix}*`]) } },
+  });
+  const writes = grants.some((g) => g.write);
+  statements.push({
+    Sid: "BucketKey",
+    Effect: "Allow",
+    Action: writes ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"],
+    Resource: kmsKeyArn,
+    Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
+  });
+  return statements;
+}
+
+/** Bucket policy: refuse any request not made over TLS. */
+export function bucketPolicy(bucketArn: string): string {
+  return JSON.stringify(
+    policyDocument([{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: { AWS: "*" }, Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }]),
+  );
+}
+
+/** Lifecycle: old artifact versions expire, prediction logs expire, abandoned uploads are cleaned up. */
+export function bucketLifecycleRules(stack: StackSpec) {
+  const d = awsDefaults(stack);
+  return [
+    { id: "expire-noncurrent-versions", status: "Enabled", filter: { prefix: "" }, noncurrentVersionExpiration: { noncurrentDays: d.noncurrentVersionDays } },
+    { id: "expire-prediction-logs", status: "Enabled", filter: { prefix: BUCKET_PREFIXES.predictionLogs }, expiration: { days: d.predictionLogDays } },
+    { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+  ];
+}
+
+/** The four public-access-block switches, all on: no ACL or policy can make the bucket public. */
+export const PUBLIC_ACCESS_BLOCK = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true } as const;
+
+export interface ArtifactBucketArgs {
+  stack: StackSpec;
+}
+
+/**
+ * The S3 bucket for MLflow artifacts and prediction logs: never public, KMS-encrypted with a
+ * bucket key, versioned, TLS-only, with lifecycle rules bounding what old data costs.
+ */
+export class ArtifactBucket extends pulumi.ComponentResource {
+  readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  readonly kmsKeyArn: pulumi.Output<string>;
+  /** s3://<bucket>/mlflow */
+  readonly uri: pulumi.Output<string>;
+  /** s3://<bucket>/predictions */
+  readonly predictionLogsUri: pulumi.Output<string>;
+
+  constructor(name: string, args: ArtifactBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:aws:ArtifactBucket", name, {}, opts);
+    const { stack } = args;
+    const d = awsDefaults(stack);
+    const parent = { parent: this };
+    const key = encryptionKey(name, stack, "artifact bucket", this);
+    const bucket = new aws.s3.Bucket(
+      `${name}`,
+      // Bucket names are global; a prefix lets the provider add a unique suffix. forceDestroy only where data is disposable.
+      { bucketPrefix: `${awsName(name, 36)}-`, forceDestroy: !d.prod, tags: awsTags(stack, name) },
+      statefulOptions(stack, this),
+    );
+    const block = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, { bucket: bucket.id, ...PUBLIC_ACCESS_BLOCK }, parent);
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-sse`,
+      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
+      parent,
+    );
+    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
+    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: bucket.id, rules: bucketLifecycleRules(stack) }, { parent: this, dependsOn: [versioning] });
+    new aws.s3.BucketPolicy(`${name}-policy`, { bucket: bucket.id, policy: bucket.arn.apply(bucketPolicy) }, { parent: this, dependsOn: [block] });
+
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.kmsKeyArn = key.arn;
+    this.uri = pulumi.interpolate`s3://${bucket.bucket}/${BUCKET_PREFIXES.artifacts.replace(/\/$/, "")}`;
+    this.predictionLogsUri = pulumi.interpolate`s3://${bucket.bucket}/${BUCKET_PREFIXES.predictionLogs.replace(/\/$/, "")}`;
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn, uri: this.uri, predictionLogsUri: this.predictionLogsUri });
+  }
+}

@@ -1,0 +1,107 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { Catalog, StackSpec } from "../spec";
+import { awsDefaults, awsTags, statefulOptions } from "./defaults";
+import type { PolicyStatement } from "./iam-policy";
+
+/**
+ * DynamoDB online store: one table per online feature view, laid out as Feast's DynamoDB online
+ * store lays it out, so Feast and this platform's features service can read each other's tables.
+ * The key design and the reasons are in docs/aws.md ("DynamoDB online store").
+ */
+export const DYNAMODB_LAYOUT = {
+  /** Hash key: Feast's entity id (hex digest of the serialized entity key), a string. */
+  partitionKey: "entity_id",
+  /** Epoch seconds after which DynamoDB may delete the item: event time + the view's ttl. */
+  ttlAttribute: "expires_at",
+} as const;
+
+/** Feast's default table name template, `{project}.{table_name}`. */
+export function dynamoTableName(project: string, featureView: string): string {
+  return `${project}.${featureView}`;
+}
+
+export interface DynamoTablePlan {
+  featureView: string;
+  tableName: string;
+  /** The view's ttl in seconds (0 = forever: items get no expires_at and never expire). */
+  ttlSeconds: number;
+}
+
+/** One table for every feature view that is served online, in name order. */
+export function dynamoTables(catalog: Catalog, project: string): DynamoTablePlan[] {
+  return Object.values(catalog.featureViews)
+    .filter((view) => view.online)
+    .map((view) => ({ featureView: view.name, tableName: dynamoTableName(project, view.name), ttlSeconds: view.ttl }))
+    .sort((a, b) => a.tableName.localeCompare(b.tableName));
+}
+
+/** The settings every online table gets: on-demand, PITR, KMS encryption, TTL, deletion protection in prod. */
+export function dynamoTableSettings(stack: StackSpec, plan: DynamoTablePlan) {
+  return {
+    name: plan.tableName,
+    billingMode: "PAY_PER_REQUEST" as const,
+    hashKey: DYNAMODB_LAYOUT.partitionKey,
+    attributes: [{ name: DYNAMODB_LAYOUT.partitionKey, type: "S" }],
+    pointInTimeRecovery: { enabled: true },
+    ttl: { attributeName: DYNAMODB_LAYOUT.ttlAttribute, enabled: true },
+    deletionProtectionEnabled: awsDefaults(stack).deletionProtection,
+  };
+}
+
+/**
+ * What the features service (services/features/online/dynamodb.ts) needs: point and batch reads
+ * and writes on its tables, DescribeTable (it checks a table exists before writing), and the KMS
+ * key only through DynamoDB. No CreateTable: the tables are Pulumi's.
+ */
+export function dynamoAccessStatements(tableArns: string[], kmsKeyArn: string, region: string): PolicyStatement[] {
+  if (tableArns.length === 0) return [];
+  return [
+    {
+      Sid: "OnlineStoreTables",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
+      Resource: tableArns,
+    },
+    // The adapter's health check lists tables; ListTables cannot be scoped to a table.
+    { Sid: "OnlineStoreHealth", Effect: "Allow", Action: "dynamodb:ListTables", Resource: "*" },
+    {
+      Sid: "OnlineStoreKey",
+      Effect: "Allow",
+      Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+      Resource: kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `dynamodb.${region}.amazonaws.com` } },
+    },
+  ];
+}
+
+export interface DynamoStoreArgs {
+  stack: StackSpec;
+  catalog: Catalog;
+  kmsKeyArn: pulumi.Input<string>;
+}
+
+/** The online tables of the catalog's feature views. */
+export class DynamoStore extends pulumi.ComponentResource {
+  /** dynamodb://<region>: tables are found by name, `<project>.<feature view>`. */
+  readonly url: pulumi.Output<string>;
+  readonly tableArns: pulumi.Output<string[]>;
+  readonly tables: DynamoTablePlan[];
+
+  constructor(name: string, args: DynamoStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:aws:DynamoStore", name, {}, opts);
+    const { stack } = args;
+    this.tables = dynamoTables(args.catalog, stack.featureStore.project);
+    const tables = this.tables.map(
+      (plan) =>
+        new aws.dynamodb.Table(
+          `${name}-${plan.featureView}`,
+          { ...dynamoTableSettings(stack, plan), serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn }, tags: awsTags(stack, plan.tableName, { featureView: plan.featureView }) },
+          statefulOptions(stack, this),
+        ),
+    );
+    this.url = pulumi.output(`dynamodb://${stack.region}`);
+    this.tableArns = pulumi.all(tables.map((t) => t.arn));
+    this.registerOutputs({ url: this.url, tableArns: this.tableArns });
+  }
+}

@@ -1,0 +1,140 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { OfflineStoreSpec, StackSpec } from "../spec";
+import { awsName, awsTags, statefulOptions } from "./defaults";
+import type { PolicyStatement } from "./iam-policy";
+import { encryptionKey } from "./kms";
+import { storeSecurityGroup } from "./security-group";
+
+export const REDSHIFT_PORT = 5439;
+/** Every Redshift Serverless audit log: who connected, who ran what. */
+export const REDSHIFT_LOG_EXPORTS = ["connectionlog", "userlog", "useractivitylog"] as const;
+
+export interface RedshiftSettings {
+  namespaceName: string;
+  workgroupName: string;
+  dbName: string;
+  adminUsername: string;
+  baseCapacity: number;
+  publiclyAccessible: false;
+  /** COPY/UNLOAD traffic goes through the VPC (and its S3 endpoint), not the public internet. */
+  enhancedVpcRouting: true;
+  logExports: string[];
+  /** The useractivitylog is empty unless this parameter is on; TLS is required of every client. */
+  configParameters: { parameterKey: string; parameterValue: string }[];
+}
+
+export function redshiftSettings(stack: StackSpec, offline: Extract<OfflineStoreSpec, { kind: "redshift" }>, name: string): RedshiftSettings {
+  // Names are unique per account and region: the stack name keeps two stacks apart.
+  const base = awsName(`${name}-${stack.name}`, 60);
+  return {
+    namespaceName: `${base}-ns`,
+    workgroupName: `${base}-wg`,
+    dbName: offline.database,
+    adminUsername: "platform_admin",
+    baseCapacity: offline.baseCapacity,
+    publiclyAccessible: false,
+    enhancedVpcRouting: true,
+    logExports: [...REDSHIFT_LOG_EXPORTS],
+    configParameters: [
+      { parameterKey: "enable_user_activity_logging", parameterValue: "true" },
+      { parameterKey: "require_ssl", parameterValue: "true" },
+    ],
+  };
+}
+
+/** The store's URL as the services read it. */
+export function redshiftUrl(workgroupName: string, database: string): string {
+  return `redshift://${workgroupName}/${database}`;
+}
+
+/**
+ * What the features service needs to query through the Redshift Data API with its IRSA role:
+ * run statements on this workgroup, get temporary database credentials for it, and read back
+ * only the statements it started itself.
+ */
+export function redshiftDataAccessStatements(workgroupArn: string): PolicyStatement[] {
+  return [
+    { Sid: "OfflineStoreStatements", Effect: "Allow", Action: ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"], Resource: workgroupArn },
+    { Sid: "OfflineStoreCredentials", Effect: "Allow", Action: "redshift-serverless:GetCredentials", Resource: workgroupArn },
+    {
+      Sid: "OfflineStoreOwnResults",
+      Effect: "Allow",
+      Action: ["redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement"],
+      Resource: "*",
+      Condition: { StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } },
+    },
+  ];
+}
+
+export interface OfflineStoreArgs {
+  stack: StackSpec;
+  offline: Extract<OfflineStoreSpec, { kind: "redshift" }>;
+  vpcId: pulumi.Input<string>;
+  /** Private subnets in at least three AZs (a Redshift Serverless requirement). */
+  subnetIds: pulumi.Input<string>[];
+  nodeSecurityGroupId: pulumi.Input<string>;
+  /** The S3 gateway endpoint's prefix list, for COPY/UNLOAD under enhanced VPC routing. */
+  s3PrefixListId: pulumi.Input<string>;
+}
+
+/**
+ * Redshift Serverless: a namespace (data, KMS-encrypted, admin password kept by Secrets Manager,
+ * audit logs exported) and a workgroup (compute) in private subnets, not publicly accessible.
+ * The features service reaches it through the Data API with its IRSA role; no database password
+ * leaves AWS.
+ */
+export class OfflineStore extends pulumi.ComponentResource {
+  /** redshift://<workgroup>/<database> */
+  readonly url: pulumi.Output<string>;
+  readonly workgroupArn: pulumi.Output<string>;
+  readonly endpoint: pulumi.Output<string>;
+  readonly settings: RedshiftSettings;
+
+  constructor(name: string, args: OfflineStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:aws:OfflineStore", name, {}, opts);
+    const { stack } = args;
+    const s = redshiftSettings(stack, args.offline, name);
+    this.settings = s;
+    const key = encryptionKey(name, stack, "offline feature store", this);
+    const sg = storeSecurityGroup(
+      name,
+      { stack, vpcId: args.vpcId, port: REDSHIFT_PORT, sourceSecurityGroupId: args.nodeSecurityGroupId, description: "Offline store (Redshift)", httpsEgressPrefixListIds: [args.s3PrefixListId] },
+      this,
+    );
+    const namespace = new aws.redshiftserverless.Namespace(
+      `${name}-ns`,
+      {
+        namespaceName: s.namespaceName,
+        dbName: s.dbName,
+        adminUsername: s.adminUsername,
+        manageAdminPassword: true,
+        adminPasswordSecretKmsKeyId: key.arn,
+        kmsKeyId: key.arn,
+        logExports: s.logExports,
+        tags: awsTags(stack, s.namespaceName),
+      },
+      statefulOptions(stack, this),
+    );
+    const workgroup = new aws.redshiftserverless.Workgroup(
+      `${name}-wg`,
+      {
+        namespaceName: namespace.namespaceName,
+        workgroupName: s.workgroupName,
+        baseCapacity: s.baseCapacity,
+        publiclyAccessible: s.publiclyAccessible,
+        enhancedVpcRouting: s.enhancedVpcRouting,
+        subnetIds: args.subnetIds,
+        securityGroupIds: [sg.id],
+        configParameters: s.configParameters,
+        tags: awsTags(stack, s.workgroupName),
+      },
+      { parent: this },
+    );
+
+    this.url = workgroup.workgroupName.apply((wg) => redshiftUrl(wg, s.dbName));
+    this.workgroupArn = workgroup.arn;
+    this.endpoint = workgroup.endpoints.apply((e) => e[0]?.address ?? "");
+    this.registerOutputs({ url: this.url, workgroupArn: this.workgroupArn, endpoint: this.endpoint });
+  }
+}

@@ -1,0 +1,124 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { StackSpec } from "../spec";
+import { awsDefaults, awsName, awsTags, statefulOptions } from "./defaults";
+import { encryptionKey } from "./kms";
+import { storeSecurityGroup } from "./security-group";
+
+export const POSTGRES_PORT = 5432;
+
+export interface TrackingDbSettings {
+  engine: "postgres";
+  engineVersion: string;
+  instanceClass: string;
+  dbName: string;
+  username: string;
+  allocatedStorage: number;
+  maxAllocatedStorage: number;
+  storageType: "gp3";
+  storageEncrypted: true;
+  publiclyAccessible: false;
+  multiAz: boolean;
+  deletionProtection: boolean;
+  backupRetentionPeriod: number;
+  skipFinalSnapshot: boolean;
+  finalSnapshotIdentifier?: string;
+  /** PostgreSQL logs to CloudWatch, for audit and slow-query review. */
+  enabledCloudwatchLogsExports: string[];
+  /** Alphanumeric, so the password needs no escaping inside the postgresql:// URL. */
+  passwordLength: number;
+}
+
+export function trackingDbSettings(stack: StackSpec, name: string): TrackingDbSettings {
+  const d = awsDefaults(stack);
+  return {
+    engine: "postgres",
+    engineVersion: "16",
+    instanceClass: stack.tracking.databaseTier,
+    dbName: "mlflow",
+    username: "mlflow",
+    allocatedStorage: d.databaseStorageGb,
+    maxAllocatedStorage: d.databaseMaxStorageGb,
+    storageType: "gp3",
+    storageEncrypted: true,
+    publiclyAccessible: false,
+    multiAz: stack.multiAz,
+    deletionProtection: d.deletionProtection,
+    backupRetentionPeriod: d.backupRetentionDays,
+    skipFinalSnapshot: !d.prod,
+    finalSnapshotIdentifier: d.prod ? `${awsName(`${name}-${stack.name}`, 200)}-final` : undefined,
+    enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+    passwordLength: 40,
+  };
+}
+
+/** MLflow's backend store URI; TLS is required (RDS PostgreSQL 15+ enforces it too). */
+export function trackingDatabaseUrl(args: { username: string; password: string; host: string; port: number; dbName: string }): string {
+  return `postgresql://${args.username}:${encodeURIComponent(args.password)}@${args.host}:${args.port}/${args.dbName}?sslmode=require`;
+}
+
+export interface TrackingDatabaseArgs {
+  stack: StackSpec;
+  vpcId: pulumi.Input<string>;
+  subnetIds: pulumi.Input<string>[];
+  nodeSecurityGroupId: pulumi.Input<string>;
+}
+
+/**
+ * RDS PostgreSQL for the MLflow backend: private subnets, reachable only from the cluster's
+ * nodes, encrypted with its own KMS key, multi-AZ and deletion-protected with a final snapshot
+ * in prod. The password is random and only ever handled as a secret.
+ */
+export class TrackingDatabase extends pulumi.ComponentResource {
+  /** postgresql://mlflow:<password>@host:5432/mlflow?sslmode=require (a secret). */
+  readonly url: pulumi.Output<string>;
+  readonly address: pulumi.Output<string>;
+  readonly settings: TrackingDbSettings;
+
+  constructor(name: string, args: TrackingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:aws:TrackingDatabase", name, {}, opts);
+    const { stack } = args;
+    const s = trackingDbSettings(stack, name);
+    this.settings = s;
+    const key = encryptionKey(name, stack, "tracking database", this);
+    const password = new random.RandomPassword(`${name}-password`, { length: s.passwordLength, special: false }, { parent: this });
+    const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `Private subnets of the ${stack.name} tracking database`, tags: awsTags(stack, `${name}-subnets`) }, { parent: this });
+    const sg = storeSecurityGroup(name, { stack, vpcId: args.vpcId, port: POSTGRES_PORT, sourceSecurityGroupId: args.nodeSecurityGroupId, description: "Tracking database (PostgreSQL)" }, this);
+    const db = new aws.rds.Instance(
+      `${name}`,
+      {
+        engine: s.engine,
+        engineVersion: s.engineVersion,
+        instanceClass: s.instanceClass,
+        dbName: s.dbName,
+        username: s.username,
+        password: pulumi.secret(password.result),
+        port: POSTGRES_PORT,
+        allocatedStorage: s.allocatedStorage,
+        maxAllocatedStorage: s.maxAllocatedStorage,
+        storageType: s.storageType,
+        storageEncrypted: s.storageEncrypted,
+        kmsKeyId: key.arn,
+        publiclyAccessible: s.publiclyAccessible,
+        dbSubnetGroupName: subnets.name,
+        vpcSecurityGroupIds: [sg.id],
+        multiAz: s.multiAz,
+        deletionProtection: s.deletionProtection,
+        backupRetentionPeriod: s.backupRetentionPeriod,
+        skipFinalSnapshot: s.skipFinalSnapshot,
+        finalSnapshotIdentifier: s.finalSnapshotIdentifier,
+        copyTagsToSnapshot: true,
+        autoMinorVersionUpgrade: true,
+        enabledCloudwatchLogsExports: s.enabledCloudwatchLogsExports,
+        tags: awsTags(stack, name),
+      },
+      statefulOptions(stack, this),
+    );
+    this.address = db.address;
+    this.url = pulumi.secret(
+      pulumi.all([db.address, password.result]).apply(([host, pw]) => trackingDatabaseUrl({ username: s.username, password: pw, host, port: POSTGRES_PORT, dbName: s.dbName })),
+    );
+    this.registerOutputs({ url: this.url, address: this.address });
+  }
+}
