@@ -52,7 +52,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
   private lastKey = "";
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
-    const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+    const inputs = unwrapSecrets(args.inputs ?? {}) as Record<string, unknown>;
     const fn = OUTPUTS[args.type];
     const extra = fn
       ? fn({ name: args.name, inputs, region: this.ctx.region, project: this.ctx.gcpProject, stack: this.ctx.stack })
@@ -82,10 +82,24 @@ export class PlanMocks implements pulumi.runtime.Mocks {
   }
 }
 
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces Pulumi's secret envelopes ({<sig>: <secret sig>, value}) by their values; paths are kept separately for masking. */
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    if (record[SIG_KEY] === SECRET_SIG) return unwrapSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
 function secretPathsOf(value: unknown, path: string, out: string[]): void {
   if (value && typeof value === "object") {
     const record = value as Record<string, unknown>;
-    if (record["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+    if (record[SIG_KEY] === SECRET_SIG) {
       out.push(path);
       return;
     }
