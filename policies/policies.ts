@@ -1,0 +1,25 @@
+import { catalogPolicies } from "./catalog";
+import { costPolicies } from "./cost";
+import { reliabilityPolicies } from "./reliability";
+import { bucketPolicies } from "./security-buckets";
+import { clusterPolicies } from "./security-cluster";
+import { dataStorePolicies } from "./security-data";
+import { meshPolicies } from "./security-mesh";
+import { workloadPolicies } from "./security-workloads";
+import type { PlatformPolicy } from "./support";
+
+/**
+ * Every policy of the pack, in one explicit list (no registration by import side effects).
+ * Kept apart from index.ts because `new PolicyPack(...)` starts the engine's gRPC server, which
+ * never exits outside the engine; the plan's harness imports this list instead.
+ */
+export const allPolicies: PlatformPolicy[] = [
+  ...dataStorePolicies,
+  ...bucketPolicies,
+  ...clusterPolicies,
+  ...workloadPolicies,
+  ...meshPolicies,
+  ...reliabilityPolicies,
+  ...costPolicies,
+  ...catalogPolicies,
+];
