@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HttpError, withTimeout } from "../core";
+import type { FeaturesClient } from "./features-client";
+import type { PredictionRecord } from "./log-sinks";
+import { flatten } from "./tensor";
+import type { ServingMetrics } from "./metrics";
+import type { ModelBackend } from "./model-backend";
+import type { ModelStore } from "./model-store";
+import type { PredictionLog } from "./prediction-log";
+import type { InferenceRequest, InferenceResponse, ResponseOutput } from "./v2-types";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The model version answering this request, once resolved: drives headers and metric labels. */
+    servedBy?: { model: string; version: string };
+  }
+  interface FastifyContextConfig {
+    /** Prediction routes are shed under overload; probes and metrics never are. */
+    shed?: boolean;
+  }
+}
+
+/** What every serving route needs; built once by createServingServer. */
+export interface ServingContext {
+  store: ModelStore;
+  metrics: ServingMetrics;
+  predictionLog?: PredictionLog;
+  features?: FeaturesClient;
+  /** A model's feature service: its ordered short feature names and the join keys they need, from the catalog. */
+  featureServiceOf(model: string): { name: string; features: string[]; joinKeys: string[] } | undefined;
+  /** Deadline for one inference, in ms. */
+  inferenceTimeoutMs: number;
+  /** Most entity rows in one predict request. */
+  maxBatch: number;
+}
+
+/** Marks the request as served by this model version: in-flight gauge now, latency and outcome in onResponse. */
+export function begin(context: ServingContext, request: FastifyRequest, backend: ModelBackend): void {
+  request.servedBy = { model: backend.name, version: backend.version };
+  context.metrics.inFlight.inc({ model: backend.name, version: backend.version });
+}
+
+/** Headers, in-flight gauge, latency histogram and outcome counter for every request that reached a model. */
+export function instrument(app: FastifyInstance, context: ServingContext): void {
+  app.addHook("onSend", async (request, reply, payload) => {
+    const served = request.servedBy ?? single(context);
+    if (served) {
+      reply.header("x-model-name", served.model);
+      reply.header("x-model-version", served.version);
+    }
+    return payload;
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const served = request.servedBy;
+    if (!served) return;
+    const labels = { model: served.model, version: served.version };
+    context.metrics.inFlight.dec(labels);
+    context.metrics.requestSeconds.observe({ ...labels, route: request.routeOptions.url ?? "unknown", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    context.metrics.predictions.inc({ ...labels, status: reply.statusCode < 400 ? "ok" : "error" });
+  });
+}
+
+/** With one model in the process, even probes and errors before routing name it in their headers. */
+function single(context: ServingContext): { model: string; version: string } | undefined {
+  const names = context.store.names();
+  if (names.length !== 1) return undefined;
+  const version = context.store.defaultVersion(names[0] as string) as string;
+  return { model: names[0] as string, version };
+}
+
+/** Counts a shed request against the model it named, and answers 503 with Retry-After. */
+export function shed(context: ServingContext, request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number, reason: string): { error: string } {
+  const params = (request.params ?? {}) as { name?: string; version?: string };
+  const model = params.name ?? single(context)?.model ?? "unknown";
+  const version = params.version ?? context.store.defaultVersion(model) ?? "unknown";
+  context.metrics.predictions.inc({ model, version, status: "shed" });
+  reply.code(503).header("retry-after", String(retryAfterSeconds));
+  return { error: `overloaded (${reason}); retry after ${retryAfterSeconds} s` };
+}
+
+/** Runs one inference under the deadline and records its duration. */
+export async function timedInfer(context: ServingContext, backend: ModelBackend, request: InferenceRequest): Promise<InferenceResponse> {
+  const end = context.metrics.inferenceSeconds.startTimer({ model: backend.name, version: backend.version });
+  try {
+    return await withTimeout(backend.infer(request), context.inferenceTimeoutMs, `inference of ${backend.name} ${backend.version}`);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    if ((error as Error).message.includes("timed out")) throw new HttpError(504, (error as Error).message);
+    throw error;
+  } finally {
+    end();
+  }
+}
+
+/** Row i of an output whose first dimension is the batch: a number when the row holds one value. */
+export function outputRow(output: ResponseOutput, row: number, rows: number): number | number[] {
+  const flat = flatten(output.data);
+  const width = rows > 0 ? flat.length / rows : 0;
+  const values = flat.slice(row * width, (row + 1) * width).map(Number);
+  return values.length === 1 ? (values[0] as number) : values;
+}
+
+/** One prediction log record per row of a batch. */
+export function predictionRecords(
+  backend: ModelBackend,
+  requestId: string,
+  rows: Array<{ entities: Record<string, string | number>; features: PredictionRecord["features"] }>,
+  outputs: ResponseOutput[],
+): PredictionRecord[] {
+  const timestamp = new Date().toISOString();
+  return rows.map((row, i) => ({
+    timestamp,
+    model: backend.name,
+    version: backend.version,
+    request_id: requestId,
+    entities: row.entities,
+    features: row.features,
+    outputs: Object.fromEntries(outputs.map((o) => [o.name, outputRow(o, i, rows.length)])),
+  }));
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { HttpError } from "../core";
+import { begin, type ServingContext, predictionRecords, timedInfer } from "./context";
+import type { PredictionRecord } from "./log-sinks";
+import { flatten } from "./tensor";
+import { inferSchema, liveSchema, modelMetadataSchema, modelReadySchema, readySchema, serverMetadataSchema } from "./v2-schemas";
+import type { InferenceRequest, InferenceResponse, ModelMetadata, RequestInput } from "./v2-types";
+
+type ModelParams = { name: string; version?: string };
+
+/** Server metadata: the protocol defines no standard extensions, and this server implements none. */
+const SERVER = { name: "mlops-serving", version: "0.1.0", extensions: [] as string[] };
+
+/**
+ * The Open Inference Protocol (KServe V2) REST API: health, server and model metadata, model
+ * readiness and inference, each path with and without `/versions/{version}`. Errors are
+ * `{"error": "..."}` with 400 for a bad request, 404 for an unknown model or version, 413 for an
+ * oversized tensor, 503 while loading or overloaded and 504 when inference passes its deadline.
+ */
+export async function v2Routes(app: FastifyInstance, options: { context: ServingContext }): Promise<void> {
+  const { context } = options;
+  const { store } = context;
+
+  app.get("/v2", { schema: serverMetadataSchema }, async () => SERVER);
+  app.get("/v2/health/live", { schema: liveSchema }, async () => ({ live: true }));
+  app.get("/v2/health/ready", { schema: readySchema }, async (_request, reply) => {
+    const readiness = store.readiness();
+    if (readiness.ok) return { ready: true };
+    reply.code(503);
+    return { ready: false, error: readiness.reason };
+  });
+
+  const metadata = async (request: FastifyRequest<{ Params: ModelParams }>): Promise<ModelMetadata> => {
+    const backend = store.resolve(request.params.name, request.params.version);
+    return { name: backend.name, versions: store.versionsOf(backend.name), platform: backend.platform, inputs: backend.inputs, outputs: backend.outputs };
+  };
+  app.get<{ Params: ModelParams }>("/v2/models/:name", { schema: modelMetadataSchema }, metadata);
+  app.get<{ Params: ModelParams }>("/v2/models/:name/versions/:version", { schema: modelMetadataSchema }, metadata);
+
+  const ready = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const { name, version } = request.params;
+    if (!store.names().includes(name)) throw new HttpError(404, `model "${name}" is not served here; served models: ${store.names().join(", ")}`);
+    if (version && !store.versionsOf(name).includes(version)) throw new HttpError(404, `model "${name}" has no version "${version}" here; served versions: ${store.versionsOf(name).join(", ")}`);
+    const readiness = store.readiness(name, version);
+    if (readiness.ok) return { name, ready: true };
+    reply.code(503);
+    return { name, ready: false, error: readiness.reason };
+  };
+  app.get<{ Params: ModelParams }>("/v2/models/:name/ready", { schema: modelReadySchema }, ready);
+  app.get<{ Params: ModelParams }>("/v2/models/:name/versions/:version/ready", { schema: modelReadySchema }, ready);
+
+  const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: InferenceRequest }>): Promise<InferenceResponse> => {
+    const backend = store.resolve(request.params.name, request.params.version);
+    begin(context, request, backend);
+    // The protocol echoes the client's id; without one we make one, so the response and its prediction log line can be matched.
+    const body = request.body.id ? request.body : { ...request.body, id: randomUUID() };
+    const response = await timedInfer(context, backend, body);
+    const log = context.predictionLog;
+    if (log?.sampled(backend.name)) {
+      const rows = tensorRows(body.inputs, context.featureServiceOf(backend.name)?.features);
+      log.add(predictionRecords(backend, body.id as string, rows, response.outputs));
+    }
+    return { ...response, id: body.id };
+  };
+  const shed = { shed: true };
+  app.post<{ Params: ModelParams; Body: InferenceRequest }>("/v2/models/:name/infer", { schema: inferSchema, config: shed }, infer);
+  app.post<{ Params: ModelParams; Body: InferenceRequest }>("/v2/models/:name/versions/:version/infer", { schema: inferSchema, config: shed }, infer);
+}
+
+/**
+ * Prediction-log rows of a raw tensor request. A single 2-D input [N, F] of a model with F
+ * catalog features is logged under the feature names, so drift checks see the same columns as
+ * for entity-keyed requests; anything else is logged as `<input>_<column>`.
+ */
+function tensorRows(inputs: RequestInput[], featureNames: string[] | undefined): Array<{ entities: Record<string, never>; features: PredictionRecord["features"] }> {
+  const first = inputs[0];
+  if (!first) return [];
+  const rows = first.shape[0] ?? 1;
+  const out = Array.from({ length: rows }, () => ({ entities: {}, features: {} as PredictionRecord["features"] }));
+  for (const input of inputs) {
+    const flat = flatten(input.data);
+    const width = rows > 0 ? flat.length / rows : 0;
+    const names = inputs.length === 1 && featureNames?.length === width ? featureNames : undefined;
+    for (let r = 0; r < rows; r++) {
+      const row = out[r]?.features as PredictionRecord["features"];
+      for (let c = 0; c < width; c++) row[names ? (names[c] as string) : `${input.name}_${c}`] = flat[r * width + c] ?? null;
+    }
+  }
+  return out;
+}

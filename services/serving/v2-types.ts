@@ -1,0 +1,70 @@
+/**
+ * Open Inference Protocol (KServe V2) REST payloads, as the specification writes them
+ * (github.com/kserve/open-inference-protocol, specification/protocol/inference_rest.md).
+ */
+
+/** Tensor element types of the protocol ("Tensor Data Types"). */
+export const V2Datatype = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"] as const;
+export type V2Datatype = (typeof V2Datatype)[number];
+
+/** Tensor contents in row-major order, flat or nested. */
+export type TensorData = Array<number | string | boolean | TensorData>;
+export type Parameters = Record<string, unknown>;
+
+/** $metadata_tensor: variable-size dimensions are -1. */
+export interface MetadataTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+/** $inference_request_input */
+export interface RequestInput {
+  name: string;
+  shape: number[];
+  datatype: string;
+  parameters?: Parameters;
+  data: TensorData;
+}
+
+/** $inference_request */
+export interface InferenceRequest {
+  id?: string;
+  parameters?: Parameters;
+  inputs: RequestInput[];
+  outputs?: { name: string; parameters?: Parameters }[];
+}
+
+/** $response_output */
+export interface ResponseOutput {
+  name: string;
+  shape: number[];
+  datatype: string;
+  parameters?: Parameters;
+  data: TensorData;
+}
+
+/** $inference_response */
+export interface InferenceResponse {
+  model_name: string;
+  model_version?: string;
+  id?: string;
+  parameters?: Parameters;
+  outputs: ResponseOutput[];
+}
+
+/** $metadata_model_response */
+export interface ModelMetadata {
+  name: string;
+  versions?: string[];
+  platform: string;
+  inputs: MetadataTensor[];
+  outputs: MetadataTensor[];
+}
+
+/** $metadata_server_response */
+export interface ServerMetadata {
+  name: string;
+  version: string;
+  extensions: string[];
+}
