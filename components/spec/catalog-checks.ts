@@ -8,7 +8,7 @@ const LATEST = /(:latest$)|(^[^:@]+$)/;
 export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const at = (origin: { file: string; path: string }, field: string, message: string, fix: string) =>
-    issues.push({ file: origin.file, path: field ? `${origin.path}.${field}` : origin.path, message, fix });
+    issues.push({ file: origin.file, path: [origin.path, field].filter(Boolean).join("."), message, fix });
 
   for (const view of Object.values(catalog.featureViews)) {
     view.entities.forEach((entity, i) => {
@@ -16,7 +16,16 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
         at(view.origin, `entities[${i}]`, `entity "${entity}" is not declared`, `declare it under entities: in a catalog/features file, or use one of ${list(Object.keys(catalog.entities))}`);
       }
     });
-    const joinKeys = new Set(view.entities.flatMap((e) => catalog.entities[e]?.joinKeys ?? []));
+    const keyList = view.entities.flatMap((e) => catalog.entities[e]?.joinKeys ?? []);
+    const joinKeys = new Set(keyList);
+    if (joinKeys.size < keyList.length) {
+      at(view.origin, "entities", `entities ${list(view.entities)} share a join key (${list(keyList.filter((k, i) => keyList.indexOf(k) !== i))})`, "each join key may appear once per view; use one entity per key");
+    }
+    if (view.schedule !== undefined && !view.online) {
+      at(view.origin, "schedule", `"${view.schedule}" is set, but the view is offline only, so there is nothing to materialize`, "set online: true, or remove schedule");
+    } else if (view.schedule !== undefined && !view.offline) {
+      at(view.origin, "schedule", `"${view.schedule}" is set, but the view has no offline data to materialize from (offline: false)`, "remove schedule (fill the view with a push source), or set offline: true");
+    }
     const seen = new Set<string>();
     view.fields.forEach((field, i) => {
       if (seen.has(field.name)) at(view.origin, `fields[${i}].name`, `"${field.name}" is declared twice`, "remove the duplicate field");
@@ -40,8 +49,11 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
     if (dupes.length) at(service.origin, "features", `lists ${list(dupes)} twice`, "list each feature once");
   }
   for (const push of Object.values(catalog.pushSources)) {
-    if (!catalog.featureViews[push.featureView]) {
+    const target = catalog.featureViews[push.featureView];
+    if (!target) {
       at(push.origin, "featureView", `"${push.featureView}" is not a feature view`, `use one of ${list(Object.keys(catalog.featureViews))}`);
+    } else if (!target.online) {
+      at(push.origin, "featureView", `"${push.featureView}" is offline only, but pushed rows are written to the online store`, `set online: true on feature view "${push.featureView}"`);
     }
   }
 
@@ -63,6 +75,17 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
       }
       if (v.image && LATEST.test(v.image)) {
         at(o, `versions[${i}].image`, `"${v.image}" is not pinned`, 'pin a tag or digest, e.g. "vllm/vllm-openai:v0.6.3"');
+      }
+      const objectName = `${model.name}-${v.name}`;
+      if (objectName.length > 63) {
+        at(o, `versions[${i}].name`, `"${v.name}" makes the Deployment name "${objectName}" ${objectName.length} characters long; Kubernetes allows 63`, `shorten the model or version name by ${objectName.length - 63} characters`);
+      }
+      for (const [request, limit] of [["cpu", "cpuLimit"], ["memory", "memoryLimit"]] as const) {
+        const r = v.resources[request];
+        const l = v.resources[limit];
+        if (l !== undefined && quantity(l) < quantity(r)) {
+          at(o, `versions[${i}].resources.${limit}`, `${l} is below the request ${request}: ${r}, which Kubernetes refuses`, `set ${limit} to at least ${r}, or remove it (limits default to the requests)`);
+        }
       }
       if (v.gpu && v.runtime === "onnx") {
         at(o, `versions[${i}].gpu`, `asks for GPUs, but the bundled onnx runtime is CPU-only`, "use runtime triton, kserve-v2 or openai with a GPU image, or remove gpu");
@@ -88,6 +111,16 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
         at(o, `versions[${i}].weight`, `shadow version "${model.shadow.version}" also has weight ${model.versions[i]?.weight}`, "a shadow version gets mirrored traffic only; set its weight to 0");
       }
     }
+    if (model.shadow && model.shadow.mirrorPercentage === 0) {
+      at(o, "shadow.mirrorPercentage", "0 mirrors no traffic, so the shadow version would see no requests", "set a share above 0 (e.g. 10), or remove shadow:");
+    }
+    const header = model.headerOverride.header;
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(header) || RESERVED_HEADERS.has(header)) {
+      at(o, "headerOverride.header", `"${header}" cannot be used to pick a version`, 'use a lower-case custom header name such as "x-model-version"');
+    }
+    if (model.gates?.maxP99Ms !== undefined && model.gates.maxP99Ms > model.slo.p99LatencyMs) {
+      at(o, "gates.maxP99Ms", `${model.gates.maxP99Ms} ms is looser than the SLO's p99LatencyMs ${model.slo.p99LatencyMs} ms, so a model could pass the gate and still break the SLO`, `set it to at most ${model.slo.p99LatencyMs}`);
+    }
     if (model.autoscaling.maxReplicas < model.autoscaling.minReplicas) {
       at(o, "autoscaling.maxReplicas", `${model.autoscaling.maxReplicas} is below minReplicas ${model.autoscaling.minReplicas}`, `set maxReplicas to at least ${model.autoscaling.minReplicas}`);
     }
@@ -98,14 +131,53 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
     if (service) {
       const featureNames = new Set(service.features.map((ref) => ref.split(":")[1] as string));
       const full = new Set(service.features.map((ref) => ref.replace(":", "__")));
-      for (const feature of Object.keys(model.drift.features)) {
+      for (const [feature, override] of Object.entries(model.drift.features)) {
         if (!featureNames.has(feature) && !full.has(feature) && feature !== "prediction") {
           at(o, `drift.features.${feature}`, `"${feature}" is not a feature of service "${service.name}"`, `use one of ${list([...featureNames])}`);
+          continue;
+        }
+        const ref = service.features.find((r) => r.split(":")[1] === feature || r.replace(":", "__") === feature);
+        const dtype = ref ? catalog.featureViews[ref.split(":")[0] as string]?.fields.find((f) => f.name === ref.split(":")[1])?.dtype : undefined;
+        const method = override.method;
+        if (dtype && method && !methodFits(method, dtype)) {
+          at(o, `drift.features.${feature}.method`, `"${method}" does not apply to ${dtype} feature "${feature}"`, `use one of ${list(DRIFT_METHODS_BY_KIND[dtypeKind(dtype)])}`);
         }
       }
     }
   }
   return issues;
+}
+
+/** Headers the mesh or HTTP itself own; matching on them would route every request or none. */
+const RESERVED_HEADERS = new Set(["host", "authority", "content-type", "content-length", "authorization", "cookie", "user-agent", "x-forwarded-for", "x-request-id"]);
+
+type DtypeKind = "numeric" | "binary" | "categorical" | "list";
+/** Drift methods that make sense for each kind of feature (see services/drift for the defaults). */
+const DRIFT_METHODS_BY_KIND: Record<DtypeKind, string[]> = {
+  numeric: ["ks", "wasserstein", "psi", "chisquare", "jensenshannon"],
+  binary: ["ztest", "chisquare", "jensenshannon", "psi"],
+  categorical: ["chisquare", "jensenshannon", "psi"],
+  list: [],
+};
+
+function dtypeKind(dtype: string): DtypeKind {
+  if (dtype.startsWith("Array(")) return "list";
+  if (dtype === "Bool") return "binary";
+  if (dtype === "String" || dtype === "Bytes") return "categorical";
+  return "numeric";
+}
+
+function methodFits(method: string, dtype: string): boolean {
+  return DRIFT_METHODS_BY_KIND[dtypeKind(dtype)].includes(method);
+}
+
+const QUANTITY_UNITS: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** A Kubernetes quantity ("500m", "2", "512Mi") as a number, to compare requests with limits. */
+export function quantity(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
+  if (!match) return Number.NaN;
+  return Number(match[1]) * (QUANTITY_UNITS[match[2] ?? ""] as number);
 }
 
 /** Whether a model deploys to the named stack (its `stacks` list, or every stack when absent). */

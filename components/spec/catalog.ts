@@ -137,7 +137,12 @@ export const ModelVersion = z
     /** Where the model lives: s3://, gs://, models:/<name>/<version> (MLflow) or a path. */
     modelUri: z.string().min(1),
     /** Share of live traffic, 0..100; weights of all versions sum to 100. */
-    weight: z.number().int().min(0).max(100).default(0),
+    weight: z
+      .number()
+      .int("must be a whole percentage")
+      .min(0, "must be 0 or more")
+      .max(100, "must be at most 100: weights are percentages of live traffic and sum to 100")
+      .default(0),
     resources: Resources.default({ cpu: "500m", memory: "512Mi" }),
     /** GPUs per replica, and which accelerator. */
     gpu: z.object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) }).strict().optional(),
@@ -162,7 +167,10 @@ export const Model = z
     stacks: z.array(z.string().min(1)).min(1).optional(),
     versions: z.array(ModelVersion).min(1),
     /** A version that receives a copy of traffic (responses discarded); not weighted. */
-    shadow: z.object({ version: dns1123, mirrorPercentage: z.number().min(0).max(100).default(100) }).strict().optional(),
+    shadow: z
+      .object({ version: dns1123, mirrorPercentage: z.number().min(0, "must be 0..100").max(100, "must be at most 100 (a percentage of live requests copied to the shadow)").default(100) })
+      .strict()
+      .optional(),
     /** Requests with this header set to a version name go to that version, whatever the weights. */
     headerOverride: z.object({ header: z.string().default("x-model-version") }).strict().default({ header: "x-model-version" }),
     /** Canary steps (traffic % for the new version) used by `npm run canary`. */
