@@ -1,6 +1,7 @@
 import type { PolicyPackConfig } from "@pulumi/policy";
 import { NAMESPACES } from "../components/names";
 import type { Catalog, StackSpec } from "../components/spec";
+import { allPolicies } from "./policies";
 import type { PlatformPolicy } from "./support";
 
 /**
@@ -38,7 +39,8 @@ export function stackFacts(stack: StackSpec, catalog: Catalog): Record<string, u
  * exist, so a typo cannot silently leave a rule at its default.
  */
 export function policyPackConfig(stack: StackSpec, catalog: Catalog, policies: PlatformPolicy[]): PolicyPackConfig {
-  const names = new Set(policies.map((p) => p.name));
+  // Checked against the whole pack, so evaluating a subset still accepts every real name.
+  const names = new Set([...allPolicies, ...policies].map((p) => p.name));
   const unknown = Object.keys(stack.policies).filter((name) => !names.has(name));
   if (unknown.length) {
     throw new Error(
