@@ -59,13 +59,31 @@ export function namespacePlan(stack: StackSpec): NamespacePlan[] {
   const injected = (key: NamespaceKey, name: string): NamespacePlan =>
     cni
       ? { key, name, injection: true, enforce: "restricted" }
-      : { key, name, injection: true, enforce: "privileged", reason: "adopted mesh: istio-init may need NET_ADMIN without the Istio CNI plugin" };
+      : {
+          key,
+          name,
+          injection: true,
+          enforce: "privileged",
+          reason: "adopted mesh: istio-init may need NET_ADMIN without the Istio CNI plugin",
+        };
   return [
     injected("platform", NAMESPACES.platform),
     injected("models", stack.serving.namespace),
     { key: "mesh", name: NAMESPACES.mesh, injection: false, enforce: "privileged", reason: "istio-cni is a privileged node agent" },
-    { key: "monitoring", name: NAMESPACES.monitoring, injection: false, enforce: "privileged", reason: "node-exporter reads host /proc and /sys on the host network" },
-    { key: "gpu", name: NAMESPACES.gpu, injection: false, enforce: "privileged", reason: "the NVIDIA device plugin mounts the kubelet's device-plugin socket directory" },
+    {
+      key: "monitoring",
+      name: NAMESPACES.monitoring,
+      injection: false,
+      enforce: "privileged",
+      reason: "node-exporter reads host /proc and /sys on the host network",
+    },
+    {
+      key: "gpu",
+      name: NAMESPACES.gpu,
+      injection: false,
+      enforce: "privileged",
+      reason: "the NVIDIA device plugin mounts the kubelet's device-plugin socket directory",
+    },
   ];
 }
 
@@ -111,7 +129,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const namespaces: Partial<Record<NamespaceKey, k8s.core.v1.Namespace>> = {};
     for (const ns of namespacePlan(stack)) {
       const annotations: Record<string, string> = ns.reason ? { "mlops.platform/pod-security-reason": ns.reason } : {};
-      namespaces[ns.key] = new k8s.core.v1.Namespace(ns.name, { metadata: { name: ns.name, labels: namespaceLabels(stack, ns), annotations } }, k8sOpts);
+      namespaces[ns.key] = new k8s.core.v1.Namespace(
+        ns.name,
+        { metadata: { name: ns.name, labels: namespaceLabels(stack, ns), annotations } },
+        k8sOpts,
+      );
     }
     this.namespaces = namespaces as Record<NamespaceKey, k8s.core.v1.Namespace>;
 
@@ -122,6 +144,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
         { parent: this, provider: this.provider },
       );
     }
-    this.registerOutputs({ namespaces: Object.fromEntries(Object.entries(this.namespaces).map(([k, v]) => [k, v.metadata.name])), gpu: this.gpu !== undefined });
+    this.registerOutputs({
+      namespaces: Object.fromEntries(Object.entries(this.namespaces).map(([k, v]) => [k, v.metadata.name])),
+      gpu: this.gpu !== undefined,
+    });
   }
 }

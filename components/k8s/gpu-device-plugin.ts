@@ -179,7 +179,10 @@ export class GpuDevicePlugin extends pulumi.ComponentResource {
       "dcgm-exporter",
       {
         metadata: { name: "dcgm-exporter", namespace: a.namespace, labels: dcgmLabels },
-        spec: { selector: { "app.kubernetes.io/name": "dcgm-exporter" }, ports: [{ name: "metrics", port: DCGM_PORT, targetPort: DCGM_PORT, protocol: "TCP" }] },
+        spec: {
+          selector: { "app.kubernetes.io/name": "dcgm-exporter" },
+          ports: [{ name: "metrics", port: DCGM_PORT, targetPort: DCGM_PORT, protocol: "TCP" }],
+        },
       },
       { parent: this },
     );

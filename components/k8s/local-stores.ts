@@ -48,12 +48,20 @@ interface StatefulStoreArgs {
  * every in-cluster store. The container comes from the shared builder (probes, resources,
  * non-root, read-only root, drop ALL).
  */
-function statefulStore(name: string, a: StatefulStoreArgs, opts: pulumi.CustomResourceOptions): { set: k8s.apps.v1.StatefulSet; service: k8s.core.v1.Service } {
+function statefulStore(
+  name: string,
+  a: StatefulStoreArgs,
+  opts: pulumi.CustomResourceOptions,
+): { set: k8s.apps.v1.StatefulSet; service: k8s.core.v1.Service } {
   const selector = { "app.kubernetes.io/name": name };
   const labels = { ...k8sLabels(a.stack), ...selector, "app.kubernetes.io/component": "store" };
   const metadata = { name, namespace: NAMESPACES.platform, labels };
   const scratch = (a.scratch ?? []).map((path, i) => ({ name: `scratch-${i}`, path }));
-  const service = new k8s.core.v1.Service(name, { metadata, spec: { selector, ports: [{ ...a.port, targetPort: a.port.port, protocol: "TCP" }] } }, opts);
+  const service = new k8s.core.v1.Service(
+    name,
+    { metadata, spec: { selector, ports: [{ ...a.port, targetPort: a.port.port, protocol: "TCP" }] } },
+    opts,
+  );
   const set = new k8s.apps.v1.StatefulSet(
     name,
     {
@@ -72,7 +80,11 @@ function statefulStore(name: string, a: StatefulStoreArgs, opts: pulumi.CustomRe
               container({
                 ...a.container,
                 runAsUser: a.uid,
-                volumeMounts: [{ name: "data", mountPath: a.dataPath }, ...scratch.map((s) => ({ name: s.name, mountPath: s.path })), ...(a.container.volumeMounts ?? [])],
+                volumeMounts: [
+                  { name: "data", mountPath: a.dataPath },
+                  ...scratch.map((s) => ({ name: s.name, mountPath: s.path })),
+                  ...(a.container.volumeMounts ?? []),
+                ],
               }),
             ],
             volumes: [...scratch.map((s) => ({ name: s.name, emptyDir: { sizeLimit: "256Mi" } })), ...(a.extraVolumes ?? [])],
@@ -90,11 +102,22 @@ function statefulStore(name: string, a: StatefulStoreArgs, opts: pulumi.CustomRe
 
 /** A generated password (letters and digits only, so it needs no escaping in URLs) kept as a secret. */
 function password(name: string, parent: pulumi.Resource): pulumi.Output<string> {
-  return pulumi.secret(new random.RandomPassword(name, { length: 32, special: false }, { parent, additionalSecretOutputs: ["result"] }).result);
+  return pulumi.secret(
+    new random.RandomPassword(name, { length: 32, special: false }, { parent, additionalSecretOutputs: ["result"] }).result,
+  );
 }
 
-function secret(name: string, stack: StackSpec, data: Record<string, pulumi.Input<string>>, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
-  return new k8s.core.v1.Secret(name, { metadata: { name, namespace: NAMESPACES.platform, labels: k8sLabels(stack) }, type: "Opaque", stringData: data }, opts);
+function secret(
+  name: string,
+  stack: StackSpec,
+  data: Record<string, pulumi.Input<string>>,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+  return new k8s.core.v1.Secret(
+    name,
+    { metadata: { name, namespace: NAMESPACES.platform, labels: k8sLabels(stack) }, type: "Opaque", stringData: data },
+    opts,
+  );
 }
 
 export interface LocalStoresArgs {
@@ -145,7 +168,12 @@ export class LocalStores extends pulumi.ComponentResource {
     const postgresOffline = offline.kind === "postgres" ? offline.database : undefined;
     const trackingPassword = password(`${name}-postgres`, this);
     const offlinePassword = postgresOffline ? password(`${name}-offline`, this) : undefined;
-    const pgSecret = secret("postgres-auth", stack, { password: trackingPassword, ...(offlinePassword ? { "offline-password": offlinePassword } : {}) }, child);
+    const pgSecret = secret(
+      "postgres-auth",
+      stack,
+      { password: trackingPassword, ...(offlinePassword ? { "offline-password": offlinePassword } : {}) },
+      child,
+    );
     const init = postgresOffline
       ? new k8s.core.v1.ConfigMap(
           "postgres-init",
@@ -245,11 +273,25 @@ export class LocalStores extends pulumi.ComponentResource {
     const pg = LOCAL_STORES.postgres;
     this.connections = {
       identities: Object.fromEntries(WORKLOADS.map((w) => [w, none])) as CloudFoundation["identities"],
-      online: { kind: "redis", url: pulumi.output(`redis://${LOCAL_STORES.redis.host}:${LOCAL_STORES.redis.port}`), password: redisPassword, serviceAccountAnnotations: none },
+      online: {
+        kind: "redis",
+        url: pulumi.output(`redis://${LOCAL_STORES.redis.host}:${LOCAL_STORES.redis.port}`),
+        password: redisPassword,
+        serviceAccountAnnotations: none,
+      },
       offline:
         offline.kind === "postgres"
-          ? { kind: "postgres", url: pulumi.output(`postgres://${offline.database}@${pg.host}:${pg.port}/${offline.database}`), password: offlinePassword, serviceAccountAnnotations: none }
-          : { kind: "duckdb", url: pulumi.output(`duckdb:${offline.kind === "duckdb" ? offline.path : "/data/offline.duckdb"}`), serviceAccountAnnotations: none },
+          ? {
+              kind: "postgres",
+              url: pulumi.output(`postgres://${offline.database}@${pg.host}:${pg.port}/${offline.database}`),
+              password: offlinePassword,
+              serviceAccountAnnotations: none,
+            }
+          : {
+              kind: "duckdb",
+              url: pulumi.output(`duckdb:${offline.kind === "duckdb" ? offline.path : "/data/offline.duckdb"}`),
+              serviceAccountAnnotations: none,
+            },
       artifacts: {
         uri: pulumi.output(`s3://${ARTIFACT_BUCKET}/artifacts`),
         serviceAccountAnnotations: none,
@@ -271,7 +313,9 @@ function bucketJob(stack: StackSpec, env: ContainerArgs["env"], opts: pulumi.Cus
     name: "create-bucket",
     image: LOCAL_IMAGES.mc.image,
     command: ["sh", "-c"],
-    args: [`mc alias set local http://${LOCAL_STORES.minio.host}:${LOCAL_STORES.minio.port} "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" && mc mb --ignore-existing local/${ARTIFACT_BUCKET}`],
+    args: [
+      `mc alias set local http://${LOCAL_STORES.minio.host}:${LOCAL_STORES.minio.port} "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" && mc mb --ignore-existing local/${ARTIFACT_BUCKET}`,
+    ],
     env: { ...env, MC_CONFIG_DIR: "/tmp/.mc" },
     resources: { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" },
     runAsUser: LOCAL_IMAGES.mc.uid,

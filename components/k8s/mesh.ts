@@ -93,7 +93,9 @@ export function meshPolicies(stack: StackSpec): MeshObject[] {
     objects.push(
       authz(stack, "allow-prometheus-scrape", ns, {
         action: "ALLOW",
-        rules: [{ from: [{ source: { namespaces: [NAMESPACES.monitoring] } }], to: [{ operation: { methods: ["GET"], paths: ["/metrics"] } }] }],
+        rules: [
+          { from: [{ source: { namespaces: [NAMESPACES.monitoring] } }], to: [{ operation: { methods: ["GET"], paths: ["/metrics"] } }] },
+        ],
       }),
     );
   }
@@ -115,7 +117,9 @@ export function meshPolicies(stack: StackSpec): MeshObject[] {
     authz(stack, "allow-tracking", platform, {
       action: "ALLOW",
       selector: { matchLabels: { "app.kubernetes.io/name": MESH_SERVICES.tracking.name } },
-      rules: [{ from: [{ source: { namespaces: [models, platform] } }], to: [{ operation: { ports: [String(MESH_SERVICES.tracking.port)] } }] }],
+      rules: [
+        { from: [{ source: { namespaces: [models, platform] } }], to: [{ operation: { ports: [String(MESH_SERVICES.tracking.port)] } }] },
+      ],
     }),
   );
   if (stack.cloud === "local") {
@@ -214,7 +218,10 @@ export class Mesh extends pulumi.ComponentResource {
     }
     this.policies = meshPolicies(stack).map(
       ({ resourceName, object }) =>
-        new k8s.apiextensions.CustomResource(resourceName, object.toJSON() as k8s.apiextensions.CustomResourceArgs, { parent: this, dependsOn: this.releases }),
+        new k8s.apiextensions.CustomResource(resourceName, object.toJSON() as k8s.apiextensions.CustomResourceArgs, {
+          parent: this,
+          dependsOn: this.releases,
+        }),
     );
     this.registerOutputs({ mode: stack.mesh.mode, releases: this.releases.map((r) => r.name), policies: this.policies.length });
   }

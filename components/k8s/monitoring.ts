@@ -35,8 +35,12 @@ export interface MonitoringObjects {
 export function monitoringObjects(stack: StackSpec, catalog: Catalog): MonitoringObjects {
   const labels = k8sLabels(stack);
   const namespace = NAMESPACES.monitoring;
-  const serviceMonitors = scrapeTargets(stack).map((t) => validated(new ServiceMonitor({ metadata: { name: t.name, namespace, labels }, spec: t.spec })));
-  const rules = validated(new PrometheusRule({ metadata: { name: "mlops-alerts", namespace, labels }, spec: { groups: ruleGroups(stack, catalog) } }));
+  const serviceMonitors = scrapeTargets(stack).map((t) =>
+    validated(new ServiceMonitor({ metadata: { name: t.name, namespace, labels }, spec: t.spec })),
+  );
+  const rules = validated(
+    new PrometheusRule({ metadata: { name: "mlops-alerts", namespace, labels }, spec: { groups: ruleGroups(stack, catalog) } }),
+  );
   return { serviceMonitors, rules, dashboards: dashboards(stack, catalog) };
 }
 
@@ -58,8 +62,12 @@ export function prometheusStackValues(stack: StackSpec): Record<string, unknown>
         podMetadata: istio,
         volumes: [{ name: "istio-certs", emptyDir: { medium: "Memory" } }],
         volumeMounts: [{ name: "istio-certs", mountPath: PROM_CERTS_DIR }],
-        resources: prod ? { requests: { cpu: "1", memory: "4Gi" }, limits: { memory: "8Gi" } } : { requests: { cpu: "200m", memory: "1Gi" }, limits: { memory: "2Gi" } },
-        storageSpec: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: prod ? "100Gi" : "20Gi" } } } } },
+        resources: prod
+          ? { requests: { cpu: "1", memory: "4Gi" }, limits: { memory: "8Gi" } }
+          : { requests: { cpu: "200m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+        storageSpec: {
+          volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: prod ? "100Gi" : "20Gi" } } } },
+        },
       },
     },
     alertmanager: { alertmanagerSpec: { replicas: prod ? 2 : 1 } },
@@ -99,10 +107,18 @@ export class Monitoring extends pulumi.ComponentResource {
     const labels = k8sLabels(stack);
     const objects = monitoringObjects(stack, catalog);
 
-    const adminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+    const adminPassword = new random.RandomPassword(
+      `${name}-grafana-admin`,
+      { length: 32, special: false },
+      { parent: this, additionalSecretOutputs: ["result"] },
+    );
     const adminSecret = new k8s.core.v1.Secret(
       GRAFANA_ADMIN_SECRET,
-      { metadata: { name: GRAFANA_ADMIN_SECRET, namespace, labels }, type: "Opaque", stringData: { "admin-user": "admin", "admin-password": pulumi.secret(adminPassword.result) } },
+      {
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace, labels },
+        type: "Opaque",
+        stringData: { "admin-user": "admin", "admin-password": pulumi.secret(adminPassword.result) },
+      },
       { parent: this },
     );
     this.release = new k8s.helm.v3.Release(
@@ -123,14 +139,23 @@ export class Monitoring extends pulumi.ComponentResource {
     // The CRDs come with the chart: custom resources wait for it.
     const afterChart = { parent: this, dependsOn: [this.release] };
     for (const monitor of objects.serviceMonitors) {
-      new k8s.apiextensions.CustomResource(`servicemonitor-${monitor.metadata?.name}`, monitor.toJSON() as k8s.apiextensions.CustomResourceArgs, afterChart);
+      new k8s.apiextensions.CustomResource(
+        `servicemonitor-${monitor.metadata?.name}`,
+        monitor.toJSON() as k8s.apiextensions.CustomResourceArgs,
+        afterChart,
+      );
     }
     new k8s.apiextensions.CustomResource("mlops-alerts", objects.rules.toJSON() as k8s.apiextensions.CustomResourceArgs, afterChart);
     for (const board of objects.dashboards) {
       new k8s.core.v1.ConfigMap(
         `dashboard-${board.uid}`,
         {
-          metadata: { name: `dashboard-${board.uid}`, namespace, labels: { ...labels, ...DASHBOARD_LABEL }, annotations: { grafana_folder: "MLOps" } },
+          metadata: {
+            name: `dashboard-${board.uid}`,
+            namespace,
+            labels: { ...labels, ...DASHBOARD_LABEL },
+            annotations: { grafana_folder: "MLOps" },
+          },
           data: { [`${board.uid}.json`]: JSON.stringify(board) },
         },
         { parent: this },

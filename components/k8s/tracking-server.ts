@@ -74,7 +74,11 @@ export class TrackingServer extends pulumi.ComponentResource {
     );
     const dbSecret = new k8s.core.v1.Secret(
       `${TRACKING.name}-db`,
-      { metadata: { name: `${TRACKING.name}-db`, namespace, labels }, type: "Opaque", stringData: { url: pulumi.secret(args.database.url) } },
+      {
+        metadata: { name: `${TRACKING.name}-db`, namespace, labels },
+        type: "Opaque",
+        stringData: { url: pulumi.secret(args.database.url) },
+      },
       child,
     );
 

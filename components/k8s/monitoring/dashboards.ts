@@ -9,6 +9,7 @@ import { errorRatio, matchers, quantile } from "./rules";
 
 /** Grafana's own rate window for the panel's resolution. */
 const RATE = "$__rate_interval";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, resolved by Grafana.
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" } as const;
 
 export interface Target {
@@ -76,7 +77,13 @@ function layout(specs: PanelSpec[]): Panel[] {
         ...(p.max !== undefined ? { max: p.max } : {}),
         ...(p.threshold !== undefined
           ? {
-              thresholds: { mode: "absolute" as const, steps: [{ color: "green", value: null }, { color: "red", value: p.threshold }] },
+              thresholds: {
+                mode: "absolute" as const,
+                steps: [
+                  { color: "green", value: null },
+                  { color: "red", value: p.threshold },
+                ],
+              },
               custom: { thresholdsStyle: { mode: "line" as const } },
             }
           : {}),
@@ -123,7 +130,11 @@ export function modelDashboard(model: ModelSpec, stack: StackSpec): Dashboard {
   const m = matchers(sel);
   const latency = (q: number) => quantile(q, METRICS.servingRequestSeconds, m, ["version"], RATE);
   const panels: PanelSpec[] = [
-    { title: "Request rate by version", unit: "reqps", targets: [[`sum by (version) (rate(${METRICS.servingPredictions}${m}[${RATE}]))`, "{{version}}"]] },
+    {
+      title: "Request rate by version",
+      unit: "reqps",
+      targets: [[`sum by (version) (rate(${METRICS.servingPredictions}${m}[${RATE}]))`, "{{version}}"]],
+    },
     {
       title: "Latency p50 / p95 / p99",
       description: `The red line is the p99 SLO (${model.slo.p99LatencyMs} ms).`,
@@ -161,7 +172,11 @@ export function modelDashboard(model: ModelSpec, stack: StackSpec): Dashboard {
         ],
       ],
     },
-    { title: "Drift score per feature", unit: "short", targets: [[`max by (feature, method) (${METRICS.driftScore}${m})`, "{{feature}} ({{method}})"]] },
+    {
+      title: "Drift score per feature",
+      unit: "short",
+      targets: [[`max by (feature, method) (${METRICS.driftScore}${m})`, "{{feature}} ({{method}})"]],
+    },
     {
       title: "Share of drifted features",
       description: `Dataset drift at ${model.drift.driftShare * 100}% (the red line).`,
@@ -179,7 +194,11 @@ export function modelDashboard(model: ModelSpec, stack: StackSpec): Dashboard {
 export function platformDashboard(stack: StackSpec): Dashboard {
   const features = (q: number) => quantile(q, METRICS.featuresRequestSeconds, "", ["route"], RATE);
   const panels: PanelSpec[] = [
-    { title: "Feature lookups by route and status", unit: "reqps", targets: [[`sum by (route, status) (rate(${METRICS.featuresRequestSeconds}_count[${RATE}]))`, "{{route}} {{status}}"]] },
+    {
+      title: "Feature lookups by route and status",
+      unit: "reqps",
+      targets: [[`sum by (route, status) (rate(${METRICS.featuresRequestSeconds}_count[${RATE}]))`, "{{route}} {{status}}"]],
+    },
     {
       title: "Feature lookup latency p50 / p95 / p99",
       unit: "s",
@@ -189,11 +208,31 @@ export function platformDashboard(stack: StackSpec): Dashboard {
         [features(0.99), "p99 {{route}}"],
       ],
     },
-    { title: "Entity keys requested by feature view", unit: "short", targets: [[`sum by (feature_view) (rate(${METRICS.featuresKeysRequested}[${RATE}]))`, "{{feature_view}}"]] },
-    { title: "Online store errors", unit: "short", targets: [[`sum by (store, operation) (rate(${METRICS.storeErrors}[${RATE}]))`, "{{store}} {{operation}}"]] },
-    { title: "Materialization lag", unit: "s", targets: [[`max by (feature_view) (${METRICS.materializationLagSeconds})`, "{{feature_view}}"]] },
-    { title: "Materialized rows", unit: "short", targets: [[`sum by (feature_view) (increase(${METRICS.materializationRows}[1h]))`, "{{feature_view}}"]] },
-    { title: "Predictions by model and version", unit: "reqps", targets: [[`sum by (model, version) (rate(${METRICS.servingPredictions}[${RATE}]))`, "{{model}} {{version}}"]] },
+    {
+      title: "Entity keys requested by feature view",
+      unit: "short",
+      targets: [[`sum by (feature_view) (rate(${METRICS.featuresKeysRequested}[${RATE}]))`, "{{feature_view}}"]],
+    },
+    {
+      title: "Online store errors",
+      unit: "short",
+      targets: [[`sum by (store, operation) (rate(${METRICS.storeErrors}[${RATE}]))`, "{{store}} {{operation}}"]],
+    },
+    {
+      title: "Materialization lag",
+      unit: "s",
+      targets: [[`max by (feature_view) (${METRICS.materializationLagSeconds})`, "{{feature_view}}"]],
+    },
+    {
+      title: "Materialized rows",
+      unit: "short",
+      targets: [[`sum by (feature_view) (increase(${METRICS.materializationRows}[1h]))`, "{{feature_view}}"]],
+    },
+    {
+      title: "Predictions by model and version",
+      unit: "reqps",
+      targets: [[`sum by (model, version) (rate(${METRICS.servingPredictions}[${RATE}]))`, "{{model}} {{version}}"]],
+    },
     { title: "Drift share by model", unit: "percentunit", max: 1, targets: [[`max by (model) (${METRICS.driftShare})`, "{{model}}"]] },
   ];
   if (stack.nodePools.some((p) => p.role === "gpu")) panels.push(...gpuPanels());

@@ -38,7 +38,15 @@ export interface AlertRule {
 
 type Severity = "critical" | "warning" | "info";
 
-function alert(name: string, expr: string, forDuration: string, severity: Severity, labels: Record<string, string>, summary: string, description: string): AlertRule {
+function alert(
+  name: string,
+  expr: string,
+  forDuration: string,
+  severity: Severity,
+  labels: Record<string, string>,
+  summary: string,
+  description: string,
+): AlertRule {
   return { alert: name, expr, for: forDuration, labels: { severity, ...labels }, annotations: { summary, description } };
 }
 
@@ -119,9 +127,25 @@ export function platformRules(stack: StackSpec, catalog: Catalog): AlertRule[] {
   if (stack.nodePools.some((p) => p.role === "gpu")) {
     const gpu = `avg by (Hostname, gpu, modelName) (${EXTERNAL_METRICS.gpuUtilization})`;
     rules.push(
-      alert("GpuSaturated", `${gpu} > 95`, "30m", "warning", labels, "A GPU is saturated", "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} has been over 95% busy for 30 minutes; add replicas or GPUs."),
+      alert(
+        "GpuSaturated",
+        `${gpu} > 95`,
+        "30m",
+        "warning",
+        labels,
+        "A GPU is saturated",
+        "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} has been over 95% busy for 30 minutes; add replicas or GPUs.",
+      ),
       // GPU nodes are expensive: one that sits idle for hours should scale down or be shared.
-      alert("GpuIdle", `${gpu} < 5`, "2h", "info", labels, "A GPU is idle", "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} has been under 5% busy for 2 hours."),
+      alert(
+        "GpuIdle",
+        `${gpu} < 5`,
+        "2h",
+        "info",
+        labels,
+        "A GPU is idle",
+        "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} has been under 5% busy for 2 hours.",
+      ),
     );
   }
   return rules;

@@ -3,7 +3,6 @@ import type { IServiceMonitorSpec } from "@kubernetes-models/prometheus-operator
 import { NAMESPACES } from "../../names";
 import type { StackSpec } from "../../spec";
 import { FEATURES_NAME } from "../feature-service";
-import { DCGM_PORT } from "../gpu-device-plugin";
 import { TRACKING } from "../tracking-server";
 
 /**

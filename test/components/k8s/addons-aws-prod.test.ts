@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ClusterAddons, DCGM_EXPORTER_IMAGE, DEVICE_PLUGIN_IMAGE, POLICY_EXCEPTION_LABEL, POLICY_EXCEPTIONS } from "../../../components/k8s";
+import {
+  ClusterAddons,
+  DCGM_EXPORTER_IMAGE,
+  DEVICE_PLUGIN_IMAGE,
+  POLICY_EXCEPTION_LABEL,
+  POLICY_EXCEPTIONS,
+} from "../../../components/k8s";
 import type { PlanResource } from "../../../components/plan-resource";
 import { GPU_TAINT, POOL_ROLE_LABEL } from "../../../components/spec";
 import { recorded, useMocks } from "../../support/mocks";
@@ -25,7 +31,8 @@ describe("cluster add-ons on a cloud stack with GPU pools (aws-prod)", () => {
     expect(provider?.inputs.enableServerSideApply).toBe("true");
     expect(plain<string>(provider?.inputs.kubeconfig)).toContain("kind: Config");
     // Every Kubernetes object goes through that provider, not the ambient kubeconfig.
-    for (const o of all.filter((r) => r.type.startsWith("kubernetes:") && r.custom)) expect(o.options.provider).toContain("pulumi:providers:kubernetes");
+    for (const o of all.filter((r) => r.type.startsWith("kubernetes:") && r.custom))
+      expect(o.options.provider).toContain("pulumi:providers:kubernetes");
   });
 
   it("label the platform and model namespaces for sidecar injection and enforce the restricted Pod Security level", () => {

@@ -2,7 +2,7 @@ import { homedir } from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ClusterAddons, expandHome, localClusterAccess, namespacePlan } from "../../../components/k8s";
 import type { PlanResource } from "../../../components/plan-resource";
-import { recorded, useMocks, valueOf } from "../../support/mocks";
+import { valueOf as outputValue, recorded, useMocks } from "../../support/mocks";
 import { named, ofKind, plain, platformOf } from "./k8s-objects";
 
 const { stack } = platformOf("local");
@@ -20,7 +20,7 @@ describe("cluster add-ons on the local stack", () => {
     const access = localClusterAccess(stack);
     expect(access.workloadIdentity).toBe("none");
     expect(access.context).toBe("kind-mlops");
-    expect(await valueOf(access.name)).toBe("kind-mlops");
+    expect(await outputValue(access.name)).toBe("kind-mlops");
     const provider = all.find((r) => r.type === "pulumi:providers:kubernetes");
     expect(plain(provider?.inputs.kubeconfig)).toBe(`${homedir()}/.kube/config`);
     expect(provider?.inputs.context).toBe("kind-mlops");
@@ -33,7 +33,9 @@ describe("cluster add-ons on the local stack", () => {
   });
 
   it("create the platform's namespaces with injection on the platform and model namespaces only", () => {
-    const names = ofKind(all, "Namespace").map((n) => n.inputs.metadata?.name).sort();
+    const names = ofKind(all, "Namespace")
+      .map((n) => n.inputs.metadata?.name)
+      .sort();
     expect(names).toEqual(["gpu-system", "istio-system", "mlops", "models", "monitoring"]);
     expect(Object.keys(addons.namespaces).sort()).toEqual(["gpu", "mesh", "models", "monitoring", "platform"]);
     for (const ns of ofKind(all, "Namespace")) {

@@ -41,7 +41,13 @@ export interface PodSpec {
   hostPID?: boolean;
   securityContext?: { runAsNonRoot?: boolean };
   tolerations?: { key?: string; operator?: string; effect?: string }[];
-  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: { matchExpressions: { key: string; operator: string; values: string[] }[] }[] } } };
+  affinity?: {
+    nodeAffinity?: {
+      requiredDuringSchedulingIgnoredDuringExecution?: {
+        nodeSelectorTerms: { matchExpressions: { key: string; operator: string; values: string[] }[] }[];
+      };
+    };
+  };
   volumes?: { name: string; hostPath?: { path: string }; emptyDir?: unknown; persistentVolumeClaim?: unknown }[];
 }
 
@@ -51,12 +57,19 @@ export function platformOf(stack: string): PlatformSpec {
 }
 
 export function ofKind(all: PlanResource[], kind: string): K8sObject[] {
-  return all.filter((r) => r.type.startsWith("kubernetes:") && (r.type.endsWith(`:${kind}`) || (r.inputs as Manifest).kind === kind)) as K8sObject[];
+  return all.filter(
+    (r) => r.type.startsWith("kubernetes:") && (r.type.endsWith(`:${kind}`) || (r.inputs as Manifest).kind === kind),
+  ) as K8sObject[];
 }
 
 export function named(all: PlanResource[], kind: string, name: string): K8sObject {
   const found = ofKind(all, kind).find((o) => o.inputs.metadata?.name === name);
-  if (!found) throw new Error(`no ${kind} named ${name} among ${ofKind(all, kind).map((o) => o.inputs.metadata?.name).join(", ")}`);
+  if (!found)
+    throw new Error(
+      `no ${kind} named ${name} among ${ofKind(all, kind)
+        .map((o) => o.inputs.metadata?.name)
+        .join(", ")}`,
+    );
   return found;
 }
 
@@ -92,13 +105,16 @@ export function securityProblems(c: Container, allowRoot = false): string[] {
   if ((s.capabilities?.add ?? []).length) problems.push(`${c.name}: adds capabilities ${s.capabilities?.add}`);
   if (s.allowPrivilegeEscalation !== false) problems.push(`${c.name}: privilege escalation allowed`);
   if (s.privileged) problems.push(`${c.name}: privileged`);
-  if (!/^[^:@]+(:[^:]+|@sha256:[0-9a-f]{64})$/.test(c.image) || c.image.endsWith(":latest")) problems.push(`${c.name}: image ${c.image} is not pinned`);
+  if (!/^[^:@]+(:[^:]+|@sha256:[0-9a-f]{64})$/.test(c.image) || c.image.endsWith(":latest"))
+    problems.push(`${c.name}: image ${c.image} is not pinned`);
   return problems;
 }
 
 /** A string that looks like a static cloud credential (AWS access key id, GCP service account key). */
 export function looksLikeCloudKey(value: string): boolean {
-  return /\bAKIA[0-9A-Z]{16}\b/.test(value) || /"type":\s*"service_account"/.test(value) || /-----BEGIN (RSA )?PRIVATE KEY-----/.test(value);
+  return (
+    /\bAKIA[0-9A-Z]{16}\b/.test(value) || /"type":\s*"service_account"/.test(value) || /-----BEGIN (RSA )?PRIVATE KEY-----/.test(value)
+  );
 }
 
 /** Names of env vars that carry static cloud credentials when they hold a literal value. */

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LocalStores, OFFLINE_STORE_PVC } from "../../../components/k8s";
 import type { PlanResource } from "../../../components/plan-resource";
-import { recorded, useMocks, valueOf } from "../../support/mocks";
+import { valueOf as outputValue, recorded, useMocks } from "../../support/mocks";
 import { named, ofKind, plain, platformOf, workloads } from "./k8s-objects";
 
 const local = platformOf("local");
@@ -19,17 +19,21 @@ beforeAll(async () => {
 describe("local stores with a PostgreSQL offline store", () => {
   it("serve the offline store from the in-cluster PostgreSQL with its own role and password", async () => {
     expect(stores.connections.offline.kind).toBe("postgres");
-    expect(await valueOf(stores.connections.offline.url)).toBe("postgres://features@postgres.mlops.svc.cluster.local:5432/features");
-    const password = await valueOf(stores.connections.offline.password as pulumi.Output<string>);
+    expect(await outputValue(stores.connections.offline.url)).toBe("postgres://features@postgres.mlops.svc.cluster.local:5432/features");
+    const password = await outputValue(stores.connections.offline.password as pulumi.Output<string>);
     expect(plain<Record<string, string>>(named(all, "Secret", "postgres-auth").inputs.stringData)["offline-password"]).toBe(password);
   });
 
   it("create the role and database on first start from a script that reads the password from the environment", () => {
     const script = Object.values(named(all, "ConfigMap", "postgres-init").inputs.data ?? {})[0] ?? "";
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable the script expands.
     expect(script).toContain("CREATE ROLE features LOGIN PASSWORD '${OFFLINE_PASSWORD}'");
     expect(script).toContain("CREATE DATABASE features OWNER features");
     const pg = workloads(all).find((w) => w.object.inputs.metadata?.name === "postgres")?.pod.containers[0];
-    expect(pg?.env?.find((e) => e.name === "OFFLINE_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "postgres-auth", key: "offline-password" });
+    expect(pg?.env?.find((e) => e.name === "OFFLINE_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({
+      name: "postgres-auth",
+      key: "offline-password",
+    });
     expect(pg?.volumeMounts?.map((m) => m.mountPath)).toContain("/docker-entrypoint-initdb.d");
   });
 

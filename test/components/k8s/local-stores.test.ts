@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { LocalStores, OBJECT_STORE_SECRET, OFFLINE_STORE_PVC } from "../../../components/k8s";
 import { WORKLOADS } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
-import { recorded, useMocks, valueOf } from "../../support/mocks";
+import { valueOf as outputValue, recorded, useMocks } from "../../support/mocks";
 import { CLOUD_KEY_ENV, containersOf, named, ofKind, plain, platformOf, securityProblems, workloads } from "./k8s-objects";
 
 const { stack, catalog } = platformOf("local");
@@ -33,22 +33,22 @@ describe("local stores (in-cluster Redis, PostgreSQL, MinIO, DuckDB volume)", ()
   });
 
   it("hand out the Redis URL without the password, and the password the Secret holds", async () => {
-    expect(await valueOf(stores.connections.online.url)).toBe("redis://redis.mlops.svc.cluster.local:6379");
-    const password = await valueOf(stores.connections.online.password as pulumi.Output<string>);
+    expect(await outputValue(stores.connections.online.url)).toBe("redis://redis.mlops.svc.cluster.local:6379");
+    const password = await outputValue(stores.connections.online.password as pulumi.Output<string>);
     expect(password.length).toBe(32);
     expect(secretData("redis-auth").password).toBe(password);
   });
 
   it("keep the offline store as a DuckDB file on its own volume", async () => {
     expect(stores.connections.offline.kind).toBe("duckdb");
-    expect(await valueOf(stores.connections.offline.url)).toBe("duckdb:/data/offline.duckdb");
+    expect(await outputValue(stores.connections.offline.url)).toBe("duckdb:/data/offline.duckdb");
     expect(named(all, "PersistentVolumeClaim", OFFLINE_STORE_PVC).inputs.spec).toMatchObject({ accessModes: ["ReadWriteOnce"] });
   });
 
   it("give MLflow a PostgreSQL URL kept secret, whose password is the one PostgreSQL starts with", async () => {
     const url = stores.connections.trackingDatabase.url;
     expect(await pulumi.isSecret(url)).toBe(true);
-    const value = await valueOf(url);
+    const value = await outputValue(url);
     const parsed = new URL(value);
     expect(parsed.protocol).toBe("postgresql:");
     expect(parsed.host).toBe("postgres.mlops.svc.cluster.local:5432");
@@ -58,8 +58,11 @@ describe("local stores (in-cluster Redis, PostgreSQL, MinIO, DuckDB volume)", ()
   });
 
   it("store artifacts in an in-cluster S3-compatible store whose credentials live in a Secret", async () => {
-    expect(await valueOf(stores.connections.artifacts.uri)).toMatch(/^s3:\/\/mlflow\//);
-    expect(stores.connections.artifacts.objectStore).toEqual({ endpoint: "http://minio.mlops.svc.cluster.local:9000", credentialsSecret: OBJECT_STORE_SECRET });
+    expect(await outputValue(stores.connections.artifacts.uri)).toMatch(/^s3:\/\/mlflow\//);
+    expect(stores.connections.artifacts.objectStore).toEqual({
+      endpoint: "http://minio.mlops.svc.cluster.local:9000",
+      credentialsSecret: OBJECT_STORE_SECRET,
+    });
     expect(Object.keys(secretData(OBJECT_STORE_SECRET)).sort()).toEqual(["root-password", "root-user"]);
     const job = named(all, "Job", "minio-create-bucket");
     expect(job.options.dependsOn?.length).toBeGreaterThan(0);
@@ -67,7 +70,7 @@ describe("local stores (in-cluster Redis, PostgreSQL, MinIO, DuckDB volume)", ()
 
   it("grant no cloud identity to any workload", async () => {
     expect(Object.keys(stores.connections.identities).sort()).toEqual([...WORKLOADS].sort());
-    for (const w of WORKLOADS) expect(await valueOf(stores.connections.identities[w])).toEqual({});
+    for (const w of WORKLOADS) expect(await outputValue(stores.connections.identities[w])).toEqual({});
   });
 
   it("run every container non-root with a read-only root filesystem, all capabilities dropped and pinned images", () => {

@@ -32,14 +32,26 @@ const any = <T>(list: T[] | undefined, test: (v: T) => boolean) => list === unde
  */
 export function allowed(policies: Policy[], r: AuthzRequest): boolean {
   const applicable = policies.filter(
-    (p) => p.namespace === r.namespace && (p.spec.action ?? "ALLOW") === "ALLOW" && Object.entries(p.spec.selector?.matchLabels ?? {}).every(([k, v]) => r.labels[k] === v),
+    (p) =>
+      p.namespace === r.namespace &&
+      (p.spec.action ?? "ALLOW") === "ALLOW" &&
+      Object.entries(p.spec.selector?.matchLabels ?? {}).every(([k, v]) => r.labels[k] === v),
   );
   if (applicable.length === 0) return true;
   return applicable.some((p) =>
     (p.spec.rules ?? []).some(
       (rule) =>
-        any(rule.from, (f) => any(f.source?.principals, (x) => x === r.source.principal) && any(f.source?.namespaces, (x) => x === r.source.namespace)) &&
-        any(rule.to, (t) => any(t.operation?.ports, (x) => x === String(r.port)) && any(t.operation?.methods, (x) => x === r.method) && any(t.operation?.paths, (x) => x === r.path)),
+        any(
+          rule.from,
+          (f) => any(f.source?.principals, (x) => x === r.source.principal) && any(f.source?.namespaces, (x) => x === r.source.namespace),
+        ) &&
+        any(
+          rule.to,
+          (t) =>
+            any(t.operation?.ports, (x) => x === String(r.port)) &&
+            any(t.operation?.methods, (x) => x === r.method) &&
+            any(t.operation?.paths, (x) => x === r.path),
+        ),
     ),
   );
 }

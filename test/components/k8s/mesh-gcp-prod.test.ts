@@ -28,11 +28,14 @@ describe("the mesh on a cloud stack (gcp-prod, install mode)", () => {
     }
     // Each chart waits for the one before it (CRDs before istiod, istiod before gateways).
     const urns = releases().map((r) => r.urn);
-    releases().slice(1).forEach((r, i) => expect(r.options.dependsOn).toContain(urns[i]));
+    for (const [i, r] of releases().slice(1).entries()) expect(r.options.dependsOn).toContain(urns[i]);
   });
 
   it("run istiod with the CNI plugin and native sidecars, highly available in prod", () => {
-    const values = releases().find((r) => r.inputs.chart === "istiod")?.inputs.values as { pilot: { cni: { enabled: boolean }; autoscaleMin: number; env: Record<string, string> }; global: { platform?: string } };
+    const values = releases().find((r) => r.inputs.chart === "istiod")?.inputs.values as {
+      pilot: { cni: { enabled: boolean }; autoscaleMin: number; env: Record<string, string> };
+      global: { platform?: string };
+    };
     expect(values.pilot.cni.enabled).toBe(true);
     expect(values.pilot.autoscaleMin).toBe(2);
     expect(values.pilot.env.ENABLE_NATIVE_SIDECARS).toBe("true");
@@ -54,12 +57,15 @@ describe("the mesh on a cloud stack (gcp-prod, install mode)", () => {
 
   it("create every mesh object after the charts that define their CRDs", () => {
     const releaseUrns = releases().map((r) => r.urn);
-    for (const p of [...ofKind(all, "AuthorizationPolicy"), ...ofKind(all, "PeerAuthentication")]) expect(p.options.dependsOn).toEqual(expect.arrayContaining(releaseUrns));
+    for (const p of [...ofKind(all, "AuthorizationPolicy"), ...ofKind(all, "PeerAuthentication")])
+      expect(p.options.dependsOn).toEqual(expect.arrayContaining(releaseUrns));
   });
 
   it("build objects that pass Istio's schema", () => {
-    for (const p of ofKind(all, "AuthorizationPolicy")) expect(() => (new AuthorizationPolicy(p.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
-    for (const p of ofKind(all, "PeerAuthentication")) expect(() => (new PeerAuthentication(p.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
+    for (const p of ofKind(all, "AuthorizationPolicy"))
+      expect(() => (new AuthorizationPolicy(p.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
+    for (const p of ofKind(all, "PeerAuthentication"))
+      expect(() => (new PeerAuthentication(p.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
     const bad = new AuthorizationPolicy({ metadata: { name: "x" }, spec: { action: "PERMIT" as never } }) as unknown as SchemaObject;
     expect(() => bad.validate()).toThrow();
   });
@@ -75,7 +81,12 @@ describe("what the mesh admits (the policies evaluated as Istio does)", () => {
   const drift = { namespace: "mlops", labels: { "app.kubernetes.io/name": "drift" }, port: 8080 };
   const mlflow = { namespace: "mlops", labels: { "app.kubernetes.io/name": "mlflow" }, port: 5000 };
   const model = { namespace: "models", labels: { "app.kubernetes.io/name": "fraud-scorer-v1" }, port: 8080 };
-  const req = (source: AuthzRequest["source"], target: Omit<AuthzRequest, "source" | "method" | "path">, method = "POST", path = "/"): AuthzRequest => ({ source, ...target, method, path });
+  const req = (
+    source: AuthzRequest["source"],
+    target: Omit<AuthzRequest, "source" | "method" | "path">,
+    method = "POST",
+    path = "/",
+  ): AuthzRequest => ({ source, ...target, method, path });
 
   it("lets the ingress gateway reach models, and serving reach the feature service", () => {
     expect(allowed(policies, req(ingress, model, "POST", "/v2/models/fraud-scorer/infer"))).toBe(true);

@@ -24,7 +24,13 @@ describe("the mesh adopting an existing Istio (local stack)", () => {
 
   it("lets the platform and models reach the in-cluster stores, and nobody else", () => {
     const policies = policiesOf(meshPolicies(stack));
-    const redis = { namespace: "mlops", labels: { "app.kubernetes.io/name": "redis", "app.kubernetes.io/component": "store" }, port: 6379, method: "", path: "" };
+    const redis = {
+      namespace: "mlops",
+      labels: { "app.kubernetes.io/name": "redis", "app.kubernetes.io/component": "store" },
+      port: 6379,
+      method: "",
+      path: "",
+    };
     expect(allowed(policies, { ...redis, source: { principal: "cluster.local/ns/mlops/sa/features", namespace: "mlops" } })).toBe(true);
     expect(allowed(policies, { ...redis, source: { principal: "cluster.local/ns/default/sa/default", namespace: "default" } })).toBe(false);
   });

@@ -20,21 +20,34 @@ interface Endpoint {
   path: string;
   scheme: string;
 }
-const monitor = (name: string) => named(all, "ServiceMonitor", name).inputs.spec as { namespaceSelector: { matchNames: string[] }; selector: { matchLabels: Record<string, string> }; endpoints: Endpoint[] };
+const monitor = (name: string) =>
+  named(all, "ServiceMonitor", name).inputs.spec as {
+    namespaceSelector: { matchNames: string[] };
+    selector: { matchLabels: Record<string, string> };
+    endpoints: Endpoint[];
+  };
 
 describe("monitoring on a cloud stack with GPUs (aws-prod)", () => {
   it("installs kube-prometheus-stack at the stack's chart version and retention, HA in prod", () => {
     const release = ofKind(all, "Release")[0];
-    expect(release?.inputs).toMatchObject({ chart: "kube-prometheus-stack", version: stack.monitoring.chartVersion, namespace: "monitoring" });
-    expect((release?.inputs.repositoryOpts as { repo: string }).repo).toBe(PROMETHEUS_CHART_REPO);
-    const values = release?.inputs.values as { prometheus: { prometheusSpec: { retention: string; replicas: number; serviceMonitorSelectorNilUsesHelmValues: boolean } } };
+    expect(release?.inputs).toMatchObject({
+      chart: "kube-prometheus-stack",
+      version: stack.monitoring.chartVersion,
+      namespace: "monitoring",
+    });
+    expect(release?.inputs.repositoryOpts).toEqual({ repo: PROMETHEUS_CHART_REPO });
+    const values = release?.inputs.values as {
+      prometheus: { prometheusSpec: { retention: string; replicas: number; serviceMonitorSelectorNilUsesHelmValues: boolean } };
+    };
     expect(values.prometheus.prometheusSpec.retention).toBe(stack.monitoring.retention);
     expect(values.prometheus.prometheusSpec.replicas).toBe(2);
     expect(values.prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues).toBe(false);
   });
 
   it("gives Grafana a generated admin password from a Secret, never a literal in the chart values", () => {
-    const values = ofKind(all, "Release")[0]?.inputs.values as { grafana: { admin: { existingSecret: string }; adminPassword?: string; sidecar: { dashboards: { enabled: boolean; label: string } } } };
+    const values = ofKind(all, "Release")[0]?.inputs.values as {
+      grafana: { admin: { existingSecret: string }; adminPassword?: string; sidecar: { dashboards: { enabled: boolean; label: string } } };
+    };
     expect(values.grafana.adminPassword).toBeUndefined();
     expect(values.grafana.admin.existingSecret).toBe(GRAFANA_ADMIN_SECRET);
     expect(values.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: "grafana_dashboard" });
@@ -66,17 +79,30 @@ describe("monitoring on a cloud stack with GPUs (aws-prod)", () => {
     for (const m of monitors) expect(() => (new ServiceMonitor(m.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
     for (const r of rules) expect(() => (new PrometheusRule(r.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
     for (const o of [...monitors, ...rules]) expect(o.options.dependsOn).toContain(release?.urn);
-    const broken = new ServiceMonitor({ metadata: { name: "x" }, spec: { endpoints: [{ port: "http", scheme: "gopher" as never }], selector: {} } }) as unknown as SchemaObject;
+    const broken = new ServiceMonitor({
+      metadata: { name: "x" },
+      spec: { endpoints: [{ port: "http", scheme: "gopher" as never }], selector: {} },
+    }) as unknown as SchemaObject;
     expect(() => broken.validate()).toThrow();
   });
 
   it("ships one dashboard per model and one for the platform as ConfigMaps the Grafana sidecar loads", () => {
     const maps = ofKind(all, "ConfigMap").filter((c) => c.inputs.metadata?.labels?.grafana_dashboard === "1");
     const boards = maps.map((c) => JSON.parse(Object.values(c.inputs.data ?? {})[0] ?? "{}") as Dashboard);
-    expect(boards.map((b) => b.uid).sort()).toEqual(["mlops-model-churn-predictor", "mlops-model-fraud-scorer", "mlops-model-support-assistant", "mlops-platform"]);
+    expect(boards.map((b) => b.uid).sort()).toEqual([
+      "mlops-model-churn-predictor",
+      "mlops-model-fraud-scorer",
+      "mlops-model-support-assistant",
+      "mlops-platform",
+    ]);
     const fraud = boards.find((b) => b.uid === "mlops-model-fraud-scorer");
     expect(fraud?.panels.map((p) => p.title)).toEqual(
-      expect.arrayContaining(["Request rate by version", "Latency p50 / p95 / p99", "Error rate by model version", "Drift score per feature"]),
+      expect.arrayContaining([
+        "Request rate by version",
+        "Latency p50 / p95 / p99",
+        "Error rate by model version",
+        "Drift score per feature",
+      ]),
     );
     // The SLO from the catalog is the threshold line: fraud-scorer's p99 is 50 ms.
     expect(fraud?.panels.find((p) => p.title.startsWith("Latency"))?.fieldConfig.defaults.thresholds?.steps[1]?.value).toBe(0.05);

@@ -5,7 +5,12 @@ import { EXTERNAL_METRICS, listStacks, METRICS } from "../../../components/spec"
 import { platformOf } from "./k8s-objects";
 
 /** The services' histograms (metrics.ts): Prometheus stores each as _bucket, _sum and _count series. */
-const HISTOGRAMS = [METRICS.featuresRequestSeconds, METRICS.servingRequestSeconds, METRICS.servingFeatureFetchSeconds, METRICS.servingInferenceSeconds];
+const HISTOGRAMS = [
+  METRICS.featuresRequestSeconds,
+  METRICS.servingRequestSeconds,
+  METRICS.servingFeatureFetchSeconds,
+  METRICS.servingInferenceSeconds,
+];
 
 /** Every series name the services, DCGM and Istio export. */
 const EXPORTED = new Set<string>([
@@ -37,14 +42,20 @@ function metricNames(expr: string): string[] {
 
 function expressions(stackName: string): { where: string; expr: string }[] {
   const { stack, catalog } = platformOf(stackName);
-  const fromRules = ruleGroups(stack, catalog).flatMap((g) => (g.rules ?? []).map((r) => ({ where: `${stackName} rule ${g.name}/${r.alert}`, expr: String(r.expr) })));
-  const fromBoards = dashboards(stack, catalog).flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${stackName} dashboard ${d.uid} "${p.title}"`, expr: t.expr }))));
+  const fromRules = ruleGroups(stack, catalog).flatMap((g) =>
+    (g.rules ?? []).map((r) => ({ where: `${stackName} rule ${g.name}/${r.alert}`, expr: String(r.expr) })),
+  );
+  const fromBoards = dashboards(stack, catalog).flatMap((d) =>
+    d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${stackName} dashboard ${d.uid} "${p.title}"`, expr: t.expr }))),
+  );
   return [...fromRules, ...fromBoards];
 }
 
 describe("PromQL of the alert rules and dashboards", () => {
   it("parses metric names the way Prometheus does, ignoring labels, functions and keywords", () => {
-    expect(metricNames('histogram_quantile(0.99, sum by (le) (rate(a_bucket{model="x", le=~"0.1"}[5m]))) > on() group_left b_total offset 5m')).toEqual(["a_bucket", "b_total"]);
+    expect(
+      metricNames('histogram_quantile(0.99, sum by (le) (rate(a_bucket{model="x", le=~"0.1"}[5m]))) > on() group_left b_total offset 5m'),
+    ).toEqual(["a_bucket", "b_total"]);
     expect(metricNames("sum without (version) (c) / ignoring(status) d unless e")).toEqual(["c", "d", "e"]);
     expect(() => metricNames("sum(rate(x[5m])")).toThrow(/syntax error/);
   });
@@ -70,7 +81,9 @@ describe("PromQL of the alert rules and dashboards", () => {
 
   it("reads GPU utilisation from DCGM on GPU stacks and queries no GPU metric elsewhere", () => {
     const gpu = (s: string) => expressions(s).filter((e) => metricNames(e.expr).includes(EXTERNAL_METRICS.gpuUtilization));
-    expect(gpu("aws-prod").map((e) => e.where)).toEqual(expect.arrayContaining([expect.stringContaining("GpuSaturated"), expect.stringContaining('"GPU utilisation"')]));
+    expect(gpu("aws-prod").map((e) => e.where)).toEqual(
+      expect.arrayContaining([expect.stringContaining("GpuSaturated"), expect.stringContaining('"GPU utilisation"')]),
+    );
     expect(gpu("local")).toEqual([]);
   });
 });

@@ -5,7 +5,10 @@ import { platformOf } from "./k8s-objects";
 const aws = platformOf("aws-prod");
 const local = platformOf("local");
 
-function rule(rules: { alert: string; expr: string }[], name: string): { alert: string; expr: string; for?: string; labels?: Record<string, string> } {
+function rule(
+  rules: { alert: string; expr: string }[],
+  name: string,
+): { alert: string; expr: string; for?: string; labels?: Record<string, string> } {
   const found = rules.find((r) => r.alert === name);
   if (!found) throw new Error(`no ${name} among ${rules.map((r) => r.alert)}`);
   return found;
@@ -18,7 +21,9 @@ describe("alert rules from the catalog", () => {
 
   it("alert when a model's p99 latency exceeds its SLO, converted from ms to seconds", () => {
     const latency = rule(rules, "ModelLatencySLOBreached");
-    expect(latency.expr).toMatch(/^histogram_quantile\(0\.99, sum by \(le, version\) \(rate\(mlops_serving_request_duration_seconds_bucket\{model="fraud-scorer"\}\[5m\]\)\)\) > 0\.05$/);
+    expect(latency.expr).toMatch(
+      /^histogram_quantile\(0\.99, sum by \(le, version\) \(rate\(mlops_serving_request_duration_seconds_bucket\{model="fraud-scorer"\}\[5m\]\)\)\) > 0\.05$/,
+    );
     expect(latency.labels).toMatchObject({ severity: "critical", model: "fraud-scorer", team: "fraud" });
   });
 

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TrackingServer } from "../../../components/k8s";
 import type { PlanResource } from "../../../components/plan-resource";
-import { recorded, useMocks, valueOf } from "../../support/mocks";
+import { valueOf as outputValue, recorded, useMocks } from "../../support/mocks";
 import { CLOUD_KEY_ENV, looksLikeCloudKey, named, ofKind, plain, platformOf, securityProblems, workloads } from "./k8s-objects";
 
 const { stack } = platformOf("aws-prod");
@@ -16,8 +16,11 @@ beforeAll(async () => {
   tracking = new TrackingServer("aws-prod-tracking", {
     stack,
     database: { url: pulumi.secret(dbUrl) },
-    artifacts: { uri: pulumi.output("s3://aws-prod-artifacts-1a2b/mlflow"), serviceAccountAnnotations: pulumi.output({ "eks.amazonaws.com/role-arn": roleArn }) },
-    serviceAccountAnnotations: pulumi.output({ "eks.amazonaws.com/role-arn": roleArn }),
+    artifacts: {
+      uri: pulumi.output("s3://aws-prod-artifacts-1a2b/mlflow"),
+      serviceAccountAnnotations: pulumi.output<Record<string, string>>({ "eks.amazonaws.com/role-arn": roleArn }),
+    },
+    serviceAccountAnnotations: pulumi.output<Record<string, string>>({ "eks.amazonaws.com/role-arn": roleArn }),
   });
   all = await recorded(mocks);
 });
@@ -69,7 +72,7 @@ describe("the MLflow tracking server on a cloud stack (aws-prod)", () => {
   });
 
   it("publish the in-cluster URL on port 5000", async () => {
-    expect(await valueOf(tracking.endpoint.url)).toBe("http://mlflow.mlops.svc.cluster.local:5000");
+    expect(await outputValue(tracking.endpoint.url)).toBe("http://mlflow.mlops.svc.cluster.local:5000");
     const svc = named(all, "Service", "mlflow").inputs.spec as { ports: { name: string; port: number }[] };
     expect(svc.ports).toEqual([expect.objectContaining({ name: "http", port: 5000 })]);
   });
