@@ -16,7 +16,10 @@ export interface GcsArtifactStoreArgs {
   noncurrentVersionDays?: number;
 }
 
-type LifecycleRule = { action: { type: string }; condition: { age?: number; daysSinceNoncurrentTime?: number; matchesPrefixes?: string[] } };
+type LifecycleRule = {
+  action: { type: string };
+  condition: { age?: number; daysSinceNoncurrentTime?: number; matchesPrefixes?: string[] };
+};
 
 /** The bucket as plain settings. */
 export interface ArtifactBucketSettings {

@@ -32,7 +32,8 @@ export function bigQueryType(dtype: Dtype): { type: BigQueryType; mode: "NULLABL
   const array = /^Array\((\w+)\)$/.exec(dtype);
   const scalar = array ? array[1] : dtype;
   const type = scalar ? SCALAR_TYPES[scalar] : undefined;
-  if (!type) throw new Error(`dtype "${dtype}" has no BigQuery type; use one of ${Object.keys(SCALAR_TYPES).join(", ")} or Array(<one of them>)`);
+  if (!type)
+    throw new Error(`dtype "${dtype}" has no BigQuery type; use one of ${Object.keys(SCALAR_TYPES).join(", ")} or Array(<one of them>)`);
   return { type, mode: array ? "REPEATED" : "NULLABLE" };
 }
 
@@ -44,7 +45,10 @@ export function ownsOfflineTable(view: FeatureView): view is FeatureView & { sou
 
 /** The feature views that get a table in the offline dataset, in catalog order, checked for clashes. */
 export function offlineTableViews(catalog: Catalog): (FeatureView & { origin: Origin; source: { table: string } })[] {
-  const views = Object.values(catalog.featureViews).filter(ownsOfflineTable) as (FeatureView & { origin: Origin; source: { table: string } })[];
+  const views = Object.values(catalog.featureViews).filter(ownsOfflineTable) as (FeatureView & {
+    origin: Origin;
+    source: { table: string };
+  })[];
   const byTable = new Map<string, FeatureView & { origin: Origin }>();
   for (const view of views) {
     const other = byTable.get(view.source.table);
@@ -71,7 +75,9 @@ export function bigQuerySchema(catalog: Catalog, viewName: string): BigQueryColu
   const at = `${view.origin.file}: ${view.origin.path}`;
   const add = (column: BigQueryColumn, where: string) => {
     if (columns.some((c) => c.name === column.name)) {
-      throw new Error(`${at}.${where}: column "${column.name}" appears twice in the table of feature view "${view.name}"; rename the feature or the timestamp field`);
+      throw new Error(
+        `${at}.${where}: column "${column.name}" appears twice in the table of feature view "${view.name}"; rename the feature or the timestamp field`,
+      );
     }
     columns.push(column);
   };
@@ -81,13 +87,27 @@ export function bigQuerySchema(catalog: Catalog, viewName: string): BigQueryColu
     if (!entity) throw new Error(`${at}.entities[${i}]: entity "${entityName}" is not in the catalog`);
     for (const key of entity.joinKeys) {
       if (columns.some((c) => c.name === key)) continue; // two entities may share a join key
-      add({ name: key, type: ENTITY_TYPES[entity.valueType], mode: "REQUIRED", description: `Join key of entity ${entity.name}` }, `entities[${i}]`);
+      add(
+        { name: key, type: ENTITY_TYPES[entity.valueType], mode: "REQUIRED", description: `Join key of entity ${entity.name}` },
+        `entities[${i}]`,
+      );
     }
   });
   if (keys.length === 0) throw new Error(`${at}.entities: feature view "${view.name}" has no join keys`);
-  add({ name: view.source.timestampField, type: "TIMESTAMP", mode: "REQUIRED", description: "Event time of the row" }, "source.timestampField");
+  add(
+    { name: view.source.timestampField, type: "TIMESTAMP", mode: "REQUIRED", description: "Event time of the row" },
+    "source.timestampField",
+  );
   if (view.source.createdTimestampField) {
-    add({ name: view.source.createdTimestampField, type: "TIMESTAMP", mode: "NULLABLE", description: "When the row was written; breaks ties between equal event times" }, "source.createdTimestampField");
+    add(
+      {
+        name: view.source.createdTimestampField,
+        type: "TIMESTAMP",
+        mode: "NULLABLE",
+        description: "When the row was written; breaks ties between equal event times",
+      },
+      "source.createdTimestampField",
+    );
   }
   view.fields.forEach((field, i) => {
     const { type, mode } = bigQueryType(field.dtype);

@@ -60,7 +60,12 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
     const nodes = new NodeServiceAccount(`${name}-nodes`, { stack }, parent);
     this.gke = new GkeCluster(
       `${name}-gke`,
-      { stack, networkId: this.network.networkId, subnetId: this.network.subnetId, masterIpv4CidrBlock: this.network.settings.masterIpv4CidrBlock },
+      {
+        stack,
+        networkId: this.network.networkId,
+        subnetId: this.network.subnetId,
+        masterIpv4CidrBlock: this.network.settings.masterIpv4CidrBlock,
+      },
       parent,
     );
     const zones = gcp.compute
@@ -75,7 +80,11 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
       );
     }
 
-    this.onlineStore = new MemorystoreOnlineStore(`${name}-online`, { stack, networkId: this.network.networkId, privateServices: this.network.privateServices }, parent);
+    this.onlineStore = new MemorystoreOnlineStore(
+      `${name}-online`,
+      { stack, networkId: this.network.networkId, privateServices: this.network.privateServices },
+      parent,
+    );
     this.offlineStore = new BigQueryOfflineStore(`${name}-offline`, { stack, catalog }, parent);
     this.artifactStore = new GcsArtifactStore(`${name}-artifacts`, { stack }, parent);
     this.workloadIdentities = new WorkloadIdentities(
@@ -84,7 +93,11 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
       parent,
     );
     if (stack.tracking.enabled) {
-      this.trackingDb = new CloudSqlTrackingDatabase(`${name}-tracking`, { stack, networkId: this.network.networkId, privateServices: this.network.privateServices }, parent);
+      this.trackingDb = new CloudSqlTrackingDatabase(
+        `${name}-tracking`,
+        { stack, networkId: this.network.networkId, privateServices: this.network.privateServices },
+        parent,
+      );
     }
 
     const ids = this.workloadIdentities.identities;

@@ -25,7 +25,12 @@ export interface GkeClusterSettings {
   networkingMode: "VPC_NATIVE";
   datapathProvider: string;
   ipAllocationPolicy: { clusterSecondaryRangeName: string; servicesSecondaryRangeName: string };
-  privateClusterConfig: { enablePrivateNodes: true; enablePrivateEndpoint: boolean; masterIpv4CidrBlock: string; masterGlobalAccessConfig: { enabled: boolean } };
+  privateClusterConfig: {
+    enablePrivateNodes: true;
+    enablePrivateEndpoint: boolean;
+    masterIpv4CidrBlock: string;
+    masterGlobalAccessConfig: { enabled: boolean };
+  };
   masterAuthorizedNetworksConfig: { cidrBlocks: { cidrBlock: string; displayName: string }[]; gcpPublicCidrsAccessEnabled: boolean };
   workloadIdentityConfig: { workloadPool: string };
   releaseChannel: { channel: string };
@@ -35,7 +40,11 @@ export interface GkeClusterSettings {
   loggingConfig: { enableComponents: string[] };
   monitoringConfig: { enableComponents: string[]; managedPrometheus: { enabled: boolean } };
   securityPostureConfig: { mode: string; vulnerabilityMode: string };
-  addonsConfig: { httpLoadBalancing: { disabled: boolean }; horizontalPodAutoscaling: { disabled: boolean }; gcePersistentDiskCsiDriverConfig: { enabled: boolean } };
+  addonsConfig: {
+    httpLoadBalancing: { disabled: boolean };
+    horizontalPodAutoscaling: { disabled: boolean };
+    gcePersistentDiskCsiDriverConfig: { enabled: boolean };
+  };
   maintenancePolicy: { dailyMaintenanceWindow: { startTime: string } };
   deletionProtection: boolean;
   resourceLabels: Record<string, string>;
@@ -81,10 +90,18 @@ export function gkeClusterSettings(args: Pick<GkeClusterArgs, "stack" | "masterI
     enableShieldedNodes: true,
     enableLegacyAbac: false,
     masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
-    loggingConfig: { enableComponents: prod ? ["SYSTEM_COMPONENTS", "WORKLOADS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER"] : ["SYSTEM_COMPONENTS", "WORKLOADS"] },
+    loggingConfig: {
+      enableComponents: prod
+        ? ["SYSTEM_COMPONENTS", "WORKLOADS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER"]
+        : ["SYSTEM_COMPONENTS", "WORKLOADS"],
+    },
     monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: false } },
     securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_BASIC" },
-    addonsConfig: { httpLoadBalancing: { disabled: false }, horizontalPodAutoscaling: { disabled: false }, gcePersistentDiskCsiDriverConfig: { enabled: true } },
+    addonsConfig: {
+      httpLoadBalancing: { disabled: false },
+      horizontalPodAutoscaling: { disabled: false },
+      gcePersistentDiskCsiDriverConfig: { enabled: true },
+    },
     maintenancePolicy: { dailyMaintenanceWindow: { startTime: "03:00" } },
     deletionProtection: prod,
     resourceLabels: labels,
@@ -100,7 +117,9 @@ export function gkeKubeconfig(cluster: { context: string; endpoint: string; caCe
   return stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: cluster.context, cluster: { "certificate-authority-data": cluster.caCertificate, server: `https://${cluster.endpoint}` } }],
+    clusters: [
+      { name: cluster.context, cluster: { "certificate-authority-data": cluster.caCertificate, server: `https://${cluster.endpoint}` } },
+    ],
     contexts: [{ name: cluster.context, context: { cluster: cluster.context, user: cluster.context } }],
     "current-context": cluster.context,
     users: [
@@ -110,7 +129,8 @@ export function gkeKubeconfig(cluster: { context: string; endpoint: string; caCe
           exec: {
             apiVersion: "client.authentication.k8s.io/v1beta1",
             command: "gke-gcloud-auth-plugin",
-            installHint: "Install gke-gcloud-auth-plugin: https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin",
+            installHint:
+              "Install gke-gcloud-auth-plugin: https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin",
             provideClusterInfo: true,
             interactiveMode: "Never",
           },
@@ -140,7 +160,11 @@ export class GkeCluster extends pulumi.ComponentResource {
     // GKE's service agent encrypts Secrets with the key; it exists once the container API is enabled.
     const projectInfo = gcp.organizations.getProjectOutput({ projectId: project }, { parent: this });
     const gkeAgent = pulumi.interpolate`serviceAccount:service-${projectInfo.number}@container-engine-robot.iam.gserviceaccount.com`;
-    this.secretsKey = new KmsKey(`${name}-secrets`, { stack: args.stack, purpose: "GKE Secrets", encrypterDecrypters: [gkeAgent] }, { parent: this });
+    this.secretsKey = new KmsKey(
+      `${name}-secrets`,
+      { stack: args.stack, purpose: "GKE Secrets", encrypterDecrypters: [gkeAgent] },
+      { parent: this },
+    );
 
     this.cluster = new gcp.container.Cluster(
       `${name}`,
@@ -162,6 +186,11 @@ export class GkeCluster extends pulumi.ComponentResource {
         .apply(([ctx, endpoint, auth]) => gkeKubeconfig({ context: ctx, endpoint, caCertificate: auth.clusterCaCertificate ?? "" })),
     );
     this.access = { name: this.clusterName, kubeconfig: this.kubeconfig, workloadIdentity: "gke" };
-    this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, endpoint: this.cluster.endpoint, secretsKeyId: this.secretsKey.keyId });
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      kubeconfig: this.kubeconfig,
+      endpoint: this.cluster.endpoint,
+      secretsKeyId: this.secretsKey.keyId,
+    });
   }
 }

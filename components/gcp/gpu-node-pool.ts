@@ -67,16 +67,26 @@ export interface NodePoolSettings {
  * Every pool: GKE_METADATA (pods cannot read the node's identity), secure boot, integrity
  * monitoring, auto-repair and auto-upgrade, legacy metadata endpoints off.
  */
-export function nodePoolSettings(args: Pick<GkeNodePoolArgs, "stack" | "pool">, zoneCount = args.stack.network.availabilityZones): NodePoolSettings {
+export function nodePoolSettings(
+  args: Pick<GkeNodePoolArgs, "stack" | "pool">,
+  zoneCount = args.stack.network.availabilityZones,
+): NodePoolSettings {
   const { stack, pool } = args;
   const { region, labels } = gcpTarget(stack);
   const accelerator = pool.accelerator;
   const acceleratorType = accelerator ? GKE_ACCELERATORS[accelerator.type] : undefined;
   if (accelerator && !acceleratorType) {
-    const known = Object.entries(GKE_ACCELERATORS).filter(([, v]) => v).map(([k]) => k);
+    const known = Object.entries(GKE_ACCELERATORS)
+      .filter(([, v]) => v)
+      .map(([k]) => k);
     throw new pulumi.InputPropertiesError({
       message: `node pool "${pool.name}" cannot be built on GKE`,
-      errors: [{ propertyPath: `nodePools.${pool.name}.accelerator.type`, reason: `"${accelerator.type}" is not offered on GCP; use one of ${known.join(", ")}` }],
+      errors: [
+        {
+          propertyPath: `nodePools.${pool.name}.accelerator.type`,
+          reason: `"${accelerator.type}" is not offered on GCP; use one of ${known.join(", ")}`,
+        },
+      ],
     });
   }
   const gpu = pool.role === "gpu";
@@ -84,7 +94,11 @@ export function nodePoolSettings(args: Pick<GkeNodePoolArgs, "stack" | "pool">, 
     location: region,
     // Per zone; the autoscaler brings the pool up to its total minimum from there.
     initialNodeCount: Math.ceil(pool.minSize / Math.max(1, zoneCount)),
-    autoscaling: { totalMinNodeCount: pool.minSize, totalMaxNodeCount: pool.maxSize, locationPolicy: gpu || pool.spot ? "ANY" : "BALANCED" },
+    autoscaling: {
+      totalMinNodeCount: pool.minSize,
+      totalMaxNodeCount: pool.maxSize,
+      locationPolicy: gpu || pool.spot ? "ANY" : "BALANCED",
+    },
     management: { autoRepair: true, autoUpgrade: true },
     upgradeSettings: { strategy: "SURGE", maxSurge: 1, maxUnavailable: 0 },
     nodeConfig: {
@@ -97,7 +111,9 @@ export function nodePoolSettings(args: Pick<GkeNodePoolArgs, "stack" | "pool">, 
       resourceLabels: labels,
       taints: pool.taints.map((t) => ({ key: t.key, value: t.value, effect: GKE_TAINT_EFFECTS[t.effect] })),
       guestAccelerators:
-        accelerator && acceleratorType ? [{ type: acceleratorType, count: accelerator.count, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }] : [],
+        accelerator && acceleratorType
+          ? [{ type: acceleratorType, count: accelerator.count, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }]
+          : [],
       oauthScopes: NODE_OAUTH_SCOPES,
       workloadMetadataConfig: { mode: "GKE_METADATA" },
       shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },

@@ -14,7 +14,11 @@ export interface KmsKeyArgs {
 }
 
 /** The key as plain settings. */
-export function kmsKeySettings(args: KmsKeyArgs): { purpose: string; rotationPeriod: string; versionTemplate: { algorithm: string; protectionLevel: string } } {
+export function kmsKeySettings(args: KmsKeyArgs): {
+  purpose: string;
+  rotationPeriod: string;
+  versionTemplate: { algorithm: string; protectionLevel: string };
+} {
   const rotationDays = args.rotationDays ?? 90;
   if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 90) {
     throw new pulumi.InputPropertiesError({
@@ -52,7 +56,11 @@ export class KmsKey extends pulumi.ComponentResource {
     this.key = new gcp.kms.CryptoKey(`${name}-key`, { keyRing: this.keyRing.id, labels, ...settings }, stateful);
     this.grants = (args.encrypterDecrypters ?? []).map(
       (member, i) =>
-        new gcp.kms.CryptoKeyIAMMember(`${name}-use-${i}`, { cryptoKeyId: this.key.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member }, { parent: this }),
+        new gcp.kms.CryptoKeyIAMMember(
+          `${name}-use-${i}`,
+          { cryptoKeyId: this.key.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member },
+          { parent: this },
+        ),
     );
     this.keyId = this.key.id;
     this.registerOutputs({ keyId: this.keyId, keyRingId: this.keyRing.id });

@@ -91,7 +91,7 @@ export class GcpNetwork extends pulumi.ComponentResource {
 
   constructor(name: string, args: GcpNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:Network", name, {}, opts);
-    const { project, region } = gcpTarget(args.stack);
+    const { project, region, labels } = gcpTarget(args.stack);
     const settings = networkSettings(args);
     const parent = { parent: this };
     this.settings = settings;
@@ -101,11 +101,7 @@ export class GcpNetwork extends pulumi.ComponentResource {
       { project, autoCreateSubnetworks: false, routingMode: "REGIONAL", description: `MLOps platform network of stack ${args.stack.name}` },
       parent,
     );
-    this.subnet = new gcp.compute.Subnetwork(
-      `${name}-subnet`,
-      { project, region, network: this.network.id, ...settings.subnet },
-      parent,
-    );
+    this.subnet = new gcp.compute.Subnetwork(`${name}-subnet`, { project, region, network: this.network.id, ...settings.subnet }, parent);
     const router = new gcp.compute.Router(`${name}-router`, { project, region, network: this.network.id }, parent);
     new gcp.compute.RouterNat(
       `${name}-nat`,
@@ -120,7 +116,13 @@ export class GcpNetwork extends pulumi.ComponentResource {
     );
     const range = new gcp.compute.GlobalAddress(
       `${name}-private-services`,
-      { project, network: this.network.id, ...settings.privateServices, description: "Private services access (Memorystore, Cloud SQL)" },
+      {
+        project,
+        network: this.network.id,
+        ...settings.privateServices,
+        labels,
+        description: "Private services access (Memorystore, Cloud SQL)",
+      },
       parent,
     );
     this.privateServices = new gcp.servicenetworking.Connection(

@@ -35,7 +35,11 @@ export class NodeServiceAccount extends pulumi.ComponentResource {
       { parent: this },
     );
     for (const role of NODE_ROLES) {
-      new gcp.projects.IAMMember(`${name}-${role.replace(/^roles\//, "").replace(/\./g, "-")}`, { project, role, member: this.account.member }, { parent: this });
+      new gcp.projects.IAMMember(
+        `${name}-${role.replace(/^roles\//, "").replace(/\./g, "-")}`,
+        { project, role, member: this.account.member },
+        { parent: this },
+      );
     }
     this.email = this.account.email;
     this.registerOutputs({ email: this.email });

@@ -95,7 +95,11 @@ export class BigQueryOfflineStore extends pulumi.ComponentResource {
     this.tables = {};
     for (const table of offlineTableSettings(args.stack, args.catalog)) {
       const { featureView, ...inputs } = table;
-      this.tables[featureView] = new gcp.bigquery.Table(`${name}-${featureView}`, { project, datasetId: this.dataset.datasetId, ...inputs }, stateful);
+      this.tables[featureView] = new gcp.bigquery.Table(
+        `${name}-${featureView}`,
+        { project, datasetId: this.dataset.datasetId, ...inputs },
+        stateful,
+      );
     }
     this.datasetId = this.dataset.datasetId;
     this.url = pulumi.interpolate`bigquery://${project}/${this.dataset.datasetId}`;

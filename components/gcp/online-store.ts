@@ -23,7 +23,9 @@ export function memorystoreVersion(engineVersion: string): string {
   if (major === "6") return "REDIS_6_X";
   throw new pulumi.InputPropertiesError({
     message: "unsupported Memorystore version",
-    errors: [{ propertyPath: "onlineStore.engineVersion", reason: `"${engineVersion}" has no Memorystore counterpart; use 7.2, 7.0 or 6.x` }],
+    errors: [
+      { propertyPath: "onlineStore.engineVersion", reason: `"${engineVersion}" has no Memorystore counterpart; use 7.2, 7.0 or 6.x` },
+    ],
   });
 }
 
@@ -55,7 +57,9 @@ export function memorystoreSettings(stack: StackSpec): MemorystoreSettings {
   if (stack.onlineStore.kind !== "redis") {
     throw new pulumi.InputPropertiesError({
       message: "unsupported online store",
-      errors: [{ propertyPath: "onlineStore.kind", reason: `"${stack.onlineStore.kind}" is not available on GCP; use redis (Memorystore)` }],
+      errors: [
+        { propertyPath: "onlineStore.kind", reason: `"${stack.onlineStore.kind}" is not available on GCP; use redis (Memorystore)` },
+      ],
     });
   }
   const ha = stack.multiAz;

@@ -18,8 +18,10 @@ export interface GcpTarget {
  */
 export function gcpTarget(stack: StackSpec): GcpTarget {
   const errors: { propertyPath: string; reason: string }[] = [];
-  if (stack.cloud !== "gcp") errors.push({ propertyPath: "stack.cloud", reason: `is "${stack.cloud}"; the GCP layer only builds gcp stacks` });
-  if (!stack.project) errors.push({ propertyPath: "stack.project", reason: `is missing in stack "${stack.name}"; set project: <your GCP project id>` });
+  if (stack.cloud !== "gcp")
+    errors.push({ propertyPath: "stack.cloud", reason: `is "${stack.cloud}"; the GCP layer only builds gcp stacks` });
+  if (!stack.project)
+    errors.push({ propertyPath: "stack.project", reason: `is missing in stack "${stack.name}"; set project: <your GCP project id>` });
   if (errors.length) throw new pulumi.InputPropertiesError({ message: `stack "${stack.name}" cannot be built on GCP`, errors });
   return { project: stack.project as string, region: stack.region, labels: gcpLabels(stack), prod: stack.environment === "prod" };
 }
@@ -38,14 +40,16 @@ export function statefulOptions(stack: StackSpec, parent: pulumi.Resource): pulu
  * so two stacks in one project never collide.
  */
 export function serviceAccountId(prefix: string, role: string): string {
-  const clean = (v: string) => v.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
-  let id = `${clean(prefix)}-${clean(role)}`.replace(/^[^a-z]+/, "");
-  if (id.length > 30) {
-    const hash = fnv(id).slice(0, 6);
-    id = `${id.slice(0, 23).replace(/-+$/, "")}-${hash}`;
-  }
-  if (id.length < 6) id = `${id}-sa`.padEnd(6, "0");
-  return id;
+  const clean = (v: string) =>
+    v
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-")
+      .replace(/-+/g, "-")
+      .replace(/^-|-$/g, "");
+  const id = `${clean(prefix)}-${clean(role)}`.replace(/^[^a-z]+/, "").replace(/-+$/, "");
+  if (id.length >= 6 && id.length <= 30) return id;
+  const hash = fnv(`${prefix}/${role}`).slice(0, 6);
+  return `${(id || "sa").slice(0, 23).replace(/-+$/, "")}-${hash}`;
 }
 
 /** FNV-1a hex digest: stable short hashes for names (no crypto need here). */

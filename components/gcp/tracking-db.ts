@@ -108,7 +108,11 @@ export class CloudSqlTrackingDatabase extends pulumi.ComponentResource {
       { project, ...instance, settings: { ...settings, ipConfiguration: { ...settings.ipConfiguration, privateNetwork: args.networkId } } },
       { ...stateful, dependsOn: [args.privateServices] },
     );
-    const database = new gcp.sql.Database(`${name}-db`, { project, instance: this.instance.name, name: TRACKING_DATABASE.database }, stateful);
+    const database = new gcp.sql.Database(
+      `${name}-db`,
+      { project, instance: this.instance.name, name: TRACKING_DATABASE.database },
+      stateful,
+    );
     // Letters and digits only: the password goes into a URL and a shell-free env var unescaped by some clients.
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
     const user = new gcp.sql.User(

@@ -109,7 +109,11 @@ export class WorkloadIdentities extends pulumi.ComponentResource {
       );
       new gcp.serviceaccount.IAMMember(
         `${name}-${workload}-wi`,
-        { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: workloadIdentityMember(project, ksa.namespace, ksa.name) },
+        {
+          serviceAccountId: account.name,
+          role: "roles/iam.workloadIdentityUser",
+          member: workloadIdentityMember(project, ksa.namespace, ksa.name),
+        },
         parent,
       );
       WORKLOAD_GRANTS[workload].forEach((grant, i) => {
@@ -117,10 +121,18 @@ export class WorkloadIdentities extends pulumi.ComponentResource {
         if (grant.scope === "project") {
           new gcp.projects.IAMMember(grantName, { project, role: grant.role, member: account.member }, parent);
         } else if (grant.scope === "dataset") {
-          new gcp.bigquery.DatasetIamMember(grantName, { project, datasetId: args.datasetId, role: grant.role, member: account.member }, parent);
+          new gcp.bigquery.DatasetIamMember(
+            grantName,
+            { project, datasetId: args.datasetId, role: grant.role, member: account.member },
+            parent,
+          );
         } else {
           const condition = pulumi.output(args.bucketName).apply((bucket) => prefixCondition(bucket, grant.prefix));
-          new gcp.storage.BucketIAMMember(grantName, { bucket: args.bucketName, role: grant.role, member: account.member, condition }, parent);
+          new gcp.storage.BucketIAMMember(
+            grantName,
+            { bucket: args.bucketName, role: grant.role, member: account.member, condition },
+            parent,
+          );
         }
       });
       accounts[workload] = account;

@@ -48,14 +48,22 @@ export const gcp: MockTable = {
       return {
         id: `${cluster}/nodePools/${poolName}`,
         name: poolName,
-        instanceGroupUrls: zones.map((z) => `https://www.googleapis.com/compute/v1/projects/${project}/zones/${z}/instanceGroupManagers/gke-${poolName}-${suffix(name + z, 8)}-grp`),
+        instanceGroupUrls: zones.map(
+          (z) =>
+            `https://www.googleapis.com/compute/v1/projects/${project}/zones/${z}/instanceGroupManagers/gke-${poolName}-${suffix(name + z, 8)}-grp`,
+        ),
         version: "1.31.5-gke.1169000",
       };
     },
     "gcp:compute/network:Network": ({ name, inputs, project }) => {
       const n = autoName(name, inputs);
       const p = str(inputs.project, project);
-      return { id: `projects/${p}/global/networks/${n}`, name: n, selfLink: `https://www.googleapis.com/compute/v1/projects/${p}/global/networks/${n}`, numericId: BigInt(`0x${suffix(name, 12)}`).toString() };
+      return {
+        id: `projects/${p}/global/networks/${n}`,
+        name: n,
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${p}/global/networks/${n}`,
+        numericId: BigInt(`0x${suffix(name, 12)}`).toString(),
+      };
     },
     "gcp:compute/subnetwork:Subnetwork": ({ name, inputs, project, region }) => {
       const n = autoName(name, inputs);
@@ -73,7 +81,11 @@ export const gcp: MockTable = {
       const n = autoName(name, inputs);
       const p = str(inputs.project, project);
       const r = str(inputs.region, region);
-      return { id: `projects/${p}/regions/${r}/routers/${n}`, name: n, selfLink: `https://www.googleapis.com/compute/v1/projects/${p}/regions/${r}/routers/${n}` };
+      return {
+        id: `projects/${p}/regions/${r}/routers/${n}`,
+        name: n,
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${p}/regions/${r}/routers/${n}`,
+      };
     },
     "gcp:compute/routerNat:RouterNat": ({ name, inputs, project, region }) => {
       const n = autoName(name, inputs);
@@ -92,7 +104,11 @@ export const gcp: MockTable = {
     "gcp:compute/firewall:Firewall": ({ name, inputs, project }) => {
       const n = autoName(name, inputs);
       const p = str(inputs.project, project);
-      return { id: `projects/${p}/global/firewalls/${n}`, name: n, selfLink: `https://www.googleapis.com/compute/v1/projects/${p}/global/firewalls/${n}` };
+      return {
+        id: `projects/${p}/global/firewalls/${n}`,
+        name: n,
+        selfLink: `https://www.googleapis.com/compute/v1/projects/${p}/global/firewalls/${n}`,
+      };
     },
     "gcp:servicenetworking/connection:Connection": ({ inputs }) => ({
       id: `${str(inputs.network, "network")}:${str(inputs.service, "servicenetworking.googleapis.com")}`,
@@ -104,13 +120,25 @@ export const gcp: MockTable = {
     },
     "gcp:kms/cryptoKey:CryptoKey": ({ name, inputs }) => {
       const n = autoName(name, inputs);
-      return { id: `${str(inputs.keyRing, "projects/p/locations/l/keyRings/r")}/cryptoKeys/${n}`, name: n, primaries: [{ name: `${n}/cryptoKeyVersions/1`, state: "ENABLED" }] };
+      return {
+        id: `${str(inputs.keyRing, "projects/p/locations/l/keyRings/r")}/cryptoKeys/${n}`,
+        name: n,
+        primaries: [{ name: `${n}/cryptoKeyVersions/1`, state: "ENABLED" }],
+      };
     },
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ({ name }) => ({ etag: `BwY${suffix(name, 9)}=` }),
     "gcp:serviceaccount/account:Account": ({ inputs, project }) => {
       const p = str(inputs.project, project);
       const email = `${str(inputs.accountId, "sa")}@${p}.iam.gserviceaccount.com`;
-      return { id: `projects/${p}/serviceAccounts/${email}`, name: `projects/${p}/serviceAccounts/${email}`, email, member: `serviceAccount:${email}`, uniqueId: `1${BigInt(`0x${suffix(email, 14)}`).toString().slice(0, 20)}` };
+      return {
+        id: `projects/${p}/serviceAccounts/${email}`,
+        name: `projects/${p}/serviceAccounts/${email}`,
+        email,
+        member: `serviceAccount:${email}`,
+        uniqueId: `1${BigInt(`0x${suffix(email, 14)}`)
+          .toString()
+          .slice(0, 20)}`,
+      };
     },
     "gcp:serviceaccount/iAMMember:IAMMember": ({ name }) => ({ etag: `BwY${suffix(name, 9)}=` }),
     "gcp:projects/iAMMember:IAMMember": ({ name }) => ({ etag: `BwY${suffix(name, 9)}=` }),
@@ -135,7 +163,9 @@ export const gcp: MockTable = {
         host: ip("10.120", name),
         // Memorystore serves TLS on 6378 and plain Redis on 6379.
         port: tls ? 6378 : 6379,
-        authString: inputs.authEnabled ? `${suffix(`${name}auth`, 8)}-${suffix(`${name}auth2`, 4)}-${suffix(`${name}auth3`, 4)}-${suffix(`${name}auth4`, 12)}` : "",
+        authString: inputs.authEnabled
+          ? `${suffix(`${name}auth`, 8)}-${suffix(`${name}auth2`, 4)}-${suffix(`${name}auth3`, 4)}-${suffix(`${name}auth4`, 12)}`
+          : "",
         currentLocationId: `${str(inputs.region, region)}-a`,
         serverCaCerts: tls ? [{ cert: pem(`${name}ca`), serialNumber: "0", sha1Fingerprint: suffix(`${name}sha`, 40) }] : [],
         persistenceIamIdentity: `serviceAccount:service-${PROJECT_NUMBER}@cloud-redis.iam.gserviceaccount.com`,
@@ -144,13 +174,24 @@ export const gcp: MockTable = {
     "gcp:bigquery/dataset:Dataset": ({ inputs, project }) => {
       const p = str(inputs.project, project);
       const d = str(inputs.datasetId, "dataset");
-      return { id: `projects/${p}/datasets/${d}`, selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${p}/datasets/${d}`, etag: suffix(d, 22), creationTime: 1763856000000 };
+      return {
+        id: `projects/${p}/datasets/${d}`,
+        selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${p}/datasets/${d}`,
+        etag: suffix(d, 22),
+        creationTime: 1763856000000,
+      };
     },
     "gcp:bigquery/table:Table": ({ inputs, project }) => {
       const p = str(inputs.project, project);
       const d = str(inputs.datasetId, "dataset");
       const t = str(inputs.tableId, "table");
-      return { id: `projects/${p}/datasets/${d}/tables/${t}`, selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${p}/datasets/${d}/tables/${t}`, type: "TABLE", numRows: 0, creationTime: 1763856000000 };
+      return {
+        id: `projects/${p}/datasets/${d}/tables/${t}`,
+        selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${p}/datasets/${d}/tables/${t}`,
+        type: "TABLE",
+        numRows: 0,
+        creationTime: 1763856000000,
+      };
     },
     "gcp:sql/databaseInstance:DatabaseInstance": ({ name, inputs, project, region }) => {
       const n = autoName(name, inputs, 80);
@@ -171,18 +212,34 @@ export const gcp: MockTable = {
         ipAddresses,
         selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/${p}/instances/${n}`,
         serviceAccountEmailAddress: `p${PROJECT_NUMBER}-${suffix(name, 6)}@gcp-sa-cloud-sql.iam.gserviceaccount.com`,
-        serverCaCerts: [{ cert: pem(`${name}ca`), commonName: `C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA`, sha1Fingerprint: suffix(`${name}sha`, 40) }],
+        serverCaCerts: [
+          {
+            cert: pem(`${name}ca`),
+            commonName: `C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA`,
+            sha1Fingerprint: suffix(`${name}sha`, 40),
+          },
+        ],
       };
     },
-    "gcp:sql/database:Database": ({ name, inputs, project }) => ({ id: `projects/${str(inputs.project, project)}/instances/${str(inputs.instance, "instance")}/databases/${autoName(name, inputs)}`, name: autoName(name, inputs) }),
-    "gcp:sql/user:User": ({ name, inputs }) => ({ id: `${autoName(name, inputs)}//${str(inputs.instance, "instance")}`, name: autoName(name, inputs) }),
+    "gcp:sql/database:Database": ({ name, inputs, project }) => ({
+      id: `projects/${str(inputs.project, project)}/instances/${str(inputs.instance, "instance")}/databases/${autoName(name, inputs)}`,
+      name: autoName(name, inputs),
+    }),
+    "gcp:sql/user:User": ({ name, inputs }) => ({
+      id: `${autoName(name, inputs)}//${str(inputs.instance, "instance")}`,
+      name: autoName(name, inputs),
+    }),
   },
   calls: {
     "gcp:organizations/getProject:getProject": (inputs, { project }) => {
       const id = str(inputs.projectId, project);
       return { projectId: id, number: PROJECT_NUMBER, name: id, id: `projects/${id}`, labels: {} };
     },
-    "gcp:compute/getZones:getZones": (inputs, { region }) => ({ names: ["c", "a", "b", "f"].map((z) => `${str(inputs.region, region)}-${z}`), id: str(inputs.region, region), project: inputs.project }),
+    "gcp:compute/getZones:getZones": (inputs, { region }) => ({
+      names: ["c", "a", "b", "f"].map((z) => `${str(inputs.region, region)}-${z}`),
+      id: str(inputs.region, region),
+      project: inputs.project,
+    }),
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": (inputs, { project }) => {
       const email = `service-${PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com`;
       return { emailAddress: email, member: `serviceAccount:${email}`, project: str(inputs.project, project), id: email };
