@@ -37,7 +37,7 @@ const NumericProfile = z.object({
   quantiles: z.object({ p: z.array(z.number()), values: z.array(z.number()) }),
   /** PSI bins: (-inf, e0], (e0, e1], ..., (e_last, inf); counts has edges.length + 1 entries. */
   psi: z.object({ edges: z.array(z.number()), counts }),
-  /** Display histogram: equal-width bins over [min, max]; counts has edges.length - 1 entries. */
+  /** Display histogram: equal-width bins over the 1st..99th percentile, outer bins open; counts has edges.length - 1 entries. */
   histogram: z.object({ edges: z.array(z.number()), counts }),
   /** Value counts when the feature has at most DISTINCT_LIMIT distinct values, else null. */
   distinct: z.object({ values: z.array(z.number()), counts }).nullable(),
@@ -144,8 +144,12 @@ function numericProfile(values: readonly CellValue[], sampleSize: number, random
   const min = n ? sorted[0]! : 0;
   const max = n ? sorted[n - 1]! : 0;
   const edges = quantileEdges(sorted);
-  const histogramEdges =
-    max > min ? Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => min + ((max - min) * i) / HISTOGRAM_BINS) : [min, min];
+  // Display bins span the 1st..99th percentile so one outlier cannot squash the chart; the
+  // outer bins also hold the values beyond (counts clamp), so every value is drawn somewhere.
+  let low = n ? quantileSorted(sorted, 0.01) : 0;
+  let high = n ? quantileSorted(sorted, 0.99) : 0;
+  if (!(high > low)) [low, high] = [min, max];
+  const histogramEdges = high > low ? Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => low + ((high - low) * i) / HISTOGRAM_BINS) : [min, min];
   const distinct = distinctCounts(sorted);
   return {
     type: "numeric",

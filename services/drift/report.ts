@@ -51,8 +51,8 @@ export function histogramSvg(histogram: Histogram, title: string): string {
   ];
   if (histogram.kind === "numeric") {
     const edges = histogram.edges;
-    axis.push(`<text x="${left}" y="${height - 14}" font-size="10">${escapeHtml(formatNumber(edges[0] ?? 0, 3))}</text>`);
-    axis.push(`<text x="${width - 10}" y="${height - 14}" text-anchor="end" font-size="10">${escapeHtml(formatNumber(edges[edges.length - 1] ?? 0, 3))}</text>`);
+    axis.push(`<text x="${left}" y="${height - 14}" font-size="10">≤ ${escapeHtml(formatNumber(edges[0] ?? 0, 3))} (p1)</text>`);
+    axis.push(`<text x="${width - 10}" y="${height - 14}" text-anchor="end" font-size="10">(p99) ≥ ${escapeHtml(formatNumber(edges[edges.length - 1] ?? 0, 3))}</text>`);
   } else {
     histogram.labels.forEach((label, i) => {
       const x = left + i * slot + slot / 2;
