@@ -75,9 +75,17 @@ export function mmh3LittleEndian(text: string): Buffer {
   return u32(murmur.x86.hash32(Buffer.from(text, "utf8")));
 }
 
-/** The Redis hash field of a feature: mmh3("<feature_view>:<feature>"). */
+const fieldCache = new Map<string, Buffer>();
+
+/** The Redis hash field of a feature: mmh3("<feature_view>:<feature>"), memoised (the hot path asks for the same few). */
 export function featureField(featureView: string, feature: string): Buffer {
-  return mmh3LittleEndian(`${featureView}:${feature}`);
+  const ref = `${featureView}:${feature}`;
+  let field = fieldCache.get(ref);
+  if (!field) {
+    field = mmh3LittleEndian(ref);
+    if (fieldCache.size < 100_000) fieldCache.set(ref, field);
+  }
+  return field;
 }
 
 /** The Redis hash field of a feature view's event time. */

@@ -147,7 +147,7 @@ function coerceScalar(dtype: Dtype, value: unknown): ScalarValue {
       if (typeof value !== "string") throw new TypeError(`${JSON.stringify(value)} is not a string`);
       return value;
     case "Bytes":
-      if (value instanceof Uint8Array) return value;
+      if (value instanceof Uint8Array) return value.constructor === Uint8Array ? value : new Uint8Array(value);
       // JSON carries bytes as base64, as protobuf's JSON mapping does.
       if (typeof value === "string") return new Uint8Array(Buffer.from(value, "base64"));
       throw new TypeError(`${JSON.stringify(value)} is not bytes (give base64 in JSON)`);

@@ -129,22 +129,22 @@ describe("Redis layout written by the Redis adapter", () => {
   it("is one hash per entity key with mmh3 fields, Value bytes and a _ts field, readable without our reader", async () => {
     const catalog = fixtureCatalog();
     const store = await openOnlineStore(redis.url);
-    await store.writeFeatures(onlineViewOf(catalog, "driver_stats"), [{ key: [1001], eventTimestamp: 1700000000, values: { acc_rate: 0.5, avg_daily_trips: 300 } }]);
+    await store.writeFeatures(onlineViewOf(catalog, "driver_hourly_stats"), [{ key: [1001], eventTimestamp: 1700000000, values: { acc_rate: 0.5, avg_daily_trips: 300 } }]);
     await store.close();
     const key = Buffer.concat([hex(`01000000 02000000 09000000 ${Buffer.from("driver_id").toString("hex")} 04000000 08000000 e903000000000000`), Buffer.from("rides_project")]);
     const hash = await raw.hgetallBuffer(key);
     expect(Object.keys(hash)).toHaveLength(3);
-    expect(await raw.hgetBuffer(key, "_ts:driver_stats")).toEqual(hex("08 80e2cfaa06"));
-    expect(await raw.hgetBuffer(key, mmh3LittleEndian("driver_stats:acc_rate"))).toEqual(hex("29 000000000000e03f"));
-    expect(await raw.hgetBuffer(key, mmh3LittleEndian("driver_stats:avg_daily_trips"))).toEqual(hex("20 ac02"));
+    expect(await raw.hgetBuffer(key, "_ts:driver_hourly_stats")).toEqual(hex("08 80e2cfaa06"));
+    expect(await raw.hgetBuffer(key, mmh3LittleEndian("driver_hourly_stats:acc_rate"))).toEqual(hex("29 000000000000e03f"));
+    expect(await raw.hgetBuffer(key, mmh3LittleEndian("driver_hourly_stats:avg_daily_trips"))).toEqual(hex("20 ac02"));
   });
 
   it("serves rows that a Feast writer put there (hand-built hash), with statuses per field", async () => {
     const catalog = fixtureCatalog();
     const key = Buffer.concat([hex(`01000000 02000000 09000000 ${Buffer.from("driver_id").toString("hex")} 04000000 08000000 ea03000000000000`), Buffer.from("rides_project")]);
-    await raw.hset(key, "_ts:driver_stats", hex("08 80e2cfaa06"), mmh3LittleEndian("driver_stats:conv_rate"), hex("35 0000c03f"), mmh3LittleEndian("driver_stats:acc_rate"), hex(""));
+    await raw.hset(key, "_ts:driver_hourly_stats", hex("08 80e2cfaa06"), mmh3LittleEndian("driver_hourly_stats:conv_rate"), hex("35 0000c03f"), mmh3LittleEndian("driver_hourly_stats:acc_rate"), hex(""));
     const store = await openOnlineStore(redis.url);
-    const [row] = await store.readFeatures(onlineViewOf(catalog, "driver_stats"), [[1002]], ["conv_rate", "acc_rate", "avg_daily_trips"]);
+    const [row] = await store.readFeatures(onlineViewOf(catalog, "driver_hourly_stats"), [[1002]], ["conv_rate", "acc_rate", "avg_daily_trips"]);
     await store.close();
     expect(row).toEqual({ eventTimestamp: 1700000000, values: { conv_rate: 1.5, acc_rate: null } });
   });

@@ -7,7 +7,7 @@ import { ALL_TYPES_ROW, fixtureCatalog, startDynalite } from "./support";
 
 const catalog = fixtureCatalog();
 const allTypes = onlineViewOf(catalog, "driver_all_types");
-const driverStats = onlineViewOf(catalog, "driver_stats");
+const driverStats = onlineViewOf(catalog, "driver_hourly_stats");
 const zoneDemand = onlineViewOf(catalog, "zone_demand");
 const riderProfile = onlineViewOf(catalog, "rider_profile");
 const T = 1_700_000_000;

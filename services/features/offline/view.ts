@@ -1,0 +1,11 @@
+import type { Catalog } from "../../../components/spec/registry";
+import type { SqlView } from "./sql";
+
+export type { SqlView };
+
+/** The SqlView of a catalog feature view. */
+export function sqlViewOf(catalog: Catalog, viewName: string): SqlView {
+  const view = catalog.featureViews[viewName];
+  if (!view) throw new Error(`feature view "${viewName}" is not in the catalog`);
+  return { name: view.name, joinKeys: view.entities.flatMap((e) => catalog.entities[e]?.joinKeys ?? []), source: view.source, ttlSeconds: view.ttl };
+}

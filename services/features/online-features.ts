@@ -1,0 +1,143 @@
+import type { Catalog } from "../../components/spec/registry";
+import { resolveFeatureRef, resolveFeatureService, type ResolvedFeature } from "../../components/spec/registry";
+import { HttpError } from "../core/errors";
+import type { EntityKey, OnlineRow, OnlineStore, OnlineView } from "./online/store";
+import { onlineViewOf } from "./online/view";
+import { coerceEntityValue, type FeatureValue, valueToJson } from "./values";
+
+/** Body of `POST /get-online-features`, field names exactly as Feast's feature server takes them. */
+export interface GetOnlineFeaturesRequest {
+  features?: string[];
+  feature_service?: string;
+  entities: Record<string, unknown[]>;
+  full_feature_names?: boolean;
+}
+
+/** Feast's FieldStatus names. */
+export type FieldStatus = "PRESENT" | "NULL_VALUE" | "NOT_FOUND" | "OUTSIDE_MAX_AGE";
+
+/** Feast's response: one result (column) per name in `metadata.feature_names`, values across entity rows. */
+export interface GetOnlineFeaturesResponse {
+  metadata: { feature_names: string[] };
+  results: { values: unknown[]; statuses: FieldStatus[]; event_timestamps: string[] }[];
+}
+
+/** Timestamps as protobuf's JSON mapping prints them: RFC 3339, no fraction when whole seconds. */
+export function formatTimestamp(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+}
+const EPOCH = formatTimestamp(0);
+
+interface ViewPlan {
+  view: OnlineView;
+  features: ResolvedFeature[];
+}
+
+/** Resolves which features a request asks for, grouped by feature view; 400 naming what is unknown. */
+export function planFeatures(catalog: Catalog, request: Pick<GetOnlineFeaturesRequest, "features" | "feature_service">): ViewPlan[] {
+  const hasList = Array.isArray(request.features) && request.features.length > 0;
+  if (hasList === (request.feature_service !== undefined)) {
+    throw new HttpError(400, 'give exactly one of "features" (a list of "<feature_view>:<feature>") and "feature_service"');
+  }
+  let features: ResolvedFeature[];
+  try {
+    features = hasList ? (request.features as string[]).map((ref) => resolveFeatureRef(catalog, ref)) : resolveFeatureService(catalog, request.feature_service as string);
+  } catch (error) {
+    throw new HttpError(400, (error as Error).message);
+  }
+  const plans = new Map<string, ViewPlan>();
+  for (const feature of features) {
+    let plan = plans.get(feature.featureView);
+    if (!plan) {
+      plan = { view: onlineViewOf(catalog, feature.featureView), features: [] };
+      plans.set(feature.featureView, plan);
+    }
+    plan.features.push(feature);
+  }
+  return [...plans.values()];
+}
+
+/** Checks the `entities` columns against the planned views and returns the typed entity keys per view. */
+export function entityKeysFor(plans: ViewPlan[], entities: Record<string, unknown[]>, maxRows: number): { rows: number; keys: EntityKey[][]; columns: Record<string, unknown[]> } {
+  if (typeof entities !== "object" || entities === null || Array.isArray(entities)) throw new HttpError(400, '"entities" must be an object of join key -> list of values, like {"driver_id": [1001, 1002]}');
+  const names = Object.keys(entities);
+  if (names.length === 0) throw new HttpError(400, '"entities" is empty; give at least one join key column');
+  const joinKeyTypes = new Map(plans.flatMap((p) => p.view.joinKeys.map((k) => [k.name, k.type] as const)));
+  let rows = -1;
+  const columns: Record<string, unknown[]> = {};
+  for (const name of names) {
+    const column = entities[name];
+    if (!Array.isArray(column)) throw new HttpError(400, `entities.${name} must be a list of values`);
+    const type = joinKeyTypes.get(name);
+    if (!type) {
+      const known = plans.map((p) => `${p.view.name}: ${p.view.joinKeys.map((k) => k.name).join(", ")}`).join("; ");
+      throw new HttpError(400, `entities.${name} is not a join key of the requested feature views (${known})`);
+    }
+    if (rows >= 0 && column.length !== rows) throw new HttpError(400, `entities.${name} has ${column.length} values but other columns have ${rows}; every column needs one value per row`);
+    rows = column.length;
+    columns[name] = column.map((value, i) => {
+      try {
+        return coerceEntityValue(type, value);
+      } catch (error) {
+        throw new HttpError(400, `entities.${name}[${i}]: ${(error as Error).message}; join key ${name} is ${type}`);
+      }
+    });
+  }
+  if (rows === 0) throw new HttpError(400, "entities has no rows");
+  if (rows > maxRows) throw new HttpError(413, `${rows} entity rows is over the limit of ${maxRows} per request; split the request`);
+  const keys = plans.map(({ view }) => {
+    const missing = view.joinKeys.filter((k) => !(k.name in columns));
+    if (missing.length) {
+      throw new HttpError(400, `feature view "${view.name}" needs join key ${missing.map((k) => `"${k.name}"`).join(", ")} in "entities"; the request gave ${names.map((n) => `"${n}"`).join(", ")}`);
+    }
+    return Array.from({ length: rows }, (_, r) => view.joinKeys.map((k) => (columns[k.name] as EntityKey)[r] as EntityKey[number]));
+  });
+  return { rows, keys, columns };
+}
+
+/** Serves one request: one store round trip for all views, then Feast's column-per-feature response. */
+export async function getOnlineFeatures(
+  catalog: Catalog,
+  store: OnlineStore,
+  request: GetOnlineFeaturesRequest,
+  options: { maxRows: number; now: () => number; onKeys?: (view: string, count: number) => void },
+): Promise<GetOnlineFeaturesResponse> {
+  const plans = planFeatures(catalog, request);
+  const { rows, keys, columns } = entityKeysFor(plans, request.entities, options.maxRows);
+  const fetched = await store.readMany(plans.map((p, i) => ({ view: p.view, keys: keys[i] as EntityKey[], features: p.features.map((f) => f.name) })));
+  const now = options.now();
+  const featureNames: string[] = Object.keys(columns);
+  const results: GetOnlineFeaturesResponse["results"] = featureNames.map((name) => ({
+    values: (columns[name] as FeatureValue[]).map(valueToJson),
+    statuses: new Array<FieldStatus>(rows).fill("PRESENT"),
+    event_timestamps: new Array<string>(rows).fill(EPOCH),
+  }));
+  plans.forEach((plan, p) => {
+    options.onKeys?.(plan.view.name, rows);
+    const viewRows = fetched[p] as (OnlineRow | undefined)[];
+    for (const feature of plan.features) {
+      featureNames.push(request.full_feature_names ? feature.fullName : feature.name);
+      const values = new Array<unknown>(rows);
+      const statuses = new Array<FieldStatus>(rows);
+      const timestamps = new Array<string>(rows);
+      for (let r = 0; r < rows; r++) {
+        const row = viewRows[r];
+        const cell = cellOf(row, feature.name, plan.view.ttlSeconds, now);
+        values[r] = cell.value;
+        statuses[r] = cell.status;
+        timestamps[r] = row ? formatTimestamp(row.eventTimestamp) : EPOCH;
+      }
+      results.push({ values, statuses, event_timestamps: timestamps });
+    }
+  });
+  return { metadata: { feature_names: featureNames }, results };
+}
+
+/** Status rules: no row -> NOT_FOUND; row without the value -> NULL_VALUE; older than the TTL -> OUTSIDE_MAX_AGE and null, as a training set would give. */
+function cellOf(row: OnlineRow | undefined, feature: string, ttlSeconds: number, now: number): { value: unknown; status: FieldStatus } {
+  if (!row) return { value: null, status: "NOT_FOUND" };
+  const value = row.values[feature];
+  if (value === undefined || value === null) return { value: null, status: "NULL_VALUE" };
+  if (ttlSeconds > 0 && row.eventTimestamp < now - ttlSeconds) return { value: null, status: "OUTSIDE_MAX_AGE" };
+  return { value: valueToJson(value), status: "PRESENT" };
+}
