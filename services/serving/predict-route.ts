@@ -24,7 +24,8 @@ export interface PredictResponse {
   features?: Array<Record<string, number | string | boolean | null>>;
 }
 
-const entityValue = { anyOf: [{ type: "string" }, { type: "integer" }] } as const;
+// A list of types: Ajv leaves a value alone when it already has one of them (anyOf would coerce 1 to "1").
+const entityValue = { type: ["integer", "string"] } as const;
 
 export const predictSchema = {
   params: {

@@ -160,6 +160,17 @@ export async function createServingServer(options: ServingServerOptions): Promis
     await scope.register(openAiRoutes, { context });
   });
 
+  // Node's server.close() only ends connections that are idle when it is called; a keep-alive
+  // connection whose request is in flight would hold shutdown open forever. Answering that
+  // request with "connection: close" lets the client's socket end with it.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
   app.addHook("onClose", async () => {
     // Runs after the listener stopped and in-flight requests finished: their log records are in the buffer.
     await predictionLog?.close();

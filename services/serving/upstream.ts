@@ -32,8 +32,8 @@ function sleep(ms: number): Promise<void> {
  * request (V2 infer, and OpenAI completions that produced no output), and only failures where
  * the runtime did not process the request are retried. A timeout is not retried: the runtime may
  * still be working on it, and a second copy would double its load when it is already slow.
- * Returns the final response (any status); throws HttpError 503 when the runtime cannot be
- * reached and 504 when it does not answer in time.
+ * Returns the first response that is not a 502/503; throws HttpError 503 when the runtime cannot
+ * be reached or keeps refusing, and 504 when it does not answer in time.
  */
 export async function callUpstream(options: UpstreamOptions, path: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<Response> {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -60,9 +60,8 @@ export async function callUpstream(options: UpstreamOptions, path: string, init:
       lastFailure = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
       continue;
     }
-    if (RETRYABLE_STATUS.has(response.status) && attempt < retries) {
-      lastFailure = `HTTP ${response.status}`;
-      await response.body?.cancel();
+    if (RETRYABLE_STATUS.has(response.status)) {
+      lastFailure = `HTTP ${response.status} ${(await response.text()).slice(0, 200)}`.trim();
       continue;
     }
     return response;
