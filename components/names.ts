@@ -24,6 +24,15 @@ export function workloadNamespace(workload: Workload, stack: StackSpec): string 
   return workload === "serving" || workload === "training" ? stack.serving.namespace : NAMESPACES.platform;
 }
 
+/**
+ * The Kubernetes ServiceAccount a workload runs as: named after the workload, in its namespace.
+ * Cloud layers bind exactly this account to the workload's cloud identity (IRSA subject, GKE
+ * Workload Identity member), so the Kubernetes layer must run the workload's pods as it.
+ */
+export function workloadServiceAccount(workload: Workload, stack: StackSpec): { namespace: string; name: string } {
+  return { namespace: workloadNamespace(workload, stack), name: workload };
+}
+
 /** Kubernetes labels every object carries: team, environment and cost centre (policy requires them). */
 export function k8sLabels(stack: StackSpec): Record<string, string> {
   const clean = (v: string) => v.toLowerCase().replace(/[^a-z0-9._-]/g, "-").slice(0, 63);

@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { WORKLOADS, type Workload, workloadNamespace } from "../names";
+import { WORKLOADS, type Workload, workloadServiceAccount } from "../names";
 import type { StackSpec } from "../spec";
 import { ARTIFACT_PREFIXES } from "./artifact-store";
 import { workloadPool } from "./gke-cluster";
@@ -43,14 +43,6 @@ export const WORKLOAD_GRANTS: Record<Workload, WorkloadGrant[]> = {
   ],
   tracking: [{ scope: "bucket", role: "roles/storage.objectAdmin", prefix: ARTIFACT_PREFIXES.mlflow }],
 };
-
-/**
- * The Kubernetes ServiceAccount a workload runs as: named after the workload, in its namespace
- * (components/names.ts). The Kubernetes layer must create ServiceAccounts with these names.
- */
-export function kubernetesServiceAccount(workload: Workload, stack: StackSpec): { namespace: string; name: string } {
-  return { namespace: workloadNamespace(workload, stack), name: workload };
-}
 
 /** The IAM member standing for a Kubernetes ServiceAccount under GKE Workload Identity. */
 export function workloadIdentityMember(project: string, namespace: string, serviceAccount: string): string {
@@ -97,7 +89,7 @@ export class WorkloadIdentities extends pulumi.ComponentResource {
     const emails = {} as Record<Workload, pulumi.Output<string>>;
 
     for (const workload of WORKLOADS) {
-      const ksa = kubernetesServiceAccount(workload, args.stack);
+      const ksa = workloadServiceAccount(workload, args.stack);
       const account = new gcp.serviceaccount.Account(
         `${name}-${workload}`,
         {

@@ -11,7 +11,6 @@ import {
   gkeClusterSettings,
   gkeKubeconfig,
   kmsKeySettings,
-  kubernetesServiceAccount,
   memorystoreSettings,
   memorystoreVersion,
   networkSettings,
@@ -23,7 +22,7 @@ import {
   WORKLOAD_GRANTS,
   workloadIdentityMember,
 } from "../../../components/gcp";
-import { WORKLOADS } from "../../../components/names";
+import { WORKLOADS, workloadServiceAccount } from "../../../components/names";
 import type { NodePoolSpec, StackSpec } from "../../../components/spec";
 import { loadGcpStack } from "./fixture";
 
@@ -285,8 +284,8 @@ describe("cloudSqlSettings and postgresUrl", () => {
 
 describe("workload identity", () => {
   it("names the Kubernetes ServiceAccount of each workload in its namespace", () => {
-    expect(kubernetesServiceAccount("serving", dev)).toEqual({ namespace: "models", name: "serving" });
-    expect(kubernetesServiceAccount("features", dev)).toEqual({ namespace: "mlops", name: "features" });
+    expect(workloadServiceAccount("serving", dev)).toEqual({ namespace: "models", name: "serving" });
+    expect(workloadServiceAccount("features", dev)).toEqual({ namespace: "mlops", name: "features" });
     expect(workloadIdentityMember("p-1", "mlops", "features")).toBe("serviceAccount:p-1.svc.id.goog[mlops/features]");
   });
 
