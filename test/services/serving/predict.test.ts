@@ -96,7 +96,7 @@ describe("entity-keyed predict", () => {
   it("records the feature fetch time by model and version", async () => {
     await predict(app, { entities: { card_id: [1], merchant_id: [7] } });
     const text = (await app.inject("/metrics")).body;
-    expect(text).toMatch(/mlops_serving_feature_fetch_duration_seconds_count\{[^}]*model="fraud-scorer",version="v1"\} [1-9]/);
+    expect(text).toMatch(/mlops_serving_feature_fetch_duration_seconds_count\{[^}]*model="fraud-scorer",version="v1"[^}]*\} [1-9]/);
   });
 });
 

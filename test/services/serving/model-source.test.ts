@@ -1,0 +1,140 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
+import { createRegistry } from "../../../services/core";
+import { createServingServer, fetchModel } from "../../../services/serving";
+import { startFakeMlflow } from "../../support/mlflow-server";
+import { expected, modelPath, startS3 } from "./fakes";
+
+/**
+ * Model loading from the places the catalog's modelUri can point at. MLflow cannot be installed
+ * here (PyPI is out of reach), so `models:/` is tested against test/support/mlflow-server.ts, an
+ * in-test server answering with MLflow's documented REST responses (model-versions/get and the
+ * proxied mlflow-artifacts API); S3 against an in-test S3-compatible endpoint through the SDK.
+ */
+const v1Bytes = readFileSync(modelPath("v1"));
+const v2Bytes = readFileSync(modelPath("v2"));
+const fraudRequest = { inputs: [{ name: "features", shape: [5, 5], datatype: "FP32", data: expected.inputs.flat() }] };
+
+describe("model sources", () => {
+  it("models:/name/version resolves through MLflow's REST API and downloads through the proxied artifact API", async () => {
+    const mlflow = await startFakeMlflow({
+      runs: {},
+      versions: [
+        { name: "fraud-scorer", version: "1", runId: "run1", source: "mlflow-artifacts:/1/run1/artifacts/model" },
+        { name: "fraud-scorer", version: "2", runId: "run2", source: "mlflow-artifacts:/1/run2/artifacts/model", aliases: ["champion"] },
+      ],
+      artifacts: {
+        "1/run1/artifacts/model/MLmodel": Buffer.from("flavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.12.0\n"),
+        "1/run1/artifacts/model/model.onnx": v1Bytes,
+        "1/run2/artifacts/model/scorer.onnx": v2Bytes,
+        "1/run2/artifacts/model/MLmodel": Buffer.from("flavors:\n  onnx:\n    data: scorer.onnx\n"),
+      },
+    });
+    const app = await createServingServer({
+      models: [
+        { name: "fraud-scorer", version: "v1", uri: "models:/fraud-scorer/1" },
+        { name: "fraud-scorer", version: "v2", uri: "models:/fraud-scorer@champion" },
+      ],
+      modelSource: { mlflowTrackingUri: mlflow.url },
+      registry: createRegistry("serving-test"),
+      maxEventLoopDelayMs: 0,
+    });
+    try {
+      expect(mlflow.requests.map((r) => r.path)).toEqual(
+        expect.arrayContaining(["/api/2.0/mlflow/model-versions/get", "/api/2.0/mlflow/registered-models/alias", "/api/2.0/mlflow-artifacts/artifacts/1/run2/artifacts/model/scorer.onnx"]),
+      );
+      for (const version of ["v1", "v2"] as const) {
+        const res = await app.inject({ method: "POST", url: `/v2/models/fraud-scorer/versions/${version}/infer`, payload: fraudRequest });
+        res.json().outputs[0].data.forEach((p: number, i: number) => expect(Math.abs(p - (expected.versions[version].probability[i] as number))).toBeLessThan(1e-6));
+      }
+    } finally {
+      await app.close();
+      await mlflow.close();
+    }
+  });
+
+  it("an unknown MLflow model version fails loading with MLflow's reason", async () => {
+    const mlflow = await startFakeMlflow({ runs: {}, versions: [], artifacts: {} });
+    try {
+      await expect(fetchModel("models:/fraud-scorer/9", { mlflowTrackingUri: mlflow.url })).rejects.toThrow(/MLflow could not resolve models:\/fraud-scorer\/9: .*not found/);
+    } finally {
+      await mlflow.close();
+    }
+  });
+
+  it("s3:// URIs are downloaded with the SDK to a temporary file that is removed after loading", async () => {
+    const objects = new Map([["models/fraud/v1/model.onnx", v1Bytes]]);
+    const s3 = await startS3(objects);
+    const client = new S3Client({ endpoint: s3.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+    try {
+      const local = await fetchModel("s3://models/fraud/v1/", { s3: client });
+      expect(readFileSync(local.path)).toEqual(v1Bytes);
+      await local.cleanup();
+      expect(existsSync(dirname(local.path))).toBe(false);
+      await expect(fetchModel("s3://models/fraud/v9/model.onnx", { s3: client })).rejects.toThrow(/could not download model s3:\/\/models\/fraud\/v9\/model.onnx/);
+    } finally {
+      await s3.close();
+    }
+  });
+
+  it("a local directory means its model.onnx; a missing path says what to give instead", async () => {
+    const local = await fetchModel(dirname(modelPath("v1")));
+    expect(local.path).toBe(modelPath("v1"));
+    await expect(fetchModel("/nowhere/model.onnx")).rejects.toThrow(/does not exist; give a path to a .onnx file, s3:\/\/, gs:\/\/ or models:\//);
+  });
+
+  it("a file that is not ONNX fails loading with the file named", async () => {
+    await expect(
+      createServingServer({ models: [{ name: "broken", version: "v1", uri: __filename }], registry: createRegistry("serving-test"), maxEventLoopDelayMs: 0 }),
+    ).rejects.toThrow(/broken v1: .*model-source.test.ts is not a loadable ONNX model/);
+  });
+});
+
+describe("readiness", () => {
+  it("fails until the model is downloaded, loaded and warmed, then passes", async () => {
+    let releaseDownload: () => void = () => {};
+    const gate = new Promise<void>((r) => (releaseDownload = r));
+    // An MLflow that holds the artifact download until the test lets it go.
+    const server = createServer(async (req, res) => {
+      if (req.url?.startsWith("/api/2.0/mlflow/model-versions/get")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end(JSON.stringify({ model_version: { name: "fraud-scorer", version: "1", source: "mlflow-artifacts:/1/r/artifacts/model/model.onnx", status: "READY" } }));
+      }
+      await gate;
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(v1Bytes);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const app = await createServingServer({
+      models: [{ name: "fraud-scorer", version: "v1", uri: "models:/fraud-scorer/1" }],
+      modelSource: { mlflowTrackingUri: url },
+      registry: createRegistry("serving-test"),
+      maxEventLoopDelayMs: 0,
+      waitUntilReady: false,
+    });
+    try {
+      const ready = await app.inject("/v2/health/ready");
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({ ready: false, error: "model fraud-scorer version v1 is still loading" });
+      expect((await app.inject("/readyz")).statusCode).toBe(503);
+      expect((await app.inject("/v2/models/fraud-scorer/ready")).json()).toMatchObject({ name: "fraud-scorer", ready: false });
+      const early = await app.inject({ method: "POST", url: "/v2/models/fraud-scorer/infer", payload: fraudRequest });
+      expect(early.statusCode).toBe(503);
+      expect(early.json().error).toMatch(/still loading/);
+      expect((await app.inject("/v2/health/live")).statusCode).toBe(200);
+      releaseDownload();
+      await app.serving.loaded;
+      expect((await app.inject("/v2/health/ready")).json()).toEqual({ ready: true });
+      expect((await app.inject("/readyz")).statusCode).toBe(200);
+      expect((await app.inject({ method: "POST", url: "/v2/models/fraud-scorer/infer", payload: fraudRequest })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
