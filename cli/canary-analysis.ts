@@ -1,0 +1,208 @@
+/**
+ * `npm run canary-analysis -- <model> <canary-version>`: asks Prometheus how the canary does
+ * against the stable version and the model's SLO over a recent window, and says promote, hold
+ * or rollback, with an exit code CI can branch on (0 promote, 2 hold, 1 rollback).
+ */
+import { resolve } from "node:path";
+import { formatDuration, METRICS, type ModelSpec, parseDuration, SpecError, formatIssues } from "../components/spec";
+import { type FlagSpec, helpText, parseCommand, UsageError } from "../services/core/cli";
+import { CanaryError, type Io, loadModel, stableVersionOf } from "./canary";
+
+export const USAGE = "npx tsx cli/canary-analysis.ts <model> <canary-version> [--stable VERSION] [--prometheus URL] [--window 10m] [--min-requests N] [--json]";
+const DESCRIPTION = `Compares the canary's error rate and p99 latency with the stable version's and with the model's SLO
+(catalog slo.errorRate and slo.p99LatencyMs), using the serving service's metrics in Prometheus.
+  rollback  the canary breaks the SLO                                      exit 1
+  hold      too few requests yet, or within the SLO but clearly worse
+            than the stable version (look before promoting)              exit 2
+  promote   within the SLO and not worse than the stable version          exit 0
+Exit 3 when Prometheus cannot answer (nothing was decided), 64 on a usage error.`;
+
+export const FLAGS: FlagSpec[] = [
+  { name: "stable", type: "string", description: "the stable version to compare with (default: the other version carrying traffic)", env: "CANARY_STABLE" },
+  { name: "prometheus", type: "string", description: "Prometheus base URL", default: "http://prometheus-operated.monitoring.svc.cluster.local:9090" },
+  { name: "window", type: "string", description: "how far back to look", default: "10m", env: "CANARY_WINDOW" },
+  { name: "min-requests", type: "string", description: "requests the canary must have served in the window before a verdict", default: "100", env: "CANARY_MIN_REQUESTS" },
+  { name: "timeout-ms", type: "string", description: "timeout of each Prometheus query", default: "5000", env: "PROMETHEUS_TIMEOUT_MS" },
+  { name: "catalog", type: "string", description: "catalog directory", default: "catalog" },
+  { name: "json", type: "boolean", description: "print the result as JSON" },
+];
+
+export const EXIT = { promote: 0, rollback: 1, hold: 2, error: 3, usage: 64 } as const;
+export type Verdict = "promote" | "hold" | "rollback";
+
+/** Within the SLO, the canary may be this much worse than stable before a person should look. */
+export const TOLERANCE = {
+  /** Extra error rate allowed over stable, as a share of the SLO's error budget. */
+  errorBudgetShare: 0.5,
+  /** p99 allowed over stable's, as a ratio. */
+  latencyRatio: 1.2,
+} as const;
+
+/** What Prometheus says about one version over the window. */
+export interface VersionStats {
+  version: string;
+  requests: number;
+  /** Share of predictions that failed (status error or shed), 0..1; NaN without traffic. */
+  errorRate: number;
+  /** 99th percentile latency in milliseconds; NaN without traffic. */
+  p99Ms: number;
+}
+
+/** PromQL for one version, from the serving service's metric names (components/spec/metrics.ts). */
+export function queries(model: string, version: string, window: string): { requests: string; errorRate: string; p99: string } {
+  const sel = `model="${model}",version="${version}"`;
+  const total = `sum(rate(${METRICS.servingPredictions}{${sel}}[${window}]))`;
+  return {
+    requests: `sum(increase(${METRICS.servingPredictions}{${sel}}[${window}]))`,
+    errorRate: `sum(rate(${METRICS.servingPredictions}{${sel},status=~"error|shed"}[${window}])) / ${total}`,
+    p99: `histogram_quantile(0.99, sum by (le) (rate(${METRICS.servingRequestSeconds}_bucket{${sel}}[${window}])))`,
+  };
+}
+
+interface PromResponse {
+  status: "success" | "error";
+  error?: string;
+  errorType?: string;
+  data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+}
+
+/** Runs an instant query (GET /api/v1/query); an empty result is NaN (no such series yet). */
+export async function instantQuery(baseUrl: string, query: string, timeoutMs: number): Promise<number> {
+  const url = new URL("api/v1/query", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+  url.searchParams.set("query", query);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
+  } catch (error) {
+    const reason = (error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+    throw new PrometheusError(`cannot query Prometheus at ${baseUrl}: ${reason}`);
+  }
+  let body: PromResponse;
+  try {
+    body = (await response.json()) as PromResponse;
+  } catch {
+    throw new PrometheusError(`Prometheus at ${baseUrl} answered HTTP ${response.status} without a JSON body; is --prometheus the Prometheus base URL?`);
+  }
+  if (body.status !== "success") throw new PrometheusError(`Prometheus refused the query (HTTP ${response.status}, ${body.errorType ?? "error"}: ${body.error ?? "no reason given"}): ${query}`);
+  const first = body.data?.result[0];
+  if (!first) return Number.NaN;
+  return Number(first.value[1]);
+}
+
+export class PrometheusError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PrometheusError";
+  }
+}
+
+export async function versionStats(baseUrl: string, model: string, version: string, window: string, timeoutMs: number): Promise<VersionStats> {
+  const q = queries(model, version, window);
+  const [requests, errorRate, p99Seconds] = await Promise.all([instantQuery(baseUrl, q.requests, timeoutMs), instantQuery(baseUrl, q.errorRate, timeoutMs), instantQuery(baseUrl, q.p99, timeoutMs)]);
+  return { version, requests: Number.isNaN(requests) ? 0 : requests, errorRate, p99Ms: p99Seconds * 1000 };
+}
+
+/** The verdict and the reasons for it, from the numbers alone (pure, so it is tested directly). */
+export function judge(slo: ModelSpec["slo"], canary: VersionStats, stable: VersionStats, minRequests: number): { verdict: Verdict; reasons: string[] } {
+  if (canary.requests < minRequests) {
+    return { verdict: "hold", reasons: [`the canary served ${Math.round(canary.requests)} requests in the window, fewer than the ${minRequests} needed for a verdict`] };
+  }
+  if (Number.isNaN(canary.errorRate) || Number.isNaN(canary.p99Ms)) {
+    return { verdict: "hold", reasons: [`Prometheus has requests but no ${Number.isNaN(canary.p99Ms) ? "latency histogram" : "error rate"} for the canary; check that its pods are scraped`] };
+  }
+  const breaches: string[] = [];
+  if (canary.errorRate > slo.errorRate) breaches.push(`error rate ${pct(canary.errorRate)} is over the SLO's ${pct(slo.errorRate)}`);
+  if (canary.p99Ms > slo.p99LatencyMs) breaches.push(`p99 ${ms(canary.p99Ms)} is over the SLO's ${ms(slo.p99LatencyMs)}`);
+  if (breaches.length) return { verdict: "rollback", reasons: breaches };
+  const worse: string[] = [];
+  const errorTolerance = slo.errorRate * TOLERANCE.errorBudgetShare;
+  if (!Number.isNaN(stable.errorRate) && canary.errorRate > stable.errorRate + errorTolerance) {
+    worse.push(`error rate ${pct(canary.errorRate)} is more than ${pct(errorTolerance)} above stable's ${pct(stable.errorRate)}`);
+  }
+  if (!Number.isNaN(stable.p99Ms) && canary.p99Ms > stable.p99Ms * TOLERANCE.latencyRatio) {
+    worse.push(`p99 ${ms(canary.p99Ms)} is more than ${Math.round((TOLERANCE.latencyRatio - 1) * 100)}% above stable's ${ms(stable.p99Ms)}`);
+  }
+  if (worse.length) return { verdict: "hold", reasons: [...worse, "within the SLO, but worse than stable: look before promoting"] };
+  const stableNote = Number.isNaN(stable.errorRate) ? " (stable had no traffic to compare with)" : "";
+  return { verdict: "promote", reasons: [`error rate ${pct(canary.errorRate)} and p99 ${ms(canary.p99Ms)} are within the SLO and not worse than stable${stableNote}`] };
+}
+
+function pct(x: number): string {
+  return Number.isNaN(x) ? "n/a" : `${(x * 100).toFixed(2)}%`;
+}
+function ms(x: number): string {
+  return Number.isNaN(x) ? "n/a" : `${x.toFixed(1)} ms`;
+}
+
+const processIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env, cwd: process.cwd() };
+
+/** Runs the command; resolves to the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let values: ReturnType<typeof parseCommand>["values"];
+  let positionals: string[];
+  let minRequests: number;
+  let timeoutMs: number;
+  let windowSeconds: number | undefined;
+  try {
+    ({ values, positionals } = parseCommand(argv, FLAGS, io.env));
+    if (values.help) {
+      io.stdout(helpText(USAGE, DESCRIPTION, FLAGS));
+      return 0;
+    }
+    if (positionals.length !== 2) throw new UsageError(`expected <model> <canary-version>, got ${positionals.length} argument(s)`);
+    minRequests = Number(values["min-requests"]);
+    timeoutMs = Number(values["timeout-ms"]);
+    windowSeconds = parseDuration(String(values.window));
+    if (!Number.isFinite(minRequests) || minRequests < 0) throw new UsageError(`--min-requests ${values["min-requests"]} is not a number of requests`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms ${values["timeout-ms"]} is not a positive number of milliseconds`);
+    if (!windowSeconds || windowSeconds < 60) throw new UsageError(`--window ${values.window} must be a duration of at least 1m, like 10m or 1h`);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`canary-analysis: ${error.message}\nUsage: ${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const [modelName, canaryVersion] = positionals as [string, string];
+  try {
+    const model = loadModel(resolve(io.cwd, values.catalog as string), modelName);
+    if (!model.versions.some((v) => v.name === canaryVersion)) throw new CanaryError(`${model.name} has no version "${canaryVersion}"; use one of ${model.versions.map((v) => v.name).join(", ")}`);
+    const stableVersion = stableVersionOf(model, canaryVersion, values.stable as string | undefined);
+    const window = formatDuration(windowSeconds);
+    const base = String(values.prometheus);
+    const [canary, stable] = await Promise.all([
+      versionStats(base, model.name, canaryVersion, window, timeoutMs),
+      versionStats(base, model.name, stableVersion, window, timeoutMs),
+    ]);
+    const { verdict, reasons } = judge(model.slo, canary, stable, minRequests);
+    if (values.json) {
+      io.stdout(`${JSON.stringify({ model: model.name, verdict, exitCode: EXIT[verdict], reasons, window, slo: model.slo, canary: jsonStats(canary), stable: jsonStats(stable) })}\n`);
+    } else {
+      io.stdout(
+        [
+          `${model.name}: canary ${canary.version} vs stable ${stable.version} over ${window} (SLO: p99 ${ms(model.slo.p99LatencyMs)}, error rate ${pct(model.slo.errorRate)})`,
+          `  ${canary.version.padEnd(12)} requests ${String(Math.round(canary.requests)).padStart(8)}  errors ${pct(canary.errorRate).padStart(7)}  p99 ${ms(canary.p99Ms)}`,
+          `  ${stable.version.padEnd(12)} requests ${String(Math.round(stable.requests)).padStart(8)}  errors ${pct(stable.errorRate).padStart(7)}  p99 ${ms(stable.p99Ms)}`,
+          `${verdict.toUpperCase()}: ${reasons.join("; ")}`,
+          "",
+        ].join("\n"),
+      );
+    }
+    return EXIT[verdict];
+  } catch (error) {
+    if (error instanceof PrometheusError || error instanceof CanaryError) io.stderr(`canary-analysis: ${error.message}\n`);
+    else if (error instanceof SpecError) io.stderr(`canary-analysis: the catalog is not valid.\n${formatIssues(error.issues)}\n`);
+    else throw error;
+    return EXIT.error;
+  }
+}
+
+/** NaN is not JSON: versions without traffic report null. */
+function jsonStats(s: VersionStats): Record<string, string | number | null> {
+  const n = (x: number) => (Number.isNaN(x) ? null : x);
+  return { version: s.version, requests: s.requests, errorRate: n(s.errorRate), p99Ms: n(s.p99Ms) };
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
