@@ -1,9 +1,10 @@
-import { AuthorizationPolicy, type IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
-import { type IPeerAuthentication, PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
+import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
+import type { IPeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
 import type { StackSpec } from "../spec";
+import { type CrdObject, validatedCustomResource } from "./crd-schema";
 import { FEATURES_NAME, FEATURES_PORT } from "./feature-service";
 import { TRACKING } from "./tracking-server";
 
@@ -32,32 +33,21 @@ export function principal(namespace: string, serviceAccount: string): string {
   return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
 }
 
-/**
- * What this code uses of a kubernetes-models object (its base class's types do not resolve under
- * the project's `node` module resolution, so they are named here).
- */
-export interface SchemaObject {
-  validate(): void;
-  toJSON(): unknown;
-}
-
-/** Validates against the CRD's OpenAPI schema; throws naming the field that is wrong. */
-export function validated<T>(object: T): T & SchemaObject {
-  (object as unknown as SchemaObject).validate();
-  return object as T & SchemaObject;
-}
-
-/** One mesh security object: the validated model and where it goes. */
+/** One mesh security object and its Pulumi resource name (unique within the stack). */
 export interface MeshObject {
-  /** Pulumi resource name (unique within the stack). */
   resourceName: string;
-  object: (PeerAuthentication | AuthorizationPolicy) & SchemaObject;
+  object: CrdObject<IPeerAuthentication["spec"] | IAuthorizationPolicy["spec"]>;
 }
 
 function authz(stack: StackSpec, name: string, namespace: string, spec: NonNullable<IAuthorizationPolicy["spec"]>): MeshObject {
   return {
     resourceName: `${namespace}-${name}`,
-    object: validated(new AuthorizationPolicy({ metadata: { name, namespace, labels: k8sLabels(stack) }, spec })),
+    object: {
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name, namespace, labels: k8sLabels(stack) },
+      spec,
+    },
   };
 }
 
@@ -70,7 +60,8 @@ function authz(stack: StackSpec, name: string, namespace: string, spec: NonNulla
  * - Prometheus (monitoring namespace, through its sidecar's certificates) -> GET /metrics;
  * - local stacks: platform and model namespaces -> the in-cluster stores.
  * Drift checks are CronJobs that only call out: no policy admits anything to them.
- * Every object is validated against Istio's schema here, so a bad field fails the plan.
+ * The types come from Istio's schema (@kubernetes-models/istio); `Mesh` also validates each object
+ * against it before creating it, so a bad field fails the plan.
  */
 export function meshPolicies(stack: StackSpec): MeshObject[] {
   const platform = NAMESPACES.platform;
@@ -79,12 +70,12 @@ export function meshPolicies(stack: StackSpec): MeshObject[] {
   const objects: MeshObject[] = [
     {
       resourceName: "mesh-mtls-strict",
-      object: validated(
-        new PeerAuthentication({
-          metadata: { name: "default", namespace: NAMESPACES.mesh, labels: k8sLabels(stack) },
-          spec: { mtls: { mode: "STRICT" } } satisfies IPeerAuthentication["spec"],
-        }),
-      ),
+      object: {
+        apiVersion: "security.istio.io/v1",
+        kind: "PeerAuthentication",
+        metadata: { name: "default", namespace: NAMESPACES.mesh, labels: k8sLabels(stack) },
+        spec: { mtls: { mode: "STRICT" } },
+      },
     },
   ];
   // An ALLOW policy with no rules matches nothing: with it, every request not allowed below is denied.
@@ -216,12 +207,8 @@ export class Mesh extends pulumi.ComponentResource {
         this.releases.push(previous);
       }
     }
-    this.policies = meshPolicies(stack).map(
-      ({ resourceName, object }) =>
-        new k8s.apiextensions.CustomResource(resourceName, object.toJSON() as k8s.apiextensions.CustomResourceArgs, {
-          parent: this,
-          dependsOn: this.releases,
-        }),
+    this.policies = meshPolicies(stack).map(({ resourceName, object }) =>
+      validatedCustomResource(resourceName, object, { parent: this, dependsOn: this.releases }),
     );
     this.registerOutputs({ mode: stack.mesh.mode, releases: this.releases.map((r) => r.name), policies: this.policies.length });
   }

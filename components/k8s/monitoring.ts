@@ -1,11 +1,11 @@
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
-import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import type { IPrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { k8sLabels, NAMESPACES } from "../names";
 import type { Catalog, StackSpec } from "../spec";
-import { type SchemaObject, validated } from "./mesh";
+import { type CrdObject, validatedCustomResource } from "./crd-schema";
 import { type Dashboard, dashboards } from "./monitoring/dashboards";
 import { ruleGroups } from "./monitoring/rules";
 import { PROM_CERTS_DIR, prometheusPodIstio, scrapeTargets } from "./monitoring/scrape";
@@ -21,27 +21,26 @@ export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 /** Secret with Grafana's generated admin credentials (keys admin-user, admin-password). */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 
-/** The validated monitoring objects of a stack: ServiceMonitors, one PrometheusRule, dashboards. */
+/** The monitoring objects of a stack: ServiceMonitors, one PrometheusRule, dashboards. */
 export interface MonitoringObjects {
-  serviceMonitors: (ServiceMonitor & SchemaObject)[];
-  rules: PrometheusRule & SchemaObject;
+  serviceMonitors: CrdObject<IServiceMonitor["spec"]>[];
+  rules: CrdObject<IPrometheusRule["spec"]>;
   dashboards: Dashboard[];
 }
 
 /**
- * Builds and schema-validates (prometheus-operator CRDs) every monitoring object from the stack and
- * the catalog, so a bad rule or selector fails the plan rather than the cluster.
+ * Every monitoring object from the stack and the catalog, typed by the prometheus-operator schema;
+ * `Monitoring` validates each against it before creating it, so a bad rule or selector fails the
+ * plan rather than the cluster.
  */
 export function monitoringObjects(stack: StackSpec, catalog: Catalog): MonitoringObjects {
-  const labels = k8sLabels(stack);
-  const namespace = NAMESPACES.monitoring;
-  const serviceMonitors = scrapeTargets(stack).map((t) =>
-    validated(new ServiceMonitor({ metadata: { name: t.name, namespace, labels }, spec: t.spec })),
-  );
-  const rules = validated(
-    new PrometheusRule({ metadata: { name: "mlops-alerts", namespace, labels }, spec: { groups: ruleGroups(stack, catalog) } }),
-  );
-  return { serviceMonitors, rules, dashboards: dashboards(stack, catalog) };
+  const metadata = (name: string) => ({ name, namespace: NAMESPACES.monitoring, labels: k8sLabels(stack) });
+  const apiVersion = "monitoring.coreos.com/v1";
+  return {
+    serviceMonitors: scrapeTargets(stack).map((t) => ({ apiVersion, kind: "ServiceMonitor", metadata: metadata(t.name), spec: t.spec })),
+    rules: { apiVersion, kind: "PrometheusRule", metadata: metadata("mlops-alerts"), spec: { groups: ruleGroups(stack, catalog) } },
+    dashboards: dashboards(stack, catalog),
+  };
 }
 
 /** Helm values of kube-prometheus-stack: retention, HA in prod, our CRs selected, Istio certs for scraping. */
@@ -138,14 +137,8 @@ export class Monitoring extends pulumi.ComponentResource {
     );
     // The CRDs come with the chart: custom resources wait for it.
     const afterChart = { parent: this, dependsOn: [this.release] };
-    for (const monitor of objects.serviceMonitors) {
-      new k8s.apiextensions.CustomResource(
-        `servicemonitor-${monitor.metadata?.name}`,
-        monitor.toJSON() as k8s.apiextensions.CustomResourceArgs,
-        afterChart,
-      );
-    }
-    new k8s.apiextensions.CustomResource("mlops-alerts", objects.rules.toJSON() as k8s.apiextensions.CustomResourceArgs, afterChart);
+    for (const monitor of objects.serviceMonitors) validatedCustomResource(`servicemonitor-${monitor.metadata.name}`, monitor, afterChart);
+    validatedCustomResource("mlops-alerts", objects.rules, afterChart);
     for (const board of objects.dashboards) {
       new k8s.core.v1.ConfigMap(
         `dashboard-${board.uid}`,
@@ -163,7 +156,7 @@ export class Monitoring extends pulumi.ComponentResource {
     }
     this.registerOutputs({
       release: this.release.name,
-      serviceMonitors: objects.serviceMonitors.map((m) => m.metadata?.name),
+      serviceMonitors: objects.serviceMonitors.map((m) => m.metadata.name),
       alerts: objects.rules.spec.groups?.flatMap((g) => g.rules?.map((r) => r.alert) ?? []),
       dashboards: objects.dashboards.map((d) => d.uid),
     });

@@ -18,9 +18,9 @@ export interface Policy {
 
 export function policiesOf(objects: MeshObject[]): Policy[] {
   return objects
-    .map((o) => o.object.toJSON() as { kind: string; metadata: { namespace: string }; spec?: Policy["spec"] })
+    .map((o) => o.object)
     .filter((o) => o.kind === "AuthorizationPolicy")
-    .map((o) => ({ namespace: o.metadata.namespace, spec: o.spec ?? {} }));
+    .map((o) => ({ namespace: o.metadata.namespace, spec: (o.spec ?? {}) as Policy["spec"] }));
 }
 
 const any = <T>(list: T[] | undefined, test: (v: T) => boolean) => list === undefined || list.some(test);

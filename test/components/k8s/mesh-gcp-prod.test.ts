@@ -1,7 +1,6 @@
-import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
-import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ISTIO_CHART_REPO, Mesh, meshPolicies, type SchemaObject } from "../../../components/k8s";
+import { ISTIO_CHART_REPO, Mesh, meshPolicies } from "../../../components/k8s";
+import { type CrdObject, validateCrd } from "../../../components/k8s/crd-schema";
 import type { PlanResource } from "../../../components/plan-resource";
 import { recorded, useMocks } from "../../support/mocks";
 import { type AuthzRequest, allowed, policiesOf } from "./mesh-authz";
@@ -61,13 +60,17 @@ describe("the mesh on a cloud stack (gcp-prod, install mode)", () => {
       expect(p.options.dependsOn).toEqual(expect.arrayContaining(releaseUrns));
   });
 
-  it("build objects that pass Istio's schema", () => {
-    for (const p of ofKind(all, "AuthorizationPolicy"))
-      expect(() => (new AuthorizationPolicy(p.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
-    for (const p of ofKind(all, "PeerAuthentication"))
-      expect(() => (new PeerAuthentication(p.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
-    const bad = new AuthorizationPolicy({ metadata: { name: "x" }, spec: { action: "PERMIT" as never } }) as unknown as SchemaObject;
-    expect(() => bad.validate()).toThrow();
+  it("build objects that pass Istio's schema, and a wrong field is refused with its path", async () => {
+    const objects = [...ofKind(all, "AuthorizationPolicy"), ...ofKind(all, "PeerAuthentication")];
+    expect(objects.length).toBe(meshPolicies(stack).length);
+    for (const o of objects) await expect(validateCrd(o.inputs as CrdObject)).resolves.toBeDefined();
+    const bad: CrdObject = {
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name: "x", namespace: "mlops" },
+      spec: { action: "PERMIT" },
+    };
+    await expect(validateCrd(bad)).rejects.toThrow(/AuthorizationPolicy mlops\/x does not match its schema: \/spec\/action/);
   });
 });
 

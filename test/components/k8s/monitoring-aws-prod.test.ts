@@ -1,7 +1,6 @@
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
-import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Dashboard, GRAFANA_ADMIN_SECRET, Monitoring, PROMETHEUS_CHART_REPO, type SchemaObject } from "../../../components/k8s";
+import { type Dashboard, GRAFANA_ADMIN_SECRET, Monitoring, PROMETHEUS_CHART_REPO } from "../../../components/k8s";
+import { type CrdObject, validateCrd } from "../../../components/k8s/crd-schema";
 import type { PlanResource } from "../../../components/plan-resource";
 import { recorded, useMocks } from "../../support/mocks";
 import { named, ofKind, plain, platformOf } from "./k8s-objects";
@@ -70,20 +69,21 @@ describe("monitoring on a cloud stack with GPUs (aws-prod)", () => {
     expect(monitor("dcgm-exporter").endpoints[0]).toMatchObject({ port: "metrics", scheme: "http" });
   });
 
-  it("builds ServiceMonitors and PrometheusRules that pass the prometheus-operator schema, after the chart", () => {
+  it("builds ServiceMonitors and PrometheusRules that pass the prometheus-operator schema, after the chart", async () => {
     const release = ofKind(all, "Release")[0];
     const monitors = ofKind(all, "ServiceMonitor");
     const rules = ofKind(all, "PrometheusRule");
     expect(monitors.length).toBe(5);
     expect(rules.length).toBe(1);
-    for (const m of monitors) expect(() => (new ServiceMonitor(m.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
-    for (const r of rules) expect(() => (new PrometheusRule(r.inputs as never) as unknown as SchemaObject).validate()).not.toThrow();
+    for (const o of [...monitors, ...rules]) await expect(validateCrd(o.inputs as CrdObject)).resolves.toBeDefined();
     for (const o of [...monitors, ...rules]) expect(o.options.dependsOn).toContain(release?.urn);
-    const broken = new ServiceMonitor({
-      metadata: { name: "x" },
-      spec: { endpoints: [{ port: "http", scheme: "gopher" as never }], selector: {} },
-    }) as unknown as SchemaObject;
-    expect(() => broken.validate()).toThrow();
+    const broken: CrdObject = {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: "x", namespace: "monitoring" },
+      spec: { endpoints: [{ port: "http", scheme: "gopher" }], selector: {} },
+    };
+    await expect(validateCrd(broken)).rejects.toThrow(/scheme/);
   });
 
   it("ships one dashboard per model and one for the platform as ConfigMaps the Grafana sidecar loads", () => {
