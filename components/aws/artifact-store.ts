@@ -47,7 +47,16 @@ export function s3AccessStatements(bucketArn: string, kmsKeyArn: string, region:
 /** Bucket policy: refuse any request not made over TLS. */
 export function bucketPolicy(bucketArn: string): string {
   return JSON.stringify(
-    policyDocument([{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: { AWS: "*" }, Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }]),
+    policyDocument([
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ]),
   );
 }
 
@@ -55,14 +64,34 @@ export function bucketPolicy(bucketArn: string): string {
 export function bucketLifecycleRules(stack: StackSpec) {
   const d = awsDefaults(stack);
   return [
-    { id: "expire-noncurrent-versions", status: "Enabled", filter: { prefix: "" }, noncurrentVersionExpiration: { noncurrentDays: d.noncurrentVersionDays } },
-    { id: "expire-prediction-logs", status: "Enabled", filter: { prefix: BUCKET_PREFIXES.predictionLogs }, expiration: { days: d.predictionLogDays } },
-    { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+    {
+      id: "expire-noncurrent-versions",
+      status: "Enabled",
+      filter: { prefix: "" },
+      noncurrentVersionExpiration: { noncurrentDays: d.noncurrentVersionDays },
+    },
+    {
+      id: "expire-prediction-logs",
+      status: "Enabled",
+      filter: { prefix: BUCKET_PREFIXES.predictionLogs },
+      expiration: { days: d.predictionLogDays },
+    },
+    {
+      id: "abort-incomplete-uploads",
+      status: "Enabled",
+      filter: { prefix: "" },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+    },
   ];
 }
 
 /** The four public-access-block switches, all on: no ACL or policy can make the bucket public. */
-export const PUBLIC_ACCESS_BLOCK = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true } as const;
+export const PUBLIC_ACCESS_BLOCK = {
+  blockPublicAcls: true,
+  blockPublicPolicy: true,
+  ignorePublicAcls: true,
+  restrictPublicBuckets: true,
+} as const;
 
 export interface ArtifactBucketArgs {
   stack: StackSpec;
@@ -96,18 +125,39 @@ export class ArtifactBucket extends pulumi.ComponentResource {
     const block = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, { bucket: bucket.id, ...PUBLIC_ACCESS_BLOCK }, parent);
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-sse`,
-      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
+      },
       parent,
     );
-    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
-    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: bucket.id, rules: bucketLifecycleRules(stack) }, { parent: this, dependsOn: [versioning] });
-    new aws.s3.BucketPolicy(`${name}-policy`, { bucket: bucket.id, policy: bucket.arn.apply(bucketPolicy) }, { parent: this, dependsOn: [block] });
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      parent,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      { bucket: bucket.id, rules: bucketLifecycleRules(stack) },
+      { parent: this, dependsOn: [versioning] },
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-policy`,
+      { bucket: bucket.id, policy: bucket.arn.apply(bucketPolicy) },
+      { parent: this, dependsOn: [block] },
+    );
 
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.kmsKeyArn = key.arn;
     this.uri = pulumi.interpolate`s3://${bucket.bucket}/${BUCKET_PREFIXES.artifacts.replace(/\/$/, "")}`;
     this.predictionLogsUri = pulumi.interpolate`s3://${bucket.bucket}/${BUCKET_PREFIXES.predictionLogs.replace(/\/$/, "")}`;
-    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn, uri: this.uri, predictionLogsUri: this.predictionLogsUri });
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      bucketArn: this.bucketArn,
+      kmsKeyArn: this.kmsKeyArn,
+      uri: this.uri,
+      predictionLogsUri: this.predictionLogsUri,
+    });
   }
 }

@@ -60,7 +60,14 @@ export function dynamoAccessStatements(tableArns: string[], kmsKeyArn: string, r
     {
       Sid: "OnlineStoreTables",
       Effect: "Allow",
-      Action: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
+      Action: [
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:DescribeTable",
+      ],
       Resource: tableArns,
     },
     // The adapter's health check lists tables; ListTables cannot be scoped to a table.
@@ -96,7 +103,11 @@ export class DynamoStore extends pulumi.ComponentResource {
       (plan) =>
         new aws.dynamodb.Table(
           `${name}-${plan.featureView}`,
-          { ...dynamoTableSettings(stack, plan), serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn }, tags: awsTags(stack, plan.tableName, { featureView: plan.featureView }) },
+          {
+            ...dynamoTableSettings(stack, plan),
+            serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+            tags: awsTags(stack, plan.tableName, { featureView: plan.featureView }),
+          },
           statefulOptions(stack, this),
         ),
     );

@@ -82,12 +82,24 @@ export function kubeconfigFor(args: { clusterName: string; endpoint: string; cer
 /** The IAM policy letting the EKS control plane use its KMS key for envelope encryption. */
 export function clusterKmsPolicy(keyArn: string): string {
   return JSON.stringify(
-    policyDocument([{ Sid: "SecretsEnvelopeEncryption", Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: keyArn }]),
+    policyDocument([
+      {
+        Sid: "SecretsEnvelopeEncryption",
+        Effect: "Allow",
+        Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+        Resource: keyArn,
+      },
+    ]),
   );
 }
 
 /** Managed policies of the node role: kubelet, VPC CNI, image pulls, and SSM in place of SSH. */
-export const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore"] as const;
+export const NODE_ROLE_POLICIES = [
+  "AmazonEKSWorkerNodePolicy",
+  "AmazonEKS_CNI_Policy",
+  "AmazonEC2ContainerRegistryPullOnly",
+  "AmazonSSMManagedInstanceCore",
+] as const;
 
 export interface EksClusterArgs {
   stack: StackSpec;
@@ -127,8 +139,16 @@ export class EksCluster extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, parent).partition;
 
     const key = encryptionKey(`${name}-secrets`, stack, "EKS secrets envelope encryption", this);
-    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("eks.amazonaws.com")), tags: awsTags(stack, `${name}-role`) }, parent);
-    const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy` }, parent);
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("eks.amazonaws.com")), tags: awsTags(stack, `${name}-role`) },
+      parent,
+    );
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-cluster-policy`,
+      { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy` },
+      parent,
+    );
     const kmsPolicy = new aws.iam.RolePolicy(`${name}-kms`, { role: role.id, policy: key.arn.apply(clusterKmsPolicy) }, parent);
     // EKS would create this group itself with no retention; owning it bounds the cost and keeps audit logs as long as policy says.
     const logGroup = new aws.cloudwatch.LogGroup(
@@ -163,18 +183,40 @@ export class EksCluster extends pulumi.ComponentResource {
       if (!url) throw new Error(`EKS cluster ${settings.name} reported no OIDC issuer; IRSA needs one`);
       return url;
     });
-    const oidc = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuerUrl, clientIdLists: [STS_AUDIENCE], tags: awsTags(stack, `${name}-oidc`) }, parent);
+    const oidc = new aws.iam.OpenIdConnectProvider(
+      `${name}-oidc`,
+      { url: issuerUrl, clientIdLists: [STS_AUDIENCE], tags: awsTags(stack, `${name}-oidc`) },
+      parent,
+    );
 
-    const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com")), tags: awsTags(stack, `${name}-node-role`) }, parent);
+    const nodeRole = new aws.iam.Role(
+      `${name}-node-role`,
+      { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com")), tags: awsTags(stack, `${name}-node-role`) },
+      parent,
+    );
     const nodePolicies = NODE_ROLE_POLICIES.map(
-      (policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: partition.apply((p) => managedPolicyArn(p, policy)) }, parent),
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-node-${policy}`,
+          { role: nodeRole.name, policyArn: partition.apply((p) => managedPolicyArn(p, policy)) },
+          parent,
+        ),
     );
 
     (args.adminRoleArns ?? []).forEach((principalArn, i) => {
-      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn, type: "STANDARD", tags: awsTags(stack, `${name}-admin-${i}`) }, parent);
+      const entry = new aws.eks.AccessEntry(
+        `${name}-admin-${i}`,
+        { clusterName: cluster.name, principalArn, type: "STANDARD", tags: awsTags(stack, `${name}-admin-${i}`) },
+        parent,
+      );
       new aws.eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
-        { clusterName: cluster.name, principalArn, policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`, accessScope: { type: "cluster" } },
+        {
+          clusterName: cluster.name,
+          principalArn,
+          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+          accessScope: { type: "cluster" },
+        },
         { parent: this, dependsOn: [entry] },
       );
     });
@@ -183,9 +225,11 @@ export class EksCluster extends pulumi.ComponentResource {
     this.endpoint = cluster.endpoint;
     this.certificateAuthority = cluster.certificateAuthority.data;
     this.kubeconfig = pulumi.secret(
-      pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data]).apply(([clusterName, endpoint, certificateAuthority]) =>
-        kubeconfigFor({ clusterName, endpoint, certificateAuthority, region: stack.region }),
-      ),
+      pulumi
+        .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data])
+        .apply(([clusterName, endpoint, certificateAuthority]) =>
+          kubeconfigFor({ clusterName, endpoint, certificateAuthority, region: stack.region }),
+        ),
     );
     this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => {
       if (!v.clusterSecurityGroupId) throw new Error(`EKS cluster ${settings.name} reported no cluster security group`);

@@ -75,10 +75,18 @@ export class RedisStore extends pulumi.ComponentResource {
     const token = new random.RandomPassword(`${name}-auth`, { length: s.authTokenLength, special: false }, { parent: this });
     const subnets = new aws.elasticache.SubnetGroup(
       `${name}-subnets`,
-      { description: `Private subnets of the ${stack.name} online store`, subnetIds: args.subnetIds, tags: awsTags(stack, `${name}-subnets`) },
+      {
+        description: `Private subnets of the ${stack.name} online store`,
+        subnetIds: args.subnetIds,
+        tags: awsTags(stack, `${name}-subnets`),
+      },
       { parent: this },
     );
-    const sg = storeSecurityGroup(name, { stack, vpcId: args.vpcId, port: s.port, sourceSecurityGroupId: args.nodeSecurityGroupId, description: "Online store (Redis)" }, this);
+    const sg = storeSecurityGroup(
+      name,
+      { stack, vpcId: args.vpcId, port: s.port, sourceSecurityGroupId: args.nodeSecurityGroupId, description: "Online store (Redis)" },
+      this,
+    );
     const group = new aws.elasticache.ReplicationGroup(
       `${name}`,
       {

@@ -10,7 +10,11 @@ import { awsTags } from "./defaults";
  */
 
 /** Kubernetes taint effects as the EKS API spells them. */
-export const EKS_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" } as const satisfies Record<Taint["effect"], string>;
+export const EKS_TAINT_EFFECT = {
+  NoSchedule: "NO_SCHEDULE",
+  PreferNoSchedule: "PREFER_NO_SCHEDULE",
+  NoExecute: "NO_EXECUTE",
+} as const satisfies Record<Taint["effect"], string>;
 
 /** Cluster Autoscaler reads these ASG tags to know a node group's labels, taints and GPUs while it has zero nodes. */
 export const AUTOSCALER_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template";
@@ -109,7 +113,11 @@ export class NodePool extends pulumi.ComponentResource {
     // Named by tag key, so adding a label does not rename (and replace) the other tags.
     for (const [key, value] of Object.entries(s.autoscalerTags)) {
       const slug = key.slice(AUTOSCALER_TEMPLATE_PREFIX.length + 1).replace(/[^A-Za-z0-9]+/g, "-");
-      new aws.autoscaling.Tag(`${name}-asg-${slug}`, { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } }, { parent: this });
+      new aws.autoscaling.Tag(
+        `${name}-asg-${slug}`,
+        { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } },
+        { parent: this },
+      );
     }
 
     this.nodeGroupName = group.nodeGroupName;

@@ -69,7 +69,10 @@ export const BUCKET_GRANTS: Record<Workload, PrefixGrant[]> = {
 
 /** The IAM statements one workload's role gets. */
 export function workloadGrants(workload: Workload, r: WorkloadResources): PolicyStatement[] {
-  const statements: PolicyStatement[] = s3AccessStatements(r.bucketArn, r.bucketKeyArn, r.region, BUCKET_GRANTS[workload]).map((s) => ({ ...s, Sid: `Bucket${s.Sid ?? ""}` }));
+  const statements: PolicyStatement[] = s3AccessStatements(r.bucketArn, r.bucketKeyArn, r.region, BUCKET_GRANTS[workload]).map((s) => ({
+    ...s,
+    Sid: `Bucket${s.Sid ?? ""}`,
+  }));
   if (workload === "features") {
     if (r.dynamo) statements.push(...dynamoAccessStatements(r.dynamo.tableArns, r.dynamo.kmsKeyArn, r.region));
     if (r.redshift) statements.push(...redshiftDataAccessStatements(r.redshift.workgroupArn));
@@ -129,7 +132,9 @@ export class WorkloadIdentities extends pulumi.ComponentResource {
         `${name}-${workload}`,
         {
           description: `IRSA role of ${subject}`,
-          assumeRolePolicy: pulumi.all([args.oidcProviderArn, args.oidcIssuer]).apply(([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, subject))),
+          assumeRolePolicy: pulumi
+            .all([args.oidcProviderArn, args.oidcIssuer])
+            .apply(([arn, issuer]) => JSON.stringify(irsaTrustPolicy(arn, issuer, subject))),
           maxSessionDuration: 3600,
           tags: awsTags(stack, `${name}-${workload}`, { workload }),
         },

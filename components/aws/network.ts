@@ -41,7 +41,9 @@ export interface NetworkLayout {
 export function networkLayout(stack: StackSpec, clusterName: string): NetworkLayout {
   const vpc = parseCidr(stack.network.cidr);
   if (vpc.prefix > 20) {
-    throw new Error(`network.cidr: ${stack.network.cidr} is too small for the platform's subnets; use a /20 or larger (a /16 is recommended)`);
+    throw new Error(
+      `network.cidr: ${stack.network.cidr} is too small for the platform's subnets; use a /20 or larger (a /16 is recommended)`,
+    );
   }
   const nodeAzs = stack.network.availabilityZones;
   const needs = [nodeAzs, stack.tracking.enabled || stack.onlineStore.kind === "redis" ? DATA_MIN_AZS : 1];
@@ -55,8 +57,16 @@ export function networkLayout(stack: StackSpec, clusterName: string): NetworkLay
     subnetAzs,
     nodeAzs,
     natGateways: stack.network.natPerAz ? subnetAzs : 1,
-    privateSubnets: range.map((az) => ({ az, cidr: formatCidr(subnet(vpc, 3, az)), tags: { ...clusterTag, [INTERNAL_ELB_ROLE_TAG]: "1", tier: "private" } })),
-    publicSubnets: range.map((az) => ({ az, cidr: formatCidr(subnet(lastBlock, 5, az)), tags: { ...clusterTag, [ELB_ROLE_TAG]: "1", tier: "public" } })),
+    privateSubnets: range.map((az) => ({
+      az,
+      cidr: formatCidr(subnet(vpc, 3, az)),
+      tags: { ...clusterTag, [INTERNAL_ELB_ROLE_TAG]: "1", tier: "private" },
+    })),
+    publicSubnets: range.map((az) => ({
+      az,
+      cidr: formatCidr(subnet(lastBlock, 5, az)),
+      tags: { ...clusterTag, [ELB_ROLE_TAG]: "1", tier: "public" },
+    })),
   };
 }
 
@@ -92,24 +102,40 @@ export class Network extends pulumi.ComponentResource {
 
     const zones = aws.getAvailabilityZonesOutput({ state: "available" }, parent).apply((z) => {
       if (z.names.length < layout.subnetAzs) {
-        throw new Error(`region ${stack.region} has ${z.names.length} available AZs but the stack needs ${layout.subnetAzs}; lower network.availabilityZones or pick another region`);
+        throw new Error(
+          `region ${stack.region} has ${z.names.length} available AZs but the stack needs ${layout.subnetAzs}; lower network.availabilityZones or pick another region`,
+        );
       }
       return z.names;
     });
 
-    const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: layout.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: awsTags(stack, `${name}-vpc`) }, parent);
+    const vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      { cidrBlock: layout.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: awsTags(stack, `${name}-vpc`) },
+      parent,
+    );
     // Nothing may use the default security group: it would otherwise allow all traffic between its members.
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: awsTags(stack, `${name}-default-sg`) }, parent);
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: awsTags(stack, `${name}-igw`) }, parent);
 
     const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: awsTags(stack, `${name}-public-rt`) }, parent);
-    new aws.ec2.Route(`${name}-public-default`, { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id }, parent);
+    new aws.ec2.Route(
+      `${name}-public-default`,
+      { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
+      parent,
+    );
 
     const publicSubnets = layout.publicSubnets.map((plan) => {
       const subnetName = `${name}-public-${plan.az}`;
       const s = new aws.ec2.Subnet(
         subnetName,
-        { vpcId: vpc.id, cidrBlock: plan.cidr, availabilityZone: zones.apply((z) => z[plan.az]!), mapPublicIpOnLaunch: false, tags: awsTags(stack, subnetName, plan.tags) },
+        {
+          vpcId: vpc.id,
+          cidrBlock: plan.cidr,
+          availabilityZone: zones.apply((z) => z[plan.az]!),
+          mapPublicIpOnLaunch: false,
+          tags: awsTags(stack, subnetName, plan.tags),
+        },
         parent,
       );
       new aws.ec2.RouteTableAssociation(`${subnetName}-rt`, { subnetId: s.id, routeTableId: publicRoutes.id }, parent);
@@ -128,10 +154,23 @@ export class Network extends pulumi.ComponentResource {
     const privateRouteTables: aws.ec2.RouteTable[] = [];
     const privateSubnets = layout.privateSubnets.map((plan) => {
       const subnetName = `${name}-private-${plan.az}`;
-      const s = new aws.ec2.Subnet(subnetName, { vpcId: vpc.id, cidrBlock: plan.cidr, availabilityZone: zones.apply((z) => z[plan.az]!), tags: awsTags(stack, subnetName, plan.tags) }, parent);
+      const s = new aws.ec2.Subnet(
+        subnetName,
+        {
+          vpcId: vpc.id,
+          cidrBlock: plan.cidr,
+          availabilityZone: zones.apply((z) => z[plan.az]!),
+          tags: awsTags(stack, subnetName, plan.tags),
+        },
+        parent,
+      );
       const routes = new aws.ec2.RouteTable(`${subnetName}-rt`, { vpcId: vpc.id, tags: awsTags(stack, `${subnetName}-rt`) }, parent);
       const nat = nats[layout.natGateways === 1 ? 0 : plan.az]!;
-      new aws.ec2.Route(`${subnetName}-default`, { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, parent);
+      new aws.ec2.Route(
+        `${subnetName}-default`,
+        { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
+        parent,
+      );
       new aws.ec2.RouteTableAssociation(`${subnetName}-rt`, { subnetId: s.id, routeTableId: routes.id }, parent);
       privateRouteTables.push(routes);
       return s;

@@ -24,7 +24,11 @@ export interface RedshiftSettings {
   configParameters: { parameterKey: string; parameterValue: string }[];
 }
 
-export function redshiftSettings(stack: StackSpec, offline: Extract<OfflineStoreSpec, { kind: "redshift" }>, name: string): RedshiftSettings {
+export function redshiftSettings(
+  stack: StackSpec,
+  offline: Extract<OfflineStoreSpec, { kind: "redshift" }>,
+  name: string,
+): RedshiftSettings {
   // Names are unique per account and region: the stack name keeps two stacks apart.
   const base = awsName(`${name}-${stack.name}`, 60);
   return {
@@ -55,13 +59,19 @@ export function redshiftUrl(workgroupName: string, database: string): string {
  */
 export function redshiftDataAccessStatements(workgroupArn: string): PolicyStatement[] {
   return [
-    { Sid: "OfflineStoreStatements", Effect: "Allow", Action: ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"], Resource: workgroupArn },
+    {
+      Sid: "OfflineStoreStatements",
+      Effect: "Allow",
+      Action: ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"],
+      Resource: workgroupArn,
+    },
     { Sid: "OfflineStoreCredentials", Effect: "Allow", Action: "redshift-serverless:GetCredentials", Resource: workgroupArn },
     {
       Sid: "OfflineStoreOwnResults",
       Effect: "Allow",
       Action: ["redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement"],
       Resource: "*",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM, not JavaScript
       Condition: { StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } },
     },
   ];
@@ -99,7 +109,14 @@ export class OfflineStore extends pulumi.ComponentResource {
     const key = encryptionKey(name, stack, "offline feature store", this);
     const sg = storeSecurityGroup(
       name,
-      { stack, vpcId: args.vpcId, port: REDSHIFT_PORT, sourceSecurityGroupId: args.nodeSecurityGroupId, description: "Offline store (Redshift)", httpsEgressPrefixListIds: [args.s3PrefixListId] },
+      {
+        stack,
+        vpcId: args.vpcId,
+        port: REDSHIFT_PORT,
+        sourceSecurityGroupId: args.nodeSecurityGroupId,
+        description: "Offline store (Redshift)",
+        httpsEgressPrefixListIds: [args.s3PrefixListId],
+      },
       this,
     );
     const namespace = new aws.redshiftserverless.Namespace(

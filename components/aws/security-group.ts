@@ -21,7 +21,11 @@ export interface StoreSecurityGroupArgs {
  * so a store gets no egress unless it is listed here.
  */
 export function storeSecurityGroup(name: string, args: StoreSecurityGroupArgs, parent: pulumi.Resource): aws.ec2.SecurityGroup {
-  const group = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: args.vpcId, description: args.description, tags: awsTags(args.stack, `${name}-sg`) }, { parent });
+  const group = new aws.ec2.SecurityGroup(
+    `${name}-sg`,
+    { vpcId: args.vpcId, description: args.description, tags: awsTags(args.stack, `${name}-sg`) },
+    { parent },
+  );
   new aws.vpc.SecurityGroupIngressRule(
     `${name}-from-nodes`,
     {
@@ -38,7 +42,15 @@ export function storeSecurityGroup(name: string, args: StoreSecurityGroupArgs, p
   (args.httpsEgressPrefixListIds ?? []).forEach((prefixListId, i) => {
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-https-out-${i}`,
-      { securityGroupId: group.id, prefixListId, ipProtocol: "tcp", fromPort: 443, toPort: 443, description: "HTTPS to an AWS service endpoint", tags: awsTags(args.stack, `${name}-https-out-${i}`) },
+      {
+        securityGroupId: group.id,
+        prefixListId,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        description: "HTTPS to an AWS service endpoint",
+        tags: awsTags(args.stack, `${name}-https-out-${i}`),
+      },
       { parent },
     );
   });

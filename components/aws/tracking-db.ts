@@ -83,8 +83,26 @@ export class TrackingDatabase extends pulumi.ComponentResource {
     this.settings = s;
     const key = encryptionKey(name, stack, "tracking database", this);
     const password = new random.RandomPassword(`${name}-password`, { length: s.passwordLength, special: false }, { parent: this });
-    const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `Private subnets of the ${stack.name} tracking database`, tags: awsTags(stack, `${name}-subnets`) }, { parent: this });
-    const sg = storeSecurityGroup(name, { stack, vpcId: args.vpcId, port: POSTGRES_PORT, sourceSecurityGroupId: args.nodeSecurityGroupId, description: "Tracking database (PostgreSQL)" }, this);
+    const subnets = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      {
+        subnetIds: args.subnetIds,
+        description: `Private subnets of the ${stack.name} tracking database`,
+        tags: awsTags(stack, `${name}-subnets`),
+      },
+      { parent: this },
+    );
+    const sg = storeSecurityGroup(
+      name,
+      {
+        stack,
+        vpcId: args.vpcId,
+        port: POSTGRES_PORT,
+        sourceSecurityGroupId: args.nodeSecurityGroupId,
+        description: "Tracking database (PostgreSQL)",
+      },
+      this,
+    );
     const db = new aws.rds.Instance(
       `${name}`,
       {
@@ -117,7 +135,9 @@ export class TrackingDatabase extends pulumi.ComponentResource {
     );
     this.address = db.address;
     this.url = pulumi.secret(
-      pulumi.all([db.address, password.result]).apply(([host, pw]) => trackingDatabaseUrl({ username: s.username, password: pw, host, port: POSTGRES_PORT, dbName: s.dbName })),
+      pulumi
+        .all([db.address, password.result])
+        .apply(([host, pw]) => trackingDatabaseUrl({ username: s.username, password: pw, host, port: POSTGRES_PORT, dbName: s.dbName })),
     );
     this.registerOutputs({ url: this.url, address: this.address });
   }

@@ -35,10 +35,18 @@ export const aws: MockTable = {
     // Network
     "aws:ec2/vpc:Vpc": (ctx) => {
       const base = ec2("vpc", "vpc")(ctx);
-      return { ...base, defaultSecurityGroupId: `sg-${suffix(`dsg${ctx.name}`, 17)}`, mainRouteTableId: `rtb-${suffix(`mrt${ctx.name}`, 17)}`, defaultNetworkAclId: `acl-${suffix(`acl${ctx.name}`, 17)}` };
+      return {
+        ...base,
+        defaultSecurityGroupId: `sg-${suffix(`dsg${ctx.name}`, 17)}`,
+        mainRouteTableId: `rtb-${suffix(`mrt${ctx.name}`, 17)}`,
+        defaultNetworkAclId: `acl-${suffix(`acl${ctx.name}`, 17)}`,
+      };
     },
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ec2("sg", "security-group"),
-    "aws:ec2/subnet:Subnet": (ctx) => ({ ...ec2("subnet", "subnet")(ctx), availabilityZoneId: `${regionCode(ctx.region)}-az${(parseInt(suffix(ctx.name, 1), 16) % 3) + 1}` }),
+    "aws:ec2/subnet:Subnet": (ctx) => ({
+      ...ec2("subnet", "subnet")(ctx),
+      availabilityZoneId: `${regionCode(ctx.region)}-az${(parseInt(suffix(ctx.name, 1), 16) % 3) + 1}`,
+    }),
     "aws:ec2/internetGateway:InternetGateway": ec2("igw", "internet-gateway"),
     "aws:ec2/eip:Eip": ({ name }) => {
       const id = `eipalloc-${suffix(name, 17)}`;
@@ -47,23 +55,52 @@ export const aws: MockTable = {
     },
     "aws:ec2/natGateway:NatGateway": (ctx) => {
       const n = parseInt(suffix(ctx.name, 4), 16);
-      return { ...ec2("nat", "natgateway")(ctx), privateIp: `10.${n % 256}.${(n >> 8) % 256}.${(n % 200) + 10}`, networkInterfaceId: `eni-${suffix(`eni${ctx.name}`, 17)}` };
+      return {
+        ...ec2("nat", "natgateway")(ctx),
+        privateIp: `10.${n % 256}.${(n >> 8) % 256}.${(n % 200) + 10}`,
+        networkInterfaceId: `eni-${suffix(`eni${ctx.name}`, 17)}`,
+      };
     },
     "aws:ec2/routeTable:RouteTable": ec2("rtb", "route-table"),
-    "aws:ec2/route:Route": ({ name, inputs }) => ({ id: `r-${String(inputs.routeTableId ?? name)}1080289494`, origin: "CreateRoute", state: "active" }),
+    "aws:ec2/route:Route": ({ name, inputs }) => ({
+      id: `r-${String(inputs.routeTableId ?? name)}1080289494`,
+      origin: "CreateRoute",
+      state: "active",
+    }),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": ({ name }) => ({ id: `rtbassoc-${suffix(name, 17)}` }),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": (ctx) => ({ ...ec2("vpce", "vpc-endpoint")(ctx), prefixListId: `pl-${suffix(`pl${ctx.region}`, 8)}`, state: "available" }),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": (ctx) => ({
+      ...ec2("vpce", "vpc-endpoint")(ctx),
+      prefixListId: `pl-${suffix(`pl${ctx.region}`, 8)}`,
+      state: "available",
+    }),
     "aws:ec2/securityGroup:SecurityGroup": (ctx) => ({ ...ec2("sg", "security-group")(ctx), name: autoName(ctx.name, ctx.inputs) }),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (ctx) => ({ ...ec2("sgr", "security-group-rule")(ctx), securityGroupRuleId: `sgr-${suffix(`sgr${ctx.name}`, 17)}` }),
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (ctx) => ({ ...ec2("sgr", "security-group-rule")(ctx), securityGroupRuleId: `sgr-${suffix(`sgr${ctx.name}`, 17)}` }),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (ctx) => ({
+      ...ec2("sgr", "security-group-rule")(ctx),
+      securityGroupRuleId: `sgr-${suffix(`sgr${ctx.name}`, 17)}`,
+    }),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (ctx) => ({
+      ...ec2("sgr", "security-group-rule")(ctx),
+      securityGroupRuleId: `sgr-${suffix(`sgr${ctx.name}`, 17)}`,
+    }),
 
     // IAM and KMS
     "aws:iam/role:Role": ({ name, inputs }) => {
       const roleName = autoName(name, inputs);
-      return { id: roleName, name: roleName, arn: `arn:aws:iam::${AWS_ACCOUNT}:role/${roleName}`, uniqueId: `AROA${suffix(name, 17).toUpperCase()}`, createDate: "2026-01-01T00:00:00Z" };
+      return {
+        id: roleName,
+        name: roleName,
+        arn: `arn:aws:iam::${AWS_ACCOUNT}:role/${roleName}`,
+        uniqueId: `AROA${suffix(name, 17).toUpperCase()}`,
+        createDate: "2026-01-01T00:00:00Z",
+      };
     },
-    "aws:iam/rolePolicy:RolePolicy": ({ name, inputs }) => ({ id: `${String(inputs.role ?? "role")}:${autoName(name, inputs)}`, name: autoName(name, inputs) }),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ({ name, inputs }) => ({ id: `${String(inputs.role ?? "role")}-${suffix(name, 26)}` }),
+    "aws:iam/rolePolicy:RolePolicy": ({ name, inputs }) => ({
+      id: `${String(inputs.role ?? "role")}:${autoName(name, inputs)}`,
+      name: autoName(name, inputs),
+    }),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ({ name, inputs }) => ({
+      id: `${String(inputs.role ?? "role")}-${suffix(name, 26)}`,
+    }),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ({ inputs }) => {
       const url = String(inputs.url ?? "").replace(/^https:\/\//, "");
       const providerArn = `arn:aws:iam::${AWS_ACCOUNT}:oidc-provider/${url}`;
@@ -91,9 +128,15 @@ export const aws: MockTable = {
         name: clusterName,
         arn: `arn:aws:eks:${region}:${AWS_ACCOUNT}:cluster/${clusterName}`,
         endpoint: `https://${suffix(name, 32).toUpperCase()}.gr7.${region}.eks.amazonaws.com`,
-        certificateAuthority: { data: Buffer.from(`-----BEGIN CERTIFICATE-----\nMOCK${suffix(name)}\n-----END CERTIFICATE-----\n`).toString("base64") },
+        certificateAuthority: {
+          data: Buffer.from(`-----BEGIN CERTIFICATE-----\nMOCK${suffix(name)}\n-----END CERTIFICATE-----\n`).toString("base64"),
+        },
         identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${suffix(name, 32).toUpperCase()}` }] }],
-        vpcConfig: { ...vpcConfig, clusterSecurityGroupId: `sg-${suffix(`eks-cluster-sg-${name}`, 17)}`, vpcId: `vpc-${suffix(`vpc${name}`, 17)}` },
+        vpcConfig: {
+          ...vpcConfig,
+          clusterSecurityGroupId: `sg-${suffix(`eks-cluster-sg-${name}`, 17)}`,
+          vpcId: `vpc-${suffix(`vpc${name}`, 17)}`,
+        },
         platformVersion: "eks.12",
         version: inputs.version ?? "1.31",
         status: "ACTIVE",
@@ -115,8 +158,13 @@ export const aws: MockTable = {
       id: `${String(inputs.clusterName ?? "cluster")}:${String(inputs.principalArn ?? name)}`,
       accessEntryArn: `arn:aws:eks:${region}:${AWS_ACCOUNT}:access-entry/${String(inputs.clusterName ?? "cluster")}/role/${AWS_ACCOUNT}/${name}/${uuid(name)}`,
     }),
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ({ name, inputs }) => ({ id: `${String(inputs.clusterName ?? "cluster")}#${String(inputs.principalArn ?? name)}#${String(inputs.policyArn ?? "")}`, associatedAt: "2026-01-01T00:00:00Z" }),
-    "aws:autoscaling/tag:Tag": ({ inputs }) => ({ id: `${String(inputs.autoscalingGroupName ?? "asg")},${String((inputs.tag as { key?: string } | undefined)?.key ?? "")}` }),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ({ name, inputs }) => ({
+      id: `${String(inputs.clusterName ?? "cluster")}#${String(inputs.principalArn ?? name)}#${String(inputs.policyArn ?? "")}`,
+      associatedAt: "2026-01-01T00:00:00Z",
+    }),
+    "aws:autoscaling/tag:Tag": ({ inputs }) => ({
+      id: `${String(inputs.autoscalingGroupName ?? "asg")},${String((inputs.tag as { key?: string } | undefined)?.key ?? "")}`,
+    }),
 
     // Stores
     "aws:elasticache/subnetGroup:SubnetGroup": ({ name, inputs, region }) => {
@@ -149,7 +197,11 @@ export const aws: MockTable = {
         id: ns,
         namespaceId,
         arn: arn("redshift-serverless", region, `namespace/${namespaceId}`),
-        adminPasswordSecretArn: arn("secretsmanager", region, `secret:redshift!${ns}-${String(inputs.adminUsername ?? "admin")}-${suffix(ns, 6)}`),
+        adminPasswordSecretArn: arn(
+          "secretsmanager",
+          region,
+          `secret:redshift!${ns}-${String(inputs.adminUsername ?? "admin")}-${suffix(ns, 6)}`,
+        ),
       };
     },
     "aws:redshiftserverless/workgroup:Workgroup": ({ name, inputs, region }) => {
@@ -159,7 +211,13 @@ export const aws: MockTable = {
         id: wg,
         workgroupId,
         arn: arn("redshift-serverless", region, `workgroup/${workgroupId}`),
-        endpoints: [{ address: `${wg}.${AWS_ACCOUNT}.${region}.redshift-serverless.amazonaws.com`, port: Number(inputs.port ?? 5439), vpcEndpoints: [] }],
+        endpoints: [
+          {
+            address: `${wg}.${AWS_ACCOUNT}.${region}.redshift-serverless.amazonaws.com`,
+            port: Number(inputs.port ?? 5439),
+            vpcEndpoints: [],
+          },
+        ],
       };
     },
     "aws:s3/bucket:Bucket": ({ name, inputs, region }) => {
@@ -206,8 +264,18 @@ export const aws: MockTable = {
       zoneIds: ["az1", "az2", "az3", "az4"].map((z) => `${regionCode(region)}-${z}`),
       id: region,
     }),
-    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: AWS_ACCOUNT, arn: `arn:aws:iam::${AWS_ACCOUNT}:user/ci`, userId: "AIDAMOCK", id: AWS_ACCOUNT }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+      accountId: AWS_ACCOUNT,
+      arn: `arn:aws:iam::${AWS_ACCOUNT}:user/ci`,
+      userId: "AIDAMOCK",
+      id: AWS_ACCOUNT,
+    }),
     "aws:index/getRegion:getRegion": (_i, { region }) => ({ name: region, region, id: region, description: region }),
-    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" }),
+    "aws:index/getPartition:getPartition": () => ({
+      partition: "aws",
+      dnsSuffix: "amazonaws.com",
+      reverseDnsPrefix: "com.amazonaws",
+      id: "aws",
+    }),
   },
 };

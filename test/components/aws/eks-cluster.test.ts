@@ -1,8 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { useMocks, valueOf } from "../../support/mocks";
-import { AWS_STACKS, type AwsStackName, awsStacks, type BuiltFoundation, buildFoundations, type Inputs } from "./fixture";
+import { CONTROL_PLANE_LOG_TYPES, clusterSettings, kubeconfigFor } from "../../../components/aws";
+import { useMocks, valueOf as outputValue } from "../../support/mocks";
+import {
+  AWS_STACKS,
+  type AwsStackName,
+  awsStacks,
+  type BuiltFoundation,
+  buildFoundations,
+  type Inputs,
+  loadAwsStack,
+  parseJson,
+} from "./fixture";
 
 let built: Record<AwsStackName, BuiltFoundation>;
 beforeAll(async () => {
@@ -11,8 +21,62 @@ beforeAll(async () => {
   expect(mocks.unknownInvokes).toEqual([]);
 });
 
+const dev = loadAwsStack("aws-dev");
+const prod = loadAwsStack("aws-prod");
 const CLUSTER = "aws:eks/cluster:Cluster";
 const KEY = "aws:kms/key:Key";
+
+describe("cluster settings (pure)", () => {
+  it("enable every control-plane log type and KMS encryption of secrets", () => {
+    const s = clusterSettings(dev.stack, "c");
+    expect(s.enabledClusterLogTypes).toEqual(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+    expect(s.enabledClusterLogTypes).toEqual([...CONTROL_PLANE_LOG_TYPES]);
+    expect(s.encryptedResources).toEqual(["secrets"]);
+    expect(s.authenticationMode).toBe("API");
+  });
+
+  it("prod: private endpoint only; dev: public endpoint limited to the stack's CIDRs", () => {
+    expect(clusterSettings(prod.stack, "c")).toMatchObject({
+      endpointPrivateAccess: true,
+      endpointPublicAccess: false,
+      publicAccessCidrs: [],
+      deletionProtection: true,
+    });
+    expect(clusterSettings(dev.stack, "c")).toMatchObject({
+      endpointPrivateAccess: true,
+      endpointPublicAccess: true,
+      publicAccessCidrs: ["203.0.113.0/24"],
+      deletionProtection: false,
+    });
+  });
+
+  it("refuses a public endpoint without CIDRs, which AWS would open to the world", () => {
+    const stack = { ...prod.stack, cluster: { ...prod.stack.cluster, privateEndpoint: false } };
+    expect(() => clusterSettings(stack, "c")).toThrow(
+      /publicAccessCidrs is empty while the API endpoint is public.*set cluster\.privateEndpoint: true/,
+    );
+  });
+
+  it("writes a kubeconfig that authenticates with `aws eks get-token` and holds no token", () => {
+    const text = kubeconfigFor({
+      clusterName: "prod-eks",
+      endpoint: "https://ABC.gr7.eu-west-1.eks.amazonaws.com",
+      certificateAuthority: "Q0E=",
+      region: "eu-west-1",
+    });
+    const config = parse(text);
+    expect(config["current-context"]).toBe("prod-eks");
+    expect(config.clusters[0].cluster).toEqual({
+      server: "https://ABC.gr7.eu-west-1.eks.amazonaws.com",
+      "certificate-authority-data": "Q0E=",
+    });
+    const user = config.users[0].user;
+    expect(Object.keys(user)).toEqual(["exec"]);
+    expect(user.exec.command).toBe("aws");
+    expect(user.exec.args).toEqual(["eks", "get-token", "--cluster-name", "prod-eks", "--region", "eu-west-1", "--output", "json"]);
+    expect(user.exec.apiVersion).toBe("client.authentication.k8s.io/v1beta1");
+  });
+});
 
 describe.each(AWS_STACKS)("EKS cluster of %s under mocks", (stackName) => {
   const b = () => built[stackName];
@@ -24,7 +88,7 @@ describe.each(AWS_STACKS)("EKS cluster of %s under mocks", (stackName) => {
     expect(key.inputs.enableKeyRotation).toBe(true);
     expect(key.inputs.deletionWindowInDays).toBe(prod ? 30 : 7);
     expect(cluster().inputs.encryptionConfig).toEqual({ provider: { keyArn: key.outputs.arn }, resources: ["secrets"] });
-    const kmsPolicy = JSON.parse(b().one("aws:iam/rolePolicy:RolePolicy", "-eks-kms").inputs.policy);
+    const kmsPolicy = parseJson(b().one("aws:iam/rolePolicy:RolePolicy", "-eks-kms").inputs.policy);
     expect(kmsPolicy.Statement[0].Resource).toBe(key.outputs.arn);
     expect(kmsPolicy.Statement[0].Action).toEqual(["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]);
   });
@@ -58,7 +122,7 @@ describe.each(AWS_STACKS)("EKS cluster of %s under mocks", (stackName) => {
     expect(cluster().inputs.version).toBe("1.31");
     expect(cluster().inputs.deletionProtection).toBe(prod);
     expect(cluster().inputs.name).toBe(`${stackName}-${stackName}`);
-    const trust = JSON.parse(b().one("aws:iam/role:Role", "-eks-role").inputs.assumeRolePolicy);
+    const trust = parseJson(b().one("aws:iam/role:Role", "-eks-role").inputs.assumeRolePolicy);
     expect(trust.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" }]);
   });
 
@@ -76,9 +140,11 @@ describe.each(AWS_STACKS)("EKS cluster of %s under mocks", (stackName) => {
       .filter((a) => a.name.includes("-eks-node-"))
       .map((a) => a.inputs.policyArn);
     expect(attachments.sort()).toEqual(
-      ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"].map((p) => `arn:aws:iam::aws:policy/${p}`),
+      ["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"].map(
+        (p) => `arn:aws:iam::aws:policy/${p}`,
+      ),
     );
-    const trust = JSON.parse(b().one("aws:iam/role:Role", "-eks-node-role").inputs.assumeRolePolicy);
+    const trust = parseJson(b().one("aws:iam/role:Role", "-eks-node-role").inputs.assumeRolePolicy);
     expect(trust.Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
   });
 
@@ -86,9 +152,18 @@ describe.each(AWS_STACKS)("EKS cluster of %s under mocks", (stackName) => {
     const access = b().foundation.cluster;
     expect(access.workloadIdentity).toBe("irsa");
     expect(await pulumi.isSecret(access.kubeconfig)).toBe(true);
-    const config = parse(await valueOf(access.kubeconfig));
+    const config = parse(await outputValue(access.kubeconfig));
     expect(config.clusters[0].cluster.server).toBe(cluster().outputs.endpoint);
-    expect(config.users[0].user.exec.args).toEqual(["eks", "get-token", "--cluster-name", `${stackName}-${stackName}`, "--region", b().spec.stack.region, "--output", "json"]);
-    expect(await valueOf(access.name)).toBe(`${stackName}-${stackName}`);
+    expect(config.users[0].user.exec.args).toEqual([
+      "eks",
+      "get-token",
+      "--cluster-name",
+      `${stackName}-${stackName}`,
+      "--region",
+      b().spec.stack.region,
+      "--output",
+      "json",
+    ]);
+    expect(await outputValue(access.name)).toBe(`${stackName}-${stackName}`);
   });
 });

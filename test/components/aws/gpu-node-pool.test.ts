@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ACCELERATOR_LABEL } from "../../../components/spec";
+import { amiTypeFor, autoscalerTemplateTags, nodePoolSettings } from "../../../components/aws";
+import { ACCELERATOR_LABEL, GPU_TAINT, type StackSpec } from "../../../components/spec";
 import { useMocks } from "../../support/mocks";
-import { AWS_STACKS, type AwsStackName, awsStacks, type BuiltFoundation, buildFoundations, type Inputs } from "./fixture";
+import { AWS_STACKS, type AwsStackName, awsStacks, type BuiltFoundation, buildFoundations, type Inputs, loadAwsStack } from "./fixture";
 
 let built: Record<AwsStackName, BuiltFoundation>;
 beforeAll(async () => {
@@ -10,8 +11,50 @@ beforeAll(async () => {
   expect(mocks.unknownInvokes).toEqual([]);
 });
 
+const dev = loadAwsStack("aws-dev");
+const prod = loadAwsStack("aws-prod");
+const gpuPool = (stack: StackSpec, name = "gpu-l4") => {
+  const pool = stack.nodePools.find((p) => p.name === name);
+  if (!pool) throw new Error(`no pool ${name}`);
+  return pool;
+};
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 const ASG_TAG = "aws:autoscaling/tag:Tag";
+
+describe("node pool settings (pure)", () => {
+  it("GPU pools: NVIDIA AMI, the GPU taint as EKS spells it, the accelerator label, scale from zero", () => {
+    const s = nodePoolSettings(gpuPool(dev.stack));
+    expect(s.amiType).toBe("AL2023_x86_64_NVIDIA");
+    expect(s.taints).toContainEqual({ key: GPU_TAINT.key, value: "present", effect: "NO_SCHEDULE" });
+    expect(s.labels["mlops.platform/accelerator"]).toBe("nvidia-l4");
+    expect(s.scalingConfig).toEqual({ minSize: 0, maxSize: 2, desiredSize: 0 });
+    expect(s.capacityType).toBe("SPOT");
+    expect(nodePoolSettings(gpuPool(prod.stack)).capacityType).toBe("ON_DEMAND");
+  });
+
+  it("system pools: standard AMI, on-demand, no taint; Graviton machines get the ARM AMI", () => {
+    const system = nodePoolSettings(gpuPool(prod.stack, "system"));
+    expect(system).toMatchObject({
+      amiType: "AL2023_x86_64_STANDARD",
+      capacityType: "ON_DEMAND",
+      taints: [],
+      scalingConfig: { minSize: 3, maxSize: 9, desiredSize: 3 },
+    });
+    expect(amiTypeFor({ role: "system", machineType: "m7g.large" })).toBe("AL2023_ARM_64_STANDARD");
+    expect(amiTypeFor({ role: "gpu", machineType: "g5g.xlarge" })).toBe("AL2023_ARM_64_NVIDIA");
+    expect(amiTypeFor({ role: "gpu", machineType: "g5.xlarge" })).toBe("AL2023_x86_64_NVIDIA");
+  });
+
+  it("autoscaler template tags describe labels, taints and GPUs so a pool can scale up from zero", () => {
+    const tags = autoscalerTemplateTags(gpuPool(prod.stack, "gpu-a100"));
+    expect(tags).toEqual({
+      "k8s.io/cluster-autoscaler/node-template/label/mlops.platform/pool": "gpu",
+      "k8s.io/cluster-autoscaler/node-template/label/mlops.platform/accelerator": "nvidia-tesla-a100",
+      "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "present:NoSchedule",
+      "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "8",
+    });
+  });
+});
 
 describe.each(AWS_STACKS)("node pools of %s under mocks", (stackName) => {
   const b = () => built[stackName];
@@ -20,11 +63,16 @@ describe.each(AWS_STACKS)("node pools of %s under mocks", (stackName) => {
   const gpuPools = () => b().spec.stack.nodePools.filter((p) => p.role === "gpu");
 
   it("creates one managed node group per pool of the stack", () => {
-    expect(b().ofType(NODE_GROUP).map((g) => g.name)).toEqual(b().spec.stack.nodePools.map((p) => `${stackName}-${p.name}`));
+    expect(
+      b()
+        .ofType(NODE_GROUP)
+        .map((g) => g.name),
+    ).toEqual(b().spec.stack.nodePools.map((p) => `${stackName}-${p.name}`));
   });
 
   it("taints GPU pools nvidia.com/gpu=present:NoSchedule so only GPU pods land there", () => {
-    for (const pool of gpuPools()) expect(group(pool.name).inputs.taints).toEqual([{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
+    for (const pool of gpuPools())
+      expect(group(pool.name).inputs.taints).toEqual([{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
   });
 
   it("labels GPU pools with their accelerator and role", () => {
@@ -37,7 +85,8 @@ describe.each(AWS_STACKS)("node pools of %s under mocks", (stackName) => {
   });
 
   it("lets GPU pools scale to zero, starting at their minimum", () => {
-    for (const pool of gpuPools()) expect(group(pool.name).inputs.scalingConfig).toEqual({ minSize: 0, maxSize: pool.maxSize, desiredSize: 0 });
+    for (const pool of gpuPools())
+      expect(group(pool.name).inputs.scalingConfig).toEqual({ minSize: 0, maxSize: pool.maxSize, desiredSize: 0 });
   });
 
   it(prod ? "runs GPU pools on demand in prod" : "runs GPU pools on spot capacity in dev", () => {
@@ -72,9 +121,21 @@ describe.each(AWS_STACKS)("node pools of %s under mocks", (stackName) => {
         .ofType(ASG_TAG)
         .filter((t) => t.inputs.autoscalingGroupName === asg)
         .map((t) => t.inputs.tag as Inputs);
-      expect(tags).toContainEqual({ key: "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu", value: "present:NoSchedule", propagateAtLaunch: false });
-      expect(tags).toContainEqual({ key: `k8s.io/cluster-autoscaler/node-template/label/${ACCELERATOR_LABEL}`, value: pool.accelerator?.type, propagateAtLaunch: false });
-      expect(tags).toContainEqual({ key: "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu", value: String(pool.accelerator?.count), propagateAtLaunch: false });
+      expect(tags).toContainEqual({
+        key: "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu",
+        value: "present:NoSchedule",
+        propagateAtLaunch: false,
+      });
+      expect(tags).toContainEqual({
+        key: `k8s.io/cluster-autoscaler/node-template/label/${ACCELERATOR_LABEL}`,
+        value: pool.accelerator?.type,
+        propagateAtLaunch: false,
+      });
+      expect(tags).toContainEqual({
+        key: "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu",
+        value: String(pool.accelerator?.count),
+        propagateAtLaunch: false,
+      });
       // The node group carries the same tags, so they are visible where people look first.
       expect((g.inputs.tags as Inputs)["k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"]).toBe("present:NoSchedule");
     }

@@ -1,8 +1,25 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { BUCKET_GRANTS, hasGrants, IRSA_ANNOTATION, irsaTrustPolicy, serviceAccountSubject, type WorkloadResources, workloadGrants } from "../../../components/aws";
+import {
+  BUCKET_GRANTS,
+  hasGrants,
+  IRSA_ANNOTATION,
+  irsaTrustPolicy,
+  serviceAccountSubject,
+  type WorkloadResources,
+  workloadGrants,
+} from "../../../components/aws";
 import { WORKLOADS } from "../../../components/names";
-import { useMocks, valueOf } from "../../support/mocks";
-import { AWS_STACKS, type AwsStackName, awsStacks, type BuiltFoundation, buildFoundations, type Inputs, loadAwsStack } from "./fixture";
+import { useMocks, valueOf as outputValue } from "../../support/mocks";
+import {
+  AWS_STACKS,
+  type AwsStackName,
+  awsStacks,
+  type BuiltFoundation,
+  buildFoundations,
+  type Inputs,
+  loadAwsStack,
+  parseJson,
+} from "./fixture";
 
 let built: Record<AwsStackName, BuiltFoundation>;
 beforeAll(async () => {
@@ -17,22 +34,35 @@ const RESOURCES: WorkloadResources = {
   region: "eu-west-1",
   bucketArn: "arn:aws:s3:::artifacts-1",
   bucketKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k1",
-  dynamo: { tableArns: ["arn:aws:dynamodb:eu-west-1:123456789012:table/mlops.card_stats"], kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k2" },
+  dynamo: {
+    tableArns: ["arn:aws:dynamodb:eu-west-1:123456789012:table/mlops.card_stats"],
+    kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k2",
+  },
   redshift: { workgroupArn: "arn:aws:redshift-serverless:eu-west-1:123456789012:workgroup/w1" },
 };
-const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+const actionsOf = (statements: { Action: string | string[] }[]) =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
 describe("IRSA policies (pure)", () => {
   const stack = loadAwsStack("aws-prod").stack;
 
   it("trusts only the cluster's OIDC provider, for exactly one ServiceAccount and the STS audience", () => {
-    const doc = irsaTrustPolicy("arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC", "oidc.eks.eu-west-1.amazonaws.com/id/ABC", "system:serviceaccount:mlops:features");
+    const doc = irsaTrustPolicy(
+      "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+      "oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+      "system:serviceaccount:mlops:features",
+    );
     expect(doc.Statement).toEqual([
       {
         Effect: "Allow",
         Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC" },
         Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: { StringEquals: { "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:mlops:features", "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com" } },
+        Condition: {
+          StringEquals: {
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:mlops:features",
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
+          },
+        },
       },
     ]);
   });
@@ -45,11 +75,19 @@ describe("IRSA policies (pure)", () => {
 
   it("features may query its stores, and has no bucket access", () => {
     const grants = workloadGrants("features", RESOURCES);
-    expect(actionsOf(grants)).toEqual(expect.arrayContaining(["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "redshift-data:ExecuteStatement", "redshift-serverless:GetCredentials"]));
+    expect(actionsOf(grants)).toEqual(
+      expect.arrayContaining([
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "redshift-data:ExecuteStatement",
+        "redshift-serverless:GetCredentials",
+      ]),
+    );
     expect(actionsOf(grants).some((a) => a.startsWith("s3:"))).toBe(false);
     const tables = grants.find((s) => s.Sid === "OnlineStoreTables");
     expect(tables?.Resource).toEqual(RESOURCES.dynamo?.tableArns);
     const results = grants.find((s) => s.Sid === "OfflineStoreOwnResults");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM
     expect(results?.Condition).toEqual({ StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } });
   });
 
@@ -57,7 +95,12 @@ describe("IRSA policies (pure)", () => {
     for (const workload of ["serving", "drift"] as const) {
       const grants = workloadGrants(workload, RESOURCES);
       expect(grants.find((s) => s.Resource === "arn:aws:s3:::artifacts-1/mlflow/*")?.Action).toEqual(["s3:GetObject"]);
-      expect(grants.find((s) => s.Resource === "arn:aws:s3:::artifacts-1/predictions/*")?.Action).toEqual(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]);
+      expect(grants.find((s) => s.Resource === "arn:aws:s3:::artifacts-1/predictions/*")?.Action).toEqual([
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+      ]);
       expect(actionsOf(grants).some((a) => a.startsWith("dynamodb:") || a.startsWith("redshift"))).toBe(false);
     }
   });
@@ -66,11 +109,15 @@ describe("IRSA policies (pure)", () => {
     const grants = workloadGrants("tracking", RESOURCES);
     expect(grants.find((s) => s.Resource === "arn:aws:s3:::artifacts-1/mlflow/*")?.Action).toContain("s3:PutObject");
     expect(grants.find((s) => s.Sid === "BucketList")?.Condition).toEqual({ StringLike: { "s3:prefix": ["mlflow/", "mlflow/*"] } });
-    expect(grants.find((s) => s.Sid === "BucketBucketKey")).toMatchObject({ Resource: RESOURCES.bucketKeyArn, Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } } });
+    expect(grants.find((s) => s.Sid === "BucketBucketKey")).toMatchObject({
+      Resource: RESOURCES.bucketKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+    });
   });
 
   it("never grants a wildcard action", () => {
-    for (const workload of WORKLOADS) for (const action of actionsOf(workloadGrants(workload, RESOURCES))) expect(action).not.toMatch(/^(\*|[a-z-]+:\*)$/);
+    for (const workload of WORKLOADS)
+      for (const action of actionsOf(workloadGrants(workload, RESOURCES))) expect(action).not.toMatch(/^(\*|[a-z-]+:\*)$/);
   });
 
   it("knows from the stack's shape alone which workloads get a policy", () => {
@@ -92,27 +139,32 @@ describe.each(AWS_STACKS)("workload identities of %s under mocks", (stackName) =
     const provider = b().one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "-eks-oidc");
     const issuer = String(provider.inputs.url).replace("https://", "");
     for (const workload of WORKLOADS) {
-      const trust = JSON.parse(role(workload).inputs.assumeRolePolicy);
+      const trust = parseJson(role(workload).inputs.assumeRolePolicy);
       expect(trust.Statement).toHaveLength(1);
       expect(trust.Statement[0].Principal).toEqual({ Federated: provider.outputs.arn });
-      expect(trust.Statement[0].Condition.StringEquals).toEqual({ [`${issuer}:sub`]: serviceAccountSubject(workload, b().spec.stack), [`${issuer}:aud`]: "sts.amazonaws.com" });
+      expect(trust.Statement[0].Condition.StringEquals).toEqual({
+        [`${issuer}:sub`]: serviceAccountSubject(workload, b().spec.stack),
+        [`${issuer}:aud`]: "sts.amazonaws.com",
+      });
     }
-    expect(JSON.parse(role("features").inputs.assumeRolePolicy).Statement[0].Condition.StringEquals[`${issuer}:sub`]).toBe("system:serviceaccount:mlops:features");
+    expect(parseJson(role("features").inputs.assumeRolePolicy).Statement[0].Condition.StringEquals[`${issuer}:sub`]).toBe(
+      "system:serviceaccount:mlops:features",
+    );
   });
 
   it("hands each workload the IRSA annotation naming its own role", async () => {
     for (const workload of WORKLOADS) {
-      expect(await valueOf(b().foundation.identities[workload])).toEqual({ [IRSA_ANNOTATION]: role(workload).outputs.arn });
+      expect(await outputValue(b().foundation.identities[workload])).toEqual({ [IRSA_ANNOTATION]: role(workload).outputs.arn });
     }
   });
 
   it("grants features the Data API on this stack's Redshift workgroup, and the artifact prefix to tracking", () => {
     const workgroup = b().ofType("aws:redshiftserverless/workgroup:Workgroup")[0];
-    const features = JSON.parse(b().one(POLICY, "-irsa-features").inputs.policy);
+    const features = parseJson(b().one(POLICY, "-irsa-features").inputs.policy);
     const statements = features.Statement as Inputs[];
     expect(statements.find((s) => s.Sid === "OfflineStoreStatements")?.Resource).toBe(workgroup?.outputs.arn);
     const bucket = b().ofType("aws:s3/bucket:Bucket")[0];
-    const tracking = JSON.parse(b().one(POLICY, "-irsa-tracking").inputs.policy).Statement as Inputs[];
+    const tracking = parseJson(b().one(POLICY, "-irsa-tracking").inputs.policy).Statement as Inputs[];
     expect(tracking.find((s) => s.Sid === "BucketObjects0")?.Resource).toBe(`${bucket?.outputs.arn}/mlflow/*`);
   });
 });

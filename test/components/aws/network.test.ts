@@ -29,14 +29,22 @@ describe("network layout (pure)", () => {
   });
 
   it("without Redshift or data stores, subnets follow the stack's AZ count", () => {
-    const stack = { ...dev, network: { ...dev.network, availabilityZones: 1 }, tracking: { ...dev.tracking, enabled: false }, onlineStore: { kind: "dynamodb" as const }, offlineStore: { kind: "postgres" as const, database: "f" } };
+    const stack = {
+      ...dev,
+      network: { ...dev.network, availabilityZones: 1 },
+      tracking: { ...dev.tracking, enabled: false },
+      onlineStore: { kind: "dynamodb" as const },
+      offlineStore: { kind: "postgres" as const, database: "f" },
+    };
     expect(networkLayout(stack, "c")).toMatchObject({ nodeAzs: 1, subnetAzs: 1, natGateways: 1 });
   });
 
   it("tags public subnets for internet-facing and private subnets for internal load balancers, both for the cluster", () => {
     const layout = networkLayout(prod, "my-cluster");
-    for (const s of layout.publicSubnets) expect(s.tags).toMatchObject({ "kubernetes.io/role/elb": "1", "kubernetes.io/cluster/my-cluster": "shared" });
-    for (const s of layout.privateSubnets) expect(s.tags).toMatchObject({ "kubernetes.io/role/internal-elb": "1", "kubernetes.io/cluster/my-cluster": "shared" });
+    for (const s of layout.publicSubnets)
+      expect(s.tags).toMatchObject({ "kubernetes.io/role/elb": "1", "kubernetes.io/cluster/my-cluster": "shared" });
+    for (const s of layout.privateSubnets)
+      expect(s.tags).toMatchObject({ "kubernetes.io/role/internal-elb": "1", "kubernetes.io/cluster/my-cluster": "shared" });
   });
 
   it("refuses a VPC too small for the subnets, naming the field and the fix", () => {
@@ -47,8 +55,14 @@ describe("network layout (pure)", () => {
 
 describe.each(AWS_STACKS)("network of %s under mocks", (stackName) => {
   const b = () => built[stackName];
-  const privateSubnets = () => b().ofType(SUBNET).filter((s) => s.name.includes("-private-"));
-  const publicSubnets = () => b().ofType(SUBNET).filter((s) => s.name.includes("-public-"));
+  const privateSubnets = () =>
+    b()
+      .ofType(SUBNET)
+      .filter((s) => s.name.includes("-private-"));
+  const publicSubnets = () =>
+    b()
+      .ofType(SUBNET)
+      .filter((s) => s.name.includes("-public-"));
 
   it("creates the VPC with the stack's CIDR and DNS hostnames (a private EKS endpoint needs them)", () => {
     const vpc = b().one("aws:ec2/vpc:Vpc", "-vpc").inputs;
@@ -68,7 +82,9 @@ describe.each(AWS_STACKS)("network of %s under mocks", (stackName) => {
     const nats = b().ofType("aws:ec2/natGateway:NatGateway");
     expect(nats).toHaveLength(stackName === "aws-prod" ? 3 : 1);
     const natIds = nats.map((n) => n.outputs.id);
-    const privateDefaults = b().ofType(ROUTE).filter((r) => r.name.includes("-private-"));
+    const privateDefaults = b()
+      .ofType(ROUTE)
+      .filter((r) => r.name.includes("-private-"));
     expect(privateDefaults).toHaveLength(3);
     for (const r of privateDefaults) {
       expect(r.inputs.destinationCidrBlock).toBe("0.0.0.0/0");
@@ -85,7 +101,9 @@ describe.each(AWS_STACKS)("network of %s under mocks", (stackName) => {
     const endpoint = b().one("aws:ec2/vpcEndpoint:VpcEndpoint", "-s3").inputs;
     expect(endpoint.serviceName).toBe(`com.amazonaws.${b().spec.stack.region}.s3`);
     expect(endpoint.vpcEndpointType).toBe("Gateway");
-    const privateTables = b().ofType("aws:ec2/routeTable:RouteTable").filter((r) => r.name.includes("-private-"));
+    const privateTables = b()
+      .ofType("aws:ec2/routeTable:RouteTable")
+      .filter((r) => r.name.includes("-private-"));
     expect(endpoint.routeTableIds).toEqual(privateTables.map((t) => t.outputs.id));
   });
 
