@@ -39,7 +39,6 @@ export interface MemorystoreSettings {
   transitEncryptionMode: "SERVER_AUTHENTICATION";
   connectMode: "PRIVATE_SERVICE_ACCESS";
   persistenceConfig: { persistenceMode: string; rdbSnapshotPeriod?: string };
-  redisConfigs: Record<string, string>;
   maintenancePolicy: { weeklyMaintenanceWindows: { day: string; startTime: { hours: number; minutes: number } }[] };
   deletionProtection: boolean;
   labels: Record<string, string>;
@@ -72,8 +71,6 @@ export function memorystoreSettings(stack: StackSpec): MemorystoreSettings {
     transitEncryptionMode: "SERVER_AUTHENTICATION",
     connectMode: "PRIVATE_SERVICE_ACCESS",
     persistenceConfig: prod ? { persistenceMode: "RDB", rdbSnapshotPeriod: "TWENTY_FOUR_HOURS" } : { persistenceMode: "DISABLED" },
-    // Feature values expire by TTL; under memory pressure evict the soonest-to-expire first.
-    redisConfigs: { "maxmemory-policy": "volatile-ttl" },
     maintenancePolicy: { weeklyMaintenanceWindows: [{ day: "SUNDAY", startTime: { hours: 3, minutes: 0 } }] },
     deletionProtection: prod,
     labels,

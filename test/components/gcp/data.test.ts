@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GcsArtifactStore } from "../../../components/gcp";
+import { GcpFoundation, GcsArtifactStore } from "../../../components/gcp";
 import type { PlanResource } from "../../../components/plan-resource";
 import { useMocks, valueOf as outputValue } from "../../support/mocks";
 import { EXPECTED } from "./expected";
@@ -12,10 +12,17 @@ import { type BuiltFoundation, buildGcpFoundations, GCP_STACKS, type GcpStackNam
 const KMS_KEY = "projects/mlops-prod-7730/locations/europe-west4/keyRings/data/cryptoKeys/artifacts";
 let built: Record<GcpStackName, BuiltFoundation>;
 let cmek: { store: GcsArtifactStore; resources: PlanResource[] };
+let untracked: { foundation: GcpFoundation; resources: PlanResource[] };
 beforeAll(async () => {
   const mocks = await useMocks("gcp-data", { region: "us-central1", gcpProject: "mlops-dev-4821" });
   const store = new GcsArtifactStore("cmek", { stack: loadGcpStack("gcp-prod").stack, kmsKeyName: KMS_KEY });
+  const dev = loadGcpStack("gcp-dev");
+  const foundation = new GcpFoundation("untracked", {
+    stack: { ...dev.stack, tracking: { ...dev.stack.tracking, enabled: false } },
+    catalog: dev.catalog,
+  });
   built = await buildGcpFoundations(mocks);
+  untracked = { foundation, resources: mocks.resources.filter((r) => r.name.startsWith("untracked")) };
   cmek = { store, resources: mocks.resources.filter((r) => r.name.startsWith("cmek")) };
   expect(mocks.unknownInvokes).toEqual([]);
 });
@@ -263,5 +270,14 @@ describe("GCS artifact store with a customer-managed key", () => {
     });
     expect(bucket?.options.dependsOn).toContain(grant?.urn);
     expect(bucket?.options.protect).toBe(true);
+  });
+});
+
+describe("GCP layer of a stack without a tracking server", () => {
+  it("creates no Cloud SQL instance and hands over an empty secret database URL", async () => {
+    expect(untracked.resources.filter((r) => r.type.startsWith("gcp:sql/"))).toEqual([]);
+    expect(untracked.resources.filter((r) => r.type === REDIS)).toHaveLength(1);
+    expect(await outputValue(untracked.foundation.trackingDatabase.url)).toBe("");
+    expect(await pulumi.isSecret(untracked.foundation.trackingDatabase.url)).toBe(true);
   });
 });
