@@ -74,7 +74,7 @@ export class DuckDBOfflineStore implements OfflineStore {
         const copied = await this.connection.run(`COPY (${sql}) TO ${literal(request.out)} ${copyFormat(request.out)}`);
         return { rows: copied.rowsChanged, sql };
       }
-      const records = (await this.connection.runAndReadAll(sql)).getRowObjectsJS() as OfflineRow[];
+      const records = ((await this.connection.runAndReadAll(sql)).getRowObjectsJS() as OfflineRow[]).map(plainRow);
       return { rows: records.length, sql, records };
     } finally {
       await this.connection.run(`DROP TABLE IF EXISTS ${q(table)}`);
@@ -122,6 +122,15 @@ async function insertRows(connection: DuckDBConnection, table: string, names: st
     });
     await connection.run(`INSERT INTO ${target} (${columns.map(q).join(", ")}) VALUES ${tuples.join(", ")}`, values);
   }
+}
+
+/** BIGINT comes back as bigint; rows leave the store with JS numbers like the other stores' rows. */
+function plainRow(row: OfflineRow): OfflineRow {
+  for (const [k, v] of Object.entries(row)) {
+    if (typeof v === "bigint") row[k] = Number(v);
+    else if (Array.isArray(v) && typeof v[0] === "bigint") row[k] = v.map(Number);
+  }
+  return row;
 }
 
 function toParameter(value: unknown): DuckDBValue {

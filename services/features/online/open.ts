@@ -6,10 +6,11 @@ import type { OnlineStore, OnlineStoreOptions } from "./store";
 /**
  * Opens an online store from its URL:
  *   `redis://[:password@]host:port[/db][?keyTtlSeconds=N]`, `rediss://...` (TLS),
- *   `dynamodb://<region>[?endpoint=URL]`, `embedded` (in-process).
+ *   `dynamodb://<region>[?endpoint=URL]`, `embedded` (in-process), `embedded:<file>` (in-process, saved on close).
  */
 export async function openOnlineStore(url: string, options: OnlineStoreOptions = {}): Promise<OnlineStore> {
   if (url === "embedded" || url === "embedded:") return new EmbeddedOnlineStore();
+  if (url.startsWith("embedded:")) return new EmbeddedOnlineStore(url.slice("embedded:".length));
   if (url.startsWith("redis://") || url.startsWith("rediss://")) {
     const parsed = new URL(url);
     const keyTtl = parsed.searchParams.get("keyTtlSeconds");

@@ -38,3 +38,25 @@ export const ALL_TYPES_ROW: Record<string, FeatureValue> = {
   f_bool_list: [true, false, true],
   f_ts_list: [0, 1700000001],
 };
+
+/** One row of the driver_hourly_stats offline table. */
+export interface StatsRow {
+  driver_id: number;
+  event_timestamp: string;
+  created: string;
+  conv_rate: number | null;
+  acc_rate: number | null;
+  avg_daily_trips: number | null;
+}
+
+const sqlLiteral = (v: unknown) => (v === null ? "NULL" : typeof v === "string" ? `'${v}'` : String(v));
+
+/** SQL (valid in DuckDB and PostgreSQL) creating driver_hourly_stats with these rows. */
+export function driverStatsTableSql(rows: StatsRow[], table = "driver_hourly_stats"): string[] {
+  const statements = [`CREATE TABLE ${table} (driver_id BIGINT, event_timestamp TIMESTAMP, created TIMESTAMP, conv_rate REAL, acc_rate DOUBLE PRECISION, avg_daily_trips BIGINT)`];
+  for (let i = 0; i < rows.length; i += 1000) {
+    const tuples = rows.slice(i, i + 1000).map((r) => `(${[r.driver_id, r.event_timestamp, r.created, r.conv_rate, r.acc_rate, r.avg_daily_trips].map(sqlLiteral).join(", ")})`);
+    statements.push(`INSERT INTO ${table} VALUES ${tuples.join(", ")}`);
+  }
+  return statements;
+}
