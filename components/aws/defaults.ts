@@ -18,7 +18,7 @@ export interface AwsDefaults {
   kmsDeletionWindowDays: number;
   /** Control-plane and audit log retention. Defaults: 365 days prod (audit), 30 dev. */
   logRetentionDays: number;
-  /** Automated backups / snapshots kept. Defaults: 14 days prod, 1 dev. */
+  /** Automated database backups kept. Defaults: 14 days prod, 7 dev (the database-backups-enabled policy asks for 7; RDS backup storage up to the DB size is free). */
   backupRetentionDays: number;
   /** Days a noncurrent artifact version is kept before expiry. Defaults: 90 prod, 7 dev. */
   noncurrentVersionDays: number;
@@ -38,7 +38,7 @@ export function awsDefaults(stack: StackSpec): AwsDefaults {
     deletionProtection: stack.protect,
     kmsDeletionWindowDays: prod ? 30 : 7,
     logRetentionDays: prod ? 365 : 30,
-    backupRetentionDays: prod ? 14 : 1,
+    backupRetentionDays: prod ? 14 : 7,
     noncurrentVersionDays: prod ? 90 : 7,
     predictionLogDays: prod ? 90 : 14,
     databaseStorageGb: prod ? 100 : 20,

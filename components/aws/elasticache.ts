@@ -43,6 +43,7 @@ export function redisSettings(stack: StackSpec, online: Extract<OnlineStoreSpec,
     transitEncryptionEnabled: true,
     transitEncryptionMode: "required",
     atRestEncryptionEnabled: true,
+    // Redis holds a materialized copy of the offline store, so dev keeps no snapshots (it can be re-materialized).
     snapshotRetentionLimit: d.prod ? d.backupRetentionDays : 0,
     finalSnapshotIdentifier: d.prod ? `${awsName(`${name}-${stack.name}`, 200)}-final` : undefined,
     authTokenLength: 64,

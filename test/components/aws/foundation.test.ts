@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { AwsFoundation } from "../../../components/aws";
 import { WORKLOADS } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
+import { evaluatePolicies } from "../../../policies/harness";
 import { useMocks, valueOf as outputValue } from "../../support/mocks";
 import { AWS_STACKS, type AwsStackName, awsStacks, type BuiltFoundation, buildFoundations, loadAwsStack, variantOf } from "./fixture";
 
@@ -84,6 +85,13 @@ describe.each([...AWS_STACKS, "dynamo-prod"] as const)("AwsFoundation of %s unde
     expect(text).not.toMatch(/\b(AKIA|ASIA)[A-Z0-9]{16}\b/);
     expect(text).not.toMatch(/aws_access_key_id|aws_secret_access_key|secretAccessKey|AWS_SECRET/i);
     expect(b().resources.filter((r) => ["aws:iam/accessKey:AccessKey", "aws:iam/user:User"].includes(r.type))).toEqual([]);
+  });
+
+  it("passes every policy of the pack that looks at cloud resources (the mesh and models come later, from the k8s layer)", () => {
+    const report = evaluatePolicies(b().resources, { stack: b().spec.stack, catalog: b().spec.catalog });
+    const own = report.violations.filter((v) => v.type.startsWith("aws:") || v.type.startsWith("mlops:aws:") || v.type.startsWith("random:"));
+    expect(own.map((v) => `${v.policy}: ${v.message}`)).toEqual([]);
+    expect(report.policiesRun).toBeGreaterThan(30);
   });
 
   it("parents every resource under the foundation", () => {

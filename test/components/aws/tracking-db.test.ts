@@ -72,7 +72,7 @@ describe.each(AWS_STACKS)("RDS tracking database of %s under mocks", (stackName)
       multiAz: prod,
       deletionProtection: prod,
       skipFinalSnapshot: !prod,
-      backupRetentionPeriod: prod ? 14 : 1,
+      backupRetentionPeriod: prod ? 14 : 7,
       instanceClass: prod ? "db.r6g.large" : "db.t4g.micro",
     });
     expect(db().inputs.finalSnapshotIdentifier).toBe(prod ? "aws-prod-tracking-db-aws-prod-final" : undefined);
