@@ -32,6 +32,8 @@ export interface ServingContext {
   inferenceTimeoutMs: number;
   /** Most entity rows in one predict request. */
   maxBatch: number;
+  /** Whole-server readiness: every model loaded and warmed. */
+  readiness(): { ok: boolean; reason?: string };
 }
 
 /** Marks the request as served by this model version: in-flight gauge now, latency and outcome in onResponse. */

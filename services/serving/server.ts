@@ -104,6 +104,7 @@ export async function createServingServer(options: ServingServerOptions): Promis
     features: options.featuresUrl ? new FeaturesClient({ url: options.featuresUrl, timeoutMs: options.featuresTimeoutMs }) : undefined,
     inferenceTimeoutMs: options.inferenceTimeoutMs ?? 5_000,
     maxBatch: options.maxBatch ?? 1_000,
+    readiness: () => store.readiness(),
     featureServiceOf(model) {
       if (!featureServices.has(model)) {
         const spec = catalog?.models[model];
@@ -118,7 +119,16 @@ export async function createServingServer(options: ServingServerOptions): Promis
     },
   };
 
-  const app = createApp({ service: "serving", logger, registry, bodyLimit, ready: async () => store.readiness() });
+  // Loading (session creation, warm-up, schema compilation) blocks the event loop; readiness waits
+  // for one calm sample after it, so the first requests a new pod gets are not shed for that.
+  let calm = false;
+  const readiness = (): { ok: boolean; reason?: string } => {
+    const models = store.readiness();
+    if (!models.ok || calm) return models;
+    return { ok: false, reason: "warming up: waiting for the event loop to settle after loading" };
+  };
+  context.readiness = readiness;
+  const app = createApp({ service: "serving", logger, registry, bodyLimit, ready: async () => readiness() });
   instrument(app, context);
 
   // Event-loop delay: the process is CPU-saturated, and queueing more work only makes every request late.
@@ -177,7 +187,13 @@ export async function createServingServer(options: ServingServerOptions): Promis
     await store.close();
   });
 
-  const loaded = store.load();
+  const waitForCalm = async () => {
+    for (let waited = 0; app.isUnderPressure() && waited < 3 * maxEventLoopDelay; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  };
+  const loaded = store.load().then(async () => {
+    await waitForCalm();
+    calm = true;
+  });
   app.decorate("serving", { store, predictionLog, metrics, loaded });
   if (options.waitUntilReady ?? true) {
     try {
@@ -186,9 +202,9 @@ export async function createServingServer(options: ServingServerOptions): Promis
       await app.close();
       throw error;
     }
-    // Schema compilation at ready() and session creation block the event loop; let one clean sample pass so the first requests are not shed for them.
+    // Schema compilation happens at ready(); let the loop settle after it too.
     await app.ready();
-    for (let waited = 0; app.isUnderPressure() && waited < 3 * maxEventLoopDelay; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await waitForCalm();
   } else {
     loaded.catch((error: Error) => logger.error({ err: error }, "model loading failed; readiness stays false"));
   }

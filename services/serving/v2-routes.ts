@@ -25,7 +25,7 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   app.get("/v2", { schema: serverMetadataSchema }, async () => SERVER);
   app.get("/v2/health/live", { schema: liveSchema }, async () => ({ live: true }));
   app.get("/v2/health/ready", { schema: readySchema }, async (_request, reply) => {
-    const readiness = store.readiness();
+    const readiness = context.readiness();
     if (readiness.ok) return { ready: true };
     reply.code(503);
     return { ready: false, error: readiness.reason };

@@ -25,7 +25,7 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-type Handler = (req: IncomingMessage, body: unknown, res: ServerResponse) => void | Promise<void>;
+type Handler = (req: IncomingMessage, body: unknown, res: ServerResponse) => unknown;
 
 async function serve(handler: Handler): Promise<FakeServer> {
   const requests: FakeServer["requests"] = [];
