@@ -118,7 +118,7 @@ export interface TrainingSetSql {
 export function trainingSetSql(ctx: SqlContext, spec: TrainingSetSql): string {
   const q = (s: string) => quote(ctx.dialect, s);
   const entityTs = `${q("entity")}.${q(spec.timestampColumn)}`;
-  const ctes: string[] = [`${q("entity")} AS (SELECT * FROM ${spec.entityRelation})`];
+  const ctes: string[] = [`${q("entity")} AS (SELECT * FROM ${spec.entityRelation} AS ${q("entity_rows")})`];
   const selects = spec.entityColumns.map((c) => `${q("entity")}.${q(c)}`);
   const joins: string[] = [];
   for (const view of spec.views) {
