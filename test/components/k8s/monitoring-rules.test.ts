@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { modelRules, platformRules, ruleGroups } from "../../../components/k8s";
+import { modelRules, platformRules, ruleGroups, scrapeTargets } from "../../../components/k8s";
 import { platformOf } from "./k8s-objects";
 
 const aws = platformOf("aws-prod");
@@ -62,5 +62,10 @@ describe("alert rules from the catalog", () => {
       "platform",
     ]);
     expect(Object.keys(local.catalog.models)).not.toContain("support-assistant");
+  });
+
+  it("scrape DCGM only on stacks with GPU pools, and every platform service on all of them", () => {
+    expect(scrapeTargets(local.stack).map((t) => t.name)).toEqual(["features", "serving", "drift", "tracking"]);
+    expect(scrapeTargets(aws.stack).map((t) => t.name)).toContain("dcgm-exporter");
   });
 });
