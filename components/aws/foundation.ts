@@ -12,6 +12,7 @@ import { Network } from "./network";
 import { OfflineStore } from "./offline-store";
 import { OnlineStore } from "./online-store";
 import { TrackingDatabase } from "./tracking-db";
+import { assertAwsStack } from "./validate";
 
 export interface AwsFoundationArgs {
   /** The resolved stack (cloud: aws). */
@@ -46,11 +47,9 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
   constructor(name: string, args: AwsFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:aws:AwsFoundation", name, {}, opts);
     const { stack, catalog } = args;
-    if (stack.cloud !== "aws") throw new Error(`AwsFoundation: stack ${stack.name} has cloud "${stack.cloud}"; it builds only aws stacks`);
+    assertAwsStack(stack);
     const offlineSpec = stack.offlineStore;
-    if (offlineSpec.kind !== "redshift") {
-      throw new Error(`stack ${stack.name}: offlineStore.kind "${offlineSpec.kind}" is not available on AWS; use kind: redshift`);
-    }
+    if (offlineSpec.kind !== "redshift") throw new Error("unreachable: assertAwsStack accepts only redshift");
     const parent = { parent: this };
     const clusterName = eksClusterName(name, stack);
 

@@ -16,3 +16,4 @@ export * from "./offline-store";
 export * from "./online-store";
 export * from "./security-group";
 export * from "./tracking-db";
+export * from "./validate";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AwsFoundation } from "../../../components/aws";
+import { AwsFoundation, awsStackIssues } from "../../../components/aws";
 import { WORKLOADS } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
 import { evaluatePolicies } from "../../../policies/harness";
@@ -89,7 +89,9 @@ describe.each([...AWS_STACKS, "dynamo-prod"] as const)("AwsFoundation of %s unde
 
   it("passes every policy of the pack that looks at cloud resources (the mesh and models come later, from the k8s layer)", () => {
     const report = evaluatePolicies(b().resources, { stack: b().spec.stack, catalog: b().spec.catalog });
-    const own = report.violations.filter((v) => v.type.startsWith("aws:") || v.type.startsWith("mlops:aws:") || v.type.startsWith("random:"));
+    const own = report.violations.filter(
+      (v) => v.type.startsWith("aws:") || v.type.startsWith("mlops:aws:") || v.type.startsWith("random:"),
+    );
     expect(own.map((v) => `${v.policy}: ${v.message}`)).toEqual([]);
     expect(report.policiesRun).toBeGreaterThan(30);
   });
@@ -122,16 +124,44 @@ describe("AwsFoundation refuses what it cannot build", () => {
   it("a stack for another cloud", () => {
     const gcp = loadAwsStack("gcp-dev");
     expect(() => new AwsFoundation("wrong-cloud", { stack: gcp.stack, catalog: gcp.catalog })).toThrow(
-      /stack gcp-dev has cloud "gcp"; it builds only aws stacks/,
+      /stack gcp-dev cannot be built on AWS:\n {2}- cloud: is "gcp"/,
     );
   });
 
-  it("an offline store AWS does not offer, naming the field and the fix (the spec refuses it first; this guards direct callers)", () => {
+  it("reports every problem at once, each with its field and fix (the spec refuses some first; this guards direct callers)", () => {
     const dev = loadAwsStack("aws-dev");
-    const stack = { ...dev.stack, name: "aws-duck", offlineStore: { kind: "duckdb" as const, path: "/data/offline.duckdb" } };
-    expect(() => new AwsFoundation("duck", { stack, catalog: dev.catalog })).toThrow(
-      /stack aws-duck: offlineStore\.kind "duckdb" is not available on AWS; use kind: redshift/,
-    );
+    const stack = {
+      ...dev.stack,
+      name: "aws-bad",
+      offlineStore: { kind: "duckdb" as const, path: "/data/offline.duckdb" },
+      network: { ...dev.stack.network, cidr: "10.0.0.0/24" },
+      cluster: { ...dev.stack.cluster, privateEndpoint: false, publicAccessCidrs: [] },
+    };
+    expect(awsStackIssues(stack).map((i) => i.propertyPath)).toEqual(["offlineStore.kind", "network.cidr", "cluster.publicAccessCidrs"]);
+    let thrown: unknown;
+    try {
+      new AwsFoundation("bad", { stack, catalog: dev.catalog });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(pulumi.InputPropertiesError.isInstance(thrown)).toBe(true);
+    const error = thrown as pulumi.InputPropertiesError;
+    expect(error.errors).toEqual([
+      { propertyPath: "offlineStore.kind", reason: '"duckdb" is not available on AWS; use kind: redshift' },
+      {
+        propertyPath: "network.cidr",
+        reason: "10.0.0.0/24 is too small for the platform's subnets; use a /20 or larger (a /16 is recommended)",
+      },
+      {
+        propertyPath: "cluster.publicAccessCidrs",
+        reason: expect.stringMatching(/AWS reads as 0\.0\.0\.0\/0; .* or set cluster\.privateEndpoint: true$/),
+      },
+    ]);
+    expect(error.message).toMatch(/^stack aws-bad cannot be built on AWS:\n {2}- offlineStore\.kind: /);
+  });
+
+  it("finds nothing to report in the repository's AWS stacks", () => {
+    for (const name of AWS_STACKS) expect(awsStackIssues(loadAwsStack(name).stack)).toEqual([]);
   });
 });
 
