@@ -6,7 +6,8 @@ import { Materialization } from "../../../components/k8s/materialization";
 import { ModelServing } from "../../../components/k8s/model-serving";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import type { PlanResource } from "../../../components/plan-resource";
-import { listStacks, loadPlatform } from "../../../components/spec";
+import { listStacks, loadPlatform, type PlatformSpec } from "../../../components/spec";
+import { evaluatePolicies } from "../../../policies/harness";
 import { toK8sObject } from "../../../stacks/plan/k8s-objects";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { validateK8sObject } from "../../../stacks/plan/validate-k8s";
@@ -17,12 +18,14 @@ const stacks = listStacks(`${root}/stacks`);
 const none = pulumi.output<Record<string, string>>({});
 let mocks: PlanMocks;
 const byStack: Record<string, PlanResource[]> = {};
+const specs: Record<string, PlatformSpec> = {};
 
 /** Renders the whole catalog layer of each stack, as platform.ts wires it, and records what it creates. */
 beforeAll(async () => {
   mocks = await useMocks("schema-check");
   for (const name of stacks) {
     const { stack, catalog } = loadPlatform({ stacksDir: `${root}/stacks`, catalogDir: `${root}/catalog`, stack: name });
+    specs[name] = { stack, catalog };
     const before = (await recorded(mocks)).length;
     const online = { kind: "redis" as const, url: pulumi.output("redis://redis.mlops.svc.cluster.local:6379"), password: pulumi.secret("pw"), serviceAccountAnnotations: none };
     const offline = { kind: "duckdb" as const, url: pulumi.output("duckdb:/data/offline.duckdb"), serviceAccountAnnotations: none };
@@ -51,6 +54,18 @@ describe("the catalog layer of every stack", () => {
       );
       const problems = (await Promise.all(objects.map(validateK8sObject))).filter((p) => p !== undefined);
       expect(problems).toEqual([]);
+    });
+  }
+
+  /** Stack-wide mesh rules are the Mesh component's job (a default-deny policy, STRICT mTLS), not this layer's. */
+  const MESH_WIDE = new Set(["istio-default-deny", "istio-strict-mtls"]);
+
+  for (const name of ["aws-dev", "aws-prod", "gcp-dev", "gcp-prod", "local"]) {
+    it(`passes the policy pack: catalog, reliability, security and cost rules (${name})`, () => {
+      const report = evaluatePolicies(byStack[name] ?? [], specs[name] as PlatformSpec);
+      const violations = report.violations.filter((v) => !MESH_WIDE.has(v.policy));
+      expect(violations.map((v) => `${v.enforcementLevel} ${v.policy}: ${v.message}`)).toEqual([]);
+      expect(report.policiesRun).toBeGreaterThan(20);
     });
   }
 });
