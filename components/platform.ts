@@ -44,7 +44,8 @@ export class Platform extends pulumi.ComponentResource {
     if (stack.cloud === "local") {
       const cluster = localClusterAccess(stack);
       addons = new ClusterAddons(`${name}-addons`, { cluster, stack }, parent);
-      const stores = new LocalStores(`${name}-stores`, { stack, catalog }, { parent: this, provider: addons.provider });
+      // Its Secrets and StatefulSets live in the platform namespace the add-ons create.
+      const stores = new LocalStores(`${name}-stores`, { stack, catalog }, { parent: this, provider: addons.provider, dependsOn: [addons] });
       foundation = { cluster, ...stores.connections };
     } else {
       const cloud =

@@ -1,6 +1,7 @@
 // The cloud-neutral Kubernetes layer: everything here receives connections (components/types.ts)
 // and a Kubernetes provider, never a cloud.
 export * from "./cluster-addons";
+export * from "./crd-schema";
 export * from "./drift-check";
 export * from "./feature-service";
 export * from "./gpu-device-plugin";
