@@ -154,15 +154,40 @@ function numericBins(feature: NumericProfile, sorted: Float64Array): Binned {
   }
   // Histogram bins of the reference plus open bins below and above its range.
   const edges = feature.histogram.edges;
-  const inner = histogramCounts(sorted.filter((x) => x >= feature.min && x <= feature.max), edges);
-  const below = sorted.filter((x) => x < feature.min).length;
-  const above = sorted.filter((x) => x > feature.max).length;
+  const inRange = sorted.subarray(lowerBound(sorted, feature.min), upperBound(sorted, feature.max));
+  const below = lowerBound(sorted, feature.min);
+  const above = sorted.length - upperBound(sorted, feature.max);
+  const inner = histogramCounts(inRange, edges);
   return {
     labels: ["below range", ...inner.map((_, i) => `[${edges[i]}, ${edges[i + 1]}]`), "above range"],
     reference: [0, ...feature.histogram.counts, 0],
     current: [below, ...inner, above],
     byValue: false,
   };
+}
+
+/** First index whose value is >= x in an ascending array. */
+function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose value is > x in an ascending array. */
+function upperBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function uniqueCount(binned: Binned): number {
@@ -271,13 +296,15 @@ function checkFeature(name: string, profile: Profile, table: Table, override: Fe
   }
   if (values.length === 0) return skipEmpty(base, table.rows);
   const sorted = values.slice().sort();
-  base.current.out_of_range = sorted.filter((x) => x < feature.min || x > feature.max).length;
+  base.current.out_of_range = lowerBound(sorted, feature.min) + sorted.length - upperBound(sorted, feature.max);
   const binned = numericBins(feature, sorted);
   const unique = binned.byValue ? uniqueCount(binned) : FEW_VALUES + 1;
   if (feature.std === 0) base.notes.push(`the reference is constant (${feature.min})`);
   const choice = resolveChoice(override, () => chooseMethod("numeric", feature.n, unique));
   let outcome: { method: DriftMethod; statistic: number; pValue: number | null };
-  const reference = Float64Array.from(feature.sample).sort();
+  const reference = Float64Array.from(feature.sample);
+  // Profiles store the sample sorted; sort only one written by hand or by an older tool.
+  if (!reference.every((x, i) => i === 0 || reference[i - 1]! <= x)) reference.sort();
   if (choice.method === "ks" || choice.method === "wasserstein") {
     if (feature.sample.length < feature.n) base.notes.push(`reference: a uniform sample of ${feature.sample.length} of ${feature.n} values`);
     if (choice.method === "ks") {

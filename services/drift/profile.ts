@@ -41,7 +41,7 @@ const NumericProfile = z.object({
   histogram: z.object({ edges: z.array(z.number()), counts }),
   /** Value counts when the feature has at most DISTINCT_LIMIT distinct values, else null. */
   distinct: z.object({ values: z.array(z.number()), counts }).nullable(),
-  /** Uniform reservoir sample of the non-missing values (all of them when n <= sample size). */
+  /** Uniform reservoir sample of the non-missing values (all of them when n <= sample size), ascending. */
   sample: z.array(z.number()),
 });
 const CategoricalProfile = z.object({
@@ -130,7 +130,8 @@ export function categoryValues(values: readonly CellValue[]): { values: string[]
 
 function numericProfile(values: readonly CellValue[], sampleSize: number, random: () => number): NumericProfile {
   const { values: present, missing } = numericValues(values);
-  const sample = reservoirSample(present, sampleSize, random);
+  // Stored ascending, so a check can use it without sorting.
+  const sample = reservoirSample(present, sampleSize, random).sort((a, b) => a - b);
   const sorted = present.slice().sort();
   const n = sorted.length;
   let mean = 0;

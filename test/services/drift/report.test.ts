@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkDrift } from "../../../services/drift/check";
@@ -37,7 +38,7 @@ describe("the HTML report", () => {
     const charts = await page.$$eval("svg.chart", (svgs) =>
       svgs.filter((svg) => {
         const box = svg.getBoundingClientRect();
-        const bars = [...svg.querySelectorAll("rect.bar")].filter((r) => Number(r.getAttribute("height")) > 0);
+        const bars = Array.from(svg.querySelectorAll("rect.bar")).filter((r) => Number(r.getAttribute("height")) > 0);
         return box.width > 100 && box.height > 100 && bars.length > 0;
       }).length,
     );

@@ -31,7 +31,7 @@ for (const [n1, n2] of [
   [1000, 800],
   [3000, 3000],
   [10000, 9999],
-]) {
+] as [number, number][]) {
   samples.push([`normal vs shifted n=${n1},${n2}`, g.normal(n1), g.normal(n2, 0.4)]);
   samples.push([`heavy tails n=${n1},${n2}`, g.heavy(n1), g.heavy(n2, 0.1)]);
   samples.push([`ties n=${n1},${n2}`, g.ties(n1), g.ties(n2, 0.3)]);
@@ -52,7 +52,7 @@ for (const [n1, n2, tilt] of [
   [1000, 1000, 0.02],
   [100_000, 100_000, 0.002],
   [30, 25, 0.1],
-]) {
+] as [number, number, number][]) {
   const reference = g.categories(n1, 0);
   const current = g.categories(n2, tilt);
   const keep = reference.map((r, i) => r + current[i]! > 0);
