@@ -1,13 +1,11 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
-import { gcpTarget, statefulOptions } from "./project";
+import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 
 /** Prefixes of the one platform bucket: MLflow artifacts, and the serving service's prediction logs. */
 export const ARTIFACT_PREFIXES = { mlflow: "mlflow/", predictions: "predictions/" } as const;
 
-export interface GcsArtifactStoreArgs {
-  stack: StackSpec;
+export interface GcsArtifactStoreArgs extends GcpComponentArgs {
   /** Cloud KMS key (projects/.../cryptoKeys/...) for CMEK. Defaults to Google-managed encryption. */
   kmsKeyName?: pulumi.Input<string>;
   /** Days prediction logs are kept. Defaults to 30 in dev, 90 in prod (enough for quarterly drift baselines). */
@@ -72,7 +70,7 @@ export class GcsArtifactStore extends pulumi.ComponentResource {
 
   constructor(name: string, args: GcsArtifactStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:GcsArtifactStore", name, {}, opts);
-    const { project } = gcpTarget(args.stack);
+    const project = projectInput(args);
     const settings = artifactBucketSettings(args);
     const dependsOn: pulumi.Resource[] = [];
     if (args.kmsKeyName) {

@@ -11,6 +11,7 @@ import { NodeServiceAccount } from "./node-service-account";
 import { BigQueryOfflineStore } from "./offline-store";
 import { MemorystoreOnlineStore } from "./online-store";
 import { gcpTarget } from "./project";
+import { ProjectServices } from "./project-services";
 import { CloudSqlTrackingDatabase } from "./tracking-db";
 import { WorkloadIdentities } from "./workload-identity";
 
@@ -53,15 +54,19 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
   constructor(name: string, args: GcpFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:Foundation", name, {}, opts);
     const { stack, catalog } = args;
-    const { project, region } = gcpTarget(stack);
+    const { region } = gcpTarget(stack);
     const parent = { parent: this };
 
-    this.network = new GcpNetwork(`${name}-network`, { stack }, parent);
-    const nodes = new NodeServiceAccount(`${name}-nodes`, { stack }, parent);
+    // Every component gets the project id as an Output that resolves once the APIs are on.
+    const apis = new ProjectServices(`${name}-apis`, { stack }, parent);
+    const project = apis.project;
+    this.network = new GcpNetwork(`${name}-network`, { stack, project }, parent);
+    const nodes = new NodeServiceAccount(`${name}-nodes`, { stack, project }, parent);
     this.gke = new GkeCluster(
       `${name}-gke`,
       {
         stack,
+        project,
         networkId: this.network.networkId,
         subnetId: this.network.subnetId,
         masterIpv4CidrBlock: this.network.settings.masterIpv4CidrBlock,
@@ -75,27 +80,27 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
     for (const pool of stack.nodePools) {
       this.nodePools[pool.name] = new GkeNodePool(
         `${name}-${pool.name}`,
-        { stack, pool, clusterId: this.gke.cluster.id, serviceAccountEmail: nodes.email, nodeLocations: zones },
+        { stack, project, pool, clusterId: this.gke.cluster.id, serviceAccountEmail: nodes.email, nodeLocations: zones },
         parent,
       );
     }
 
     this.onlineStore = new MemorystoreOnlineStore(
       `${name}-online`,
-      { stack, networkId: this.network.networkId, privateServices: this.network.privateServices },
+      { stack, project, networkId: this.network.networkId, privateServices: this.network.privateServices },
       parent,
     );
-    this.offlineStore = new BigQueryOfflineStore(`${name}-offline`, { stack, catalog }, parent);
-    this.artifactStore = new GcsArtifactStore(`${name}-artifacts`, { stack }, parent);
+    this.offlineStore = new BigQueryOfflineStore(`${name}-offline`, { stack, project, catalog }, parent);
+    this.artifactStore = new GcsArtifactStore(`${name}-artifacts`, { stack, project }, parent);
     this.workloadIdentities = new WorkloadIdentities(
       `${name}-identity`,
-      { stack, datasetId: this.offlineStore.datasetId, bucketName: this.artifactStore.bucketName },
+      { stack, project, datasetId: this.offlineStore.datasetId, bucketName: this.artifactStore.bucketName },
       parent,
     );
     if (stack.tracking.enabled) {
       this.trackingDb = new CloudSqlTrackingDatabase(
         `${name}-tracking`,
-        { stack, networkId: this.network.networkId, privateServices: this.network.privateServices },
+        { stack, project, networkId: this.network.networkId, privateServices: this.network.privateServices },
         parent,
       );
     }

@@ -1,14 +1,12 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import type { StackSpec } from "../spec";
 import type { ClusterAccess } from "../types";
 import { KmsKey } from "./kms-key";
 import { SECONDARY_RANGES } from "./network";
-import { gcpTarget } from "./project";
+import { type GcpComponentArgs, gcpTarget, projectInput } from "./project";
 
-export interface GkeClusterArgs {
-  stack: StackSpec;
+export interface GkeClusterArgs extends GcpComponentArgs {
   /** The VPC and subnet (with the `pods` and `services` secondary ranges) the cluster lives in. */
   networkId: pulumi.Input<string>;
   subnetId: pulumi.Input<string>;
@@ -154,7 +152,7 @@ export class GkeCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:GkeCluster", name, {}, opts);
-    const { project } = gcpTarget(args.stack);
+    const project = projectInput(args);
     const settings = gkeClusterSettings(args);
 
     // GKE's service agent encrypts Secrets with the key; it exists once the container API is enabled.
@@ -162,7 +160,7 @@ export class GkeCluster extends pulumi.ComponentResource {
     const gkeAgent = pulumi.interpolate`serviceAccount:service-${projectInfo.number}@container-engine-robot.iam.gserviceaccount.com`;
     this.secretsKey = new KmsKey(
       `${name}-secrets`,
-      { stack: args.stack, purpose: "GKE Secrets", encrypterDecrypters: [gkeAgent] },
+      { stack: args.stack, project, protects: "gke-secrets", encrypterDecrypters: [gkeAgent] },
       { parent: this },
     );
 

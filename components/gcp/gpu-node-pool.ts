@@ -1,7 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { Accelerator, NodePoolSpec, StackSpec, Taint } from "../spec";
-import { gcpTarget } from "./project";
+import type { Accelerator, NodePoolSpec, Taint } from "../spec";
+import { type GcpComponentArgs, gcpTarget, projectInput } from "./project";
 
 /** GKE accelerator type per platform accelerator; `undefined` where GCP has no such GPU. */
 export const GKE_ACCELERATORS: Record<Accelerator, string | undefined> = {
@@ -24,8 +24,7 @@ export const GKE_TAINT_EFFECTS: Record<Taint["effect"], string> = {
 /** The OAuth scope GKE recommends: access is decided by IAM roles, not by legacy scopes. */
 export const NODE_OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
 
-export interface GkeNodePoolArgs {
-  stack: StackSpec;
+export interface GkeNodePoolArgs extends GcpComponentArgs {
   /** The pool from the spec (labels already include the role and accelerator labels, taints the GPU taint). */
   pool: NodePoolSpec;
   /** The cluster's id (projects/.../clusters/...). */
@@ -130,7 +129,7 @@ export class GkeNodePool extends pulumi.ComponentResource {
 
   constructor(name: string, args: GkeNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:GkeNodePool", name, {}, opts);
-    const { project } = gcpTarget(args.stack);
+    const project = projectInput(args);
     this.settings = nodePoolSettings(args);
     const { nodeConfig, ...pool } = this.settings;
     this.nodePool = new gcp.container.NodePool(

@@ -10,5 +10,6 @@ export * from "./node-service-account";
 export * from "./offline-store";
 export * from "./online-store";
 export * from "./project";
+export * from "./project-services";
 export * from "./tracking-db";
 export * from "./workload-identity";

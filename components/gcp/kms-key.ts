@@ -1,12 +1,10 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
-import { gcpTarget, statefulOptions } from "./project";
+import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 
-export interface KmsKeyArgs {
-  stack: StackSpec;
-  /** What the key protects, for its description (e.g. "GKE secrets"). */
-  purpose: string;
+export interface KmsKeyArgs extends GcpComponentArgs {
+  /** What the key protects (e.g. "gke-secrets"), recorded in its `protects` label. */
+  protects: string;
   /** Members (e.g. a Google service agent) allowed to encrypt and decrypt with the key. Defaults to none. */
   encrypterDecrypters?: pulumi.Input<string>[];
   /** Days between automatic rotations. Defaults to 90 (CIS GCP 1.10 asks for at most 90). */
@@ -18,6 +16,7 @@ export function kmsKeySettings(args: KmsKeyArgs): {
   purpose: string;
   rotationPeriod: string;
   versionTemplate: { algorithm: string; protectionLevel: string };
+  labels: Record<string, string>;
 } {
   const rotationDays = args.rotationDays ?? 90;
   if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 90) {
@@ -30,6 +29,13 @@ export function kmsKeySettings(args: KmsKeyArgs): {
     purpose: "ENCRYPT_DECRYPT",
     rotationPeriod: `${rotationDays * 86400}s`,
     versionTemplate: { algorithm: "GOOGLE_SYMMETRIC_ENCRYPTION", protectionLevel: "SOFTWARE" },
+    labels: {
+      ...gcpTarget(args.stack).labels,
+      protects: args.protects
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]/g, "-")
+        .slice(0, 63),
+    },
   };
 }
 
@@ -48,12 +54,13 @@ export class KmsKey extends pulumi.ComponentResource {
 
   constructor(name: string, args: KmsKeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:KmsKey", name, {}, opts);
-    const { project, region, labels } = gcpTarget(args.stack);
+    const { region } = gcpTarget(args.stack);
+    const project = projectInput(args);
     const settings = kmsKeySettings(args);
     const stateful = statefulOptions(args.stack, this);
 
     this.keyRing = new gcp.kms.KeyRing(`${name}-ring`, { project, location: region }, stateful);
-    this.key = new gcp.kms.CryptoKey(`${name}-key`, { keyRing: this.keyRing.id, labels, ...settings }, stateful);
+    this.key = new gcp.kms.CryptoKey(`${name}-key`, { keyRing: this.keyRing.id, ...settings }, stateful);
     this.grants = (args.encrypterDecrypters ?? []).map(
       (member, i) =>
         new gcp.kms.CryptoKeyIAMMember(

@@ -1,13 +1,11 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
-import { gcpTarget } from "./project";
+import { type GcpComponentArgs, gcpTarget, projectInput } from "./project";
 
 /** Names of the subnet's secondary ranges that GKE's VPC-native mode allocates from. */
 export const SECONDARY_RANGES = { pods: "pods", services: "services" } as const;
 
-export interface GcpNetworkArgs {
-  stack: StackSpec;
+export interface GcpNetworkArgs extends GcpComponentArgs {
   /** The /28 the GKE control plane peers into. Defaults to 172.16.0.0/28 (outside RFC 1918 10/8 plans). */
   masterIpv4CidrBlock?: string;
   /** Size of the private services access range for Memorystore and Cloud SQL. Defaults to 20 (a /20). */
@@ -91,7 +89,8 @@ export class GcpNetwork extends pulumi.ComponentResource {
 
   constructor(name: string, args: GcpNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:Network", name, {}, opts);
-    const { project, region, labels } = gcpTarget(args.stack);
+    const { region, labels } = gcpTarget(args.stack);
+    const project = projectInput(args);
     const settings = networkSettings(args);
     const parent = { parent: this };
     this.settings = settings;

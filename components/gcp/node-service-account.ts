@@ -1,7 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
-import { gcpTarget, serviceAccountId } from "./project";
+import { type GcpComponentArgs, projectInput, serviceAccountId } from "./project";
 
 /**
  * The only project roles GKE nodes need (Google's "least privilege node service account"):
@@ -17,9 +16,7 @@ export const NODE_ROLES = [
   "roles/artifactregistry.reader",
 ] as const;
 
-export interface NodeServiceAccountArgs {
-  stack: StackSpec;
-}
+export interface NodeServiceAccountArgs extends GcpComponentArgs {}
 
 /** A dedicated service account for the cluster's nodes, instead of the over-privileged Compute Engine default. */
 export class NodeServiceAccount extends pulumi.ComponentResource {
@@ -28,7 +25,7 @@ export class NodeServiceAccount extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeServiceAccountArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:NodeServiceAccount", name, {}, opts);
-    const { project } = gcpTarget(args.stack);
+    const project = projectInput(args);
     this.account = new gcp.serviceaccount.Account(
       `${name}-sa`,
       { project, accountId: serviceAccountId(`mlops-${args.stack.name}`, "nodes"), displayName: `GKE nodes of stack ${args.stack.name}` },

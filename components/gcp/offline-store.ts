@@ -2,10 +2,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { Catalog, StackSpec } from "../spec";
 import { bigQuerySchema, offlineTableViews } from "./bigquery-schema";
-import { gcpTarget, statefulOptions } from "./project";
+import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 
-export interface BigQueryOfflineStoreArgs {
-  stack: StackSpec;
+export interface BigQueryOfflineStoreArgs extends GcpComponentArgs {
   /** The catalog: one table per offline feature view whose source is a table of this dataset. */
   catalog: Catalog;
 }
@@ -89,7 +88,7 @@ export class BigQueryOfflineStore extends pulumi.ComponentResource {
 
   constructor(name: string, args: BigQueryOfflineStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:BigQueryOfflineStore", name, {}, opts);
-    const { project } = gcpTarget(args.stack);
+    const project = projectInput(args);
     const stateful = statefulOptions(args.stack, this);
     this.dataset = new gcp.bigquery.Dataset(`${name}-dataset`, { project, ...datasetSettings(args.stack) }, stateful);
     this.tables = {};

@@ -2,10 +2,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../spec";
 import type { OnlineStoreConnection } from "../types";
-import { gcpTarget, statefulOptions } from "./project";
+import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 
-export interface MemorystoreArgs {
-  stack: StackSpec;
+export interface MemorystoreArgs extends GcpComponentArgs {
   /** The VPC the instance is reachable from, through private services access. */
   networkId: pulumi.Input<string>;
   /** The private services peering; the instance cannot be created before it exists. */
@@ -86,7 +85,7 @@ export class MemorystoreOnlineStore extends pulumi.ComponentResource {
 
   constructor(name: string, args: MemorystoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:MemorystoreOnlineStore", name, {}, opts);
-    const { project } = gcpTarget(args.stack);
+    const project = projectInput(args);
     const settings = memorystoreSettings(args.stack);
     this.instance = new gcp.redis.Instance(
       `${name}-redis`,

@@ -26,6 +26,23 @@ export function gcpTarget(stack: StackSpec): GcpTarget {
   return { project: stack.project as string, region: stack.region, labels: gcpLabels(stack), prod: stack.environment === "prod" };
 }
 
+/** What every GCP component takes besides its own args. */
+export interface GcpComponentArgs {
+  /** The resolved gcp stack (components/spec). */
+  stack: StackSpec;
+  /**
+   * The project id for the resources' `project` input. Defaults to `stack.project`; the foundation
+   * passes `ProjectServices.project`, which resolves only once the project's APIs are enabled, so
+   * every resource waits for the APIs it needs without a dependsOn on each.
+   */
+  project?: pulumi.Input<string>;
+}
+
+/** The `project` input of a component's resources. */
+export function projectInput(args: GcpComponentArgs): pulumi.Input<string> {
+  return args.project ?? gcpTarget(args.stack).project;
+}
+
 /**
  * Options for stateful resources (stores, databases, datasets, buckets, keys): `protect` from the
  * spec, and in prod `retainOnDelete`, so even an explicit `pulumi destroy` leaves the data behind.

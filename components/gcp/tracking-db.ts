@@ -1,14 +1,12 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackSpec } from "../spec";
-import { gcpTarget, statefulOptions } from "./project";
+import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 
 /** Names inside the instance: MLflow's database and the user it connects as. */
 export const TRACKING_DATABASE = { database: "mlflow", user: "mlflow" } as const;
 
-export interface CloudSqlTrackingDatabaseArgs {
-  stack: StackSpec;
+export interface CloudSqlTrackingDatabaseArgs extends GcpComponentArgs {
   /** The VPC the instance gets its private IP in. */
   networkId: pulumi.Input<string>;
   /** The private services peering; the instance cannot be created before it exists. */
@@ -99,7 +97,7 @@ export class CloudSqlTrackingDatabase extends pulumi.ComponentResource {
 
   constructor(name: string, args: CloudSqlTrackingDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:CloudSqlTrackingDatabase", name, {}, opts);
-    const { project } = gcpTarget(args.stack);
+    const project = projectInput(args);
     const { settings, ...instance } = cloudSqlSettings(args);
     const stateful = statefulOptions(args.stack, this);
 

@@ -1,10 +1,9 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { WORKLOADS, type Workload, workloadServiceAccount } from "../names";
-import type { StackSpec } from "../spec";
 import { ARTIFACT_PREFIXES } from "./artifact-store";
 import { workloadPool } from "./gke-cluster";
-import { gcpTarget, serviceAccountId } from "./project";
+import { type GcpComponentArgs, gcpTarget, projectInput, serviceAccountId } from "./project";
 
 /** The GKE annotation binding a Kubernetes ServiceAccount to a Google service account. */
 export const GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account";
@@ -61,8 +60,7 @@ export function prefixCondition(bucket: string, prefix: string): { title: string
   };
 }
 
-export interface WorkloadIdentitiesArgs {
-  stack: StackSpec;
+export interface WorkloadIdentitiesArgs extends GcpComponentArgs {
   /** The offline store's BigQuery dataset id. */
   datasetId: pulumi.Input<string>;
   /** The artifact bucket's name. */
@@ -82,7 +80,8 @@ export class WorkloadIdentities extends pulumi.ComponentResource {
 
   constructor(name: string, args: WorkloadIdentitiesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:WorkloadIdentities", name, {}, opts);
-    const { project } = gcpTarget(args.stack);
+    const project = projectInput(args);
+    const projectId = gcpTarget(args.stack).project;
     const parent = { parent: this };
     const accounts = {} as Record<Workload, gcp.serviceaccount.Account>;
     const identities = {} as Record<Workload, pulumi.Output<Record<string, string>>>;
@@ -104,7 +103,7 @@ export class WorkloadIdentities extends pulumi.ComponentResource {
         {
           serviceAccountId: account.name,
           role: "roles/iam.workloadIdentityUser",
-          member: workloadIdentityMember(project, ksa.namespace, ksa.name),
+          member: workloadIdentityMember(projectId, ksa.namespace, ksa.name),
         },
         parent,
       );

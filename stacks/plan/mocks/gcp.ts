@@ -110,6 +110,9 @@ export const gcp: MockTable = {
         selfLink: `https://www.googleapis.com/compute/v1/projects/${p}/global/firewalls/${n}`,
       };
     },
+    "gcp:projects/service:Service": ({ inputs, project }) => ({
+      id: `${str(inputs.project, project)}/${str(inputs.service, "compute.googleapis.com")}`,
+    }),
     "gcp:servicenetworking/connection:Connection": ({ inputs }) => ({
       id: `${str(inputs.network, "network")}:${str(inputs.service, "servicenetworking.googleapis.com")}`,
       peering: "servicenetworking-googleapis-com",

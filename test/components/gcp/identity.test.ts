@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { REQUIRED_APIS } from "../../../components/gcp";
 import type { PlanResource } from "../../../components/plan-resource";
 import { useMocks, valueOf as outputValue } from "../../support/mocks";
 import { EXPECTED } from "./expected";
@@ -30,6 +31,7 @@ const LABEL_PATHS: Record<string, string[]> = {
 };
 /** Types whose GCP API has no labels (checked against @pulumi/gcp's Args interfaces). */
 const NOT_LABELABLE = [
+  "gcp:projects/service:Service",
   "gcp:compute/network:Network",
   "gcp:compute/subnetwork:Subnetwork",
   "gcp:compute/router:Router",
@@ -173,6 +175,22 @@ describe.each(GCP_STACKS)("GCP identities and guard rails of %s", (stackName) =>
       expect(r.options.retainOnDelete, `${r.type} ${r.name}`).toBe(want.prod);
     }
     for (const r of custom().filter((r) => !STATEFUL.includes(r.type))) expect(r.options.protect, `${r.type} ${r.name}`).toBe(false);
+  });
+
+  it("enables the APIs it needs, never disables them, and creates nothing in the project before they are on", () => {
+    const services = built[stackName].ofType("gcp:projects/service:Service");
+    expect(services.map((r) => r.inputs.service).sort()).toEqual([...REQUIRED_APIS].sort());
+    for (const s of services)
+      expect(s.inputs).toMatchObject({ project: want.project, disableOnDestroy: false, disableDependentServices: false });
+    const serviceUrns = services.map((s) => s.urn).sort();
+    for (const r of custom().filter(
+      (r) => r.type.startsWith("gcp:") && !NO_PROJECT_INPUT.includes(r.type) && r.type !== "gcp:projects/service:Service",
+    )) {
+      expect(
+        serviceUrns.every((urn) => r.options.dependsOn?.includes(urn)),
+        `${r.type} ${r.name} does not wait for the APIs`,
+      ).toBe(true);
+    }
   });
 
   it("passes the stack's project explicitly to every resource that takes one", () => {

@@ -202,12 +202,12 @@ describe("pickZones", () => {
 
 describe("kmsKeySettings", () => {
   it("rotates every 90 days by default and takes shorter periods", () => {
-    expect(kmsKeySettings({ stack: dev, purpose: "x" }).rotationPeriod).toBe("7776000s");
-    expect(kmsKeySettings({ stack: dev, purpose: "x", rotationDays: 30 }).rotationPeriod).toBe("2592000s");
+    expect(kmsKeySettings({ stack: dev, protects: "x" }).rotationPeriod).toBe("7776000s");
+    expect(kmsKeySettings({ stack: dev, protects: "x", rotationDays: 30 }).rotationPeriod).toBe("2592000s");
   });
 
   it("refuses rotation periods longer than 90 days", () => {
-    expect(propertyErrors(() => kmsKeySettings({ stack: dev, purpose: "x", rotationDays: 365 })).errors[0]?.propertyPath).toBe(
+    expect(propertyErrors(() => kmsKeySettings({ stack: dev, protects: "x", rotationDays: 365 })).errors[0]?.propertyPath).toBe(
       "rotationDays",
     );
   });
