@@ -27,7 +27,7 @@ export const catalogConsistent: PlatformPolicy = {
     const { catalog, stack } = args.getConfig<{ catalog?: Catalog; stack?: StackSpec }>();
     if (!catalog) return args.notApplicable("no catalog in the policy config (write it with policyPackConfig from policies/config.ts)");
     for (const issue of checkCatalog(catalog, stack)) {
-      report(violation(`${issue.file}: ${issue.path}`, issue.message, issue.fix));
+      report(violation(`${issue.file}: ${issue.path}`, issue.message, issue.fix ?? "see the catalog documentation"));
     }
   },
 };

@@ -77,28 +77,41 @@ export function objectMeta(props: Record<string, unknown>, fallbackName: string)
   return { ref: `${namespace}/${name}`, namespace, name, labels: asStringRecord(metadata.labels), annotations: asStringRecord(metadata.annotations) };
 }
 
-/** Whether a label selector (matchLabels only, as the platform writes them) selects these labels. */
+/**
+ * A label selector (matchLabels and matchExpressions) compiled once into a predicate, since a
+ * large plan matches hundreds of selectors against hundreds of pods. An empty selector selects
+ * nothing here: the platform never writes one, and a PDB with one would cover every pod.
+ */
+export function compileSelector(selector: unknown): (labels: Record<string, string>) => boolean {
+  const matchLabels = Object.entries(asStringRecord(get(selector, "matchLabels")));
+  const expressions = asArray(get(selector, "matchExpressions")).map((e) => ({
+    key: String(get(e, "key")),
+    operator: get(e, "operator"),
+    values: asArray(get(e, "values")).map(String),
+  }));
+  if (matchLabels.length === 0 && expressions.length === 0) return () => false;
+  return (labels) =>
+    matchLabels.every(([key, value]) => labels[key] === value) &&
+    expressions.every(({ key, operator, values }) => {
+      const value = labels[key];
+      switch (operator) {
+        case "In":
+          return value !== undefined && values.includes(value);
+        case "NotIn":
+          return value === undefined || !values.includes(value);
+        case "Exists":
+          return value !== undefined;
+        case "DoesNotExist":
+          return value === undefined;
+        default:
+          return false;
+      }
+    });
+}
+
+/** Whether a label selector selects these labels. */
 export function selects(selector: unknown, labels: Record<string, string>): boolean {
-  const matchLabels = asStringRecord(get(selector, "matchLabels"));
-  const keys = Object.keys(matchLabels);
-  if (keys.length === 0 && asArray(get(selector, "matchExpressions")).length === 0) return false;
-  if (!keys.every((key) => labels[key] === matchLabels[key])) return false;
-  return asArray(get(selector, "matchExpressions")).every((e) => {
-    const key = String(get(e, "key"));
-    const values = asArray(get(e, "values")).map(String);
-    switch (get(e, "operator")) {
-      case "In":
-        return labels[key] !== undefined && values.includes(labels[key] as string);
-      case "NotIn":
-        return labels[key] === undefined || !values.includes(labels[key] as string);
-      case "Exists":
-        return labels[key] !== undefined;
-      case "DoesNotExist":
-        return labels[key] === undefined;
-      default:
-        return false;
-    }
-  });
+  return compileSelector(selector)(labels);
 }
 
 /**

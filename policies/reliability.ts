@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import { type PolicyResource, type ResourceValidationArgs, type ReportViolation, validateResourceOfType } from "@pulumi/policy";
-import { isKind, objectMeta, podWorkload, quantities, selects } from "./kubernetes";
+import { compileSelector, isKind, objectMeta, podWorkload, quantities } from "./kubernetes";
 import { safeProp } from "./links";
 import { podRule } from "./pod-rules";
 import { asArray, asRecord, type Facts, facts, get, type PlatformPolicy, violation } from "./support";
@@ -57,16 +57,19 @@ interface Deployed {
 
 /** Deployments and StatefulSets with their HPA, if any, and the replicas they run at least. */
 function deployedWorkloads(resources: PolicyResource[]): Deployed[] {
-  const hpas = resources.filter((r) => isKind(r.type, "autoscaling", "HorizontalPodAutoscaler"));
+  // Indexed by "namespace/kind/name" of the target: a 200-model plan has hundreds of each.
+  const hpas = new Map<string, PolicyResource>();
+  for (const h of resources) {
+    if (!isKind(h.type, "autoscaling", "HorizontalPodAutoscaler")) continue;
+    const target = get(h.props, "spec", "scaleTargetRef");
+    hpas.set(`${objectMeta(asRecord(h.props), h.name).namespace}/${String(get(target, "kind"))}/${String(get(target, "name"))}`, h);
+  }
   const out: Deployed[] = [];
   for (const resource of resources) {
     if (!isKind(resource.type, "apps", "Deployment") && !isKind(resource.type, "apps", "StatefulSet")) continue;
     const w = podWorkload(resource.type, asRecord(resource.props), resource.name);
     if (!w) continue;
-    const hpa = hpas.find((h) => {
-      const target = get(h.props, "spec", "scaleTargetRef");
-      return objectMeta(asRecord(h.props), h.name).namespace === w.namespace && get(target, "kind") === w.kind && get(target, "name") === w.name;
-    });
+    const hpa = hpas.get(`${w.namespace}/${w.kind}/${w.name}`);
     const replicas = hpa ? Number(get(hpa.props, "spec", "minReplicas") ?? 1) : Number(get(resource.props, "spec", "replicas") ?? 1);
     out.push({ resource, namespace: w.namespace, name: w.name, ref: w.ref, kind: w.kind, podLabels: w.podLabels, replicas, hpa });
   }
@@ -118,10 +121,14 @@ export const workloadsHavePdb: PlatformPolicy = {
   configSchema: { properties: { environment: facts.environment, servingNamespace: facts.servingNamespace } },
   validateStack: (args, report) => {
     const cfg = args.getConfig<Facts>();
-    const pdbs = args.resources.filter((r) => isKind(r.type, "policy", "PodDisruptionBudget")).map((p) => ({ ns: objectMeta(asRecord(p.props), p.name).namespace, selector: get(p.props, "spec", "selector") }));
+    const selectorsByNamespace = new Map<string, ((labels: Record<string, string>) => boolean)[]>();
+    for (const p of args.resources.filter((r) => isKind(r.type, "policy", "PodDisruptionBudget"))) {
+      const ns = objectMeta(asRecord(p.props), p.name).namespace;
+      selectorsByNamespace.set(ns, [...(selectorsByNamespace.get(ns) ?? []), compileSelector(get(p.props, "spec", "selector"))]);
+    }
     for (const d of deployedWorkloads(args.resources)) {
       const needs = d.replicas > 1 || (cfg.environment === "prod" && d.namespace === cfg.servingNamespace);
-      if (!needs || pdbs.some((p) => p.ns === d.namespace && selects(p.selector, d.podLabels))) continue;
+      if (!needs || (selectorsByNamespace.get(d.namespace) ?? []).some((selects) => selects(d.podLabels))) continue;
       report(violation(`${d.kind} "${d.ref}"`, `runs ${d.replicas} replica(s) without a PodDisruptionBudget`, "create a policy/v1 PodDisruptionBudget with minAvailable: 1 and the workload's selector (Workload does when pdb is true)"), d.resource.urn);
     }
   },
