@@ -24,8 +24,6 @@ export interface PredictResponse {
   features?: Array<Record<string, number | string | boolean | null>>;
 }
 
-// A list of types: Ajv leaves a value alone when it already has one of them (anyOf would coerce 1 to "1").
-const entityValue = { type: ["integer", "string"] } as const;
 
 export const predictSchema = {
   params: {
@@ -36,7 +34,7 @@ export const predictSchema = {
   body: {
     type: "object",
     properties: {
-      entities: { type: "object", minProperties: 1, additionalProperties: { type: "array", minItems: 1, items: entityValue } },
+      entities: { type: "object", minProperties: 1, additionalProperties: { type: "array", minItems: 1 } },
       return_features: { type: "boolean", default: false },
       id: { type: "string" },
     },
@@ -94,6 +92,11 @@ export async function predictRoutes(app: FastifyInstance, options: { context: Se
 function checkEntities(entities: EntityRows, joinKeys: string[], maxBatch: number): number {
   const missing = joinKeys.filter((k) => !(k in entities));
   if (missing.length) throw new HttpError(400, `entities must include ${missing.map((m) => `"${m}"`).join(", ")}: the model's features are keyed by ${joinKeys.join(", ")}`);
+  // Checked here, not in the schema: Ajv's type coercion would turn 1 into "1" (or "12" into 12) under anyOf.
+  for (const [key, values] of Object.entries(entities)) {
+    const bad = values.findIndex((v) => typeof v !== "string" && !(typeof v === "number" && Number.isInteger(v)));
+    if (bad >= 0) throw new HttpError(400, `entities.${key}[${bad}] is ${JSON.stringify(values[bad])}; entity keys are integers or strings`);
+  }
   const lengths = new Set(Object.values(entities).map((v) => v.length));
   if (lengths.size > 1) throw new HttpError(400, `every entity key needs the same number of values; got ${Object.entries(entities).map(([k, v]) => `${k}: ${v.length}`).join(", ")}`);
   const rows = [...lengths][0] as number;

@@ -1,0 +1,205 @@
+/**
+ * `npm run bench -- serving [--duration S] [--repeats N] [--connections C]`
+ *
+ * What the serving service costs on top of what it cannot avoid. In one run, on loopback:
+ *  (a) a bare node:http server answering a fixed body        (the HTTP round trip),
+ *  (b) a direct onnxruntime run() loop on the test model       (the inference),
+ *  (c) the V2 infer route of the serving service               (a + b + the service),
+ *  (d) the entity-keyed predict route, features from Redis     (c + a features-service round trip)
+ *      through the features service.
+ * Servers run in child processes so the load generator (autocannon, in this process) does not
+ * share their event loop. Each measurement is repeated; medians are reported. Latencies are per
+ * request at `--connections` concurrent connections (default 1: the per-request cost, no queueing).
+ * The last line is the headline: the p99 the service adds over (a) + (b).
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+import { machine, median } from "./_machine";
+
+const ROOT = join(__dirname, "..");
+const MODEL = join(ROOT, "models", "fraud-scorer", "v1", "model.onnx");
+const expected = JSON.parse(readFileSync(join(ROOT, "models", "fraud-scorer", "expected.json"), "utf8")) as { inputs: number[][]; features: string[] };
+const ROW = expected.inputs[2] as number[];
+
+interface Stats {
+  p50: number;
+  p99: number;
+  rps: number;
+}
+
+// ---- child roles: each starts one server and reports its URL over IPC ----
+
+async function child(role: string, arg: string | undefined): Promise<void> {
+  let url: string;
+  if (role === "bare") {
+    const { createServer } = await import("node:http");
+    const body = JSON.stringify({ model_name: "fraud-scorer", outputs: [{ name: "probability", datatype: "FP32", shape: [1, 1], data: [0.35] }] });
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  } else if (role === "features") {
+    const { loadCatalog } = await import("../components/spec/load");
+    const { openOnlineStore } = await import("../services/features/online/store");
+    const { createFeaturesServer } = await import("../services/features/server");
+    const { createLogger } = await import("../services/core");
+    const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
+    const onlineStore = await openOnlineStore(arg as string);
+    const app = await createFeaturesServer({ catalog, onlineStore, logger: createLogger("features", "silent") });
+    url = await app.listen({ port: 0, host: "127.0.0.1" });
+  } else {
+    const { loadCatalog } = await import("../components/spec/load");
+    const { createServingServer } = await import("../services/serving");
+    const { createLogger } = await import("../services/core");
+    const app = await createServingServer({
+      models: [{ name: "fraud-scorer", version: "v1", uri: MODEL }],
+      catalog: loadCatalog(join(ROOT, "catalog"), "mlops"),
+      featuresUrl: arg,
+      featuresTimeoutMs: 1000,
+      logger: createLogger("serving", "silent"),
+      // The benchmark measures cost, not shedding: a shared machine's scheduling hiccups must not turn into 503s.
+      maxEventLoopDelayMs: 0,
+      maxInFlight: 100_000,
+    });
+    url = await app.listen({ port: 0, host: "127.0.0.1" });
+  }
+  process.send?.({ url });
+}
+
+function start(role: string, arg?: string): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = fork(__filename, ["--role", role, ...(arg ? [arg] : [])], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    proc.once("message", (m: { url: string }) => resolve({ url: m.url, proc }));
+    proc.once("exit", (code) => reject(new Error(`${role} server exited with ${code}`)));
+  });
+}
+
+// ---- measurements ----
+
+/** autocannon's own histogram keeps whole milliseconds; its per-response event has the hrtime duration, so percentiles come from that. */
+function cannon(url: string, body: unknown, seconds: number, connections: number): Promise<Stats> {
+  return new Promise((resolve, reject) => {
+    const times: number[] = [];
+    const instance = autocannon({ url, method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), duration: seconds, connections }, (error, result) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors; the measurement is void`));
+      resolve({ ...percentiles(times), rps: result.requests.average });
+    });
+    instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (status < 300) times.push(ms);
+    });
+  });
+}
+
+function percentiles(times: number[]): { p50: number; p99: number } {
+  times.sort((x, y) => x - y);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+async function ortLoop(session: InferenceSession, seconds: number): Promise<Stats> {
+  const times: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const data = Float32Array.from(ROW);
+  while (performance.now() < deadline) {
+    const started = performance.now();
+    await session.run({ features: new Tensor("float32", data, [1, 5]) });
+    times.push(performance.now() - started);
+  }
+  return { ...percentiles(times), rps: times.length / seconds };
+}
+
+function medianStats(runs: Stats[]): Stats {
+  return { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), rps: median(runs.map((r) => r.rps)) };
+}
+
+const fmt = (s: Stats) => `p50 ${s.p50.toFixed(3).padStart(7)} ms   p99 ${s.p99.toFixed(3).padStart(7)} ms   ${s.rps.toFixed(0).padStart(6)} req/s`;
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const flag = (name: string, fallback: number) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : fallback;
+  };
+  const seconds = flag("duration", 5);
+  const repeats = flag("repeats", 3);
+  const connections = flag("connections", 1);
+  console.log(`bench serving: ${machine()}`);
+  console.log(`model: ${MODEL} (input [1,5] FP32); ${repeats} repeats of ${seconds} s each, ${connections} connection(s); medians\n`);
+
+  const { startRedis } = await import("../test/support/redis");
+  const { loadCatalog } = await import("../components/spec/load");
+  const { openOnlineStore } = await import("../services/features/online/store");
+  const { onlineViewOf } = await import("../services/features/online/view");
+  const redis = await startRedis();
+  const children: ChildProcess[] = [];
+  try {
+    // Feature rows in Redis, written by the features service's own adapter (Feast's key layout).
+    const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
+    const store = await openOnlineStore(redis.url);
+    const now = Math.floor(Date.now() / 1000);
+    const [count, avg, max, risk, chargeback] = ROW as [number, number, number, number, number];
+    await store.writeFeatures(onlineViewOf(catalog, "card_stats"), [{ key: [1], eventTimestamp: now, values: { txn_count_1h: count, txn_amount_avg_7d: avg, txn_amount_max_24h: max } }]);
+    await store.writeFeatures(onlineViewOf(catalog, "merchant_stats"), [{ key: [7], eventTimestamp: now, values: { merchant_risk: risk, chargeback_rate_30d: chargeback } }]);
+    await store.close();
+
+    const bare = await start("bare");
+    const features = await start("features", redis.url);
+    const serving = await start("serving", features.url);
+    children.push(bare.proc, features.proc, serving.proc);
+    const session = await InferenceSession.create(MODEL, { executionProviders: ["cpu"], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
+
+    const v2Body = { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: ROW }] };
+    const predictBody = { entities: { card_id: [1], merchant_id: [7] } };
+    const targets: [string, (s: number) => Promise<Stats>][] = [
+      ["(a) bare node:http", (s) => cannon(bare.url, v2Body, s, connections)],
+      ["(b) onnxruntime run() loop", (s) => ortLoop(session, s)],
+      ["(c) V2 infer route", (s) => cannon(`${serving.url}/v2/models/fraud-scorer/infer`, v2Body, s, connections)],
+      ["(d) predict, features from Redis", (s) => cannon(`${serving.url}/v1/models/fraud-scorer/predict`, predictBody, s, connections)],
+    ];
+    // Warm every path (JIT, connection pools, Redis) for a second before measuring; those numbers are discarded.
+    for (const [, run] of targets) await run(1);
+    const runs = new Map<string, Stats[]>(targets.map(([name]) => [name, []]));
+    for (let r = 0; r < repeats; r++) {
+      // Interleaved, so a noisy neighbour on a shared machine hits every target alike.
+      for (const [name, run] of targets) runs.get(name)?.push(await run(seconds));
+    }
+    const [a, b, c, d] = targets.map(([name]) => medianStats(runs.get(name) ?? [])) as [Stats, Stats, Stats, Stats];
+    for (const [name] of targets) console.log(`${name.padEnd(36)} ${fmt(medianStats(runs.get(name) ?? []))}`);
+
+    const addedP99 = c.p99 - (a.p99 + b.p99);
+    const addedP50 = c.p50 - (a.p50 + b.p50);
+    console.log("");
+    console.log(`(c)/(a+b) p50: ${(c.p50 / (a.p50 + b.p50)).toFixed(2)}x   p99: ${(c.p99 / (a.p99 + b.p99)).toFixed(2)}x   (service adds ${addedP50.toFixed(3)} ms p50, ${addedP99.toFixed(3)} ms p99; goal < 1 ms p99)`);
+    console.log(`(d)/(c)   p50: ${(d.p50 / c.p50).toFixed(2)}x   p99: ${(d.p99 / c.p99).toFixed(2)}x   (features round trip adds ${(d.p99 - c.p99).toFixed(3)} ms p99)`);
+    console.log(`throughput (c)/(a): ${(c.rps / a.rps).toFixed(2)}x`);
+    console.log(`headline: V2 infer p99 = ${(c.p99 / (a.p99 + b.p99)).toFixed(2)}x of bare HTTP + raw inference (service adds ${addedP99.toFixed(3)} ms p99)`);
+  } finally {
+    for (const proc of children) proc.kill("SIGTERM");
+    await redis.stop();
+  }
+}
+
+const roleAt = process.argv.indexOf("--role");
+if (roleAt >= 0) {
+  child(process.argv[roleAt + 1] as string, process.argv[roleAt + 2]).catch((error: Error) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (error: Error) => {
+      console.error(`bench serving: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}
