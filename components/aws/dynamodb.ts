@@ -113,6 +113,6 @@ export class DynamoStore extends pulumi.ComponentResource {
     );
     this.url = pulumi.output(`dynamodb://${stack.region}`);
     this.tableArns = pulumi.all(tables.map((t) => t.arn));
-    this.registerOutputs({ url: this.url, tableArns: this.tableArns });
+    this.registerOutputs({ url: this.url, tableArns: this.tableArns, tables: this.tables });
   }
 }

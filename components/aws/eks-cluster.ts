@@ -251,6 +251,7 @@ export class EksCluster extends pulumi.ComponentResource {
       oidcIssuer: this.oidcIssuer,
       nodeRoleArn: this.nodeRoleArn,
       secretsKeyArn: this.secretsKeyArn,
+      workloadIdentity: this.access.workloadIdentity,
     });
   }
 }

@@ -116,6 +116,6 @@ export class RedisStore extends pulumi.ComponentResource {
 
     this.url = pulumi.interpolate`rediss://${group.primaryEndpointAddress}:${s.port}`;
     this.password = pulumi.secret(token.result);
-    this.registerOutputs({ url: this.url, password: this.password });
+    this.registerOutputs({ url: this.url, password: this.password, settings: s });
   }
 }

@@ -200,6 +200,7 @@ export class Network extends pulumi.ComponentResource {
       privateSubnetIds: this.privateSubnetIds,
       nodeSubnetIds: this.nodeSubnetIds,
       s3PrefixListId: this.s3PrefixListId,
+      layout: this.layout,
     });
   }
 }

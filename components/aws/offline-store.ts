@@ -152,6 +152,6 @@ export class OfflineStore extends pulumi.ComponentResource {
     this.url = workgroup.workgroupName.apply((wg) => redshiftUrl(wg, s.dbName));
     this.workgroupArn = workgroup.arn;
     this.endpoint = workgroup.endpoints.apply((e) => e[0]?.address ?? "");
-    this.registerOutputs({ url: this.url, workgroupArn: this.workgroupArn, endpoint: this.endpoint });
+    this.registerOutputs({ url: this.url, workgroupArn: this.workgroupArn, endpoint: this.endpoint, settings: s });
   }
 }

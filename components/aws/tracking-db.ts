@@ -139,6 +139,6 @@ export class TrackingDatabase extends pulumi.ComponentResource {
         .all([db.address, password.result])
         .apply(([host, pw]) => trackingDatabaseUrl({ username: s.username, password: pw, host, port: POSTGRES_PORT, dbName: s.dbName })),
     );
-    this.registerOutputs({ url: this.url, address: this.address });
+    this.registerOutputs({ url: this.url, address: this.address, settings: s });
   }
 }
