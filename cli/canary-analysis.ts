@@ -8,7 +8,8 @@ import { formatDuration, METRICS, type ModelSpec, parseDuration, SpecError, form
 import { type FlagSpec, helpText, parseCommand, UsageError } from "../services/core/cli";
 import { CanaryError, type Io, loadModel, stableVersionOf } from "./canary";
 
-export const USAGE = "npx tsx cli/canary-analysis.ts <model> <canary-version> [--stable VERSION] [--prometheus URL] [--window 10m] [--min-requests N] [--json]";
+export const USAGE =
+  "npx tsx cli/canary-analysis.ts <model> <canary-version> [--stable VERSION] [--prometheus URL] [--window 10m] [--min-requests N] [--json]";
 const DESCRIPTION = `Compares the canary's error rate and p99 latency with the stable version's and with the model's SLO
 (catalog slo.errorRate and slo.p99LatencyMs), using the serving service's metrics in Prometheus.
   rollback  the canary breaks the SLO                                      exit 1
@@ -18,10 +19,26 @@ const DESCRIPTION = `Compares the canary's error rate and p99 latency with the s
 Exit 3 when Prometheus cannot answer (nothing was decided), 64 on a usage error.`;
 
 export const FLAGS: FlagSpec[] = [
-  { name: "stable", type: "string", description: "the stable version to compare with (default: the other version carrying traffic)", env: "CANARY_STABLE" },
-  { name: "prometheus", type: "string", description: "Prometheus base URL", default: "http://prometheus-operated.monitoring.svc.cluster.local:9090" },
+  {
+    name: "stable",
+    type: "string",
+    description: "the stable version to compare with (default: the other version carrying traffic)",
+    env: "CANARY_STABLE",
+  },
+  {
+    name: "prometheus",
+    type: "string",
+    description: "Prometheus base URL",
+    default: "http://prometheus-operated.monitoring.svc.cluster.local:9090",
+  },
   { name: "window", type: "string", description: "how far back to look", default: "10m", env: "CANARY_WINDOW" },
-  { name: "min-requests", type: "string", description: "requests the canary must have served in the window before a verdict", default: "100", env: "CANARY_MIN_REQUESTS" },
+  {
+    name: "min-requests",
+    type: "string",
+    description: "requests the canary must have served in the window before a verdict",
+    default: "100",
+    env: "CANARY_MIN_REQUESTS",
+  },
   { name: "timeout-ms", type: "string", description: "timeout of each Prometheus query", default: "5000", env: "PROMETHEUS_TIMEOUT_MS" },
   { name: "catalog", type: "string", description: "catalog directory", default: "catalog" },
   { name: "json", type: "boolean", description: "print the result as JSON" },
@@ -81,9 +98,14 @@ export async function instantQuery(baseUrl: string, query: string, timeoutMs: nu
   try {
     body = (await response.json()) as PromResponse;
   } catch {
-    throw new PrometheusError(`Prometheus at ${baseUrl} answered HTTP ${response.status} without a JSON body; is --prometheus the Prometheus base URL?`);
+    throw new PrometheusError(
+      `Prometheus at ${baseUrl} answered HTTP ${response.status} without a JSON body; is --prometheus the Prometheus base URL?`,
+    );
   }
-  if (body.status !== "success") throw new PrometheusError(`Prometheus refused the query (HTTP ${response.status}, ${body.errorType ?? "error"}: ${body.error ?? "no reason given"}): ${query}`);
+  if (body.status !== "success")
+    throw new PrometheusError(
+      `Prometheus refused the query (HTTP ${response.status}, ${body.errorType ?? "error"}: ${body.error ?? "no reason given"}): ${query}`,
+    );
   const first = body.data?.result[0];
   if (!first) return Number.NaN;
   return Number(first.value[1]);
@@ -96,19 +118,44 @@ export class PrometheusError extends Error {
   }
 }
 
-export async function versionStats(baseUrl: string, model: string, version: string, window: string, timeoutMs: number): Promise<VersionStats> {
+export async function versionStats(
+  baseUrl: string,
+  model: string,
+  version: string,
+  window: string,
+  timeoutMs: number,
+): Promise<VersionStats> {
   const q = queries(model, version, window);
-  const [requests, errorRate, p99Seconds] = await Promise.all([instantQuery(baseUrl, q.requests, timeoutMs), instantQuery(baseUrl, q.errorRate, timeoutMs), instantQuery(baseUrl, q.p99, timeoutMs)]);
+  const [requests, errorRate, p99Seconds] = await Promise.all([
+    instantQuery(baseUrl, q.requests, timeoutMs),
+    instantQuery(baseUrl, q.errorRate, timeoutMs),
+    instantQuery(baseUrl, q.p99, timeoutMs),
+  ]);
   return { version, requests: Number.isNaN(requests) ? 0 : requests, errorRate, p99Ms: p99Seconds * 1000 };
 }
 
 /** The verdict and the reasons for it, from the numbers alone (pure, so it is tested directly). */
-export function judge(slo: ModelSpec["slo"], canary: VersionStats, stable: VersionStats, minRequests: number): { verdict: Verdict; reasons: string[] } {
+export function judge(
+  slo: ModelSpec["slo"],
+  canary: VersionStats,
+  stable: VersionStats,
+  minRequests: number,
+): { verdict: Verdict; reasons: string[] } {
   if (canary.requests < minRequests) {
-    return { verdict: "hold", reasons: [`the canary served ${Math.round(canary.requests)} requests in the window, fewer than the ${minRequests} needed for a verdict`] };
+    return {
+      verdict: "hold",
+      reasons: [
+        `the canary served ${Math.round(canary.requests)} requests in the window, fewer than the ${minRequests} needed for a verdict`,
+      ],
+    };
   }
   if (Number.isNaN(canary.errorRate) || Number.isNaN(canary.p99Ms)) {
-    return { verdict: "hold", reasons: [`Prometheus has requests but no ${Number.isNaN(canary.p99Ms) ? "latency histogram" : "error rate"} for the canary; check that its pods are scraped`] };
+    return {
+      verdict: "hold",
+      reasons: [
+        `Prometheus has requests but no ${Number.isNaN(canary.p99Ms) ? "latency histogram" : "error rate"} for the canary; check that its pods are scraped`,
+      ],
+    };
   }
   const breaches: string[] = [];
   if (canary.errorRate > slo.errorRate) breaches.push(`error rate ${pct(canary.errorRate)} is over the SLO's ${pct(slo.errorRate)}`);
@@ -120,11 +167,16 @@ export function judge(slo: ModelSpec["slo"], canary: VersionStats, stable: Versi
     worse.push(`error rate ${pct(canary.errorRate)} is more than ${pct(errorTolerance)} above stable's ${pct(stable.errorRate)}`);
   }
   if (!Number.isNaN(stable.p99Ms) && canary.p99Ms > stable.p99Ms * TOLERANCE.latencyRatio) {
-    worse.push(`p99 ${ms(canary.p99Ms)} is more than ${Math.round((TOLERANCE.latencyRatio - 1) * 100)}% above stable's ${ms(stable.p99Ms)}`);
+    worse.push(
+      `p99 ${ms(canary.p99Ms)} is more than ${Math.round((TOLERANCE.latencyRatio - 1) * 100)}% above stable's ${ms(stable.p99Ms)}`,
+    );
   }
   if (worse.length) return { verdict: "hold", reasons: [...worse, "within the SLO, but worse than stable: look before promoting"] };
   const stableNote = Number.isNaN(stable.errorRate) ? " (stable had no traffic to compare with)" : "";
-  return { verdict: "promote", reasons: [`error rate ${pct(canary.errorRate)} and p99 ${ms(canary.p99Ms)} are within the SLO and not worse than stable${stableNote}`] };
+  return {
+    verdict: "promote",
+    reasons: [`error rate ${pct(canary.errorRate)} and p99 ${ms(canary.p99Ms)} are within the SLO and not worse than stable${stableNote}`],
+  };
 }
 
 function pct(x: number): string {
@@ -134,7 +186,12 @@ function ms(x: number): string {
   return Number.isNaN(x) ? "n/a" : `${x.toFixed(1)} ms`;
 }
 
-const processIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env, cwd: process.cwd() };
+const processIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+  cwd: process.cwd(),
+};
 
 /** Runs the command; resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -153,9 +210,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     minRequests = Number(values["min-requests"]);
     timeoutMs = Number(values["timeout-ms"]);
     windowSeconds = parseDuration(String(values.window));
-    if (!Number.isFinite(minRequests) || minRequests < 0) throw new UsageError(`--min-requests ${values["min-requests"]} is not a number of requests`);
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms ${values["timeout-ms"]} is not a positive number of milliseconds`);
-    if (!windowSeconds || windowSeconds < 60) throw new UsageError(`--window ${values.window} must be a duration of at least 1m, like 10m or 1h`);
+    if (!Number.isFinite(minRequests) || minRequests < 0)
+      throw new UsageError(`--min-requests ${values["min-requests"]} is not a number of requests`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      throw new UsageError(`--timeout-ms ${values["timeout-ms"]} is not a positive number of milliseconds`);
+    if (!windowSeconds || windowSeconds < 60)
+      throw new UsageError(`--window ${values.window} must be a duration of at least 1m, like 10m or 1h`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.stderr(`canary-analysis: ${error.message}\nUsage: ${USAGE}\n`);
@@ -164,7 +224,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const [modelName, canaryVersion] = positionals as [string, string];
   try {
     const model = loadModel(resolve(io.cwd, values.catalog as string), modelName);
-    if (!model.versions.some((v) => v.name === canaryVersion)) throw new CanaryError(`${model.name} has no version "${canaryVersion}"; use one of ${model.versions.map((v) => v.name).join(", ")}`);
+    if (!model.versions.some((v) => v.name === canaryVersion))
+      throw new CanaryError(`${model.name} has no version "${canaryVersion}"; use one of ${model.versions.map((v) => v.name).join(", ")}`);
     const stableVersion = stableVersionOf(model, canaryVersion, values.stable as string | undefined);
     const window = formatDuration(windowSeconds);
     const base = String(values.prometheus);
@@ -174,7 +235,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     ]);
     const { verdict, reasons } = judge(model.slo, canary, stable, minRequests);
     if (values.json) {
-      io.stdout(`${JSON.stringify({ model: model.name, verdict, exitCode: EXIT[verdict], reasons, window, slo: model.slo, canary: jsonStats(canary), stable: jsonStats(stable) })}\n`);
+      io.stdout(
+        `${JSON.stringify({ model: model.name, verdict, exitCode: EXIT[verdict], reasons, window, slo: model.slo, canary: jsonStats(canary), stable: jsonStats(stable) })}\n`,
+      );
     } else {
       io.stdout(
         [

@@ -19,7 +19,12 @@ Exit codes: 0 done (or nothing to do), 1 the catalog or the request is not valid
 export const FLAGS: FlagSpec[] = [
   { name: "step", type: "boolean", description: "move the version to the next canary step", env: "CANARY_STEP" },
   { name: "rollback", type: "boolean", description: "set the version's weight to 0 and give its traffic back", env: "CANARY_ROLLBACK" },
-  { name: "to", type: "string", description: "the stable version that gives or takes the traffic (default: the other weighted version)", env: "CANARY_STABLE" },
+  {
+    name: "to",
+    type: "string",
+    description: "the stable version that gives or takes the traffic (default: the other weighted version)",
+    env: "CANARY_STABLE",
+  },
   { name: "catalog", type: "string", description: "catalog directory", default: "catalog" },
   { name: "dry-run", type: "boolean", description: "print the change without writing the file" },
   { name: "json", type: "boolean", description: "print the result as JSON" },
@@ -62,13 +67,19 @@ export function stableVersionOf(model: ModelSpec, version: string, to?: string):
   if (to !== undefined) {
     if (!names.includes(to)) throw new CanaryError(`--to ${to}: ${model.name} has no version "${to}"; use one of ${names.join(", ")}`);
     if (to === version) throw new CanaryError(`--to ${to}: the stable version must differ from the canary`);
-    if (to === model.shadow?.version) throw new CanaryError(`--to ${to}: "${to}" is the shadow version and takes no live traffic; pick another`);
+    if (to === model.shadow?.version)
+      throw new CanaryError(`--to ${to}: "${to}" is the shadow version and takes no live traffic; pick another`);
   }
   const stable = to ?? weighted[0]?.name;
-  if (!stable) throw new CanaryError(`no other version of ${model.name} carries traffic to trade with "${version}"; name the stable version with --to (one of ${names.filter((n) => n !== version).join(", ") || "none"})`);
+  if (!stable)
+    throw new CanaryError(
+      `no other version of ${model.name} carries traffic to trade with "${version}"; name the stable version with --to (one of ${names.filter((n) => n !== version).join(", ") || "none"})`,
+    );
   const others = weighted.filter((v) => v.name !== stable);
   if (others.length) {
-    throw new CanaryError(`${others.map((v) => `${v.name} (${v.weight}%)`).join(", ")} also carr${others.length === 1 ? "ies" : "y"} traffic, so the split between "${version}" and "${stable}" is ambiguous; set the weights by hand in ${model.origin.file}`);
+    throw new CanaryError(
+      `${others.map((v) => `${v.name} (${v.weight}%)`).join(", ")} also carr${others.length === 1 ? "ies" : "y"} traffic, so the split between "${version}" and "${stable}" is ambiguous; set the weights by hand in ${model.origin.file}`,
+    );
   }
   return stable;
 }
@@ -78,13 +89,25 @@ export function planCanary(model: ModelSpec, version: string, action: "step" | "
   const names = model.versions.map((v) => v.name);
   if (!names.includes(version)) throw new CanaryError(`${model.name} has no version "${version}"; use one of ${names.join(", ")}`);
   if (model.shadow?.version === version) {
-    throw new CanaryError(`"${version}" is the shadow version of ${model.name} (mirrored traffic only); remove shadow: from ${model.origin.file} before giving it live traffic`);
+    throw new CanaryError(
+      `"${version}" is the shadow version of ${model.name} (mirrored traffic only); remove shadow: from ${model.origin.file} before giving it live traffic`,
+    );
   }
   const before = weightsOf(model);
   const current = before[version] as number;
   const steps = model.canary.steps;
   const done = action === "step" ? !steps.some((s) => s > current) : current === 0;
-  if (done) return { model: model.name, version, stable: to ?? "", action, before, after: before, changed: false, remainingSteps: action === "step" ? [] : steps };
+  if (done)
+    return {
+      model: model.name,
+      version,
+      stable: to ?? "",
+      action,
+      before,
+      after: before,
+      changed: false,
+      remainingSteps: action === "step" ? [] : steps,
+    };
   const stable = stableVersionOf(model, version, to);
   const pool = current + (before[stable] as number);
   let target: number;
@@ -132,7 +155,8 @@ export function applyWeights(text: string, after: Weights): string {
     const namePair = item.items.find((p) => isScalar(p.key) && p.key.value === "name");
     const nameValue = namePair?.value;
     const keyStart = isScalar(namePair?.key) ? namePair.key.range?.[0] : undefined;
-    if (!isScalar(nameValue) || !nameValue.range || keyStart === undefined) throw new CanaryError(`version "${name}" has no name: key to anchor the new weight; edit the file by hand`);
+    if (!isScalar(nameValue) || !nameValue.range || keyStart === undefined)
+      throw new CanaryError(`version "${name}" has no name: key to anchor the new weight; edit the file by hand`);
     if (item.flow) {
       edits.push({ at: nameValue.range[1], end: nameValue.range[1], text: `, weight: ${weight}` });
     } else {
@@ -147,7 +171,10 @@ export function applyWeights(text: string, after: Weights): string {
   // Guard against an edit that does not say what we meant (aliases, merge keys, odd layouts).
   const written = weightsOf(Model.parse(parseDocument(out).toJS()));
   for (const [name, weight] of Object.entries(after)) {
-    if (written[name] !== weight) throw new CanaryError(`could not rewrite the weight of "${name}" safely (got ${written[name]}, meant ${weight}); edit the file by hand`);
+    if (written[name] !== weight)
+      throw new CanaryError(
+        `could not rewrite the weight of "${name}" safely (got ${written[name]}, meant ${weight}); edit the file by hand`,
+      );
   }
   return out;
 }
@@ -159,13 +186,19 @@ export interface Io {
   cwd: string;
 }
 
-const processIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env, cwd: process.cwd() };
+const processIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+  cwd: process.cwd(),
+};
 
 /** Loads the catalog (all of it must be valid) and returns the named model. */
 export function loadModel(catalogDir: string, name: string): ModelSpec {
   const catalog = loadCatalog(catalogDir, "mlops");
   const model = catalog.models[name];
-  if (!model) throw new CanaryError(`there is no model "${name}" in ${catalogDir}; models: ${Object.keys(catalog.models).sort().join(", ")}`);
+  if (!model)
+    throw new CanaryError(`there is no model "${name}" in ${catalogDir}; models: ${Object.keys(catalog.models).sort().join(", ")}`);
   return model;
 }
 
@@ -202,15 +235,20 @@ export function main(argv: string[], io: Io = processIo): number {
     if (values.json) {
       io.stdout(`${JSON.stringify({ ...plan, file: model.origin.file, written: plan.changed && !values["dry-run"] })}\n`);
     } else if (!plan.changed) {
-      io.stdout(`${plan.model}: ${version} is already at ${plan.after[version]}%${plan.action === "step" ? " (the last canary step)" : ""}; nothing to change\n`);
+      io.stdout(
+        `${plan.model}: ${version} is already at ${plan.after[version]}%${plan.action === "step" ? " (the last canary step)" : ""}; nothing to change\n`,
+      );
     } else {
       const next = plan.remainingSteps.length ? `next steps: ${plan.remainingSteps.join(", ")}` : "fully promoted";
-      io.stdout(`${describe(plan)} (${next})\n${values["dry-run"] ? "would write" : "wrote"} ${model.origin.file}; commit it and open a pull request: the plan checks it, and pulumi up shifts the traffic\n`);
+      io.stdout(
+        `${describe(plan)} (${next})\n${values["dry-run"] ? "would write" : "wrote"} ${model.origin.file}; commit it and open a pull request: the plan checks it, and pulumi up shifts the traffic\n`,
+      );
     }
     return 0;
   } catch (error) {
     if (error instanceof CanaryError) io.stderr(`canary: ${error.message}\n`);
-    else if (error instanceof SpecError) io.stderr(`canary: the catalog is not valid, so it is left as it is.\n${formatIssues(error.issues)}\n`);
+    else if (error instanceof SpecError)
+      io.stderr(`canary: the catalog is not valid, so it is left as it is.\n${formatIssues(error.issues)}\n`);
     else throw error;
     return 1;
   }

@@ -50,11 +50,15 @@ export function staleSchemas(dir = SCHEMA_DIR): string[] {
 
 if (require.main === module) {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    process.stdout.write("Usage: npx tsx scripts/gen-catalog-schema.ts [--check]\n\nWrites catalog/schema/*.schema.json from the zod schemas; --check only reports stale files (exit 1).\n");
+    process.stdout.write(
+      "Usage: npx tsx scripts/gen-catalog-schema.ts [--check]\n\nWrites catalog/schema/*.schema.json from the zod schemas; --check only reports stale files (exit 1).\n",
+    );
   } else if (process.argv.includes("--check")) {
     const stale = staleSchemas();
     if (stale.length) {
-      process.stderr.write(`catalog/schema is out of date: ${stale.join(", ")}; run npx tsx scripts/gen-catalog-schema.ts and commit the result\n`);
+      process.stderr.write(
+        `catalog/schema is out of date: ${stale.join(", ")}; run npx tsx scripts/gen-catalog-schema.ts and commit the result\n`,
+      );
       process.exit(1);
     }
     process.stdout.write("catalog/schema is up to date\n");

@@ -11,7 +11,17 @@ import { jobContainer, scheduledJobSpec } from "./workload";
  * (models.json), the same definition Pulumi deployed.
  */
 export function driftCheckArgs(model: ModelSpec): string[] {
-  return ["dist/services/drift/main.js", "check", "--model", model.name, "--catalog", CATALOG_MOUNT, "--window", formatDuration(model.drift.window), "--json"];
+  return [
+    "dist/services/drift/main.js",
+    "check",
+    "--model",
+    model.name,
+    "--catalog",
+    CATALOG_MOUNT,
+    "--window",
+    formatDuration(model.drift.window),
+    "--json",
+  ];
 }
 
 /** A check may run until its next scheduled start would be due, and at most an hour. */
@@ -35,7 +45,12 @@ export class DriftCheck extends pulumi.ComponentResource {
     const { model, stack } = args;
     const namespace = NAMESPACES.platform;
     const jobName = `drift-${model.name}`;
-    const labels = { ...k8sLabels(stack), "app.kubernetes.io/name": "drift", "app.kubernetes.io/component": "drift-check", "mlops.platform/model": model.name };
+    const labels = {
+      ...k8sLabels(stack),
+      "app.kubernetes.io/name": "drift",
+      "app.kubernetes.io/component": "drift-check",
+      "mlops.platform/model": model.name,
+    };
     const catalog = args.runtime.volumeIn(namespace);
     // One ServiceAccount per model, so the mesh and the cloud can scope each check to its model's logs.
     this.serviceAccount = new k8s.core.v1.ServiceAccount(

@@ -14,7 +14,11 @@ export const FEATURES_NAME = "features";
 export const FEATURES_SECRET = "features-stores";
 
 /** The store environment every features process gets (serve and materialize), with the passwords from the Secret. */
-export function storeEnv(online: OnlineStoreConnection, offline: OfflineStoreConnection, secretName: pulumi.Input<string>): Record<string, pulumi.Input<string> | { secret: pulumi.Input<string>; key: string }> {
+export function storeEnv(
+  online: OnlineStoreConnection,
+  offline: OfflineStoreConnection,
+  secretName: pulumi.Input<string>,
+): Record<string, pulumi.Input<string> | { secret: pulumi.Input<string>; key: string }> {
   const env: Record<string, pulumi.Input<string> | { secret: pulumi.Input<string>; key: string }> = {
     ONLINE_STORE: online.url,
     OFFLINE_STORE: offline.url,
@@ -71,7 +75,11 @@ export class FeatureService extends pulumi.ComponentResource {
     );
     this.secret = new k8s.core.v1.Secret(
       `${name}-stores`,
-      { metadata: { ...metadata, name: FEATURES_SECRET }, type: "Opaque", stringData: pulumi.secret(storeSecretData(args.online, args.offline)) },
+      {
+        metadata: { ...metadata, name: FEATURES_SECRET },
+        type: "Opaque",
+        stringData: pulumi.secret(storeSecretData(args.online, args.offline)),
+      },
       { parent: this },
     );
     const catalog = args.runtime.volumeIn(namespace);

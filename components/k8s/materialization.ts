@@ -44,7 +44,12 @@ export class Materialization extends pulumi.ComponentResource {
     this.cronJobs = {};
     for (const view of scheduledViews(args.catalog)) {
       const jobName = materializeJobName(view.name);
-      const labels = { ...k8sLabels(args.stack), "app.kubernetes.io/name": "materialize", "app.kubernetes.io/component": "materialization", "mlops.platform/feature-view": jobName.slice("materialize-".length) };
+      const labels = {
+        ...k8sLabels(args.stack),
+        "app.kubernetes.io/name": "materialize",
+        "app.kubernetes.io/component": "materialization",
+        "mlops.platform/feature-view": jobName.slice("materialize-".length),
+      };
       this.cronJobs[view.name] = new k8s.batch.v1.CronJob(
         `${name}-${jobName}`,
         {

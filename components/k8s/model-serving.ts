@@ -31,7 +31,8 @@ export function versionName(model: Pick<ModelSpec, "name">, version: Pick<ModelV
 
 /** The runtime's command line: where it finds the model, its port, and the catalog's extra args. */
 export function runtimeArgs(version: ModelVersion): string[] {
-  if (version.runtime === "triton") return ["tritonserver", `--model-repository=${version.modelUri}`, `--http-port=${RUNTIME_PORT}`, ...version.args];
+  if (version.runtime === "triton")
+    return ["tritonserver", `--model-repository=${version.modelUri}`, `--http-port=${RUNTIME_PORT}`, ...version.args];
   if (version.runtime === "openai") return ["--model", version.modelUri, "--port", String(RUNTIME_PORT), ...version.args];
   return version.args;
 }
@@ -42,7 +43,12 @@ export function runtimeArgs(version: ModelVersion): string[] {
  * to it over localhost, so features, metrics, version headers and prediction logging are the
  * same whatever runs the model.
  */
-export function versionContainers(a: { stack: StackSpec; model: ModelSpec; version: ModelVersion; featuresUrl: pulumi.Input<string> }): ContainerArgs[] {
+export function versionContainers(a: {
+  stack: StackSpec;
+  model: ModelSpec;
+  version: ModelVersion;
+  featuresUrl: pulumi.Input<string>;
+}): ContainerArgs[] {
   const { stack, model, version } = a;
   const external = version.runtime !== "onnx";
   const serveArgs = ["dist/services/serving/main.js", "serve", "--model", `${model.name}=${version.modelUri}`, "--version", version.name];
@@ -130,7 +136,10 @@ export class ModelServing extends pulumi.ComponentResource {
 
     this.serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
-      { metadata: { name: model.name, namespace, labels, annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
+      {
+        metadata: { name: model.name, namespace, labels, annotations: args.serviceAccountAnnotations },
+        automountServiceAccountToken: false,
+      },
       parent,
     );
     const catalog = args.runtime.volumeIn(namespace);
@@ -144,7 +153,10 @@ export class ModelServing extends pulumi.ComponentResource {
       const gpu = version.gpu ? gpuPlacement(version.gpu.accelerator) : undefined;
       const volumes: k8s.types.input.core.v1.Volume[] = [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "256Mi" } }];
       if (version.runtime !== "onnx") {
-        volumes.push({ name: "cache", emptyDir: { sizeLimit: version.gpu ? "100Gi" : "20Gi" } }, { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } });
+        volumes.push(
+          { name: "cache", emptyDir: { sizeLimit: version.gpu ? "100Gi" : "20Gi" } },
+          { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } },
+        );
       }
       const workload = new Workload(
         deploymentName,
@@ -182,7 +194,12 @@ export class ModelServing extends pulumi.ComponentResource {
             scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: workload.deployment.metadata.name },
             minReplicas: replicas.min,
             maxReplicas: replicas.max,
-            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: model.autoscaling.targetCpuUtilization } } }],
+            metrics: [
+              {
+                type: "Resource",
+                resource: { name: "cpu", target: { type: "Utilization", averageUtilization: model.autoscaling.targetCpuUtilization } },
+              },
+            ],
             // Scale up at once under load, down slowly so a brief lull does not drop warm replicas.
             behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
           },
@@ -196,7 +213,10 @@ export class ModelServing extends pulumi.ComponentResource {
       `${name}-svc`,
       {
         metadata: { name: model.name, namespace, labels },
-        spec: { selector: { [MODEL_LABEL]: model.name }, ports: [{ name: "http", port: SERVING_PORT, targetPort: SERVING_PORT, protocol: "TCP", appProtocol: "http" }] },
+        spec: {
+          selector: { [MODEL_LABEL]: model.name },
+          ports: [{ name: "http", port: SERVING_PORT, targetPort: SERVING_PORT, protocol: "TCP", appProtocol: "http" }],
+        },
       },
       parent,
     );
@@ -205,12 +225,22 @@ export class ModelServing extends pulumi.ComponentResource {
     const virtualService = validatedIstio("VirtualService", { ...meta, name: model.name }, virtualServiceSpec(model, namespace));
     this.destinationRule = new k8s.apiextensions.CustomResource(
       `${name}-dr`,
-      { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { ...meta, name: model.name }, spec: pulumi.output(destinationRule).apply((o) => o.spec) },
+      {
+        apiVersion: "networking.istio.io/v1",
+        kind: "DestinationRule",
+        metadata: { ...meta, name: model.name },
+        spec: pulumi.output(destinationRule).apply((o) => o.spec),
+      },
       parent,
     );
     this.virtualService = new k8s.apiextensions.CustomResource(
       `${name}-vs`,
-      { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { ...meta, name: model.name }, spec: pulumi.output(virtualService).apply((o) => o.spec) },
+      {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { ...meta, name: model.name },
+        spec: pulumi.output(virtualService).apply((o) => o.spec),
+      },
       // Subsets must exist before a route names them, or Envoy answers 503 NR in between.
       { parent: this, dependsOn: [this.destinationRule] },
     );

@@ -105,13 +105,17 @@ type IstioKind = "VirtualService" | "DestinationRule";
  * it as plain JSON. The package is ESM-only, so it is loaded with a dynamic import from this
  * CommonJS project; the result is a promise the Pulumi resource takes as an input.
  */
-export async function validatedIstio(kind: IstioKind, metadata: { name: string; namespace: string; labels: Record<string, string> }, spec: VirtualServiceSpec | DestinationRuleSpec): Promise<Record<string, unknown>> {
+export async function validatedIstio(
+  kind: IstioKind,
+  metadata: { name: string; namespace: string; labels: Record<string, string> },
+  spec: VirtualServiceSpec | DestinationRuleSpec,
+): Promise<Record<string, unknown>> {
   const istio = await import("@kubernetes-models/istio/networking.istio.io/v1");
   // The models' base class (validate, toJSON) ships its types behind package exports, which this
   // project's node10 module resolution does not read; the shape is restated here.
-  const object = (
-    kind === "VirtualService" ? new istio.VirtualService({ metadata, spec: spec as VirtualServiceSpec }) : new istio.DestinationRule({ metadata, spec: spec as DestinationRuleSpec })
-  ) as unknown as { validate(): void; toJSON(): unknown };
+  const object = (kind === "VirtualService"
+    ? new istio.VirtualService({ metadata, spec: spec as VirtualServiceSpec })
+    : new istio.DestinationRule({ metadata, spec: spec as DestinationRuleSpec })) as unknown as { validate(): void; toJSON(): unknown };
   try {
     object.validate();
   } catch (error) {

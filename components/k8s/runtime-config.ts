@@ -95,13 +95,20 @@ export class RuntimeConfig extends pulumi.ComponentResource {
     }
     this.registryConfigMap = { name: this.configMapIn(NAMESPACES.platform).metadata.name };
     this.modelsConfigMap = { name: this.configMapIn(args.stack.serving.namespace).metadata.name };
-    this.registerOutputs({ registryConfigMap: this.registryConfigMap.name, modelsConfigMap: this.modelsConfigMap.name, checksum: this.checksum });
+    this.registerOutputs({
+      registryConfigMap: this.registryConfigMap.name,
+      modelsConfigMap: this.modelsConfigMap.name,
+      checksum: this.checksum,
+    });
   }
 
   /** The catalog ConfigMap of a namespace this component rendered into. */
   configMapIn(namespace: string): k8s.core.v1.ConfigMap {
     const map = this.configMaps[namespace];
-    if (!map) throw new Error(`RuntimeConfig has no ConfigMap in namespace "${namespace}"; it renders into ${Object.keys(this.configMaps).join(", ")}`);
+    if (!map)
+      throw new Error(
+        `RuntimeConfig has no ConfigMap in namespace "${namespace}"; it renders into ${Object.keys(this.configMaps).join(", ")}`,
+      );
     return map;
   }
 

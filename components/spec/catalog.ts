@@ -22,7 +22,10 @@ const featureName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be letter
 /** Kubernetes object names: models and versions become Deployments, Services and subsets. */
 export const dns1123 = z
   .string()
-  .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, "must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters");
+  .regex(
+    /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/,
+    "must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters",
+  );
 
 /** A duration string ("24h", "7d", "90s") turned into seconds. */
 export const Duration = z.string().transform((text, ctx) => {
@@ -34,9 +37,7 @@ export const Duration = z.string().transform((text, ctx) => {
   return seconds;
 });
 
-const cron = z
-  .string()
-  .regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression like "0 * * * *"');
+const cron = z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a 5-field cron expression like "0 * * * *"');
 
 export const Entity = z
   .object({
@@ -115,7 +116,9 @@ export type FeatureFile = z.output<typeof FeatureFile>;
 export const Runtime = ["onnx", "triton", "kserve-v2", "openai"] as const;
 export type Runtime = (typeof Runtime)[number];
 
-const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/, 'must be a Kubernetes quantity like "500m", "1", "512Mi" or "8Gi"');
+const quantity = z
+  .string()
+  .regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G)?$/, 'must be a Kubernetes quantity like "500m", "1", "512Mi" or "8Gi"');
 
 export const Resources = z
   .object({
@@ -145,7 +148,10 @@ export const ModelVersion = z
       .default(0),
     resources: Resources.default({ cpu: "500m", memory: "512Mi" }),
     /** GPUs per replica, and which accelerator. */
-    gpu: z.object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) }).strict().optional(),
+    gpu: z
+      .object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) })
+      .strict()
+      .optional(),
     /** Extra arguments for an external runtime. */
     args: z.array(z.string()).default([]),
   })
@@ -168,11 +174,21 @@ export const Model = z
     versions: z.array(ModelVersion).min(1),
     /** A version that receives a copy of traffic (responses discarded); not weighted. */
     shadow: z
-      .object({ version: dns1123, mirrorPercentage: z.number().min(0, "must be 0..100").max(100, "must be at most 100 (a percentage of live requests copied to the shadow)").default(100) })
+      .object({
+        version: dns1123,
+        mirrorPercentage: z
+          .number()
+          .min(0, "must be 0..100")
+          .max(100, "must be at most 100 (a percentage of live requests copied to the shadow)")
+          .default(100),
+      })
       .strict()
       .optional(),
     /** Requests with this header set to a version name go to that version, whatever the weights. */
-    headerOverride: z.object({ header: z.string().default("x-model-version") }).strict().default({ header: "x-model-version" }),
+    headerOverride: z
+      .object({ header: z.string().default("x-model-version") })
+      .strict()
+      .default({ header: "x-model-version" }),
     /** Canary steps (traffic % for the new version) used by `npm run canary`. */
     canary: z
       .object({ steps: z.array(z.number().int().min(1).max(100)).min(1).default([5, 20, 50, 100]) })
@@ -195,7 +211,10 @@ export const Model = z
       .strict()
       .default({ minReplicas: 1, maxReplicas: 5, targetCpuUtilization: 70 }),
     /** Share of requests logged with inputs and outputs for drift checks, 0..1. */
-    logging: z.object({ sampleRate: z.number().min(0).max(1).default(0.1) }).strict().default({ sampleRate: 0.1 }),
+    logging: z
+      .object({ sampleRate: z.number().min(0).max(1).default(0.1) })
+      .strict()
+      .default({ sampleRate: 0.1 }),
     drift: z
       .object({
         schedule: cron.default("0 * * * *"),
@@ -219,7 +238,10 @@ export const Model = z
         command: z.array(z.string()).default([]),
         schedule: cron.optional(),
         resources: Resources.default({ cpu: "1", memory: "2Gi" }),
-        gpu: z.object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) }).strict().optional(),
+        gpu: z
+          .object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) })
+          .strict()
+          .optional(),
         backoffLimit: z.number().int().min(0).default(2),
         activeDeadline: Duration.default(21600),
       })

@@ -28,7 +28,9 @@ beforeAll(async () => {
       return;
     }
     if (mode === "error") {
-      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ status: "error", errorType: "bad_data", error: 'parse error at char 5: unexpected "{"' }));
+      res
+        .writeHead(400, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: "error", errorType: "bad_data", error: 'parse error at char 5: unexpected "{"' }));
       return;
     }
     const version = /version="([^"]+)"/.exec(query)?.[1] ?? "";
@@ -38,7 +40,9 @@ beforeAll(async () => {
     else if (s && query.includes('status=~"error|shed"')) value = s.errorRate;
     else if (s && query.startsWith("histogram_quantile(")) value = s.p99Seconds;
     const result = value === undefined ? [] : [{ metric: {}, value: [1700000000.123, String(value)] }];
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -71,7 +75,13 @@ describe("canary-analysis against Prometheus", () => {
     const r = await run(["--json"]);
     expect(r.code).toBe(1);
     const result = JSON.parse(r.out);
-    expect(result).toMatchObject({ model: "fraud-scorer", verdict: "rollback", exitCode: 1, canary: { version: "v2", requests: 1000, errorRate: 0.02 }, stable: { version: "v1" } });
+    expect(result).toMatchObject({
+      model: "fraud-scorer",
+      verdict: "rollback",
+      exitCode: 1,
+      canary: { version: "v2", requests: 1000, errorRate: 0.02 },
+      stable: { version: "v1" },
+    });
     expect(result.reasons[0]).toBe("error rate 2.00% is over the SLO's 0.50%");
   });
 
@@ -102,7 +112,9 @@ describe("canary-analysis against Prometheus", () => {
     await run(["--window", "15m"]);
     expect(seen).toHaveLength(6);
     expect(seen.every((s) => s.startsWith("GET /api/v1/query "))).toBe(true);
-    expect(seen.join("\n")).toContain(`histogram_quantile(0.99, sum by (le) (rate(${METRICS.servingRequestSeconds}_bucket{model="fraud-scorer",version="v2"}[15m])))`);
+    expect(seen.join("\n")).toContain(
+      `histogram_quantile(0.99, sum by (le) (rate(${METRICS.servingRequestSeconds}_bucket{model="fraud-scorer",version="v2"}[15m])))`,
+    );
     expect(seen.join("\n")).toContain(`${METRICS.servingPredictions}{model="fraud-scorer",version="v1",status=~"error|shed"}[15m]`);
   });
 

@@ -88,7 +88,16 @@ describe("canary --step and --rollback", () => {
     run(["fraud-scorer", "v2", "--step", "--catalog", dir]);
     const r = run(["fraud-scorer", "v2", "--step", "--catalog", dir, "--json"]);
     const result = JSON.parse(r.out);
-    expect(result).toMatchObject({ model: "fraud-scorer", version: "v2", stable: "v1", before: { v1: 75, v2: 25 }, after: { v1: 50, v2: 50 }, changed: true, written: true, remainingSteps: [100] });
+    expect(result).toMatchObject({
+      model: "fraud-scorer",
+      version: "v2",
+      stable: "v1",
+      before: { v1: 75, v2: 25 },
+      after: { v1: 50, v2: 50 },
+      changed: true,
+      written: true,
+      remainingSteps: [100],
+    });
   });
 
   it("writes nothing on --dry-run", () => {
@@ -119,7 +128,9 @@ describe("canary --step and --rollback", () => {
   it("refuses an unknown model or version, listing the ones that exist", () => {
     const dir = freshCatalog();
     expect(run(["fraud-scorer", "v9", "--step", "--catalog", dir]).err).toContain('has no version "v9"; use one of v1, v2');
-    expect(run(["fraud-scorer-x", "v1", "--step", "--catalog", dir]).err).toContain("models: churn-predictor, fraud-scorer, support-assistant");
+    expect(run(["fraud-scorer-x", "v1", "--step", "--catalog", dir]).err).toContain(
+      "models: churn-predictor, fraud-scorer, support-assistant",
+    );
   });
 
   it("leaves an invalid catalog untouched and says why", () => {
@@ -152,7 +163,10 @@ describe("canary --step and --rollback", () => {
   it("runs as a command with the documented exit codes", () => {
     const dir = freshCatalog();
     const tsx = join(ROOT, "node_modules", ".bin", "tsx");
-    const ok = execFileSync(tsx, ["cli/canary.ts", "fraud-scorer", "v2", "--step", "--catalog", dir, "--json"], { cwd: ROOT, encoding: "utf8" });
+    const ok = execFileSync(tsx, ["cli/canary.ts", "fraud-scorer", "v2", "--step", "--catalog", dir, "--json"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     expect(JSON.parse(ok).after).toEqual({ v1: 75, v2: 25 });
     const bad = spawnSync(tsx, ["cli/canary.ts", "churn-predictor", "v4", "--step", "--catalog", dir], { cwd: ROOT, encoding: "utf8" });
     expect(bad.status).toBe(1);
@@ -162,8 +176,11 @@ describe("canary --step and --rollback", () => {
 describe("applyWeights", () => {
   it("edits flow-style versions in place, adding a missing weight inside the braces", async () => {
     const { applyWeights } = await import("../../cli/canary");
-    const text = "owner: a@b.c # owner\nfeatureService: svc\nversions:\n  - { name: v1, modelUri: 's3://b/1', weight: 100 }\n  - { name: v2, modelUri: \"s3://b/2\" }\n";
+    const text =
+      "owner: a@b.c # owner\nfeatureService: svc\nversions:\n  - { name: v1, modelUri: 's3://b/1', weight: 100 }\n  - { name: v2, modelUri: \"s3://b/2\" }\n";
     const out = applyWeights(text, { v1: 95, v2: 5 });
-    expect(out).toBe("owner: a@b.c # owner\nfeatureService: svc\nversions:\n  - { name: v1, modelUri: 's3://b/1', weight: 95 }\n  - { name: v2, weight: 5, modelUri: \"s3://b/2\" }\n");
+    expect(out).toBe(
+      "owner: a@b.c # owner\nfeatureService: svc\nversions:\n  - { name: v1, modelUri: 's3://b/1', weight: 95 }\n  - { name: v2, weight: 5, modelUri: \"s3://b/2\" }\n",
+    );
   });
 });

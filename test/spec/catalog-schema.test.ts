@@ -21,8 +21,10 @@ describe("catalog JSON Schema", () => {
   });
 
   it("accepts every example in the catalog", () => {
-    for (const file of yamlUnder(join(CATALOG, "models"))) expect(validateModel(parse(readFileSync(file, "utf8"))), `${file}: ${ajv.errorsText(validateModel.errors)}`).toBe(true);
-    for (const file of yamlUnder(join(CATALOG, "features"))) expect(validateFeatures(parse(readFileSync(file, "utf8"))), `${file}: ${ajv.errorsText(validateFeatures.errors)}`).toBe(true);
+    for (const file of yamlUnder(join(CATALOG, "models")))
+      expect(validateModel(parse(readFileSync(file, "utf8"))), `${file}: ${ajv.errorsText(validateModel.errors)}`).toBe(true);
+    for (const file of yamlUnder(join(CATALOG, "features")))
+      expect(validateFeatures(parse(readFileSync(file, "utf8"))), `${file}: ${ajv.errorsText(validateFeatures.errors)}`).toBe(true);
   });
 
   it("flags in the editor what the plan would refuse: unknown fields, out-of-range weights, bad names and dtypes", () => {

@@ -13,7 +13,11 @@ const { stack, catalog } = loadPlatform({ stacksDir: `${root}/stacks`, catalogDi
 let mocks: PlanMocks;
 let all: PlanResource[];
 
-type Obj = { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, any> };
+type Obj = {
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: tests walk rendered manifests as the API server would see them
+  spec: Record<string, any>;
+};
 
 beforeAll(async () => {
   mocks = await useMocks("local");
@@ -24,7 +28,11 @@ beforeAll(async () => {
   all = await recorded(mocks);
 });
 
-const cron = (model: string) => all.filter((r) => r.type === "kubernetes:batch/v1:CronJob").map((r) => r.inputs as unknown as Obj).find((o) => o.metadata.name === `drift-${model}`) as Obj;
+const cron = (model: string) =>
+  all
+    .filter((r) => r.type === "kubernetes:batch/v1:CronJob")
+    .map((r) => r.inputs as unknown as Obj)
+    .find((o) => o.metadata.name === `drift-${model}`) as Obj;
 
 describe("DriftCheck", () => {
   it("schedules one check per model deployed to the stack, on the model's drift schedule", () => {
@@ -36,7 +44,18 @@ describe("DriftCheck", () => {
   it("runs the drift service's check for its model over the model's window, with the catalog mounted", () => {
     const pod = cron("fraud-scorer").spec.jobTemplate.spec.template.spec;
     const c = pod.containers[0];
-    expect([...c.command, ...c.args]).toEqual(["node", "dist/services/drift/main.js", "check", "--model", "fraud-scorer", "--catalog", "/etc/mlops/catalog", "--window", "6h", "--json"]);
+    expect([...c.command, ...c.args]).toEqual([
+      "node",
+      "dist/services/drift/main.js",
+      "check",
+      "--model",
+      "fraud-scorer",
+      "--catalog",
+      "/etc/mlops/catalog",
+      "--window",
+      "6h",
+      "--json",
+    ]);
     expect(c.volumeMounts).toContainEqual({ name: "catalog", mountPath: "/etc/mlops/catalog", readOnly: true });
     expect(pod.volumes).toContainEqual({ name: "catalog", configMap: { name: "mlops-catalog" } });
   });

@@ -6,7 +6,7 @@ import type { PlanResource } from "../../../components/plan-resource";
 import { loadPlatform } from "../../../components/spec";
 import type { OfflineStoreConnection, OnlineStoreConnection } from "../../../components/types";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
-import { recorded, useMocks, valueOf } from "../../support/mocks";
+import { recorded, useMocks, valueOf as resolved } from "../../support/mocks";
 
 const root = `${__dirname}/../../..`;
 const prod = loadPlatform({ stacksDir: `${root}/stacks`, catalogDir: `${root}/catalog`, stack: "aws-prod" });
@@ -22,10 +22,19 @@ const online: OnlineStoreConnection = {
   password: pulumi.secret(PASSWORD),
   serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
 };
-const offline: OfflineStoreConnection = { kind: "redshift", url: pulumi.output("redshift://mlops/features"), serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) };
+const offline: OfflineStoreConnection = {
+  kind: "redshift",
+  url: pulumi.output("redshift://mlops/features"),
+  serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
+};
 const annotations = pulumi.output<Record<string, string>>({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/features" });
 
-type Obj = { metadata: { name: string; namespace: string; annotations?: Record<string, string> }; spec: Record<string, any>; stringData?: Record<string, string> };
+type Obj = {
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: tests walk rendered manifests as the API server would see them
+  spec: Record<string, any>;
+  stringData?: Record<string, string>;
+};
 
 beforeAll(async () => {
   mocks = await useMocks("aws-prod", { region: "eu-west-1" });
@@ -38,7 +47,7 @@ const of = (type: string) => all.filter((r) => r.type === type).map((r) => r.inp
 
 describe("FeatureService", () => {
   it("serves at the Feast feature server's port in the platform namespace", async () => {
-    expect(await valueOf(prodFeatures.url)).toBe("http://features.mlops.svc.cluster.local:6566");
+    expect(await resolved(prodFeatures.url)).toBe("http://features.mlops.svc.cluster.local:6566");
   });
 
   it("runs the services image with the features command and the store URLs as env twins", () => {
@@ -46,8 +55,15 @@ describe("FeatureService", () => {
     const c = d?.spec.template.spec.containers[0];
     expect(c.image).toBe(prod.stack.serving.image);
     expect([...c.command, ...c.args]).toEqual(["node", "dist/services/features/main.js", "serve"]);
-    const env = Object.fromEntries(c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
-    expect(env).toMatchObject({ ONLINE_STORE: "rediss://master.features.abc123.euw1.cache.amazonaws.com:6379", OFFLINE_STORE: "redshift://mlops/features", CATALOG: "/etc/mlops/catalog", PORT: "6566" });
+    const env = Object.fromEntries(
+      c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]),
+    );
+    expect(env).toMatchObject({
+      ONLINE_STORE: "rediss://master.features.abc123.euw1.cache.amazonaws.com:6379",
+      OFFLINE_STORE: "redshift://mlops/features",
+      CATALOG: "/etc/mlops/catalog",
+      PORT: "6566",
+    });
     expect(env.ONLINE_STORE_PASSWORD).toEqual({ secretKeyRef: { name: "features-stores", key: "online-store-password" } });
     expect(JSON.stringify(d?.spec)).not.toContain(PASSWORD);
   });
@@ -55,9 +71,11 @@ describe("FeatureService", () => {
   it("keeps the store password in a Secret marked secret, taken from the connection", () => {
     const secrets = all.filter((r) => r.type === "kubernetes:core/v1:Secret");
     expect(secrets).toHaveLength(1);
-    // The engine receives the data wrapped as a secret (masked in plan.json and state).
-    expect((secrets[0]?.inputs as unknown as { stringData: { value: unknown } }).stringData.value).toEqual({ "online-store-password": PASSWORD });
-    expect(secrets[0]?.secretPaths).toContain("stringData");
+    const secret = secrets[0] as PlanResource;
+    // Inputs are recorded with secrets unwrapped; secretPaths says which were secret (masked in plan.json).
+    const data = (secret.inputs as { stringData: Record<string, unknown> }).stringData;
+    expect("value" in data ? data.value : data).toEqual({ "online-store-password": PASSWORD });
+    expect(secret.secretPaths).toContain("stringData");
   });
 
   it("runs 2 replicas with a PDB and an HPA in prod, as a ServiceAccount with the features identity", () => {
@@ -82,7 +100,13 @@ describe("FeatureService", () => {
   it("runs a single replica without HPA or PDB in dev", async () => {
     const before = all.length;
     const runtime = new RuntimeConfig("dev-runtime", dev);
-    const dn = new FeatureService("dev", { ...dev, runtime, online: { ...online, password: undefined }, offline, serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) });
+    const dn = new FeatureService("dev", {
+      ...dev,
+      runtime,
+      online: { ...online, password: undefined },
+      offline,
+      serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
+    });
     const added = (await recorded(mocks)).slice(before);
     const deployment = added.find((r) => r.type === "kubernetes:apps/v1:Deployment")?.inputs as unknown as Obj;
     expect(deployment.spec.replicas).toBe(1);

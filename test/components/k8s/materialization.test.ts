@@ -12,6 +12,7 @@ const { stack, catalog } = loadPlatform({ stacksDir: `${root}/stacks`, catalogDi
 let mocks: PlanMocks;
 let jobs: PlanResource[];
 
+// biome-ignore lint/suspicious/noExplicitAny: tests walk rendered manifests as the API server would see them
 type CronJob = { metadata: { name: string; namespace: string }; spec: Record<string, any> };
 
 beforeAll(async () => {
@@ -21,13 +22,23 @@ beforeAll(async () => {
     stack,
     catalog,
     runtime,
-    online: { kind: "redis", url: pulumi.output("redis://10.0.0.3:6379"), password: pulumi.secret("auth"), serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) },
-    offline: { kind: "bigquery", url: pulumi.output("bigquery://mlops-dev-4821/features"), serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) },
+    online: {
+      kind: "redis",
+      url: pulumi.output("redis://10.0.0.3:6379"),
+      password: pulumi.secret("auth"),
+      serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
+    },
+    offline: {
+      kind: "bigquery",
+      url: pulumi.output("bigquery://mlops-dev-4821/features"),
+      serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
+    },
   });
   jobs = await recorded(mocks, "kubernetes:batch/v1:CronJob");
 });
 
-const job = (view: string) => jobs.map((j) => j.inputs as unknown as CronJob).find((j) => j.metadata.name === materializeJobName(view)) as CronJob;
+const job = (view: string) =>
+  jobs.map((j) => j.inputs as unknown as CronJob).find((j) => j.metadata.name === materializeJobName(view)) as CronJob;
 
 describe("Materialization", () => {
   it("creates one CronJob per scheduled feature view, on that view's schedule", () => {
@@ -39,10 +50,22 @@ describe("Materialization", () => {
 
   it("runs materialize-incremental for its own view only", () => {
     const c = job("card_stats").spec.jobTemplate.spec.template.spec.containers[0];
-    expect([...c.command, ...c.args]).toEqual(["node", "dist/services/features/main.js", "materialize-incremental", "--views", "card_stats"]);
+    expect([...c.command, ...c.args]).toEqual([
+      "node",
+      "dist/services/features/main.js",
+      "materialize-incremental",
+      "--views",
+      "card_stats",
+    ]);
     expect(c.image).toBe(stack.serving.image);
-    const env = Object.fromEntries(c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
-    expect(env).toMatchObject({ ONLINE_STORE: "redis://10.0.0.3:6379", OFFLINE_STORE: "bigquery://mlops-dev-4821/features", CATALOG: "/etc/mlops/catalog" });
+    const env = Object.fromEntries(
+      c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]),
+    );
+    expect(env).toMatchObject({
+      ONLINE_STORE: "redis://10.0.0.3:6379",
+      OFFLINE_STORE: "bigquery://mlops-dev-4821/features",
+      CATALOG: "/etc/mlops/catalog",
+    });
     expect(env.ONLINE_STORE_PASSWORD).toEqual({ secretKeyRef: { name: "features-stores", key: "online-store-password" } });
   });
 
@@ -55,7 +78,11 @@ describe("Materialization", () => {
       expect(spec.ttlSecondsAfterFinished).toBeGreaterThan(0);
       expect(spec.template.spec.restartPolicy).toBe("Never");
       expect(spec.template.spec.serviceAccountName).toBe("features");
-      expect(spec.template.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+      expect(spec.template.spec.containers[0].securityContext).toMatchObject({
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+      });
     }
   });
 

@@ -27,13 +27,25 @@ beforeAll(async () => {
     const { stack, catalog } = loadPlatform({ stacksDir: `${root}/stacks`, catalogDir: `${root}/catalog`, stack: name });
     specs[name] = { stack, catalog };
     const before = (await recorded(mocks)).length;
-    const online = { kind: "redis" as const, url: pulumi.output("redis://redis.mlops.svc.cluster.local:6379"), password: pulumi.secret("pw"), serviceAccountAnnotations: none };
+    const online = {
+      kind: "redis" as const,
+      url: pulumi.output("redis://redis.mlops.svc.cluster.local:6379"),
+      password: pulumi.secret("pw"),
+      serviceAccountAnnotations: none,
+    };
     const offline = { kind: "duckdb" as const, url: pulumi.output("duckdb:/data/offline.duckdb"), serviceAccountAnnotations: none };
     const runtime = new RuntimeConfig(`${name}-runtime`, { stack, catalog });
     const features = new FeatureService(`${name}-features`, { stack, catalog, runtime, online, offline, serviceAccountAnnotations: none });
     new Materialization(`${name}-materialize`, { stack, catalog, runtime, online, offline });
     for (const model of Object.values(catalog.models)) {
-      new ModelServing(`${name}-${model.name}`, { stack, catalog, model, runtime, featuresUrl: features.url, serviceAccountAnnotations: none });
+      new ModelServing(`${name}-${model.name}`, {
+        stack,
+        catalog,
+        model,
+        runtime,
+        featuresUrl: features.url,
+        serviceAccountAnnotations: none,
+      });
       new DriftCheck(`${name}-${model.name}-drift`, { stack, model, runtime, serviceAccountAnnotations: none });
     }
     byStack[name] = (await recorded(mocks)).slice(before);
@@ -50,7 +62,18 @@ describe("the catalog layer of every stack", () => {
       const objects = (byStack[name] ?? []).map(toK8sObject).filter((o) => o !== undefined);
       const kinds = new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`));
       expect([...kinds].sort()).toEqual(
-        expect.arrayContaining(["apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 CronJob", "networking.istio.io/v1 DestinationRule", "networking.istio.io/v1 VirtualService", "policy/v1 PodDisruptionBudget", "v1 ConfigMap", "v1 Secret", "v1 Service", "v1 ServiceAccount"]),
+        expect.arrayContaining([
+          "apps/v1 Deployment",
+          "autoscaling/v2 HorizontalPodAutoscaler",
+          "batch/v1 CronJob",
+          "networking.istio.io/v1 DestinationRule",
+          "networking.istio.io/v1 VirtualService",
+          "policy/v1 PodDisruptionBudget",
+          "v1 ConfigMap",
+          "v1 Secret",
+          "v1 Service",
+          "v1 ServiceAccount",
+        ]),
       );
       const problems = (await Promise.all(objects.map(validateK8sObject))).filter((p) => p !== undefined);
       expect(problems).toEqual([]);

@@ -14,6 +14,7 @@ const models = Object.values(catalog.models);
 const VS = "kubernetes:networking.istio.io/v1:VirtualService";
 const DR = "kubernetes:networking.istio.io/v1:DestinationRule";
 
+// biome-ignore lint/suspicious/noExplicitAny: tests walk rendered manifests as the API server would see them
 type Obj = { metadata: { name: string; namespace: string; labels: Record<string, string> }; spec: Record<string, any> };
 let mocks: PlanMocks;
 let all: PlanResource[];
@@ -22,7 +23,16 @@ beforeAll(async () => {
   mocks = await useMocks("aws-prod", { region: "eu-west-1" });
   const runtime = new RuntimeConfig("runtime", { stack, catalog });
   for (const model of models) {
-    new ModelServing(model.name, { stack, catalog, model, runtime, featuresUrl: pulumi.output("http://features.mlops.svc.cluster.local:6566"), serviceAccountAnnotations: pulumi.output<Record<string, string>>({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving" }) });
+    new ModelServing(model.name, {
+      stack,
+      catalog,
+      model,
+      runtime,
+      featuresUrl: pulumi.output("http://features.mlops.svc.cluster.local:6566"),
+      serviceAccountAnnotations: pulumi.output<Record<string, string>>({
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving",
+      }),
+    });
   }
   all = await recorded(mocks);
 });
@@ -45,11 +55,17 @@ describe("ModelServing on the mesh", () => {
   it("sends each version the weight the catalog gives it, and nothing to 0-weight versions", () => {
     for (const m of models) {
       const weighted = one(VS, m.name).spec.http.at(-1);
-      const routed = Object.fromEntries(weighted.route.map((r: { destination: { subset: string }; weight: number }) => [r.destination.subset, r.weight]));
+      const routed = Object.fromEntries(
+        weighted.route.map((r: { destination: { subset: string }; weight: number }) => [r.destination.subset, r.weight]),
+      );
       const expected = Object.fromEntries(m.versions.filter((v) => v.weight > 0).map((v) => [v.name, v.weight]));
       expect(routed).toEqual(expected);
     }
-    expect(one(VS, "fraud-scorer").spec.http.at(-1).route.map((r: { weight: number }) => r.weight)).toEqual([90, 10]);
+    expect(
+      one(VS, "fraud-scorer")
+        .spec.http.at(-1)
+        .route.map((r: { weight: number }) => r.weight),
+    ).toEqual([90, 10]);
   });
 
   it("puts the header override routes first, one per version, before the weighted route", () => {
@@ -111,7 +127,10 @@ describe("ModelServing on the mesh", () => {
         expect(hpa.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name });
         expect(hpa.minReplicas).toBe(Math.max(2, m.autoscaling.minReplicas));
         expect(hpa.maxReplicas).toBe(Math.max(hpa.minReplicas, m.autoscaling.maxReplicas));
-        expect(hpa.metrics[0].resource).toEqual({ name: "cpu", target: { type: "Utilization", averageUtilization: m.autoscaling.targetCpuUtilization } });
+        expect(hpa.metrics[0].resource).toEqual({
+          name: "cpu",
+          target: { type: "Utilization", averageUtilization: m.autoscaling.targetCpuUtilization },
+        });
         const pdb = one("kubernetes:policy/v1:PodDisruptionBudget", name).spec;
         expect(pdb.selector.matchLabels).toEqual({ "app.kubernetes.io/name": name, version: v.name });
         expect(one("kubernetes:apps/v1:Deployment", name).spec.replicas).toBeGreaterThanOrEqual(2);
@@ -149,7 +168,9 @@ describe("ModelServing on the mesh", () => {
     expect(podOf(d).containers).toHaveLength(1);
     const serving = container(d, "serving");
     expect(serving.image).toBe(stack.serving.image);
-    expect([...serving.command, ...serving.args].join(" ")).toContain("node dist/services/serving/main.js serve --model fraud-scorer=models:/fraud-scorer/2");
+    expect([...serving.command, ...serving.args].join(" ")).toContain(
+      "node dist/services/serving/main.js serve --model fraud-scorer=models:/fraud-scorer/2",
+    );
     expect(serving.resources.requests).toEqual({ cpu: "500m", memory: "512Mi" });
   });
 
@@ -158,7 +179,14 @@ describe("ModelServing on the mesh", () => {
     expect(podOf(d).containers.map((c: { name: string }) => c.name)).toEqual(["serving", "openai"]);
     const runtime = container(d, "openai");
     expect(runtime.image).toBe("vllm/vllm-openai:v0.6.3");
-    expect(runtime.args).toEqual(["--model", "s3://mlops-artifacts/llm/llama-3.1-8b-instruct/", "--port", "8000", "--max-model-len", "8192"]);
+    expect(runtime.args).toEqual([
+      "--model",
+      "s3://mlops-artifacts/llm/llama-3.1-8b-instruct/",
+      "--port",
+      "8000",
+      "--max-model-len",
+      "8192",
+    ]);
     expect(runtime.startupProbe.httpGet).toEqual({ path: "/health", port: 8000 });
     const serving = container(d, "serving");
     expect(serving.args.join(" ")).toContain("--runtime openai --upstream http://127.0.0.1:8000");
@@ -170,10 +198,18 @@ describe("ModelServing on the mesh", () => {
       const pod = podOf(d);
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(DRAIN_SECONDS);
-      expect(pod.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey)).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+      expect(pod.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey)).toEqual([
+        "topology.kubernetes.io/zone",
+        "kubernetes.io/hostname",
+      ]);
       expect(pod.volumes.some((v: Record<string, unknown>) => "hostPath" in v)).toBe(false);
       for (const c of pod.containers) {
-        expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        expect(c.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ["ALL"] },
+        });
         expect(c.resources.limits.memory).toBeDefined();
         expect(c.lifecycle.preStop.sleep.seconds).toBe(DRAIN_SECONDS);
         expect(c.image).toMatch(/:[\w.-]+$|@sha256:/);
@@ -192,7 +228,9 @@ describe("ModelServing on the mesh", () => {
 
   it("runs each model as its own ServiceAccount carrying the serving identity", () => {
     const sa = one("kubernetes:core/v1:ServiceAccount", "fraud-scorer");
-    expect((sa as unknown as { metadata: { annotations: Record<string, string> } }).metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving" });
+    expect((sa as unknown as { metadata: { annotations: Record<string, string> } }).metadata.annotations).toEqual({
+      "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving",
+    });
     expect(podOf(one("kubernetes:apps/v1:Deployment", "fraud-scorer-v1")).serviceAccountName).toBe("fraud-scorer");
   });
 

@@ -14,12 +14,10 @@ function modelWith(weights: number[], shadow?: { index: number; mirrorPercentage
 }
 
 /** Random weight sets that sum to 100, as the catalog checks require, including 0-weight versions. */
-const weightSets = fc
-  .array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 8 })
-  .map((cuts) => {
-    const sorted = [...cuts].sort((a, b) => a - b);
-    return [...sorted, 100].map((c, i) => c - (i === 0 ? 0 : (sorted[i - 1] as number)));
-  });
+const weightSets = fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 8 }).map((cuts) => {
+  const sorted = [...cuts].sort((a, b) => a - b);
+  return [...sorted, 100].map((c, i) => c - (i === 0 ? 0 : (sorted[i - 1] as number)));
+});
 
 describe("routes", () => {
   it("for any valid weight set, the weighted routes sum to 100 and equal the catalog's non-zero weights", () => {
@@ -56,7 +54,10 @@ describe("routes", () => {
 
   it("routes a request naming a version in the override header to that version, whatever its weight", () => {
     const spec = virtualServiceSpec(modelWith([100, 0]), "models");
-    expect(spec.http?.[1]).toMatchObject({ match: [{ headers: { "x-model-version": { exact: "v2" } } }], route: [{ destination: { subset: "v2" }, weight: 100 }] });
+    expect(spec.http?.[1]).toMatchObject({
+      match: [{ headers: { "x-model-version": { exact: "v2" } } }],
+      route: [{ destination: { subset: "v2" }, weight: 100 }],
+    });
   });
 
   it("honours a custom override header", () => {
@@ -83,7 +84,11 @@ describe("routes", () => {
     const meta = { name: "scorer", namespace: "models", labels: { app: "scorer" } };
     const vs = await validatedIstio("VirtualService", meta, virtualServiceSpec(modelWith([90, 10]), "models"));
     expect(vs).toMatchObject({ apiVersion: "networking.istio.io/v1", kind: "VirtualService" });
-    const bad = { hosts: ["scorer"], http: [{ route: [{ destination: { host: "scorer" }, weight: "ninety" }] }] } as unknown as Parameters<typeof validatedIstio>[2];
-    await expect(validatedIstio("VirtualService", meta, bad)).rejects.toThrow(/VirtualService models\/scorer does not match the Istio schema/);
+    const bad = { hosts: ["scorer"], http: [{ route: [{ destination: { host: "scorer" }, weight: "ninety" }] }] } as unknown as Parameters<
+      typeof validatedIstio
+    >[2];
+    await expect(validatedIstio("VirtualService", meta, bad)).rejects.toThrow(
+      /VirtualService models\/scorer does not match the Istio schema/,
+    );
   });
 });

@@ -4,7 +4,7 @@ import { k8sLabels } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
 import { loadPlatform, resolveFeatureService } from "../../../components/spec";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
-import { recorded, useMocks, valueOf } from "../../support/mocks";
+import { recorded, useMocks, valueOf as resolved } from "../../support/mocks";
 
 const root = `${__dirname}/../../..`;
 const { stack, catalog } = loadPlatform({ stacksDir: `${root}/stacks`, catalogDir: `${root}/catalog`, stack: "gcp-prod" });
@@ -35,7 +35,9 @@ describe("RuntimeConfig", () => {
     const data = renderRuntimeConfig(stack, catalog);
     const registry = JSON.parse(data["registry.json"] as string);
     expect(registry.project).toBe(stack.featureStore.project);
-    expect(resolveFeatureService({ ...registry, models: {} }, "fraud_scorer_v1")).toEqual(resolveFeatureService(catalog, "fraud_scorer_v1"));
+    expect(resolveFeatureService({ ...registry, models: {} }, "fraud_scorer_v1")).toEqual(
+      resolveFeatureService(catalog, "fraud_scorer_v1"),
+    );
     expect(data.project).toBe("mlops");
   });
 
@@ -59,8 +61,8 @@ describe("RuntimeConfig", () => {
   });
 
   it("names the ConfigMap per namespace for the services to mount", async () => {
-    expect(await valueOf(runtime.registryConfigMap.name)).toBe(CATALOG_CONFIG_MAP);
-    expect(await valueOf(runtime.modelsConfigMap.name)).toBe(CATALOG_CONFIG_MAP);
+    expect(await resolved(runtime.registryConfigMap.name)).toBe(CATALOG_CONFIG_MAP);
+    expect(await resolved(runtime.modelsConfigMap.name)).toBe(CATALOG_CONFIG_MAP);
     expect(() => runtime.configMapIn("default")).toThrow(/no ConfigMap in namespace "default"/);
   });
 });
