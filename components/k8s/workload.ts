@@ -213,7 +213,8 @@ export class Workload extends pulumi.ComponentResource {
       );
     }
     if (args.pdb ?? args.replicas > 1) {
-      this.pdb = new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { ...(args.pdbMaxUnavailable !== undefined ? { maxUnavailable: args.pdbMaxUnavailable } : { minAvailable: 1 }), selector: { matchLabels: selector } } }, { parent: this });
+      const budget = args.pdbMaxUnavailable !== undefined ? { maxUnavailable: args.pdbMaxUnavailable } : { minAvailable: 1 };
+      this.pdb = new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { ...budget, selector: { matchLabels: selector } } }, { parent: this });
     }
     this.registerOutputs({ deployment: this.deployment, service: this.service, pdb: this.pdb });
   }
