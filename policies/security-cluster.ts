@@ -171,7 +171,7 @@ export const kubernetesControlPlaneLogs: PlatformPolicy = {
 export const gkeHardened: PlatformPolicy = {
   area: "security",
   name: "gke-hardened",
-  description: "GKE: no legacy ABAC or client certificates; node pools on Container-Optimized OS with Secure Boot, auto-repair, auto-upgrade and a dedicated service account.",
+  description: "GKE: no legacy ABAC or client certificates, NetworkPolicy enforced (Dataplane V2); node pools on Container-Optimized OS with Secure Boot, auto-repair, auto-upgrade and a dedicated service account.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: [
@@ -180,11 +180,16 @@ export const gkeHardened: PlatformPolicy = {
       if (cluster.enableLegacyAbac === true) report(violation(subject, "legacy ABAC is on", "remove enableLegacyAbac (RBAC only)"));
       if (cluster.masterAuth?.clientCertificateConfig?.issueClientCertificate === true) report(violation(subject, "issues client certificates", "set masterAuth.clientCertificateConfig.issueClientCertificate: false"));
       if (cluster.enableShieldedNodes === false) report(violation(subject, "Shielded GKE nodes are off", "remove enableShieldedNodes: false"));
+      if (cluster.datapathProvider !== "ADVANCED_DATAPATH" && cluster.networkPolicy?.enabled !== true) {
+        report(violation(subject, "does not enforce Kubernetes NetworkPolicy", 'set datapathProvider: "ADVANCED_DATAPATH" (Dataplane V2)'));
+      }
     }),
     validateResourceOfType(gcp.container.NodePool, (pool, args, report) => {
       const subject = `GKE node pool "${args.name}"`;
       const node = pool.nodeConfig;
-      if (node?.shieldedInstanceConfig?.enableSecureBoot !== true) report(violation(subject, "Secure Boot is off", "set nodeConfig.shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true }"));
+      if (node?.shieldedInstanceConfig?.enableSecureBoot !== true || node.shieldedInstanceConfig.enableIntegrityMonitoring === false) {
+        report(violation(subject, "Secure Boot or integrity monitoring is off", "set nodeConfig.shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true }"));
+      }
       if (node?.imageType && !node.imageType.toUpperCase().startsWith("COS")) report(violation(subject, `runs image type ${node.imageType}`, 'use imageType "COS_CONTAINERD" (the default)'));
       if (!node?.serviceAccount) report(violation(subject, "runs as the Compute Engine default service account (Editor on the project)", "set nodeConfig.serviceAccount to a dedicated least-privilege service account"));
       if (pool.management?.autoRepair === false || pool.management?.autoUpgrade === false) {

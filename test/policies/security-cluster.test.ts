@@ -31,6 +31,7 @@ describeRule("kubernetes-control-plane-logs", ["aws-prod", "gcp-prod"], [
 ]);
 
 describeRule("gke-hardened", ["gcp-dev", "gcp-prod"], [
+  { stack: "gcp-dev", change: "NetworkPolicy is not enforced", edit: (p) => edit(p, "cluster", (r) => { delete r.datapathProvider; }), names: 'GKE cluster "cluster"', fix: "ADVANCED_DATAPATH" },
   { stack: "gcp-dev", change: "legacy ABAC is on", edit: (p) => edit(p, "cluster", (r) => { r.enableLegacyAbac = true; }), names: 'GKE cluster "cluster"', fix: "enableLegacyAbac" },
   { stack: "gcp-prod", change: "a pool has no Secure Boot", edit: (p) => edit(p, "pool-gpu-l4", (r) => { r.nodeConfig.shieldedInstanceConfig.enableSecureBoot = false; }), names: '"pool-gpu-l4"', fix: "enableSecureBoot: true" },
   { stack: "gcp-prod", change: "a pool runs as the default compute service account", edit: (p) => edit(p, "pool-system", (r) => { delete r.nodeConfig.serviceAccount; }), names: '"pool-system"', fix: "nodeConfig.serviceAccount" },
