@@ -8,7 +8,7 @@ import { checkDrift, resultToJson } from "./check";
 import { createDriftMetrics, pushMetrics, recordResult, writeMetricsFile } from "./metrics";
 import { buildProfile, writeProfile } from "./profile";
 import { renderReport } from "./report";
-import { type DriftSettings, driftSettings, loadCurrent, loadReference } from "./run";
+import { type DriftSettings, driftSettings, loadCurrent, loadReference, parseWindow } from "./run";
 import { createDriftServer } from "./server";
 import { readTableFile } from "./table";
 import { sendWebhook } from "./webhook";
@@ -22,15 +22,15 @@ const PROFILE_FLAGS: FlagSpec[] = [
   json,
 ];
 const COMMON_CHECK: FlagSpec[] = [
-  { name: "reference", type: "string", description: "reference profile (.json) or training set (CSV/Parquet)" },
+  { name: "reference", type: "string", description: "reference profile (.json, local or s3://, gs://) or training set (CSV/Parquet)" },
   { name: "model", type: "string", description: "model name (log folder, metrics label, catalog entry)" },
-  { name: "catalog", type: "string", description: "catalog directory: read the model's drift settings (drift share, window, per-feature methods, webhook)" },
+  { name: "catalog", type: "string", description: "catalog directory (YAML) or mounted runtime config (models.json): the model's drift settings" },
   { name: "drift-share", type: "string", description: "dataset drift when this share of features drift (overrides the catalog)" },
 ];
 const CHECK_FLAGS: FlagSpec[] = [
   ...COMMON_CHECK,
   { name: "current", type: "string", description: "current data: CSV/Parquet file or prediction-log root (directory, s3://bucket/prefix, gs://bucket/prefix)" },
-  { name: "window", type: "string", description: "seconds of prediction logs to read (overrides the catalog; default 86400)" },
+  { name: "window", type: "string", description: "prediction logs to read: seconds or a duration like 6h (overrides the catalog; default 1d)" },
   { name: "end", type: "string", description: "end of the log window, ISO-8601 (default: now)" },
   { name: "report", type: "string", description: "write the HTML report to this file" },
   { name: "webhook", type: "string", description: "POST here (with retries) when dataset drift is found (overrides the catalog)" },
@@ -105,7 +105,7 @@ async function checkCommand(argv: string[]): Promise<number> {
   progress(`loading reference ${reference}`);
   const profile = await loadReference(reference);
   progress(`loading current data ${currentSource}`);
-  const current = await loadCurrent(currentSource, { model, windowSeconds: numberFlag(values, "window") ?? settings?.window, end });
+  const current = await loadCurrent(currentSource, { model, windowSeconds: typeof values.window === "string" ? windowFlag(values.window) : settings?.window, end });
   if (current.logs) progress(`prediction logs: ${current.logs.files} files, ${current.logs.records} records in the window, ${current.logs.malformed} malformed lines skipped`);
   const result = checkDrift(profile, current.table, {
     model,
@@ -143,6 +143,14 @@ async function serveCommand(argv: string[]): Promise<number> {
   const address = await app.listen({ port: numberFlag(values, "port") ?? 8080, host: String(values.host) });
   progress(`drift API listening on ${address}`);
   return new Promise<number>(() => undefined);
+}
+
+function windowFlag(text: string): number {
+  try {
+    return parseWindow(text);
+  } catch (error) {
+    throw new UsageError(`--window: ${(error as Error).message}`);
+  }
 }
 
 function print(text: string): number {
