@@ -108,6 +108,8 @@ export function nodePoolSettings(
       spot: pool.spot,
       labels: { ...pool.labels },
       resourceLabels: labels,
+      // Explicit, not left to GKE: GKE adds the GPU taint only when non-GPU pools already exist,
+      // which removeDefaultNodePool can race (terraform-google-kubernetes-engine#703).
       taints: pool.taints.map((t) => ({ key: t.key, value: t.value, effect: GKE_TAINT_EFFECTS[t.effect] })),
       guestAccelerators:
         accelerator && acceleratorType

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bigQuerySchema, bigQueryType, offlineTableSettings, offlineTableViews, ownsOfflineTable } from "../../../components/gcp";
 import { type Catalog, Dtype, type FeatureView, type Origin } from "../../../components/spec";
@@ -87,6 +88,34 @@ describe("bigQuerySchema", () => {
       { name: "duration_s", type: "FLOAT64", mode: "NULLABLE", description: "Session length." },
       { name: "pages", type: "STRING", mode: "REPEATED" },
     ]);
+  });
+
+  it("keeps every feature, in order, as one column of its dtype, after the keys and timestamps", () => {
+    const fieldName = fc.stringMatching(/^f_[a-z0-9_]{1,12}$/);
+    const fields = fc.uniqueArray(fc.record({ name: fieldName, dtype: fc.constantFrom(...Dtype) }), {
+      minLength: 1,
+      maxLength: 20,
+      selector: (f) => f.name,
+    });
+    fc.assert(
+      fc.property(fields, fc.boolean(), (generated, withCreated) => {
+        const catalog = catalogOf(
+          view("v", {
+            fields: generated.map((f) => ({ ...f, description: "" })),
+            source: { table: "v", timestampField: "event_timestamp", ...(withCreated ? { createdTimestampField: "created" } : {}) },
+          }),
+        );
+        const columns = bigQuerySchema(catalog, "v");
+        const head = withCreated ? 3 : 2;
+        expect(columns).toHaveLength(head + generated.length);
+        generated.forEach((f, i) => {
+          const column = columns[head + i];
+          expect(column?.name).toBe(f.name);
+          expect(column?.mode).toBe(f.dtype.startsWith("Array(") ? "REPEATED" : "NULLABLE");
+          expect(column?.type).toBe(bigQueryType(f.dtype).type);
+        });
+      }),
+    );
   });
 
   it("writes a join key shared by two entities once", () => {
