@@ -18,7 +18,7 @@ const FLAGS: FlagSpec[] = [
   { name: "upstream-model", type: "string", description: "the model's name in the runtime, when it differs" },
   { name: "upstream-timeout", type: "string", default: "10000", description: "ms per runtime attempt" },
   { name: "upstream-retries", type: "string", default: "2", description: "extra attempts on connect errors and 502/503" },
-  { name: "features", type: "string", description: "features service URL for entity-keyed predict", env: "FEATURES_URL" },
+  { name: "features", type: "string", description: "features service URL for entity-keyed predict" },
   { name: "features-timeout", type: "string", default: "200", description: "ms per feature lookup" },
   { name: "catalog", type: "string", default: "catalog", description: "catalog directory (feature services, log sample rates)" },
   { name: "project", type: "string", default: "mlops", description: "feature store project name", env: "FEATURE_STORE_PROJECT" },
@@ -29,7 +29,7 @@ const FLAGS: FlagSpec[] = [
   { name: "host", type: "string", default: "0.0.0.0", description: "address to listen on" },
   { name: "max-in-flight", type: "string", default: "256", description: "concurrent predictions before shedding with 503" },
   { name: "max-event-loop-delay", type: "string", default: "200", description: "event-loop delay (ms) before shedding with 503" },
-  { name: "inference-timeout", type: "string", default: "5000", description: "ms per inference" },
+  { name: "request-timeout", type: "string", default: "5000", description: "ms one inference may take before the answer is 504 (set below the mesh's per-try timeout)", env: "REQUEST_TIMEOUT_MS" },
   { name: "json", type: "boolean", description: "print the startup summary as JSON" },
 ];
 
@@ -97,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
     predictionLog: values["log-dir"] ? { target: String(values["log-dir"]), sampleRate } : undefined,
     maxInFlight: number(values, "max-in-flight"),
     maxEventLoopDelayMs: number(values, "max-event-loop-delay"),
-    inferenceTimeoutMs: number(values, "inference-timeout"),
+    inferenceTimeoutMs: number(values, "request-timeout"),
     modelSource: { mlflowTrackingUri: values["mlflow-tracking-uri"] as string | undefined },
     logger,
     // Listen at once: readiness stays false (503) until every model is loaded and warmed.

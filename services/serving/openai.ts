@@ -36,9 +36,11 @@ export class OpenAiModel implements ModelBackend {
   /** Ready when the runtime lists its models (vLLM answers /v1/models once the weights are loaded). */
   static async load(options: OpenAiModelOptions): Promise<OpenAiModel> {
     const response = await callUpstream(options, "/v1/models", { method: "GET" });
-    await response.body?.cancel();
+    const text = await response.text();
     if (response.status !== 200) throw new Error(`OpenAI-compatible runtime at ${options.url} is not ready: GET /v1/models answered HTTP ${response.status}`);
-    return new OpenAiModel(options);
+    // vLLM names its model after its --model argument (often a path) unless --served-model-name is set: ask it.
+    const served = (safeJson(text)?.data as { id?: string }[] | undefined)?.[0]?.id;
+    return new OpenAiModel({ ...options, upstreamModel: options.upstreamModel ?? served });
   }
 
   async infer(): Promise<InferenceResponse> {

@@ -26,7 +26,8 @@ describe("npm run serving", () => {
     const result = run(["serve", "--help"]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("Usage: npm run serving -- serve --model NAME=PATH_OR_URI");
-    expect(result.stdout).toMatch(/--features <value> .*\[env FEATURES_URL\]/);
+    expect(result.stdout).toMatch(/--features <value> .*\[env FEATURES\]/);
+    expect(result.stdout).toMatch(/--request-timeout <value> .*\[env REQUEST_TIMEOUT_MS\]/);
     expect(result.stdout).toMatch(/--port <value> .*\(default: 8080\) \[env PORT\]/);
   });
 

@@ -110,7 +110,7 @@ describe("OpenAI-compatible passthrough for vLLM", () => {
     runtime = await startOpenAiRuntime({ failFirst: 1 });
     logDir = mkdtempSync(join(tmpdir(), "serving-openai-log-"));
     app = await createServingServer({
-      models: [{ name: "support-assistant", version: "llama-8b", runtime: "openai", upstream: { url: runtime.url, backoffMs: 5 }, upstreamModel: "llama-8b" }],
+      models: [{ name: "support-assistant", version: "llama-8b", runtime: "openai", upstream: { url: runtime.url, backoffMs: 5 } }],
       registry: createRegistry("serving-test"),
       maxEventLoopDelayMs: 0,
       predictionLog: { target: logDir, sampleRate: 1 },
@@ -121,7 +121,7 @@ describe("OpenAI-compatible passthrough for vLLM", () => {
     await runtime.close();
   });
 
-  it("forwards chat completions under the runtime's model name, retrying a 502, with version headers", async () => {
+  it("forwards chat completions under the model name the runtime reports, retrying a 502, with version headers", async () => {
     const res = await app.inject({ method: "POST", url: "/v1/chat/completions", payload: { model: "support-assistant", messages: [{ role: "user", content: "hi" }] } });
     expect(res.statusCode).toBe(200);
     expect(res.headers["x-model-name"]).toBe("support-assistant");
