@@ -16,8 +16,10 @@ export type WorkloadGrant =
 
 /**
  * What each workload may do, and nothing more. Decisions, with why:
- * - features, training: read the offline dataset and run query jobs (training sets, materialization);
- *   they cannot write to it or see other datasets.
+ * - features, training: run query jobs (materialization, training sets) and edit tables of the
+ *   offline dataset only: the features service appends pushed rows (`/push` to offline) and loads
+ *   entity files into the dataset for training sets (services/features/offline/bigquery.ts), so
+ *   read-only dataViewer would break both. No access to any other dataset.
  * - serving: append prediction logs (objectCreator cannot overwrite or delete) and read model files.
  * - drift: read prediction logs and reference profiles; writes nothing.
  * - tracking: the MLflow server proxies every artifact (`--serve-artifacts`), so it alone manages `mlflow/`.
@@ -25,11 +27,11 @@ export type WorkloadGrant =
  */
 export const WORKLOAD_GRANTS: Record<Workload, WorkloadGrant[]> = {
   features: [
-    { scope: "dataset", role: "roles/bigquery.dataViewer" },
+    { scope: "dataset", role: "roles/bigquery.dataEditor" },
     { scope: "project", role: "roles/bigquery.jobUser" },
   ],
   training: [
-    { scope: "dataset", role: "roles/bigquery.dataViewer" },
+    { scope: "dataset", role: "roles/bigquery.dataEditor" },
     { scope: "project", role: "roles/bigquery.jobUser" },
   ],
   serving: [

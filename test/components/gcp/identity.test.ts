@@ -102,7 +102,7 @@ describe.each(GCP_STACKS)("GCP identities and guard rails of %s", (stackName) =>
     }
   });
 
-  it("lets features and training read the offline dataset and run query jobs, nothing more", () => {
+  it("lets features and training edit the offline dataset's tables and run query jobs, nothing more", () => {
     const b = built[stackName];
     const datasetId = b.one("gcp:bigquery/dataset:Dataset", "-offline-dataset").outputs.datasetId;
     for (const workload of ["features", "training"]) {
@@ -112,7 +112,7 @@ describe.each(GCP_STACKS)("GCP identities and guard rails of %s", (stackName) =>
           .ofType("gcp:bigquery/datasetIamMember:DatasetIamMember")
           .filter((r) => r.inputs.member === member)
           .map((r) => r.inputs),
-      ).toEqual([{ project: want.project, datasetId, role: "roles/bigquery.dataViewer", member }]);
+      ).toEqual([{ project: want.project, datasetId, role: "roles/bigquery.dataEditor", member }]);
       expect(
         b
           .ofType("gcp:projects/iAMMember:IAMMember")
