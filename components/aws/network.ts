@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../spec";
 import { formatCidr, parseCidr, subnet } from "./cidr";
-import { awsTags } from "./defaults";
+import { awsDefaults, awsTags } from "./defaults";
+import { policyDocument, serviceTrustPolicy } from "./iam-policy";
 
 /** Subnet tags the AWS Load Balancer Controller reads to place internet-facing and internal load balancers. */
 export const ELB_ROLE_TAG = "kubernetes.io/role/elb";
@@ -70,6 +71,33 @@ export function networkLayout(stack: StackSpec, clusterName: string): NetworkLay
   };
 }
 
+/**
+ * VPC flow logs: every flow in prod (incident forensics), only rejected flows in dev (what a
+ * security group blocked, at a fraction of the ingestion cost).
+ */
+export function flowLogSettings(stack: StackSpec): {
+  trafficType: "ALL" | "REJECT";
+  retentionInDays: number;
+  maxAggregationInterval: 60 | 600;
+} {
+  const d = awsDefaults(stack);
+  return { trafficType: d.prod ? "ALL" : "REJECT", retentionInDays: d.logRetentionDays, maxAggregationInterval: 600 };
+}
+
+/** What the flow-logs service may do with its log group: create streams and write events, nothing else. */
+export function flowLogDeliveryPolicy(logGroupArn: string): string {
+  return JSON.stringify(
+    policyDocument([
+      {
+        Sid: "DeliverFlowLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: `${logGroupArn}:*`,
+      },
+    ]),
+  );
+}
+
 export interface NetworkArgs {
   stack: StackSpec;
   /** The EKS cluster name the subnets are tagged for (kubernetes.io/cluster/<name>). */
@@ -77,8 +105,8 @@ export interface NetworkArgs {
 }
 
 /**
- * VPC with public and private subnets across AZs, an internet gateway, NAT gateway(s), route
- * tables, an S3 gateway endpoint (S3 traffic stays off the NAT) and a default security group
+ * VPC with public and private subnets across AZs, flow logs, an internet gateway, NAT gateway(s),
+ * route tables, an S3 gateway endpoint (S3 traffic stays off the NAT) and a default security group
  * stripped of its rules.
  */
 export class Network extends pulumi.ComponentResource {
@@ -116,6 +144,31 @@ export class Network extends pulumi.ComponentResource {
     );
     // Nothing may use the default security group: it would otherwise allow all traffic between its members.
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: awsTags(stack, `${name}-default-sg`) }, parent);
+    const flow = flowLogSettings(stack);
+    const flowLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      { retentionInDays: flow.retentionInDays, tags: awsTags(stack, `${name}-flow-logs`) },
+      parent,
+    );
+    const flowRole = new aws.iam.Role(
+      `${name}-flow-logs`,
+      { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")), tags: awsTags(stack, `${name}-flow-logs`) },
+      parent,
+    );
+    new aws.iam.RolePolicy(`${name}-flow-logs`, { role: flowRole.id, policy: flowLogGroup.arn.apply(flowLogDeliveryPolicy) }, parent);
+    new aws.ec2.FlowLog(
+      `${name}-flow-logs`,
+      {
+        vpcId: vpc.id,
+        trafficType: flow.trafficType,
+        logDestinationType: "cloud-watch-logs",
+        logDestination: flowLogGroup.arn,
+        iamRoleArn: flowRole.arn,
+        maxAggregationInterval: flow.maxAggregationInterval,
+        tags: awsTags(stack, `${name}-flow-logs`),
+      },
+      parent,
+    );
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: awsTags(stack, `${name}-igw`) }, parent);
 
     const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: awsTags(stack, `${name}-public-rt`) }, parent);

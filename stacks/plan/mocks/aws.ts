@@ -68,6 +68,7 @@ export const aws: MockTable = {
       state: "active",
     }),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": ({ name }) => ({ id: `rtbassoc-${suffix(name, 17)}` }),
+    "aws:ec2/flowLog:FlowLog": (ctx) => ec2("fl", "vpc-flow-log")(ctx),
     "aws:ec2/vpcEndpoint:VpcEndpoint": (ctx) => ({
       ...ec2("vpce", "vpc-endpoint")(ctx),
       prefixListId: `pl-${suffix(`pl${ctx.region}`, 8)}`,

@@ -172,7 +172,8 @@ describe("resource counts", () => {
     expect(count("aws-prod", "aws:ec2/natGateway:NatGateway")).toBe(3);
     expect(count("aws-dev", "aws:eks/nodeGroup:NodeGroup")).toBe(2);
     expect(count("aws-prod", "aws:eks/nodeGroup:NodeGroup")).toBe(3);
-    expect(count("aws-prod", "aws:iam/role:Role")).toBe(2 + WORKLOADS.length);
+    // Cluster, nodes and flow logs, plus one per workload.
+    expect(count("aws-prod", "aws:iam/role:Role")).toBe(3 + WORKLOADS.length);
     expect(count("aws-prod", "aws:kms/key:Key")).toBe(5);
   });
 });

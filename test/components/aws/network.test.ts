@@ -1,7 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { networkLayout } from "../../../components/aws";
+import { flowLogDeliveryPolicy, networkLayout } from "../../../components/aws";
 import { useMocks } from "../../support/mocks";
-import { AWS_STACKS, type AwsStackName, awsStacks, type BuiltFoundation, buildFoundations, type Inputs, loadAwsStack } from "./fixture";
+import {
+  AWS_STACKS,
+  type AwsStackName,
+  awsStacks,
+  type BuiltFoundation,
+  buildFoundations,
+  type Inputs,
+  loadAwsStack,
+  parseJson,
+} from "./fixture";
 
 let built: Record<AwsStackName, BuiltFoundation>;
 beforeAll(async () => {
@@ -105,6 +114,23 @@ describe.each(AWS_STACKS)("network of %s under mocks", (stackName) => {
       .ofType("aws:ec2/routeTable:RouteTable")
       .filter((r) => r.name.includes("-private-"));
     expect(endpoint.routeTableIds).toEqual(privateTables.map((t) => t.outputs.id));
+  });
+
+  it("records VPC flow logs to a log group with retention: every flow in prod, rejected flows in dev", () => {
+    const prod = stackName === "aws-prod";
+    const group = b().one("aws:cloudwatch/logGroup:LogGroup", "-net-flow-logs");
+    const role = b().one("aws:iam/role:Role", "-net-flow-logs");
+    const flow = b().one("aws:ec2/flowLog:FlowLog", "-net-flow-logs").inputs;
+    expect(flow).toMatchObject({
+      vpcId: b().one("aws:ec2/vpc:Vpc", "-vpc").outputs.id,
+      trafficType: prod ? "ALL" : "REJECT",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: group.outputs.arn,
+      iamRoleArn: role.outputs.arn,
+    });
+    expect(group.inputs.retentionInDays).toBe(prod ? 365 : 30);
+    expect(parseJson(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "vpc-flow-logs.amazonaws.com" });
+    expect(b().one("aws:iam/rolePolicy:RolePolicy", "-net-flow-logs").inputs.policy).toBe(flowLogDeliveryPolicy(String(group.outputs.arn)));
   });
 
   it("strips every rule from the VPC's default security group", () => {
