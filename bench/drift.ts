@@ -19,7 +19,9 @@ import { buildProfile, type Profile, seededRandom } from "../services/drift/prof
 import type { CellValue, Table } from "../services/drift/table";
 import { machine, median } from "./_machine";
 
-const { values: flags } = parseArgs({ options: { repeats: { type: "string", default: "3" }, "max-rows": { type: "string", default: "1000000" } } });
+const { values: flags } = parseArgs({
+  options: { repeats: { type: "string", default: "3" }, "max-rows": { type: "string", default: "1000000" } },
+});
 const repeats = Number(flags.repeats);
 const maxRows = Number(flags["max-rows"]);
 
@@ -106,7 +108,9 @@ function headline(): number {
   const current = dataset(100_000, 50, 10, true);
   const profiled = timeMedian(() => buildProfile(reference), 1);
   const profile = buildProfile(reference);
-  console.log(`profile (once per training set): ${profiled.median.toFixed(2)} s, ${(JSON.stringify(profile).length / 2 ** 20).toFixed(1)} MiB JSON`);
+  console.log(
+    `profile (once per training set): ${profiled.median.toFixed(2)} s, ${(JSON.stringify(profile).length / 2 ** 20).toFixed(1)} MiB JSON`,
+  );
   const dir = mkdtempSync(join(tmpdir(), "bench-drift-"));
   let ratio = 0;
   try {
@@ -120,12 +124,15 @@ function headline(): number {
       // Same tests on the same data: every score agrees with SciPy's.
       const scores = result.features.map((f) => (f.p_value ?? f.statistic) as number);
       const worst = Math.max(...scores.map((s, i) => Math.abs(s - scipy.scores[i]!) / Math.max(Math.abs(scipy.scores[i]!), 1e-12)));
-      const label = numericMethod === "default" ? "default methods (Wasserstein + JS, PSI alongside)" : "KS on every numeric feature (PSI alongside)";
+      const label =
+        numericMethod === "default" ? "default methods (Wasserstein + JS, PSI alongside)" : "KS on every numeric feature (PSI alongside)";
       const r = scipy.median_s / ours.median;
       console.log(`${label}:`);
       console.log(`  this service  median ${ours.median.toFixed(3)} s  (runs ${ours.all.map((t) => t.toFixed(3)).join(", ")})`);
       console.log(`  SciPy         median ${scipy.median_s.toFixed(3)} s  peak RSS ${scipy.peak_rss_mib.toFixed(0)} MiB`);
-      console.log(`  ratio (SciPy / ours) ${r.toFixed(2)}x; dataset drift ${result.dataset_drift} (${result.counts.drifted}/${result.counts.checked}); max relative score difference vs SciPy ${worst.toExponential(1)}`);
+      console.log(
+        `  ratio (SciPy / ours) ${r.toFixed(2)}x; dataset drift ${result.dataset_drift} (${result.counts.drifted}/${result.counts.checked}); max relative score difference vs SciPy ${worst.toExponential(1)}`,
+      );
       if (numericMethod === "default") ratio = r;
     }
   } finally {
@@ -157,10 +164,14 @@ function scaling(): void {
     );
     previous = { rows, check: check.median };
   }
-  console.log(`peak RSS: ${mib(process.resourceUsage().maxRSS * 1024)} MiB (the profile is bounded by the reservoir: its size does not grow with rows)`);
+  console.log(
+    `peak RSS: ${mib(process.resourceUsage().maxRSS * 1024)} MiB (the profile is bounded by the reservoir: its size does not grow with rows)`,
+  );
 }
 
 console.log(`drift benchmark on ${machine()}; ${repeats} repeats, medians`);
 const ratio = headline();
 scaling();
-console.log(`drift: 60-feature check of 100k vs 100k rows is ${ratio.toFixed(2)}x SciPy's speed (SciPy time / ours, same tests, same data)`);
+console.log(
+  `drift: 60-feature check of 100k vs 100k rows is ${ratio.toFixed(2)}x SciPy's speed (SciPy time / ours, same tests, same data)`,
+);

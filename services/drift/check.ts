@@ -13,7 +13,16 @@ import { ksTest } from "./methods/ks";
 import { binCountsSorted, type PsiLevel, psi, psiLevel } from "./methods/psi";
 import { normedWasserstein } from "./methods/wasserstein";
 import { twoProportionZTest } from "./methods/ztest";
-import { categoryValues, type CategoricalProfile, DISTINCT_LIMIT, histogramCounts, type NumericProfile, numericValues, OTHER_CATEGORY, type Profile } from "./profile";
+import {
+  categoryValues,
+  type CategoricalProfile,
+  DISTINCT_LIMIT,
+  histogramCounts,
+  type NumericProfile,
+  numericValues,
+  OTHER_CATEGORY,
+  type Profile,
+} from "./profile";
 import type { FeatureType, Table } from "./table";
 
 export const RESULT_FORMAT = "mlops-drift-result";
@@ -96,11 +105,15 @@ export function validateOverrides(profile: Profile, overrides: Readonly<Record<s
   for (const [name, override] of Object.entries(overrides)) {
     const feature = profile.features[name];
     if (!feature) {
-      problems.push(`${where}.${name}: the reference profile has no feature "${name}" (it has ${Object.keys(profile.features).slice(0, 10).join(", ")}); fix the name or rebuild the profile`);
+      problems.push(
+        `${where}.${name}: the reference profile has no feature "${name}" (it has ${Object.keys(profile.features).slice(0, 10).join(", ")}); fix the name or rebuild the profile`,
+      );
       continue;
     }
     if (override.method && feature.type === "categorical" && NUMERIC_ONLY.includes(override.method)) {
-      problems.push(`${where}.${name}.method: "${override.method}" needs a numeric feature but "${name}" is categorical; use chisquare, ztest, jensenshannon or psi`);
+      problems.push(
+        `${where}.${name}.method: "${override.method}" needs a numeric feature but "${name}" is categorical; use chisquare, ztest, jensenshannon or psi`,
+      );
     }
     if (override.threshold !== undefined && !(override.threshold > 0)) {
       problems.push(`${where}.${name}.threshold: ${override.threshold} must be a positive number`);
@@ -140,7 +153,8 @@ function categoricalBins(feature: CategoricalProfile, current: string[]): Binned
 function numericBins(feature: NumericProfile, sorted: Float64Array): Binned {
   if (feature.distinct) {
     const current = new Map<number, number>();
-    for (let i = 0; i < sorted.length && current.size <= 2 * DISTINCT_LIMIT; i++) current.set(sorted[i]!, (current.get(sorted[i]!) ?? 0) + 1);
+    for (let i = 0; i < sorted.length && current.size <= 2 * DISTINCT_LIMIT; i++)
+      current.set(sorted[i]!, (current.get(sorted[i]!) ?? 0) + 1);
     if (current.size <= 2 * DISTINCT_LIMIT) {
       const values = [...new Set([...feature.distinct.values, ...current.keys()])].sort((a, b) => a - b);
       const refCounts = new Map(feature.distinct.values.map((v, i) => [v, feature.distinct!.counts[i]!]));
@@ -197,12 +211,19 @@ function uniqueCount(binned: Binned): number {
 }
 
 /** Runs a binned method (chi-square, Z-test, Jensen-Shannon, PSI) on counts. */
-function binnedTest(method: DriftMethod, binned: Binned, notes: string[]): { method: DriftMethod; statistic: number; pValue: number | null } {
+function binnedTest(
+  method: DriftMethod,
+  binned: Binned,
+  notes: string[],
+): { method: DriftMethod; statistic: number; pValue: number | null } {
   if (method === "ztest") {
     const present = binned.labels.map((l, i) => ({ l, i })).filter(({ i }) => binned.reference[i]! + binned.current[i]! > 0);
     if (present.length <= 2) {
       // Evidently: the first value in sorted order is "0", the other "1"; z compares the shares of "1".
-      const order = binned.byValue && present.every(({ l }) => l !== "" && Number.isFinite(Number(l))) ? present.sort((a, b) => Number(a.l) - Number(b.l)) : present.sort((a, b) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0));
+      const order =
+        binned.byValue && present.every(({ l }) => l !== "" && Number.isFinite(Number(l)))
+          ? present.sort((a, b) => Number(a.l) - Number(b.l))
+          : present.sort((a, b) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0));
       const first = order[0]?.i ?? 0;
       const refTotal = binned.reference.reduce((s, v) => s + v, 0);
       const curTotal = binned.current.reduce((s, v) => s + v, 0);
@@ -227,7 +248,9 @@ function shares(counts: readonly number[]): number[] {
 }
 
 function categoricalHistogram(binned: Binned): Histogram {
-  const order = binned.labels.map((_, i) => i).sort((a, b) => binned.reference[b]! + binned.current[b]! - (binned.reference[a]! + binned.current[a]!));
+  const order = binned.labels
+    .map((_, i) => i)
+    .sort((a, b) => binned.reference[b]! + binned.current[b]! - (binned.reference[a]! + binned.current[a]!));
   const keep = order.slice(0, REPORT_CATEGORIES);
   const rest = order.slice(REPORT_CATEGORIES);
   const labels = keep.map((i) => binned.labels[i]!);
@@ -280,7 +303,10 @@ function checkFeature(name: string, profile: Profile, table: Table, override: Fe
     if (values.length === 0) return skipEmpty(base, table.rows);
     const binned = categoricalBins(feature, values);
     base.current.unseen_categories = binned.unseen;
-    if (binned.unseen.length) base.notes.push(`${binned.unseen.length} categor${binned.unseen.length === 1 ? "y" : "ies"} not in the reference: ${binned.unseen.slice(0, 5).join(", ")}${binned.unseen.length > 5 ? ", ..." : ""}`);
+    if (binned.unseen.length)
+      base.notes.push(
+        `${binned.unseen.length} categor${binned.unseen.length === 1 ? "y" : "ies"} not in the reference: ${binned.unseen.slice(0, 5).join(", ")}${binned.unseen.length > 5 ? ", ..." : ""}`,
+      );
     const choice = resolveChoice(override, () => chooseMethod("categorical", feature.n, uniqueCount(binned)));
     const outcome = binnedTest(choice.method, binned, base.notes);
     const psiValue = psi(binned.reference, binned.current);
@@ -291,7 +317,13 @@ function checkFeature(name: string, profile: Profile, table: Table, override: Fe
   base.current.n = values.length;
   base.current.missing = missing;
   if (missing > 0) {
-    const nonNumeric = column.filter((v) => v !== null && !(typeof v === "number" && Number.isFinite(v)) && !(typeof v === "string" && Number.isFinite(Number(v)) && v.trim() !== "") && typeof v !== "boolean").length;
+    const nonNumeric = column.filter(
+      (v) =>
+        v !== null &&
+        !(typeof v === "number" && Number.isFinite(v)) &&
+        !(typeof v === "string" && Number.isFinite(Number(v)) && v.trim() !== "") &&
+        typeof v !== "boolean",
+    ).length;
     if (nonNumeric) base.notes.push(`${nonNumeric} non-numeric value${nonNumeric === 1 ? "" : "s"} counted as missing`);
   }
   if (values.length === 0) return skipEmpty(base, table.rows);
@@ -306,23 +338,38 @@ function checkFeature(name: string, profile: Profile, table: Table, override: Fe
   // Profiles store the sample sorted; sort only one written by hand or by an older tool.
   if (!reference.every((x, i) => i === 0 || reference[i - 1]! <= x)) reference.sort();
   if (choice.method === "ks" || choice.method === "wasserstein") {
-    if (feature.sample.length < feature.n) base.notes.push(`reference: a uniform sample of ${feature.sample.length} of ${feature.n} values`);
+    if (feature.sample.length < feature.n)
+      base.notes.push(`reference: a uniform sample of ${feature.sample.length} of ${feature.n} values`);
     if (choice.method === "ks") {
       const ks = ksTest(reference, sorted);
       outcome = { method: "ks", statistic: ks.statistic, pValue: ks.pValue };
-      base.notes.push(`KS p-value: ${ks.mode === "exact" ? "exact distribution" : "asymptotic (Kolmogorov distribution at n1*n2/(n1+n2))"}`);
+      base.notes.push(
+        `KS p-value: ${ks.mode === "exact" ? "exact distribution" : "asymptotic (Kolmogorov distribution at n1*n2/(n1+n2))"}`,
+      );
     } else {
       outcome = { method: "wasserstein", statistic: normedWasserstein(reference, sorted, feature.std), pValue: null };
     }
   } else {
-    outcome = binnedTest(choice.method === "psi" ? "psi" : choice.method, choice.method === "psi" ? psiBins(feature, sorted) : binned, base.notes);
+    outcome = binnedTest(
+      choice.method === "psi" ? "psi" : choice.method,
+      choice.method === "psi" ? psiBins(feature, sorted) : binned,
+      base.notes,
+    );
   }
   const psiBinned = psiBins(feature, sorted);
   const psiValue = psi(psiBinned.reference, psiBinned.current);
   const histogram: Histogram = binned.byValue
     ? categoricalHistogram(binned)
-    : { kind: "numeric", edges: feature.histogram.edges, reference: shares(feature.histogram.counts), current: shares(histogramCounts(sorted, feature.histogram.edges)) };
-  if (base.current.out_of_range) base.notes.push(`${base.current.out_of_range} current value${base.current.out_of_range === 1 ? "" : "s"} outside the reference range [${feature.min}, ${feature.max}]`);
+    : {
+        kind: "numeric",
+        edges: feature.histogram.edges,
+        reference: shares(feature.histogram.counts),
+        current: shares(histogramCounts(sorted, feature.histogram.edges)),
+      };
+  if (base.current.out_of_range)
+    base.notes.push(
+      `${base.current.out_of_range} current value${base.current.out_of_range === 1 ? "" : "s"} outside the reference range [${feature.min}, ${feature.max}]`,
+    );
   return finish(base, choice, outcome, override, psiValue, histogram);
 }
 

@@ -53,7 +53,10 @@ export function chooseMethod(type: FeatureType, referenceRows: number, uniqueVal
   const small = referenceRows <= SMALL_REFERENCE_ROWS;
   const size = `reference of ${referenceRows} rows (${small ? "at most" : "over"} ${SMALL_REFERENCE_ROWS})`;
   const few = type === "categorical" || uniqueValues <= FEW_VALUES;
-  const kind = type === "categorical" ? `categorical with ${uniqueValues} categories` : `numeric with ${uniqueValues > FEW_VALUES ? `more than ${FEW_VALUES}` : uniqueValues} unique values`;
+  const kind =
+    type === "categorical"
+      ? `categorical with ${uniqueValues} categories`
+      : `numeric with ${uniqueValues > FEW_VALUES ? `more than ${FEW_VALUES}` : uniqueValues} unique values`;
   if (small) {
     if (!few) return { method: "ks", reason: `${kind}, ${size}: two-sample KS test` };
     if (uniqueValues > 2) return { method: "chisquare", reason: `${kind}, ${size}: chi-square test` };

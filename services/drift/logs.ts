@@ -171,7 +171,8 @@ export async function openLogStore(source: string): Promise<LogStore> {
 
 /** The features of every logged prediction of `model` in the window, as a Table. */
 export async function readLogWindow(store: LogStore, model: string, window: TimeWindow): Promise<{ table: Table; stats: LogReadStats }> {
-  if (!(window.end.getTime() > window.start.getTime())) throw new Error(`the log window is empty: start ${window.start.toISOString()} is not before end ${window.end.toISOString()}`);
+  if (!(window.end.getTime() > window.start.getTime()))
+    throw new Error(`the log window is empty: start ${window.start.toISOString()} is not before end ${window.end.toISOString()}`);
   const stats: LogReadStats = { files: 0, records: 0, malformed: 0, outsideWindow: 0, otherModel: 0 };
   const rows: Record<string, unknown>[] = [];
   for (const key of await listWindowKeys(store, model, window)) {

@@ -24,13 +24,25 @@ const PROFILE_FLAGS: FlagSpec[] = [
 const COMMON_CHECK: FlagSpec[] = [
   { name: "reference", type: "string", description: "reference profile (.json, local or s3://, gs://) or training set (CSV/Parquet)" },
   { name: "model", type: "string", description: "model name (log folder, metrics label, catalog entry)" },
-  { name: "catalog", type: "string", description: "catalog directory (YAML) or mounted runtime config (models.json): the model's drift settings" },
+  {
+    name: "catalog",
+    type: "string",
+    description: "catalog directory (YAML) or mounted runtime config (models.json): the model's drift settings",
+  },
   { name: "drift-share", type: "string", description: "dataset drift when this share of features drift (overrides the catalog)" },
 ];
 const CHECK_FLAGS: FlagSpec[] = [
   ...COMMON_CHECK,
-  { name: "current", type: "string", description: "current data: CSV/Parquet file or prediction-log root (directory, s3://bucket/prefix, gs://bucket/prefix)" },
-  { name: "window", type: "string", description: "prediction logs to read: seconds or a duration like 6h (overrides the catalog; default 1d)" },
+  {
+    name: "current",
+    type: "string",
+    description: "current data: CSV/Parquet file or prediction-log root (directory, s3://bucket/prefix, gs://bucket/prefix)",
+  },
+  {
+    name: "window",
+    type: "string",
+    description: "prediction logs to read: seconds or a duration like 6h (overrides the catalog; default 1d)",
+  },
   { name: "end", type: "string", description: "end of the log window, ISO-8601 (default: now)" },
   { name: "report", type: "string", description: "write the HTML report to this file" },
   { name: "webhook", type: "string", description: "POST here (with retries) when dataset drift is found (overrides the catalog)" },
@@ -38,7 +50,11 @@ const CHECK_FLAGS: FlagSpec[] = [
   { name: "pushgateway", type: "string", description: "push Prometheus metrics to this Pushgateway URL" },
   json,
 ];
-const SERVE_FLAGS: FlagSpec[] = [...COMMON_CHECK, { name: "port", type: "string", description: "HTTP port", default: "8080" }, { name: "host", type: "string", description: "listen address", default: "0.0.0.0" }];
+const SERVE_FLAGS: FlagSpec[] = [
+  ...COMMON_CHECK,
+  { name: "port", type: "string", description: "HTTP port", default: "8080" },
+  { name: "host", type: "string", description: "listen address", default: "0.0.0.0" },
+];
 
 const USAGE = `Usage: drift <command> [options]
 
@@ -54,7 +70,8 @@ const progress = (message: string) => process.stderr.write(`${message}\n`);
 
 function required(values: Record<string, unknown>, name: string, usage: string): string {
   const value = values[name];
-  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required (or set ${name.toUpperCase().replace(/-/g, "_")}); ${usage}`);
+  if (typeof value !== "string" || value === "")
+    throw new UsageError(`--${name} is required (or set ${name.toUpperCase().replace(/-/g, "_")}); ${usage}`);
   return value;
 }
 
@@ -68,7 +85,8 @@ function numberFlag(values: Record<string, unknown>, name: string): number | und
 
 async function profileCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, PROFILE_FLAGS);
-  if (values.help) return print(helpText("drift profile --data FILE --out PROFILE", "Computes the reference profile of a training set.", PROFILE_FLAGS));
+  if (values.help)
+    return print(helpText("drift profile --data FILE --out PROFILE", "Computes the reference profile of a training set.", PROFILE_FLAGS));
   const data = required(values, "data", "the training set to profile");
   const out = typeof values.out === "string" ? values.out : `${data.replace(/\.[^.]+$/, "")}.profile.json`;
   const started = Date.now();
@@ -81,9 +99,19 @@ async function profileCommand(argv: string[]): Promise<number> {
   });
   writeProfile(out, profile);
   const features = Object.values(profile.features);
-  const summary = { out, rows: profile.rows, features: features.length, numeric: features.filter((f) => f.type === "numeric").length, categorical: features.filter((f) => f.type === "categorical").length, seconds: (Date.now() - started) / 1000 };
+  const summary = {
+    out,
+    rows: profile.rows,
+    features: features.length,
+    numeric: features.filter((f) => f.type === "numeric").length,
+    categorical: features.filter((f) => f.type === "categorical").length,
+    seconds: (Date.now() - started) / 1000,
+  };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else progress(`profile of ${summary.rows} rows, ${summary.numeric} numeric and ${summary.categorical} categorical features written to ${out} (${summary.seconds.toFixed(1)} s)`);
+  else
+    progress(
+      `profile of ${summary.rows} rows, ${summary.numeric} numeric and ${summary.categorical} categorical features written to ${out} (${summary.seconds.toFixed(1)} s)`,
+    );
   return 0;
 }
 
@@ -96,7 +124,14 @@ function settingsFrom(values: Record<string, unknown>): { model?: string; settin
 
 async function checkCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, CHECK_FLAGS);
-  if (values.help) return print(helpText("drift check --reference FILE_OR_PROFILE --current FILE_OR_LOG_DIR [options]", "Compares current data with the reference and reports drift per feature and for the dataset.", CHECK_FLAGS));
+  if (values.help)
+    return print(
+      helpText(
+        "drift check --reference FILE_OR_PROFILE --current FILE_OR_LOG_DIR [options]",
+        "Compares current data with the reference and reports drift per feature and for the dataset.",
+        CHECK_FLAGS,
+      ),
+    );
   const reference = required(values, "reference", "the reference profile or training set");
   const currentSource = required(values, "current", "the current data file or prediction-log root");
   const { model, settings } = settingsFrom(values);
@@ -105,15 +140,22 @@ async function checkCommand(argv: string[]): Promise<number> {
   progress(`loading reference ${reference}`);
   const profile = await loadReference(reference);
   progress(`loading current data ${currentSource}`);
-  const current = await loadCurrent(currentSource, { model, windowSeconds: typeof values.window === "string" ? windowFlag(values.window) : settings?.window, end });
-  if (current.logs) progress(`prediction logs: ${current.logs.files} files, ${current.logs.records} records in the window, ${current.logs.malformed} malformed lines skipped`);
+  const current = await loadCurrent(currentSource, {
+    model,
+    windowSeconds: typeof values.window === "string" ? windowFlag(values.window) : settings?.window,
+    end,
+  });
+  if (current.logs)
+    progress(
+      `prediction logs: ${current.logs.files} files, ${current.logs.records} records in the window, ${current.logs.malformed} malformed lines skipped`,
+    );
   const result = checkDrift(profile, current.table, {
     model,
     driftShare: numberFlag(values, "drift-share") ?? settings?.driftShare,
     features: settings?.features,
     window: current.window ? { start: current.window.start.toISOString(), end: current.window.end.toISOString() } : undefined,
   });
-  if (current.logs && current.logs.malformed) result.notes.push(`${current.logs.malformed} malformed prediction-log lines were skipped`);
+  if (current.logs?.malformed) result.notes.push(`${current.logs.malformed} malformed prediction-log lines were skipped`);
   if (typeof values.report === "string") {
     writeFileSync(values.report, renderReport(result));
     progress(`report written to ${values.report}`);
@@ -127,18 +169,27 @@ async function checkCommand(argv: string[]): Promise<number> {
     const outcome = await sendWebhook(webhook, result, { onAttempt: (n, what) => progress(`webhook attempt ${n}: ${what}`) });
     if (!outcome.delivered) result.notes.push(`webhook ${webhook} not delivered after ${outcome.attempts} attempts: ${outcome.error}`);
   }
-  for (const f of result.features.filter((x) => x.drifted)) progress(`  drift: ${f.name} (${f.method} ${f.p_value !== null ? `p=${f.p_value.toExponential(2)}` : `=${f.statistic?.toFixed(3)}`})`);
-  progress(`${result.dataset_drift ? "DATASET DRIFT" : "no dataset drift"}: ${result.counts.drifted} of ${result.counts.checked} features drifted (share ${result.drift_share.toFixed(2)}, threshold ${result.drift_share_threshold})`);
+  for (const f of result.features.filter((x) => x.drifted))
+    progress(`  drift: ${f.name} (${f.method} ${f.p_value !== null ? `p=${f.p_value.toExponential(2)}` : `=${f.statistic?.toFixed(3)}`})`);
+  progress(
+    `${result.dataset_drift ? "DATASET DRIFT" : "no dataset drift"}: ${result.counts.drifted} of ${result.counts.checked} features drifted (share ${result.drift_share.toFixed(2)}, threshold ${result.drift_share_threshold})`,
+  );
   if (values.json) process.stdout.write(`${resultToJson(result)}\n`);
   return 0;
 }
 
 async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, SERVE_FLAGS);
-  if (values.help) return print(helpText("drift serve --reference PROFILE [--port N]", "Serves POST /check (JSON rows or columns) and GET /metrics.", SERVE_FLAGS));
+  if (values.help)
+    return print(
+      helpText("drift serve --reference PROFILE [--port N]", "Serves POST /check (JSON rows or columns) and GET /metrics.", SERVE_FLAGS),
+    );
   const profile = await loadReference(required(values, "reference", "the reference profile"));
   const { model, settings } = settingsFrom(values);
-  const app = createDriftServer({ profile, check: { model, driftShare: numberFlag(values, "drift-share") ?? settings?.driftShare, features: settings?.features } });
+  const app = createDriftServer({
+    profile,
+    check: { model, driftShare: numberFlag(values, "drift-share") ?? settings?.driftShare, features: settings?.features },
+  });
   closeOnSignals(app, createLogger("drift"));
   const address = await app.listen({ port: numberFlag(values, "port") ?? 8080, host: String(values.host) });
   progress(`drift API listening on ${address}`);

@@ -18,10 +18,30 @@ export interface DriftMetrics {
 
 export function createDriftMetrics(registry: Registry): DriftMetrics {
   return {
-    score: new Gauge({ name: METRICS.driftScore, help: "Drift score per feature of the last check: p-value for tests (ks, chisquare, ztest), distance otherwise.", labelNames: ["model", "feature", "method"], registers: [registry] }),
-    share: new Gauge({ name: METRICS.driftShare, help: "Share of checked features that drifted in the last check.", labelNames: ["model"], registers: [registry] }),
-    detected: new Gauge({ name: METRICS.driftDetected, help: "1 when the last check found dataset drift, else 0.", labelNames: ["model"], registers: [registry] }),
-    lastCheck: new Gauge({ name: METRICS.driftLastCheck, help: "Unix time of the last completed drift check.", labelNames: ["model"], registers: [registry] }),
+    score: new Gauge({
+      name: METRICS.driftScore,
+      help: "Drift score per feature of the last check: p-value for tests (ks, chisquare, ztest), distance otherwise.",
+      labelNames: ["model", "feature", "method"],
+      registers: [registry],
+    }),
+    share: new Gauge({
+      name: METRICS.driftShare,
+      help: "Share of checked features that drifted in the last check.",
+      labelNames: ["model"],
+      registers: [registry],
+    }),
+    detected: new Gauge({
+      name: METRICS.driftDetected,
+      help: "1 when the last check found dataset drift, else 0.",
+      labelNames: ["model"],
+      registers: [registry],
+    }),
+    lastCheck: new Gauge({
+      name: METRICS.driftLastCheck,
+      help: "Unix time of the last completed drift check.",
+      labelNames: ["model"],
+      registers: [registry],
+    }),
   };
 }
 

@@ -115,7 +115,8 @@ export function numericValues(values: readonly CellValue[]): { values: Float64Ar
   const out = new Float64Array(values.length);
   let n = 0;
   for (const v of values) {
-    const x = typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
+    const x =
+      typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
     if (Number.isFinite(x)) out[n++] = x;
   }
   return { values: out.subarray(0, n), missing: values.length - n };
@@ -150,7 +151,8 @@ function numericProfile(values: readonly CellValue[], sampleSize: number, random
   let low = n ? quantileSorted(sorted, 0.01) : 0;
   let high = n ? quantileSorted(sorted, 0.99) : 0;
   if (!(high > low)) [low, high] = [min, max];
-  const histogramEdges = high > low ? Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => low + ((high - low) * i) / HISTOGRAM_BINS) : [min, min];
+  const histogramEdges =
+    high > low ? Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => low + ((high - low) * i) / HISTOGRAM_BINS) : [min, min];
   const distinct = distinctCounts(sorted);
   return {
     type: "numeric",
@@ -244,10 +246,14 @@ export function buildProfile(table: Table, options: ProfileOptions = {}): Profil
 export function parseProfile(raw: unknown, file = "profile"): Profile {
   const header = raw as { format?: unknown; version?: unknown } | null;
   if (!header || header.format !== PROFILE_FORMAT) {
-    throw new Error(`${file}: not a drift profile (format is ${JSON.stringify(header?.format)}, expected "${PROFILE_FORMAT}"); create one with "drift profile --data FILE --out PROFILE"`);
+    throw new Error(
+      `${file}: not a drift profile (format is ${JSON.stringify(header?.format)}, expected "${PROFILE_FORMAT}"); create one with "drift profile --data FILE --out PROFILE"`,
+    );
   }
   if (header.version !== PROFILE_VERSION) {
-    throw new Error(`${file}: profile version ${JSON.stringify(header.version)} is not supported (this build reads version ${PROFILE_VERSION}); rebuild it with "drift profile"`);
+    throw new Error(
+      `${file}: profile version ${JSON.stringify(header.version)} is not supported (this build reads version ${PROFILE_VERSION}); rebuild it with "drift profile"`,
+    );
   }
   const parsed = Profile.safeParse(raw);
   if (!parsed.success) {

@@ -52,12 +52,16 @@ export function histogramSvg(histogram: Histogram, title: string): string {
   if (histogram.kind === "numeric") {
     const edges = histogram.edges;
     axis.push(`<text x="${left}" y="${height - 14}" font-size="10">≤ ${escapeHtml(formatNumber(edges[0] ?? 0, 3))} (p1)</text>`);
-    axis.push(`<text x="${width - 10}" y="${height - 14}" text-anchor="end" font-size="10">(p99) ≥ ${escapeHtml(formatNumber(edges[edges.length - 1] ?? 0, 3))}</text>`);
+    axis.push(
+      `<text x="${width - 10}" y="${height - 14}" text-anchor="end" font-size="10">(p99) ≥ ${escapeHtml(formatNumber(edges[edges.length - 1] ?? 0, 3))}</text>`,
+    );
   } else {
     histogram.labels.forEach((label, i) => {
       const x = left + i * slot + slot / 2;
       const short = label.length > 12 ? `${label.slice(0, 11)}…` : label;
-      axis.push(`<text x="${x.toFixed(1)}" y="${top + plotHeight + 12}" font-size="10" text-anchor="end" transform="rotate(-35 ${x.toFixed(1)} ${top + plotHeight + 12})">${escapeHtml(short)}</text>`);
+      axis.push(
+        `<text x="${x.toFixed(1)}" y="${top + plotHeight + 12}" font-size="10" text-anchor="end" transform="rotate(-35 ${x.toFixed(1)} ${top + plotHeight + 12})">${escapeHtml(short)}</text>`,
+      );
     });
   }
   return `<svg class="chart" role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${axis.join("")}${parts.join("")}</svg>`;
@@ -74,7 +78,9 @@ function rule(feature: FeatureResult): string {
 }
 
 function featureCard(feature: FeatureResult): string {
-  const chart = feature.histogram ? histogramSvg(feature.histogram, `${feature.name}: reference vs current`) : `<p class="muted">No chart: ${escapeHtml(feature.reason)}</p>`;
+  const chart = feature.histogram
+    ? histogramSvg(feature.histogram, `${feature.name}: reference vs current`)
+    : `<p class="muted">No chart: ${escapeHtml(feature.reason)}</p>`;
   const notes = feature.notes.length ? `<ul class="notes">${feature.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` : "";
   const score =
     feature.status === "checked"
@@ -90,7 +96,12 @@ ${notes}</section>`;
 
 export function renderReport(result: DriftResult): string {
   const title = `Drift report${result.model ? `: ${result.model}` : ""}`;
-  const ordered = [...result.features].sort((a, b) => Number(b.drifted) - Number(a.drifted) || (a.status === "skipped" ? 1 : 0) - (b.status === "skipped" ? 1 : 0) || a.name.localeCompare(b.name));
+  const ordered = [...result.features].sort(
+    (a, b) =>
+      Number(b.drifted) - Number(a.drifted) ||
+      (a.status === "skipped" ? 1 : 0) - (b.status === "skipped" ? 1 : 0) ||
+      a.name.localeCompare(b.name),
+  );
   const rows = ordered
     .map(
       (f) =>

@@ -42,16 +42,24 @@ export function driftSettings(catalogDir: string, model: string): DriftSettings 
   }
   const spec = models[model];
   if (!spec) {
-    throw new Error(`model "${model}" is not in the catalog at ${catalogDir} (models: ${Object.keys(models).join(", ") || "none"}); fix --model or --catalog`);
+    throw new Error(
+      `model "${model}" is not in the catalog at ${catalogDir} (models: ${Object.keys(models).join(", ") || "none"}); fix --model or --catalog`,
+    );
   }
   const drift = spec.drift;
-  return { driftShare: drift.driftShare ?? 0.5, window: drift.window ?? DEFAULT_WINDOW_SECONDS, features: drift.features ?? {}, webhook: drift.webhook };
+  return {
+    driftShare: drift.driftShare ?? 0.5,
+    window: drift.window ?? DEFAULT_WINDOW_SECONDS,
+    features: drift.features ?? {},
+    webhook: drift.webhook,
+  };
 }
 
 /** Seconds from "3600" or a catalog duration ("6h", "1d", "1h30m"). */
 export function parseWindow(text: string): number {
   const seconds = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : parseDuration(text);
-  if (seconds === undefined || !(seconds > 0)) throw new Error(`window "${text}" is not a positive duration; use seconds (3600) or a duration (6h, 1d)`);
+  if (seconds === undefined || !(seconds > 0))
+    throw new Error(`window "${text}" is not a positive duration; use seconds (3600) or a duration (6h, 1d)`);
   return seconds;
 }
 
@@ -86,10 +94,14 @@ export interface CurrentData {
 }
 
 /** A CSV/Parquet file, or a prediction-log root (local directory, s3://, gs://) read over [end - windowSeconds, end). */
-export async function loadCurrent(source: string, options: { model?: string; windowSeconds?: number; end?: Date } = {}): Promise<CurrentData> {
+export async function loadCurrent(
+  source: string,
+  options: { model?: string; windowSeconds?: number; end?: Date } = {},
+): Promise<CurrentData> {
   const isDirectory = !parseStoreUrl(source) && existsSync(source) && statSync(source).isDirectory();
   if (!parseStoreUrl(source) && !isDirectory) {
-    if (!isTabularFile(source)) throw new Error(`${source}: the current data must be a CSV/Parquet file or a prediction-log directory (local, s3:// or gs://)`);
+    if (!isTabularFile(source))
+      throw new Error(`${source}: the current data must be a CSV/Parquet file or a prediction-log directory (local, s3:// or gs://)`);
     return { table: await readTableFile(source) };
   }
   if (!options.model) throw new Error(`${source} is a prediction-log root: pass --model NAME to pick <root>/<model>/...`);

@@ -30,7 +30,8 @@ const checkBody = {
 
 function columnsTable(columns: Record<string, unknown[]>): Table {
   const lengths = new Set(Object.values(columns).map((c) => c.length));
-  if (lengths.size > 1) throw new HttpError(400, `columns have different lengths (${[...lengths].join(", ")}); every column needs one value per row`);
+  if (lengths.size > 1)
+    throw new HttpError(400, `columns have different lengths (${[...lengths].join(", ")}); every column needs one value per row`);
   const rows = lengths.size ? [...lengths][0]! : 0;
   return { rows, columns: Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, v.map(toCell)])) };
 }

@@ -31,7 +31,9 @@ export function webhookText(result: DriftResult): string {
 }
 
 export function webhookBody(result: DriftResult): string {
-  return JSON.stringify({ text: webhookText(result), result }, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v));
+  return JSON.stringify({ text: webhookText(result), result }, (_k, v: unknown) =>
+    typeof v === "number" && !Number.isFinite(v) ? null : v,
+  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -23,14 +23,12 @@ const PI6 = Math.PI ** 6;
 const SQRT2PI = Math.sqrt(2 * Math.PI);
 const MIN_LOG = -708;
 
-const clip01 = (p: number): number => (p < 0 ? 0 : p > 1 ? 1 : p);
+const clip01 = (p: number): number => Math.min(Math.max(p, 0), 1);
 
 /** log(n! / n^n) with Stirling's series, avoiding the cancellation of n*log(n) terms. */
 function logFactorialOverPower(n: number): number {
-  const coeffs = [
-    -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4, -5.952380952380952381e-4,
-    7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
-  ];
+  // Stirling series coefficients B_2j / (2j (2j - 1)), j = 8..1 (highest power first).
+  const coeffs = [-3617 / 122400, 1 / 156, -691 / 360360, 1 / 1188, -1 / 1680, 1 / 1260, -1 / 360, 1 / 12];
   const rn = 1 / n;
   let poly = 0;
   for (const c of coeffs) poly = poly * (rn / n) + c;
@@ -163,8 +161,7 @@ export function smirnovSf(n: number, d: number): number {
     const evn = d + v / n;
     const rest = 1 - evn;
     if (n - v > 0 && rest <= 0) continue;
-    const logTerm =
-      logNFact - gammaln(v + 1) - gammaln(n - v + 1) + (v - 1) * Math.log(evn) + (n - v > 0 ? (n - v) * Math.log(rest) : 0);
+    const logTerm = logNFact - gammaln(v + 1) - gammaln(n - v + 1) + (v - 1) * Math.log(evn) + (n - v > 0 ? (n - v) * Math.log(rest) : 0);
     if (logTerm > -745) sum += Math.exp(logTerm);
   }
   return clip01(sum * d);

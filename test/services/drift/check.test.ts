@@ -10,20 +10,46 @@ function table(columns: Record<string, (number | string | boolean | null)[]>): T
 }
 
 const g = generator(7);
-const letters = (n: number, shares: number[]) => Array.from({ length: n }, () => { let u = g.random(); let k = 0; while (k < shares.length - 1 && u >= shares[k]!) u -= shares[k++]!; return "abcdefgh"[k]!; });
+const letters = (n: number, shares: number[]) =>
+  Array.from({ length: n }, () => {
+    let u = g.random();
+    let k = 0;
+    while (k < shares.length - 1 && u >= shares[k]!) u -= shares[k++]!;
+    return "abcdefgh"[k]!;
+  });
 
 describe("default method choice (Evidently's rules)", () => {
-  const small = buildProfile(table({ x: g.normal(800), few: g.ties(800).map((v) => Math.abs(v) % 4), flag: g.normal(800).map((v) => v > 0), color: letters(800, [0.5, 0.3, 0.2]) }));
-  const large = buildProfile(table({ x: g.normal(5000), few: g.ties(5000).map((v) => Math.abs(v) % 4), color: letters(5000, [0.5, 0.3, 0.2]) }));
+  const small = buildProfile(
+    table({
+      x: g.normal(800),
+      few: g.ties(800).map((v) => Math.abs(v) % 4),
+      flag: g.normal(800).map((v) => v > 0),
+      color: letters(800, [0.5, 0.3, 0.2]),
+    }),
+  );
+  const large = buildProfile(
+    table({ x: g.normal(5000), few: g.ties(5000).map((v) => Math.abs(v) % 4), color: letters(5000, [0.5, 0.3, 0.2]) }),
+  );
 
   it("a reference of at most 1000 rows gets KS for numeric, chi-square for few values or categories, Z-test for binary", () => {
-    const r = checkDrift(small, table({ x: g.normal(300), few: g.ties(300).map((v) => Math.abs(v) % 4), flag: g.normal(300).map((v) => v > 0), color: letters(300, [0.5, 0.3, 0.2]) }));
+    const r = checkDrift(
+      small,
+      table({
+        x: g.normal(300),
+        few: g.ties(300).map((v) => Math.abs(v) % 4),
+        flag: g.normal(300).map((v) => v > 0),
+        color: letters(300, [0.5, 0.3, 0.2]),
+      }),
+    );
     const method = Object.fromEntries(r.features.map((f) => [f.name, f.method]));
     expect(method).toEqual({ x: "ks", few: "chisquare", flag: "ztest", color: "chisquare" });
     expect(r.features.find((f) => f.name === "x")!.p_value).not.toBeNull();
   });
   it("a reference over 1000 rows gets Wasserstein for numeric and Jensen-Shannon otherwise, with p_value null", () => {
-    const r = checkDrift(large, table({ x: g.normal(3000), few: g.ties(3000).map((v) => Math.abs(v) % 4), color: letters(3000, [0.5, 0.3, 0.2]) }));
+    const r = checkDrift(
+      large,
+      table({ x: g.normal(3000), few: g.ties(3000).map((v) => Math.abs(v) % 4), color: letters(3000, [0.5, 0.3, 0.2]) }),
+    );
     const byName = Object.fromEntries(r.features.map((f) => [f.name, f]));
     expect([byName.x!.method, byName.few!.method, byName.color!.method]).toEqual(["wasserstein", "jensenshannon", "jensenshannon"]);
     expect(byName.x!.p_value).toBeNull();
@@ -31,13 +57,17 @@ describe("default method choice (Evidently's rules)", () => {
     expect(r.dataset_drift).toBe(false);
   });
   it("the catalog overrides the method and threshold per feature", () => {
-    const r = checkDrift(large, table({ x: g.normal(3000, 0.05), few: [], color: letters(3000, [0.5, 0.3, 0.2]) }), { features: { x: { method: "psi", threshold: 0.001 }, color: { method: "chisquare" } } });
+    const r = checkDrift(large, table({ x: g.normal(3000, 0.05), few: [], color: letters(3000, [0.5, 0.3, 0.2]) }), {
+      features: { x: { method: "psi", threshold: 0.001 }, color: { method: "chisquare" } },
+    });
     const x = r.features.find((f) => f.name === "x")!;
     expect([x.method, x.threshold, x.reason]).toEqual(["psi", 0.001, expect.stringContaining("catalog")]);
     expect(r.features.find((f) => f.name === "color")!.method).toBe("chisquare");
   });
   it("refuses a numeric-only method on a categorical feature, naming the catalog field", () => {
-    expect(() => checkDrift(large, table({ color: ["a"] }), { features: { color: { method: "ks" } } })).toThrow(/drift\.features\.color\.method: "ks" needs a numeric feature/);
+    expect(() => checkDrift(large, table({ color: ["a"] }), { features: { color: { method: "ks" } } })).toThrow(
+      /drift\.features\.color\.method: "ks" needs a numeric feature/,
+    );
   });
 });
 
@@ -51,13 +81,22 @@ describe("dataset drift", () => {
     expect(r.features.find((f) => f.name === "a")!.psi!.level).toBe("drift");
   });
   it("is not found below the share", () => {
-    const r = checkDrift(profile, table({ a: g.normal(2000, 1), b: g.normal(2000), c: g.normal(2000), d: g.normal(2000) }), { driftShare: 0.5 });
+    const r = checkDrift(profile, table({ a: g.normal(2000, 1), b: g.normal(2000), c: g.normal(2000), d: g.normal(2000) }), {
+      driftShare: 0.5,
+    });
     expect([r.drift_share, r.dataset_drift]).toEqual([0.25, false]);
   });
 });
 
 describe("bad data is reported, never a crash or NaN", () => {
-  const profile = buildProfile(table({ x: g.normal(2000), constant: Array(2000).fill(3), color: letters(2000, [0.6, 0.4]), sparse: g.normal(2000).map((v, i) => (i % 2 ? null : v)) }));
+  const profile = buildProfile(
+    table({
+      x: g.normal(2000),
+      constant: Array(2000).fill(3),
+      color: letters(2000, [0.6, 0.4]),
+      sparse: g.normal(2000).map((v, i) => (i % 2 ? null : v)),
+    }),
+  );
   const noNaN = (json: string) => expect(json).not.toMatch(/NaN|Infinity/);
 
   it("an empty window skips every feature and reports no drift", () => {
@@ -69,7 +108,15 @@ describe("bad data is reported, never a crash or NaN", () => {
     noNaN(resultToJson(r));
   });
   it("missing values and non-numeric strings are counted as missing", () => {
-    const r = checkDrift(profile, table({ x: [1, null, "oops", 2, "3.5"], constant: [3, 3, 3, 3, 3], color: ["a", "b", null, "a", "a"], sparse: [null, null, null, null, null] }));
+    const r = checkDrift(
+      profile,
+      table({
+        x: [1, null, "oops", 2, "3.5"],
+        constant: [3, 3, 3, 3, 3],
+        color: ["a", "b", null, "a", "a"],
+        sparse: [null, null, null, null, null],
+      }),
+    );
     const x = r.features.find((f) => f.name === "x")!;
     expect([x.current.n, x.current.missing]).toEqual([3, 2]);
     expect(x.notes.join(" ")).toMatch(/1 non-numeric value/);

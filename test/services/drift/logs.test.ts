@@ -2,7 +2,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hourPrefixes, isLogKey, listWindowKeys, type LogStore, localStore, parseStoreUrl, readLogWindow } from "../../../services/drift/logs";
+import {
+  hourPrefixes,
+  isLogKey,
+  listWindowKeys,
+  type LogStore,
+  localStore,
+  parseStoreUrl,
+  readLogWindow,
+} from "../../../services/drift/logs";
 
 const window = { start: new Date("2026-11-22T22:30:00Z"), end: new Date("2026-11-23T01:00:00Z") };
 
@@ -20,7 +28,15 @@ describe("prediction-log key layout", () => {
   });
   it("lists keys hour by hour from a store and keeps only log files, in order", async () => {
     const listed: string[] = [];
-    const objects = ["fraud/2026-11-22/21/v1-1-0.jsonl", "fraud/2026-11-22/22/v1-1-1.jsonl", "fraud/2026-11-22/22/v1-1-0.jsonl", "fraud/2026-11-22/22/_SUCCESS", "fraud/2026-11-23/00/v2-9-0.jsonl", "fraud/2026-11-23/01/v2-9-1.jsonl", "other/2026-11-22/22/v1-1-0.jsonl"];
+    const objects = [
+      "fraud/2026-11-22/21/v1-1-0.jsonl",
+      "fraud/2026-11-22/22/v1-1-1.jsonl",
+      "fraud/2026-11-22/22/v1-1-0.jsonl",
+      "fraud/2026-11-22/22/_SUCCESS",
+      "fraud/2026-11-23/00/v2-9-0.jsonl",
+      "fraud/2026-11-23/01/v2-9-1.jsonl",
+      "other/2026-11-22/22/v1-1-0.jsonl",
+    ];
     const store: LogStore = {
       async list(prefix) {
         listed.push(prefix);
@@ -30,7 +46,11 @@ describe("prediction-log key layout", () => {
         return "";
       },
     };
-    expect(await listWindowKeys(store, "fraud", window)).toEqual(["fraud/2026-11-22/22/v1-1-0.jsonl", "fraud/2026-11-22/22/v1-1-1.jsonl", "fraud/2026-11-23/00/v2-9-0.jsonl"]);
+    expect(await listWindowKeys(store, "fraud", window)).toEqual([
+      "fraud/2026-11-22/22/v1-1-0.jsonl",
+      "fraud/2026-11-22/22/v1-1-1.jsonl",
+      "fraud/2026-11-23/00/v2-9-0.jsonl",
+    ]);
     expect(listed).toHaveLength(3);
   });
   it("parses s3:// and gs:// roots, and leaves local paths alone", () => {
@@ -49,9 +69,17 @@ describe("reading a window of local prediction logs", () => {
     mkdirSync(join(root, "fraud/2026-11-23/00"), { recursive: true });
     writeFileSync(
       join(root, "fraud/2026-11-22/22/v1-100-0.jsonl"),
-      [record("2026-11-22T22:10:00Z", { amount: 1 }), record("2026-11-22T22:40:00Z", { amount: 2, channel: "web" }), "{not json", record("2026-11-22T22:41:00Z", { amount: 9 }, "other")].join("\n"),
+      [
+        record("2026-11-22T22:10:00Z", { amount: 1 }),
+        record("2026-11-22T22:40:00Z", { amount: 2, channel: "web" }),
+        "{not json",
+        record("2026-11-22T22:41:00Z", { amount: 9 }, "other"),
+      ].join("\n"),
     );
-    writeFileSync(join(root, "fraud/2026-11-23/00/v1-100-1.jsonl"), `${record("2026-11-23T00:59:59.999Z", { amount: 3, channel: null })}\n${record("2026-11-23T01:00:00Z", { amount: 4 })}\n`);
+    writeFileSync(
+      join(root, "fraud/2026-11-23/00/v1-100-1.jsonl"),
+      `${record("2026-11-23T00:59:59.999Z", { amount: 3, channel: null })}\n${record("2026-11-23T01:00:00Z", { amount: 4 })}\n`,
+    );
     const { table, stats } = await readLogWindow(localStore(root), "fraud", window);
     expect(table.rows).toBe(2);
     expect(table.columns.amount).toEqual([2, 3]);

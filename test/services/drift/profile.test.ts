@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildProfile, parseProfile, PROFILE_VERSION, readProfile, reservoirSample, seededRandom, writeProfile } from "../../../services/drift/profile";
+import {
+  buildProfile,
+  parseProfile,
+  PROFILE_VERSION,
+  readProfile,
+  reservoirSample,
+  seededRandom,
+  writeProfile,
+} from "../../../services/drift/profile";
 import { loadReference } from "../../../services/drift/run";
 import { readTableFile } from "../../../services/drift/table";
 
@@ -15,7 +23,9 @@ describe("reference profile", () => {
     const path = join(dir, "train.parquet");
     const instance = await DuckDBInstance.create(":memory:");
     const connection = await instance.connect();
-    await connection.run(`COPY (SELECT i::DOUBLE AS x, CASE WHEN i % 4 = 0 THEN 'a' ELSE 'b' END AS c, i % 2 = 0 AS flag, (i % 3)::BIGINT AS k, TIMESTAMP '2026-01-01' AS ts FROM range(1, 1001) t(i)) TO '${path}' (FORMAT parquet)`);
+    await connection.run(
+      `COPY (SELECT i::DOUBLE AS x, CASE WHEN i % 4 = 0 THEN 'a' ELSE 'b' END AS c, i % 2 = 0 AS flag, (i % 3)::BIGINT AS k, TIMESTAMP '2026-01-01' AS ts FROM range(1, 1001) t(i)) TO '${path}' (FORMAT parquet)`,
+    );
     connection.closeSync();
     instance.closeSync();
     const profile = buildProfile(await readTableFile(path), { exclude: ["ts"], sampleSize: 100 });
@@ -37,7 +47,9 @@ describe("reference profile", () => {
     const path = join(dir, "p.json");
     writeProfile(path, profile);
     expect(readProfile(path)).toEqual(profile);
-    expect(() => parseProfile({ ...profile, version: PROFILE_VERSION + 1 }, "p.json")).toThrow(/p.json: profile version 2 is not supported .* rebuild it/);
+    expect(() => parseProfile({ ...profile, version: PROFILE_VERSION + 1 }, "p.json")).toThrow(
+      /p.json: profile version 2 is not supported .* rebuild it/,
+    );
     expect(() => parseProfile({ hello: 1 }, "p.json")).toThrow(/not a drift profile/);
   });
 
@@ -50,9 +62,11 @@ describe("reference profile", () => {
   });
 
   it("a reservoir sample never exceeds its size and keeps every value when it fits", () => {
-    fc.assert(fc.property(fc.array(fc.integer(), { maxLength: 300 }), fc.integer({ min: 1, max: 100 }), (values, size) => {
-      const sample = reservoirSample(values, size, seededRandom(1));
-      return sample.length === Math.min(size, values.length) && (values.length > size || sample.join() === values.join());
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.integer(), { maxLength: 300 }), fc.integer({ min: 1, max: 100 }), (values, size) => {
+        const sample = reservoirSample(values, size, seededRandom(1));
+        return sample.length === Math.min(size, values.length) && (values.length > size || sample.join() === values.join());
+      }),
+    );
   });
 });

@@ -7,16 +7,32 @@ import { renderReport } from "../../../services/drift/report";
 import { generator } from "./generate";
 
 const g = generator(99);
-const categories = (n: number, web: number) => Array.from({ length: n }, () => (g.random() < web ? "web" : g.random() < 0.5 ? "pos" : "atm"));
-const profile = buildProfile({ rows: 3000, columns: { amount: g.normal(3000, 50, 10), channel: categories(3000, 0.2), age: g.ties(3000, 40) } });
-const result = checkDrift(profile, { rows: 2000, columns: { amount: g.normal(2000, 58, 12), channel: categories(2000, 0.6), age: g.ties(2000, 40) } }, { model: "fraud-scorer" });
+const categories = (n: number, web: number) =>
+  Array.from({ length: n }, () => (g.random() < web ? "web" : g.random() < 0.5 ? "pos" : "atm"));
+const profile = buildProfile({
+  rows: 3000,
+  columns: { amount: g.normal(3000, 50, 10), channel: categories(3000, 0.2), age: g.ties(3000, 40) },
+});
+const result = checkDrift(
+  profile,
+  { rows: 2000, columns: { amount: g.normal(2000, 58, 12), channel: categories(2000, 0.6), age: g.ties(2000, 40) } },
+  { model: "fraud-scorer" },
+);
 const html = renderReport(result);
 
 let browser: Browser;
 beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
 }, 60_000);
 afterAll(async () => {
@@ -35,12 +51,14 @@ describe("the HTML report", () => {
       if (!r.url().startsWith("data:") && r.url() !== "about:blank") requests.push(r.url());
     });
     await page.setContent(html, { waitUntil: "load" });
-    const charts = await page.$$eval("svg.chart", (svgs) =>
-      svgs.filter((svg) => {
-        const box = svg.getBoundingClientRect();
-        const bars = Array.from(svg.querySelectorAll("rect.bar")).filter((r) => Number(r.getAttribute("height")) > 0);
-        return box.width > 100 && box.height > 100 && bars.length > 0;
-      }).length,
+    const charts = await page.$$eval(
+      "svg.chart",
+      (svgs) =>
+        svgs.filter((svg) => {
+          const box = svg.getBoundingClientRect();
+          const bars = Array.from(svg.querySelectorAll("rect.bar")).filter((r) => Number(r.getAttribute("height")) > 0);
+          return box.width > 100 && box.height > 100 && bars.length > 0;
+        }).length,
     );
     expect(charts).toBe(3);
     expect(await page.textContent(".verdict")).toMatch(/Dataset drift: 2 of 3 features drifted/);

@@ -8,11 +8,25 @@ const catalogDir = join(__dirname, "../../../catalog");
 
 describe("drift settings from the catalog", () => {
   it("reads the model's drift section from the catalog YAML", () => {
-    expect(driftSettings(catalogDir, "fraud-scorer")).toEqual({ driftShare: 0.5, window: 21600, features: { merchant_risk: { method: "psi", threshold: 0.2 } }, webhook: undefined });
+    expect(driftSettings(catalogDir, "fraud-scorer")).toEqual({
+      driftShare: 0.5,
+      window: 21600,
+      features: { merchant_risk: { method: "psi", threshold: 0.2 } },
+      webhook: undefined,
+    });
   });
   it("reads the same section from the runtime config mounted in pods (models.json)", () => {
     const dir = mkdtempSync(join(tmpdir(), "drift-runtime-"));
-    writeFileSync(join(dir, "models.json"), JSON.stringify({ project: "p", stack: "local", models: { churn: { drift: { schedule: "0 * * * *", driftShare: 0.34, window: 3600, features: {}, webhook: "https://hooks.example.com/x" } } } }));
+    writeFileSync(
+      join(dir, "models.json"),
+      JSON.stringify({
+        project: "p",
+        stack: "local",
+        models: {
+          churn: { drift: { schedule: "0 * * * *", driftShare: 0.34, window: 3600, features: {}, webhook: "https://hooks.example.com/x" } },
+        },
+      }),
+    );
     expect(driftSettings(dir, "churn")).toEqual({ driftShare: 0.34, window: 3600, features: {}, webhook: "https://hooks.example.com/x" });
     expect(() => driftSettings(dir, "nope")).toThrow(/model "nope" is not in the catalog .* \(models: churn\)/);
   });

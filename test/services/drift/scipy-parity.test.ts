@@ -67,7 +67,11 @@ cases.push({ kind: "jensenshannon", label: "disjoint supports", p: [10, 0, 5], q
 
 let answers: Answer[] = [];
 beforeAll(() => {
-  const output = execFileSync("python3", [join(__dirname, "scipy_reference.py")], { input: JSON.stringify(cases), maxBuffer: 1 << 30, timeout: 120_000 });
+  const output = execFileSync("python3", [join(__dirname, "scipy_reference.py")], {
+    input: JSON.stringify(cases),
+    maxBuffer: 1 << 30,
+    timeout: 120_000,
+  });
   answers = JSON.parse(output.toString()) as Answer[];
 }, 180_000);
 

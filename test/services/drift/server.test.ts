@@ -4,7 +4,10 @@ import { createDriftServer } from "../../../services/drift/server";
 import { generator } from "./generate";
 
 const g = generator(5);
-const profile = buildProfile({ rows: 2000, columns: { amount: g.normal(2000), channel: Array.from({ length: 2000 }, (_, i) => (i % 3 ? "pos" : "web")) } });
+const profile = buildProfile({
+  rows: 2000,
+  columns: { amount: g.normal(2000), channel: Array.from({ length: 2000 }, (_, i) => (i % 3 ? "pos" : "web")) },
+});
 const app = createDriftServer({ profile, check: { model: "fraud-scorer" } });
 afterAll(() => app.close());
 
@@ -21,7 +24,11 @@ describe("drift HTTP API", () => {
     expect(metrics.body).toMatch(/mlops_drift_last_check_timestamp_seconds\{model="fraud-scorer",service="drift"\} \d+/);
   });
   it("POST /check with columns and ?format=html answers the report", async () => {
-    const response = await app.inject({ method: "POST", url: "/check?format=html", payload: { columns: { amount: g.normal(300), channel: Array(300).fill("pos") } } });
+    const response = await app.inject({
+      method: "POST",
+      url: "/check?format=html",
+      payload: { columns: { amount: g.normal(300), channel: Array(300).fill("pos") } },
+    });
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toMatch(/text\/html/);
     expect(response.body).toContain("<svg");

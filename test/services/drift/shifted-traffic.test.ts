@@ -15,7 +15,8 @@ const channel = (web: number) => (g.random() < web ? "web" : g.random() < 0.5 ? 
 /** Training set as CSV; prediction logs of one hour in the serving layout, with traffic shifted. */
 function writeInputs(shift: number): { reference: string; logs: string } {
   const rows = ["amount,merchant_risk,channel,hour"];
-  for (let i = 0; i < 4000; i++) rows.push(`${(50 + 10 * g.normal(1)[0]!).toFixed(3)},${g.random().toFixed(4)},${channel(0.2)},${Math.floor(g.random() * 24)}`);
+  for (let i = 0; i < 4000; i++)
+    rows.push(`${(50 + 10 * g.normal(1)[0]!).toFixed(3)},${g.random().toFixed(4)},${channel(0.2)},${Math.floor(g.random() * 24)}`);
   const reference = join(dir, `train-${shift}.csv`);
   writeFileSync(reference, `${rows.join("\n")}\n`);
   const logs = join(dir, `logs-${shift}`);
@@ -28,8 +29,23 @@ function writeInputs(shift: number): { reference: string; logs: string } {
     const lines: string[] = [];
     for (let i = 0; i < count; i++) {
       const timestamp = new Date(Date.UTC(2026, 10, 23, 10, Math.floor(g.random() * 60), 0)).toISOString();
-      const features = { amount: 50 + shift * 15 + 10 * g.normal(1)[0]!, merchant_risk: Math.min(1, g.random() + shift * 0.3), channel: channel(0.2 + shift * 0.5), hour: Math.floor(g.random() * 24) };
-      lines.push(JSON.stringify({ timestamp, model: "fraud-scorer", version: file.slice(0, 2), request_id: `r${i}`, entities: { card_id: i }, features, outputs: { score: 0.1 } }));
+      const features = {
+        amount: 50 + shift * 15 + 10 * g.normal(1)[0]!,
+        merchant_risk: Math.min(1, g.random() + shift * 0.3),
+        channel: channel(0.2 + shift * 0.5),
+        hour: Math.floor(g.random() * 24),
+      };
+      lines.push(
+        JSON.stringify({
+          timestamp,
+          model: "fraud-scorer",
+          version: file.slice(0, 2),
+          request_id: `r${i}`,
+          entities: { card_id: i },
+          features,
+          outputs: { score: 0.1 },
+        }),
+      );
     }
     writeFileSync(join(hourDir, file), `${lines.join("\n")}\n`);
   }
@@ -39,7 +55,11 @@ function writeInputs(shift: number): { reference: string; logs: string } {
 /** Runs the CLI in a child process, asynchronously: the in-test webhook server must keep serving meanwhile. */
 function drift(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "services/drift/main.ts"), ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 120_000 });
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "services/drift/main.ts"), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -80,14 +100,35 @@ describe("a shift in live traffic", () => {
     const report = join(dir, "report.html");
     const metrics = join(dir, "drift.prom");
     // --current and --window come from their environment twins, as in the CronJob.
-    const checked = await drift(["check", "--reference", profile, "--model", "fraud-scorer", "--end", "2026-11-23T11:00:00Z", "--webhook", url, "--report", report, "--metrics-file", metrics, "--json"], { CURRENT: logs, WINDOW: "3600" });
+    const checked = await drift(
+      [
+        "check",
+        "--reference",
+        profile,
+        "--model",
+        "fraud-scorer",
+        "--end",
+        "2026-11-23T11:00:00Z",
+        "--webhook",
+        url,
+        "--report",
+        report,
+        "--metrics-file",
+        metrics,
+        "--json",
+      ],
+      { CURRENT: logs, WINDOW: "3600" },
+    );
     expect(checked.stderr).toMatch(/webhook attempt 1: HTTP 500/);
     expect(checked.code).toBe(0);
     const result = JSON.parse(checked.stdout);
     expect(result.dataset_drift).toBe(true);
     expect(result.current.rows).toBe(1200);
     expect(result.window).toEqual({ start: "2026-11-23T10:00:00.000Z", end: "2026-11-23T11:00:00.000Z" });
-    const drifted = result.features.filter((f: { drifted: boolean }) => f.drifted).map((f: { name: string }) => f.name).sort();
+    const drifted = result.features
+      .filter((f: { drifted: boolean }) => f.drifted)
+      .map((f: { name: string }) => f.name)
+      .sort();
     expect(drifted).toEqual(["amount", "channel", "merchant_risk"]);
 
     expect(received.map((r) => r.status)).toEqual([500, 200]);
@@ -106,7 +147,22 @@ describe("a shift in live traffic", () => {
     const { reference, logs } = writeInputs(0);
     const profile = join(dir, "calm.profile.json");
     expect((await drift(["profile", "--data", reference, "--out", profile])).code).toBe(0);
-    const checked = await drift(["check", "--reference", profile, "--current", logs, "--model", "fraud-scorer", "--end", "2026-11-23T11:00:00Z", "--window", "3600", "--webhook", url, "--json"]);
+    const checked = await drift([
+      "check",
+      "--reference",
+      profile,
+      "--current",
+      logs,
+      "--model",
+      "fraud-scorer",
+      "--end",
+      "2026-11-23T11:00:00Z",
+      "--window",
+      "3600",
+      "--webhook",
+      url,
+      "--json",
+    ]);
     expect(checked.code).toBe(0);
     expect(JSON.parse(checked.stdout).dataset_drift).toBe(false);
     expect(received.length).toBe(before);

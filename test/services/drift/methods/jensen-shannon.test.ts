@@ -6,15 +6,26 @@ const bins = fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLeng
 
 describe("Jensen-Shannon distance (base 2)", () => {
   it("is symmetric and within [0, 1]", () => {
-    fc.assert(fc.property(bins, bins, (p, q) => {
-      const n = Math.min(p.length, q.length);
-      const a = jensenShannonDistance(p.slice(0, n), q.slice(0, n));
-      const b = jensenShannonDistance(q.slice(0, n), p.slice(0, n));
-      return Math.abs(a - b) < 1e-12 && a >= 0 && a <= 1 + 1e-12;
-    }));
+    fc.assert(
+      fc.property(bins, bins, (p, q) => {
+        const n = Math.min(p.length, q.length);
+        const a = jensenShannonDistance(p.slice(0, n), q.slice(0, n));
+        const b = jensenShannonDistance(q.slice(0, n), p.slice(0, n));
+        return Math.abs(a - b) < 1e-12 && a >= 0 && a <= 1 + 1e-12;
+      }),
+    );
   });
   it("is zero for identical distributions, whatever their scale", () => {
-    fc.assert(fc.property(bins, (p) => jensenShannonDistance(p, p.map((x) => x * 3)) < 1e-7));
+    fc.assert(
+      fc.property(
+        bins,
+        (p) =>
+          jensenShannonDistance(
+            p,
+            p.map((x) => x * 3),
+          ) < 1e-7,
+      ),
+    );
   });
   it("is 1 for disjoint supports", () => {
     expect(jensenShannonDistance([1, 0], [0, 1])).toBeCloseTo(1, 12);

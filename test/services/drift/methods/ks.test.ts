@@ -7,7 +7,13 @@ const sample = fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLe
 
 describe("two-sample Kolmogorov-Smirnov", () => {
   it("is symmetric in its two samples", () => {
-    fc.assert(fc.property(sample, sample, (a, b) => ksTest(sortedCopy(a), sortedCopy(b)).statistic === ksTest(sortedCopy(b), sortedCopy(a)).statistic));
+    fc.assert(
+      fc.property(
+        sample,
+        sample,
+        (a, b) => ksTest(sortedCopy(a), sortedCopy(b)).statistic === ksTest(sortedCopy(b), sortedCopy(a)).statistic,
+      ),
+    );
   });
   it("keeps the statistic in [0, 1] and the p-value in [0, 1]", () => {
     fc.assert(
@@ -18,10 +24,12 @@ describe("two-sample Kolmogorov-Smirnov", () => {
     );
   });
   it("is zero with p-value 1 for identical samples", () => {
-    fc.assert(fc.property(sample, (a) => {
-      const r = ksTest(sortedCopy(a), sortedCopy(a));
-      return r.statistic === 0 && r.pValue === 1;
-    }));
+    fc.assert(
+      fc.property(sample, (a) => {
+        const r = ksTest(sortedCopy(a), sortedCopy(a));
+        return r.statistic === 0 && r.pValue === 1;
+      }),
+    );
   });
   it("is 1 for samples with disjoint ranges", () => {
     expect(ksStatistic(sortedCopy([1, 2, 3]), sortedCopy([4, 5]))).toBe(1);

@@ -7,11 +7,13 @@ const bins = fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 2, maxLeng
 
 describe("Population Stability Index", () => {
   it("is symmetric, non-negative and zero for identical shares", () => {
-    fc.assert(fc.property(bins, bins, (p, q) => {
-      const n = Math.min(p.length, q.length);
-      const a = psi(p.slice(0, n), q.slice(0, n));
-      return a >= -1e-12 && Math.abs(a - psi(q.slice(0, n), p.slice(0, n))) < 1e-9 * Math.max(1, a) && psi(p, p) < 1e-12;
-    }));
+    fc.assert(
+      fc.property(bins, bins, (p, q) => {
+        const n = Math.min(p.length, q.length);
+        const a = psi(p.slice(0, n), q.slice(0, n));
+        return a >= -1e-12 && Math.abs(a - psi(q.slice(0, n), p.slice(0, n))) < 1e-9 * Math.max(1, a) && psi(p, p) < 1e-12;
+      }),
+    );
   });
   it("replaces an empty bin by 0.0001, as Evidently does", () => {
     expect(fillEmptyShares([0.5, 0.5, 0])).toEqual([0.5, 0.5, 0.0001]);

@@ -13,12 +13,20 @@ describe("two-proportion Z-test", () => {
     expect(twoProportionZTest(50, 50, 70, 70)).toEqual({ statistic: 0, pValue: 1 });
   });
   it("is antisymmetric in z and symmetric in p", () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 1000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (n1, n2, s1, s2) => {
-      const c1 = Math.round(s1 * n1);
-      const c2 = Math.round(s2 * n2);
-      const x = twoProportionZTest(c1, n1, c2, n2);
-      const y = twoProportionZTest(c2, n2, c1, n1);
-      return Math.abs(x.statistic + y.statistic) < 1e-9 && Math.abs(x.pValue - y.pValue) < 1e-12 && x.pValue >= 0 && x.pValue <= 1;
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (n1, n2, s1, s2) => {
+          const c1 = Math.round(s1 * n1);
+          const c2 = Math.round(s2 * n2);
+          const x = twoProportionZTest(c1, n1, c2, n2);
+          const y = twoProportionZTest(c2, n2, c1, n1);
+          return Math.abs(x.statistic + y.statistic) < 1e-9 && Math.abs(x.pValue - y.pValue) < 1e-12 && x.pValue >= 0 && x.pValue <= 1;
+        },
+      ),
+    );
   });
 });
