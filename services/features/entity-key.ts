@@ -25,39 +25,81 @@ function u32(n: number): Buffer {
   return b;
 }
 
-function valueBytes(type: EntityValueType, value: EntityKeyValue): Buffer {
+/** The fixed part of a key (count and sorted, typed join key names) and the value order, per join-key list. */
+interface KeyLayout {
+  prefix: Buffer;
+  order: number[];
+}
+const layouts = new Map<string, KeyLayout>();
+
+function layoutOf(joinKeys: JoinKey[]): KeyLayout {
+  const id = joinKeys.map((k) => `${k.name}:${k.type}`).join(",");
+  let layout = layouts.get(id);
+  if (!layout) {
+    const order = joinKeys.map((_, i) => i).sort((a, b) => compareNames((joinKeys[a] as JoinKey).name, (joinKeys[b] as JoinKey).name));
+    const parts: Buffer[] = [u32(joinKeys.length)];
+    for (const i of order) {
+      const name = Buffer.from((joinKeys[i] as JoinKey).name, "utf8");
+      parts.push(u32(VALUE_TYPE.STRING), u32(name.length), name);
+    }
+    layout = { prefix: Buffer.concat(parts), order };
+    if (layouts.size < 10_000) layouts.set(id, layout);
+  }
+  return layout;
+}
+
+function valueLength(type: EntityValueType, value: EntityKeyValue): number {
   switch (type) {
-    case "INT64": {
-      const b = Buffer.allocUnsafe(8);
-      b.writeBigInt64LE(BigInt(value as number), 0);
-      return b;
-    }
-    case "INT32": {
-      const b = Buffer.allocUnsafe(4);
-      b.writeInt32LE(value as number, 0);
-      return b;
-    }
+    case "INT64":
+      return 8;
+    case "INT32":
+      return 4;
     case "STRING":
-      return Buffer.from(value as string, "utf8");
+      return Buffer.byteLength(value as string, "utf8");
     case "BYTES":
-      return Buffer.from(value as Uint8Array);
+      return (value as Uint8Array).length;
   }
 }
 
-/** Serialises an entity key; `joinKeys` and `values` are aligned and may come in any order (they are sorted here). */
-export function serializeEntityKey(joinKeys: JoinKey[], values: EntityKeyValue[]): Buffer {
-  const order = joinKeys.map((_, i) => i).sort((a, b) => compareNames((joinKeys[a] as JoinKey).name, (joinKeys[b] as JoinKey).name));
-  const parts: Buffer[] = [u32(joinKeys.length)];
-  for (const i of order) {
-    const name = Buffer.from((joinKeys[i] as JoinKey).name, "utf8");
-    parts.push(u32(VALUE_TYPE.STRING), u32(name.length), name);
+function writeValue(out: Buffer, at: number, type: EntityValueType, value: EntityKeyValue): void {
+  switch (type) {
+    case "INT64":
+      out.writeBigInt64LE(BigInt(value as number), at);
+      return;
+    case "INT32":
+      out.writeInt32LE(value as number, at);
+      return;
+    case "STRING":
+      out.write(value as string, at, "utf8");
+      return;
+    case "BYTES":
+      out.set(value as Uint8Array, at);
   }
+}
+
+/**
+ * Serialises an entity key; `joinKeys` and `values` are aligned and may come in any order (they are
+ * sorted here). `suffix` is appended in the same allocation (the Redis key's project name): this
+ * runs once per key per request, so it writes one buffer instead of concatenating pieces.
+ */
+export function serializeEntityKey(joinKeys: JoinKey[], values: EntityKeyValue[], suffix?: Buffer): Buffer {
+  const { prefix, order } = layoutOf(joinKeys);
+  let size = prefix.length + (suffix?.length ?? 0);
+  for (const i of order) size += 8 + valueLength((joinKeys[i] as JoinKey).type, values[i] as EntityKeyValue);
+  const out = Buffer.allocUnsafe(size);
+  prefix.copy(out, 0);
+  let at = prefix.length;
   for (const i of order) {
-    const key = joinKeys[i] as JoinKey;
-    const bytes = valueBytes(key.type, values[i] as EntityKeyValue);
-    parts.push(u32(VALUE_TYPE[key.type]), u32(bytes.length), bytes);
+    const type = (joinKeys[i] as JoinKey).type;
+    const value = values[i] as EntityKeyValue;
+    const length = valueLength(type, value);
+    out.writeUInt32LE(VALUE_TYPE[type], at);
+    out.writeUInt32LE(length, at + 4);
+    writeValue(out, at + 8, type, value);
+    at += 8 + length;
   }
-  return Buffer.concat(parts);
+  if (suffix) suffix.copy(out, at);
+  return out;
 }
 
 /** Python's sorted() on str compares code points; so does this (localeCompare would not). */
@@ -65,9 +107,16 @@ function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+const projectBytes = new Map<string, Buffer>();
+
 /** The Redis key of an entity row: serialized entity key followed by the project name (Feast's `_redis_key`). */
 export function redisKey(project: string, joinKeys: JoinKey[], values: EntityKeyValue[]): Buffer {
-  return Buffer.concat([serializeEntityKey(joinKeys, values), Buffer.from(project, "utf8")]);
+  let suffix = projectBytes.get(project);
+  if (!suffix) {
+    suffix = Buffer.from(project, "utf8");
+    projectBytes.set(project, suffix);
+  }
+  return serializeEntityKey(joinKeys, values, suffix);
 }
 
 /** Murmur3 x86 32-bit (seed 0) of a string's utf-8 bytes, as 4 little-endian bytes (Feast's `_mmh3`). */

@@ -22,9 +22,17 @@ export interface GetOnlineFeaturesResponse {
   results: { values: unknown[]; statuses: FieldStatus[]; event_timestamps: string[] }[];
 }
 
-/** Timestamps as protobuf's JSON mapping prints them: RFC 3339, no fraction when whole seconds. */
+const formatted = new Map<number, string>();
+
+/** Timestamps as protobuf's JSON mapping prints them: RFC 3339, no fraction when whole seconds (memoised: rows share times). */
 export function formatTimestamp(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+  let text = formatted.get(seconds);
+  if (text === undefined) {
+    text = new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+    if (formatted.size > 100_000) formatted.clear();
+    formatted.set(seconds, text);
+  }
+  return text;
 }
 const EPOCH = formatTimestamp(0);
 
@@ -115,6 +123,8 @@ export async function getOnlineFeatures(
   plans.forEach((plan, p) => {
     options.onKeys?.(plan.view.name, rows);
     const viewRows = fetched[p] as (OnlineRow | undefined)[];
+    // One timestamp string per row, shared by the view's features (formatting is the hot spot at 100 rows).
+    const rowTimestamps = viewRows.map((row) => (row ? formatTimestamp(row.eventTimestamp) : EPOCH));
     for (const feature of plan.features) {
       featureNames.push(request.full_feature_names ? feature.fullName : feature.name);
       const values = new Array<unknown>(rows);
@@ -125,7 +135,7 @@ export async function getOnlineFeatures(
         const cell = cellOf(row, feature.name, plan.view.ttlSeconds, now);
         values[r] = cell.value;
         statuses[r] = cell.status;
-        timestamps[r] = row ? formatTimestamp(row.eventTimestamp) : EPOCH;
+        timestamps[r] = rowTimestamps[r] as string;
       }
       results.push({ values, statuses, event_timestamps: timestamps });
     }

@@ -95,11 +95,10 @@ export class RedisOnlineStore implements OnlineStore {
         const storedSeconds = decodeTimestamp(stored as Buffer);
         if (storedSeconds && seconds <= storedSeconds) return;
       }
-      const hash = new Map<string | Buffer, Buffer>();
-      hash.set(tsField, Buffer.from(encodeTimestamp(seconds)));
-      for (const [name, value] of Object.entries(row.values)) hash.set(featureField(view.name, name), Buffer.from(encodeValue(dtypeOf(view, name), value)));
+      const fieldValues: (string | Buffer | Uint8Array)[] = [tsField, encodeTimestamp(seconds)];
+      for (const [name, value] of Object.entries(row.values)) fieldValues.push(featureField(view.name, name), encodeValue(dtypeOf(view, name), value));
       const key = keys[i] as Buffer;
-      write.hset(key, hash);
+      write.hset(key, ...(fieldValues as (string | Buffer)[]));
       if (this.keyTtlSeconds) write.expire(key, this.keyTtlSeconds);
       written++;
     });
