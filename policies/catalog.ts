@@ -15,7 +15,8 @@ const NETWORKING = "networking.istio.io";
 export const catalogConsistent: PlatformPolicy = {
   area: "catalog",
   name: "catalog-consistent",
-  description: "The catalog passes the spec's cross-checks (features exist, weights sum to 100, images pinned, GPU models have a GPU pool, ...).",
+  description:
+    "The catalog passes the spec's cross-checks (features exist, weights sum to 100, images pinned, GPU models have a GPU pool, ...).",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -45,7 +46,11 @@ function routesOf(props: Record<string, unknown>): Route[] {
       label: `route ${String(get(route, "name") ?? `#${i}`)}`,
       destinations: asArray(get(route, "route")).map((d) => {
         const weight = get(d, "weight");
-        return { host: String(get(d, "destination", "host")), subset: get(d, "destination", "subset") as string | undefined, weight: typeof weight === "number" ? weight : undefined };
+        return {
+          host: String(get(d, "destination", "host")),
+          subset: get(d, "destination", "subset") as string | undefined,
+          weight: typeof weight === "number" ? weight : undefined,
+        };
       }),
       mirror: mirror ? { host: String(get(mirror, "host")), subset: get(mirror, "subset") as string | undefined } : undefined,
     };
@@ -67,10 +72,22 @@ export const virtualServiceWeightsSumTo100: PlatformPolicy = {
       if (route.destinations.length === 1 && weighted.length === 0) continue;
       const total = route.destinations.reduce((sum, d) => sum + (d.weight ?? 0), 0);
       if (route.destinations.length === 0) {
-        report(violation(`VirtualService "${ref}"`, `${route.label} has no destinations`, "route to at least one version (a version with weight > 0 in the model's catalog file)"));
+        report(
+          violation(
+            `VirtualService "${ref}"`,
+            `${route.label} has no destinations`,
+            "route to at least one version (a version with weight > 0 in the model's catalog file)",
+          ),
+        );
       } else if (total !== 100) {
         const parts = route.destinations.map((d) => `${d.subset ?? d.host}=${d.weight ?? 0}`).join(", ");
-        report(violation(`VirtualService "${ref}"`, `${route.label} weights sum to ${total} (${parts})`, "make the weights sum to 100 (versions[].weight in the model's catalog file)"));
+        report(
+          violation(
+            `VirtualService "${ref}"`,
+            `${route.label} weights sum to ${total} (${parts})`,
+            "make the weights sum to 100 (versions[].weight in the model's catalog file)",
+          ),
+        );
       }
     }
   },
@@ -110,14 +127,26 @@ export const virtualServiceSubsetsExist: PlatformPolicy = {
     for (const vs of services) {
       const { ref, namespace } = objectMeta(asRecord(vs.props), vs.name);
       for (const route of routesOf(asRecord(vs.props))) {
-        const targets = [...route.destinations.map((d) => ({ ...d, how: "routes" })), ...(route.mirror ? [{ ...route.mirror, how: "mirrors" }] : [])];
+        const targets = [
+          ...route.destinations.map((d) => ({ ...d, how: "routes" })),
+          ...(route.mirror ? [{ ...route.mirror, how: "mirrors" }] : []),
+        ];
         for (const t of targets) {
           if (!t.subset) continue;
           const host = qualifyHost(t.host, namespace);
           const known = subsets.get(host);
           if (!known?.has(t.subset)) {
-            const have = known ? `its DestinationRule defines ${[...known].join(", ") || "no subsets"}` : `no DestinationRule exists for ${host}`;
-            report(violation(`VirtualService "${ref}"`, `${route.label} ${t.how} to subset "${t.subset}" of ${host}, but ${have}`, `add subset "${t.subset}" to the DestinationRule of ${host} (one subset per version in the model's catalog file)`), vs.urn);
+            const have = known
+              ? `its DestinationRule defines ${[...known].join(", ") || "no subsets"}`
+              : `no DestinationRule exists for ${host}`;
+            report(
+              violation(
+                `VirtualService "${ref}"`,
+                `${route.label} ${t.how} to subset "${t.subset}" of ${host}, but ${have}`,
+                `add subset "${t.subset}" to the DestinationRule of ${host} (one subset per version in the model's catalog file)`,
+              ),
+              vs.urn,
+            );
           }
         }
       }
@@ -128,19 +157,32 @@ export const virtualServiceSubsetsExist: PlatformPolicy = {
 export const virtualServiceMatchesCatalog: PlatformPolicy = {
   area: "catalog",
   name: "virtualservice-matches-catalog",
-  description: "Each catalog model's VirtualService sends exactly the weights its catalog file declares, so traffic cannot be changed outside the catalog.",
+  description:
+    "Each catalog model's VirtualService sends exactly the weights its catalog file declares, so traffic cannot be changed outside the catalog.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { catalog: catalogConsistent.configSchema?.properties.catalog ?? {}, servingNamespace: facts.servingNamespace } },
+  configSchema: {
+    properties: { catalog: catalogConsistent.configSchema?.properties.catalog ?? {}, servingNamespace: facts.servingNamespace },
+  },
   validateStack: (args, report) => {
     const { catalog, servingNamespace } = args.getConfig<{ catalog?: Catalog; servingNamespace: string }>();
     if (!catalog || Object.keys(catalog.models).length === 0) return args.notApplicable("no models in the policy config's catalog");
-    const services = args.resources.filter((r) => isKind(r.type, NETWORKING, "VirtualService") && objectMeta(asRecord(r.props), r.name).namespace === servingNamespace);
+    const services = args.resources.filter(
+      (r) => isKind(r.type, NETWORKING, "VirtualService") && objectMeta(asRecord(r.props), r.name).namespace === servingNamespace,
+    );
     for (const model of Object.values(catalog.models)) {
       const host = `${model.name}.${servingNamespace}.svc.cluster.local`;
-      const vs = services.find((s) => asArray(get(safeProp(s, "spec"), "hosts")).some((h) => qualifyHost(String(h), servingNamespace) === host));
+      const vs = services.find((s) =>
+        asArray(get(safeProp(s, "spec"), "hosts")).some((h) => qualifyHost(String(h), servingNamespace) === host),
+      );
       const subject = `model "${model.name}" (${model.origin.file})`;
       if (!vs) {
-        report(violation(subject, `has no VirtualService for ${host} in namespace ${servingNamespace}`, "deploy it through ModelServing, which renders the routes from the catalog"));
+        report(
+          violation(
+            subject,
+            `has no VirtualService for ${host} in namespace ${servingNamespace}`,
+            "deploy it through ModelServing, which renders the routes from the catalog",
+          ),
+        );
         continue;
       }
       const want = Object.fromEntries(trafficOf(model).weighted.map((w) => [w.version, w.weight]));
@@ -151,12 +193,28 @@ export const virtualServiceMatchesCatalog: PlatformPolicy = {
         const subset = String(get(d, "destination", "subset"));
         got[subset] = (got[subset] ?? 0) + Number(get(d, "weight") ?? (asArray(get(split, "route")).length === 1 ? 100 : 0));
       }
-      const show = (w: Record<string, number>) => Object.entries(w).map(([k, v]) => `${k}=${v}`).sort().join(", ") || "none";
+      const show = (w: Record<string, number>) =>
+        Object.entries(w)
+          .map(([k, v]) => `${k}=${v}`)
+          .sort()
+          .join(", ") || "none";
       if (show(want) !== show(got)) {
-        report(violation(`VirtualService "${objectMeta(asRecord(vs.props), vs.name).ref}"`, `sends ${show(got)}, but ${model.origin.file} declares ${show(want)}`, "change weights in the catalog file, not in the VirtualService"), vs.urn);
+        report(
+          violation(
+            `VirtualService "${objectMeta(asRecord(vs.props), vs.name).ref}"`,
+            `sends ${show(got)}, but ${model.origin.file} declares ${show(want)}`,
+            "change weights in the catalog file, not in the VirtualService",
+          ),
+          vs.urn,
+        );
       }
     }
   },
 };
 
-export const catalogPolicies: PlatformPolicy[] = [catalogConsistent, virtualServiceWeightsSumTo100, virtualServiceSubsetsExist, virtualServiceMatchesCatalog];
+export const catalogPolicies: PlatformPolicy[] = [
+  catalogConsistent,
+  virtualServiceWeightsSumTo100,
+  virtualServiceSubsetsExist,
+  virtualServiceMatchesCatalog,
+];

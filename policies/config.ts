@@ -51,7 +51,10 @@ export function policyPackConfig(stack: StackSpec, catalog: Catalog, policies: P
   const config: PolicyPackConfig = {};
   for (const policy of policies) {
     const wanted = Object.keys(policy.configSchema?.properties ?? {}).filter((key) => key in known);
-    config[policy.name] = { enforcementLevel: enforcementFor(policy, stack), ...Object.fromEntries(wanted.map((key) => [key, known[key]])) };
+    config[policy.name] = {
+      enforcementLevel: enforcementFor(policy, stack),
+      ...Object.fromEntries(wanted.map((key) => [key, known[key]])),
+    };
   }
   return config;
 }

@@ -42,7 +42,13 @@ export const gpuPoolTainted: PlatformPolicy = {
   configSchema: { properties: {} },
   validateResource: gpuPoolRule((pool, _args, report) => {
     if (!pool.taints.some((t) => t.key === GPU_TAINT_KEY && t.effect === "NO_SCHEDULE")) {
-      report(violation(poolSubject(pool), "has no nvidia.com/gpu NoSchedule taint: any pod can fill these expensive nodes", `add taints: [{ key: "${GPU_TAINT_KEY}", value: "present", effect: "NO_SCHEDULE" }]`));
+      report(
+        violation(
+          poolSubject(pool),
+          "has no nvidia.com/gpu NoSchedule taint: any pod can fill these expensive nodes",
+          `add taints: [{ key: "${GPU_TAINT_KEY}", value: "present", effect: "NO_SCHEDULE" }]`,
+        ),
+      );
     }
   }),
 };
@@ -56,7 +62,13 @@ export const gpuPoolScalesToZeroInDev: PlatformPolicy = {
   validateResource: gpuPoolRule((pool, args, report) => {
     if (args.getConfig<Facts>().environment !== "dev") return args.notApplicable("prod pools may keep warm nodes");
     if (pool.minNodes !== 0) {
-      report(violation(poolSubject(pool), `keeps at least ${pool.minNodes} GPU node(s) running in a dev stack`, "set minSize: 0 for the pool in the stack file (scalingConfig.minSize / autoscaling.minNodeCount 0)"));
+      report(
+        violation(
+          poolSubject(pool),
+          `keeps at least ${pool.minNodes} GPU node(s) running in a dev stack`,
+          "set minSize: 0 for the pool in the stack file (scalingConfig.minSize / autoscaling.minNodeCount 0)",
+        ),
+      );
     }
   }),
 };
@@ -71,7 +83,9 @@ export const gpuPoolSpotInDev: PlatformPolicy = {
     if (args.getConfig<Facts>().environment !== "dev") return args.notApplicable("prod pools may be on-demand");
     if (!pool.spot) {
       const field = pool.cloud === "aws" ? 'capacityType: "SPOT"' : "nodeConfig.spot: true";
-      report(violation(poolSubject(pool), "runs on-demand GPUs in a dev stack", `set spot: true for the pool in the stack file (${field})`));
+      report(
+        violation(poolSubject(pool), "runs on-demand GPUs in a dev stack", `set spot: true for the pool in the stack file (${field})`),
+      );
     }
   }),
 };
@@ -93,32 +107,50 @@ export const gpuCountWithinBudget: PlatformPolicy = {
         if (pool) pools.push(pool);
       } else if (r.type === GKE_NODE_POOL) {
         const ref = safeProp(r, "cluster");
-        const cluster = clusters.find((c) => r.dependencies.includes(c) || ref === safeProp(c, "id") || ref === safeProp(c, "name")) ?? (clusters.length === 1 ? clusters[0] : undefined);
+        const cluster =
+          clusters.find((c) => r.dependencies.includes(c) || ref === safeProp(c, "id") || ref === safeProp(c, "name")) ??
+          (clusters.length === 1 ? clusters[0] : undefined);
         const pool = gkeGpuPool(r, props, gkeClusterZones(cluster));
         if (pool) pools.push(pool);
       }
     }
     if (pools.length === 0) args.notApplicable("no GPU node pools in the stack");
     for (const pool of pools.filter((p) => p.gpusPerNode === undefined)) {
-      report(violation(poolSubject(pool), "has GPUs, but how many per node cannot be told", "use an instance type listed in policies/gpu.ts (AWS) or set nodeConfig.guestAccelerators with a count (GKE)"), pool.resource.urn);
+      report(
+        violation(
+          poolSubject(pool),
+          "has GPUs, but how many per node cannot be told",
+          "use an instance type listed in policies/gpu.ts (AWS) or set nodeConfig.guestAccelerators with a count (GKE)",
+        ),
+        pool.resource.urn,
+      );
     }
     const total = pools.reduce((sum, p) => sum + p.maxNodes * (p.gpusPerNode ?? 0), 0);
     if (total > maxGpus) {
       const parts = pools.map((p) => `${p.resource.name}: ${p.maxNodes} x ${p.gpusPerNode ?? "?"}`).join(", ");
-      report(violation("the stack", `GPU pools can scale to ${total} GPUs (${parts}), over serving.maxGpus ${maxGpus}`, "lower maxSize of the GPU pools in the stack file, or raise serving.maxGpus with the budget owner's approval"));
+      report(
+        violation(
+          "the stack",
+          `GPU pools can scale to ${total} GPUs (${parts}), over serving.maxGpus ${maxGpus}`,
+          "lower maxSize of the GPU pools in the stack file, or raise serving.maxGpus with the budget owner's approval",
+        ),
+      );
     }
   },
 };
 
 /** Whether a pod tolerates the GPU taint (an operator-Exists toleration without a key tolerates every taint). */
 function toleratesGpu(tolerations: unknown): boolean {
-  return asArray(tolerations).some((t) => get(t, "key") === GPU_TAINT_KEY || (get(t, "key") === undefined && get(t, "operator") === "Exists"));
+  return asArray(tolerations).some(
+    (t) => get(t, "key") === GPU_TAINT_KEY || (get(t, "key") === undefined && get(t, "operator") === "Exists"),
+  );
 }
 
 export const gpuOnlyForGpuWorkloads = podRule({
   area: "cost",
   name: "gpu-only-for-gpu-workloads",
-  description: "Only GPU workloads use GPU nodes: a pod that requests nvidia.com/gpu sets it as a limit and is pinned to a GPU pool; a pod that tolerates the GPU taint requests GPUs (node daemons excepted).",
+  description:
+    "Only GPU workloads use GPU nodes: a pod that requests nvidia.com/gpu sets it as a limit and is pinned to a GPU pool; a pod that tolerates the GPU taint requests GPUs (node daemons excepted).",
   check({ workload, report }) {
     const gpuContainers = workload.containers.filter(({ container }) => {
       const { requests, limits } = quantities(container);
@@ -127,36 +159,70 @@ export const gpuOnlyForGpuWorkloads = podRule({
     const tolerates = toleratesGpu(workload.pod.tolerations);
     if (gpuContainers.length === 0) {
       if (tolerates && workload.kind !== "DaemonSet") {
-        report("tolerates the nvidia.com/gpu taint but requests no GPU, so it can take a GPU node's place", "remove the toleration, or request nvidia.com/gpu if it needs one");
+        report(
+          "tolerates the nvidia.com/gpu taint but requests no GPU, so it can take a GPU node's place",
+          "remove the toleration, or request nvidia.com/gpu if it needs one",
+        );
       }
       return;
     }
     for (const { container } of gpuContainers) {
       const { requests, limits } = quantities(container);
       if (!limits[GPU_RESOURCE] || (requests[GPU_RESOURCE] && requests[GPU_RESOURCE] !== limits[GPU_RESOURCE])) {
-        report("requests GPUs without an equal limit (GPUs cannot be shared or overcommitted)", `set resources.limits["${GPU_RESOURCE}"] equal to the request`, container);
+        report(
+          "requests GPUs without an equal limit (GPUs cannot be shared or overcommitted)",
+          `set resources.limits["${GPU_RESOURCE}"] equal to the request`,
+          container,
+        );
       }
     }
-    const terms = asArray(get(workload.pod.affinity, "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"));
+    const terms = asArray(
+      get(workload.pod.affinity, "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"),
+    );
     const pinned =
       asStringRecord(workload.pod.nodeSelector)[ACCELERATOR_LABEL] !== undefined ||
       terms.some((term) => asArray(get(term, "matchExpressions")).some((e) => get(e, "key") === ACCELERATOR_LABEL));
     if (!tolerates || !pinned) {
-      report("requests GPUs but is not placed on a GPU pool (toleration of nvidia.com/gpu and node affinity on the accelerator label)", `use gpuPlacement(accelerator) from components/k8s/workload.ts (tolerates ${GPU_TAINT_KEY}, requires ${ACCELERATOR_LABEL})`);
+      report(
+        "requests GPUs but is not placed on a GPU pool (toleration of nvidia.com/gpu and node affinity on the accelerator label)",
+        `use gpuPlacement(accelerator) from components/k8s/workload.ts (tolerates ${GPU_TAINT_KEY}, requires ${ACCELERATOR_LABEL})`,
+      );
     }
   },
 });
 
 /** AWS resource types the platform creates that take tags. */
 const AWS_TAGGABLE = new Set([
-  "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:ec2/internetGateway:InternetGateway",
-  "aws:ec2/routeTable:RouteTable", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/vpcEndpoint:VpcEndpoint",
-  "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon",
-  "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/subnetGroup:SubnetGroup", "aws:dynamodb/table:Table",
-  "aws:redshift/cluster:Cluster", "aws:redshiftserverless/namespace:Namespace", "aws:redshiftserverless/workgroup:Workgroup",
-  "aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:rds/subnetGroup:SubnetGroup", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2",
-  "aws:kms/key:Key", "aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-  "aws:secretsmanager/secret:Secret", "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository",
+  "aws:ec2/vpc:Vpc",
+  "aws:ec2/subnet:Subnet",
+  "aws:ec2/natGateway:NatGateway",
+  "aws:ec2/eip:Eip",
+  "aws:ec2/internetGateway:InternetGateway",
+  "aws:ec2/routeTable:RouteTable",
+  "aws:ec2/securityGroup:SecurityGroup",
+  "aws:ec2/launchTemplate:LaunchTemplate",
+  "aws:ec2/vpcEndpoint:VpcEndpoint",
+  "aws:eks/cluster:Cluster",
+  "aws:eks/nodeGroup:NodeGroup",
+  "aws:eks/addon:Addon",
+  "aws:elasticache/replicationGroup:ReplicationGroup",
+  "aws:elasticache/subnetGroup:SubnetGroup",
+  "aws:dynamodb/table:Table",
+  "aws:redshift/cluster:Cluster",
+  "aws:redshiftserverless/namespace:Namespace",
+  "aws:redshiftserverless/workgroup:Workgroup",
+  "aws:rds/instance:Instance",
+  "aws:rds/cluster:Cluster",
+  "aws:rds/subnetGroup:SubnetGroup",
+  "aws:s3/bucket:Bucket",
+  "aws:s3/bucketV2:BucketV2",
+  "aws:kms/key:Key",
+  "aws:iam/role:Role",
+  "aws:iam/policy:Policy",
+  "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+  "aws:secretsmanager/secret:Secret",
+  "aws:cloudwatch/logGroup:LogGroup",
+  "aws:ecr/repository:Repository",
 ]);
 /** GCP resource types the platform creates that take labels, and where the labels sit. */
 const GCP_LABELS: Record<string, string[]> = {
@@ -181,13 +247,29 @@ export const COST_LABELS = {
 export const resourcesHaveCostLabels: PlatformPolicy = {
   area: "cost",
   name: "resources-have-cost-labels",
-  description: "Every taggable resource carries team, environment and cost centre: AWS tags (or provider defaultTags), GCP labels, Kubernetes labels.",
+  description:
+    "Every taggable resource carries team, environment and cost centre: AWS tags (or provider defaultTags), GCP labels, Kubernetes labels.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      awsTags: { type: "array", items: { type: "string" }, default: COST_LABELS.awsTags, description: "Tag keys every taggable AWS resource carries." },
-      gcpLabels: { type: "array", items: { type: "string" }, default: COST_LABELS.gcpLabels, description: "Label keys every labelled GCP resource carries." },
-      kubernetesLabels: { type: "array", items: { type: "string" }, default: COST_LABELS.kubernetesLabels, description: "Label keys every Kubernetes object carries." },
+      awsTags: {
+        type: "array",
+        items: { type: "string" },
+        default: COST_LABELS.awsTags,
+        description: "Tag keys every taggable AWS resource carries.",
+      },
+      gcpLabels: {
+        type: "array",
+        items: { type: "string" },
+        default: COST_LABELS.gcpLabels,
+        description: "Label keys every labelled GCP resource carries.",
+      },
+      kubernetesLabels: {
+        type: "array",
+        items: { type: "string" },
+        default: COST_LABELS.kubernetesLabels,
+        description: "Label keys every Kubernetes object carries.",
+      },
     },
   },
   validateResource: (args, report) => {
@@ -196,14 +278,28 @@ export const resourcesHaveCostLabels: PlatformPolicy = {
     if (AWS_TAGGABLE.has(args.type)) {
       const tags = { ...asStringRecord(providerProp(args.provider, "defaultTags", "tags")), ...asStringRecord(args.props.tags) };
       const missing = missingFrom(tags, cfg.awsTags);
-      if (missing.length) report(violation(`${args.type.split(":").pop()} "${args.name}"`, `has no ${missing.join(", ")} tag(s)`, "pass tags: cloudTags(stack) (components/names.ts) or set defaultTags on the provider"));
+      if (missing.length)
+        report(
+          violation(
+            `${args.type.split(":").pop()} "${args.name}"`,
+            `has no ${missing.join(", ")} tag(s)`,
+            "pass tags: cloudTags(stack) (components/names.ts) or set defaultTags on the provider",
+          ),
+        );
       return;
     }
     const path = GCP_LABELS[args.type];
     if (path) {
       const labels = { ...asStringRecord(providerProp(args.provider, "defaultLabels")), ...asStringRecord(get(args.props, ...path)) };
       const missing = missingFrom(labels, cfg.gcpLabels);
-      if (missing.length) report(violation(`${args.type.split(":").pop()} "${args.name}"`, `has no ${missing.join(", ")} label(s)`, `set ${path.join(".")}: gcpLabels(stack) (components/names.ts)`));
+      if (missing.length)
+        report(
+          violation(
+            `${args.type.split(":").pop()} "${args.name}"`,
+            `has no ${missing.join(", ")} label(s)`,
+            `set ${path.join(".")}: gcpLabels(stack) (components/names.ts)`,
+          ),
+        );
       return;
     }
     const k = kubernetesKind(args.type);
@@ -211,11 +307,25 @@ export const resourcesHaveCostLabels: PlatformPolicy = {
       const missing = missingFrom(asStringRecord(get(args.props, "metadata", "labels")), cfg.kubernetesLabels);
       const ns = get(args.props, "metadata", "namespace");
       const ref = `${typeof ns === "string" ? `${ns}/` : ""}${String(get(args.props, "metadata", "name") ?? args.name)}`;
-      if (missing.length) report(violation(`${k.kind} "${ref}"`, `has no ${missing.join(", ")} label(s)`, "add k8sLabels(stack) (components/names.ts) to metadata.labels"));
+      if (missing.length)
+        report(
+          violation(
+            `${k.kind} "${ref}"`,
+            `has no ${missing.join(", ")} label(s)`,
+            "add k8sLabels(stack) (components/names.ts) to metadata.labels",
+          ),
+        );
       return;
     }
     args.notApplicable("this type takes no tags or labels");
   },
 };
 
-export const costPolicies: PlatformPolicy[] = [gpuPoolTainted, gpuPoolScalesToZeroInDev, gpuPoolSpotInDev, gpuCountWithinBudget, gpuOnlyForGpuWorkloads, resourcesHaveCostLabels];
+export const costPolicies: PlatformPolicy[] = [
+  gpuPoolTainted,
+  gpuPoolScalesToZeroInDev,
+  gpuPoolSpotInDev,
+  gpuCountWithinBudget,
+  gpuOnlyForGpuWorkloads,
+  resourcesHaveCostLabels,
+];

@@ -93,11 +93,14 @@ function providerOf(r: PlanResource, byUrn: Map<string, PlanResource>): PolicyPr
 
 function assertSync(result: unknown, policy: string): void {
   if (result && typeof (result as PromiseLike<unknown>).then === "function") {
-    throw new Error(`policy "${policy}" returned a Promise; the plan's harness runs policies synchronously, so write it without async/await`);
+    throw new Error(
+      `policy "${policy}" returned a Promise; the plan's harness runs policies synchronously, so write it without async/await`,
+    );
   }
 }
 
-const isStackPolicy = (p: PlatformPolicy): p is PlatformPolicy & StackValidationPolicy => typeof (p as StackValidationPolicy).validateStack === "function";
+const isStackPolicy = (p: PlatformPolicy): p is PlatformPolicy & StackValidationPolicy =>
+  typeof (p as StackValidationPolicy).validateStack === "function";
 const validationsOf = (p: PlatformPolicy): ResourceValidation[] => {
   const v = (p as ResourceValidationPolicy).validateResource;
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -137,7 +140,10 @@ function stackResources(resources: PlanResource[], byUrn: Map<string, PlanResour
  * `policies:` overrides), every resource policy on every resource, every stack policy once.
  * Mandatory violations should fail the plan; advisory ones are for people to read.
  */
-export function evaluatePolicies(resources: PlanResource[], options_: { stack: StackSpec; catalog: Catalog; policies?: Policy[] }): PolicyReport {
+export function evaluatePolicies(
+  resources: PlanResource[],
+  options_: { stack: StackSpec; catalog: Catalog; policies?: Policy[] },
+): PolicyReport {
   const started = performance.now();
   const policies = options_.policies ?? allPolicies;
   const config = policyPackConfig(options_.stack, options_.catalog, policies);
@@ -154,7 +160,14 @@ export function evaluatePolicies(resources: PlanResource[], options_: { stack: S
     const values = configValues(policy, config[policy.name]);
     const getConfig = <T extends object>() => values as T;
     const record = (r: { urn: string; name: string; type: string } | undefined) => (message: string) => {
-      violations.push({ policy: policy.name, enforcementLevel: level, urn: r?.urn ?? "", name: r?.name ?? "(stack)", type: r?.type ?? "", ...splitFix(message) });
+      violations.push({
+        policy: policy.name,
+        enforcementLevel: level,
+        urn: r?.urn ?? "",
+        name: r?.name ?? "(stack)",
+        type: r?.type ?? "",
+        ...splitFix(message),
+      });
     };
 
     const validations = validationsOf(policy);
@@ -194,11 +207,13 @@ export function evaluatePolicies(resources: PlanResource[], options_: { stack: S
       linkedResources ??= stackResources(resources, byUrn);
       const all = linkedResources;
       const args: StackValidationArgs = { resources: all, stackTags, getConfig, notApplicable };
-      const report: ReportViolation = (message, urn) => record(urn ? (byUrn.get(urn) ?? { urn, name: urn.split("::").pop() ?? urn, type: "" }) : undefined)(message);
+      const report: ReportViolation = (message, urn) =>
+        record(urn ? (byUrn.get(urn) ?? { urn, name: urn.split("::").pop() ?? urn, type: "" }) : undefined)(message);
       try {
         assertSync(policy.validateStack(args, report), policy.name);
       } catch (error) {
-        if (!(error instanceof NotApplicable)) throw new Error(`policy "${policy.name}" failed on the stack: ${(error as Error).message}`, { cause: error });
+        if (!(error instanceof NotApplicable))
+          throw new Error(`policy "${policy.name}" failed on the stack: ${(error as Error).message}`, { cause: error });
       }
     }
   }
@@ -213,7 +228,10 @@ export function formatPolicyReport(report: PolicyReport): string {
     `policy pack: ${report.policiesRun} policies in ${report.seconds.toFixed(2)} s: ${report.mandatory} mandatory, ${report.advisory} advisory violation(s)`,
   ];
   const sorted = [...report.violations].sort(
-    (a, b) => (a.enforcementLevel === b.enforcementLevel ? 0 : a.enforcementLevel === "mandatory" ? -1 : 1) || a.policy.localeCompare(b.policy) || a.urn.localeCompare(b.urn),
+    (a, b) =>
+      (a.enforcementLevel === b.enforcementLevel ? 0 : a.enforcementLevel === "mandatory" ? -1 : 1) ||
+      a.policy.localeCompare(b.policy) ||
+      a.urn.localeCompare(b.urn),
   );
   let current = "";
   for (const v of sorted) {

@@ -70,11 +70,20 @@ export function podWorkload(type: string, props: Record<string, unknown>, fallba
 }
 
 /** Name, namespace, labels and annotations of any Kubernetes object. */
-export function objectMeta(props: Record<string, unknown>, fallbackName: string): { ref: string; namespace: string; name: string; labels: Record<string, string>; annotations: Record<string, string> } {
+export function objectMeta(
+  props: Record<string, unknown>,
+  fallbackName: string,
+): { ref: string; namespace: string; name: string; labels: Record<string, string>; annotations: Record<string, string> } {
   const metadata = asRecord(props.metadata);
   const name = typeof metadata.name === "string" ? metadata.name : fallbackName;
   const namespace = typeof metadata.namespace === "string" ? metadata.namespace : "default";
-  return { ref: `${namespace}/${name}`, namespace, name, labels: asStringRecord(metadata.labels), annotations: asStringRecord(metadata.annotations) };
+  return {
+    ref: `${namespace}/${name}`,
+    namespace,
+    name,
+    labels: asStringRecord(metadata.labels),
+    annotations: asStringRecord(metadata.annotations),
+  };
 }
 
 /**
@@ -132,7 +141,11 @@ export interface PolicyException {
 
 export const DEFAULT_EXCEPTIONS: Record<string, PolicyException> = {
   // The kubelet device-plugin socket lives in a root-owned host directory.
-  "nvidia-device-plugin": { policies: ["pods-no-host-access", "containers-run-as-non-root"], namespaces: ["gpu-system"], hostPaths: ["/var/lib/kubelet/device-plugins"] },
+  "nvidia-device-plugin": {
+    policies: ["pods-no-host-access", "containers-run-as-non-root"],
+    namespaces: ["gpu-system"],
+    hostPaths: ["/var/lib/kubelet/device-plugins"],
+  },
   // DCGM opens the GPU device files and NVML as root (no capabilities, no host path).
   "dcgm-exporter": { policies: ["containers-run-as-non-root"], namespaces: ["gpu-system"] },
 };
@@ -155,10 +168,13 @@ export function exceptionFor(
   const name = workload.labels[EXCEPTION_LABEL] ?? workload.podLabels[EXCEPTION_LABEL];
   if (name === undefined) return {};
   const entry = allowlist[name];
-  if (!entry) return { refused: `its ${EXCEPTION_LABEL} "${name}" is not in the allowlist (${Object.keys(allowlist).join(", ") || "none"})` };
+  if (!entry)
+    return { refused: `its ${EXCEPTION_LABEL} "${name}" is not in the allowlist (${Object.keys(allowlist).join(", ") || "none"})` };
   if (!entry.policies.includes(policy)) return { refused: `exception "${name}" does not waive ${policy}` };
-  if (!entry.namespaces.includes(workload.namespace)) return { refused: `exception "${name}" applies only in namespace(s) ${entry.namespaces.join(", ")}` };
-  if (!workload.annotations[EXCEPTION_REASON_ANNOTATION]?.trim()) return { refused: `exception "${name}" has no ${EXCEPTION_REASON_ANNOTATION} annotation saying why` };
+  if (!entry.namespaces.includes(workload.namespace))
+    return { refused: `exception "${name}" applies only in namespace(s) ${entry.namespaces.join(", ")}` };
+  if (!workload.annotations[EXCEPTION_REASON_ANNOTATION]?.trim())
+    return { refused: `exception "${name}" has no ${EXCEPTION_REASON_ANNOTATION} annotation saying why` };
   return { granted: entry };
 }
 

@@ -22,7 +22,12 @@ export function safeProp(resource: PolicyResource, key: string): unknown {
  * one, else by value (the parent's id, name or ARN), else by a plain dependency when the child
  * depends on no other resource of the parent's type.
  */
-export function refersTo(child: PolicyResource, prop: string, parent: PolicyResource, idProps: string[] = ["id", "bucket", "arn", "name"]): boolean {
+export function refersTo(
+  child: PolicyResource,
+  prop: string,
+  parent: PolicyResource,
+  idProps: string[] = ["id", "bucket", "arn", "name"],
+): boolean {
   const byProperty = child.propertyDependencies[prop];
   if (byProperty && byProperty.length > 0) return byProperty.includes(parent);
   const value = safeProp(child, prop);

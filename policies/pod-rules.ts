@@ -44,7 +44,9 @@ export function podRule(rule: PodRuleArgs): PlatformPolicy {
       const workload = podWorkload(args.type, args.props, args.name);
       if (!workload) return args.notApplicable("not a Kubernetes workload with a pod template");
       const config = args.getConfig<Record<string, unknown>>();
-      const exception = rule.exceptable ? exceptionFor(workload, rule.name, (config.exceptions ?? {}) as Record<string, PolicyException>) : {};
+      const exception = rule.exceptable
+        ? exceptionFor(workload, rule.name, (config.exceptions ?? {}) as Record<string, PolicyException>)
+        : {};
       rule.check({
         workload,
         exception: exception.granted,

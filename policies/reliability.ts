@@ -2,7 +2,6 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import { type PolicyResource, type ResourceValidationArgs, type ReportViolation, validateResourceOfType } from "@pulumi/policy";
 import { compileSelector, isKind, objectMeta, podWorkload, quantities } from "./kubernetes";
-import { safeProp } from "./links";
 import { podRule } from "./pod-rules";
 import { asArray, asRecord, type Facts, facts, get, type PlatformPolicy, violation } from "./support";
 
@@ -23,7 +22,12 @@ export const containersHaveResources = podRule({
         ...["cpu", "memory"].filter((r) => !requests[r]).map((r) => `requests.${r}`),
         ...["cpu", "memory"].filter((r) => !limits[r]).map((r) => `limits.${r}`),
       ];
-      if (missing.length) report(`has no ${missing.join(", ")}`, 'set resources: { requests: { cpu, memory }, limits: { cpu, memory } } (the Workload builder sets limits = requests)', container);
+      if (missing.length)
+        report(
+          `has no ${missing.join(", ")}`,
+          "set resources: { requests: { cpu, memory }, limits: { cpu, memory } } (the Workload builder sets limits = requests)",
+          container,
+        );
     }
   },
 });
@@ -39,7 +43,12 @@ export const containersHaveProbes = podRule({
     for (const { container, init } of workload.containers) {
       if (init) continue;
       const missing = (["readinessProbe", "livenessProbe"] as const).filter((p) => !container[p]);
-      if (missing.length) report(`has no ${missing.join(" or ")}`, "add readinessProbe and livenessProbe (HTTP /ready and /live for the platform's services)", container);
+      if (missing.length)
+        report(
+          `has no ${missing.join(" or ")}`,
+          "add readinessProbe and livenessProbe (HTTP /ready and /live for the platform's services)",
+          container,
+        );
     }
   },
 });
@@ -76,12 +85,18 @@ function deployedWorkloads(resources: PolicyResource[]): Deployed[] {
   return out;
 }
 
-const minReplicas = { type: "integer", minimum: 1, default: 2, description: "Replicas every serving Deployment runs at least, in prod." } as const;
+const minReplicas = {
+  type: "integer",
+  minimum: 1,
+  default: 2,
+  description: "Replicas every serving Deployment runs at least, in prod.",
+} as const;
 
 export const servingReplicatedInProd: PlatformPolicy = {
   area: "reliability",
   name: "serving-replicated-in-prod",
-  description: "In prod every serving Deployment runs at least 2 replicas (its HPA's minReplicas when it has one), so one node loss does not stop a model.",
+  description:
+    "In prod every serving Deployment runs at least 2 replicas (its HPA's minReplicas when it has one), so one node loss does not stop a model.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { environment: facts.environment, servingNamespace: facts.servingNamespace, minReplicas } },
   validateStack: (args, report) => {
@@ -90,7 +105,14 @@ export const servingReplicatedInProd: PlatformPolicy = {
     for (const d of deployedWorkloads(args.resources)) {
       if (d.namespace !== cfg.servingNamespace || d.replicas >= cfg.minReplicas) continue;
       const where = d.hpa ? `its HPA's minReplicas is ${d.replicas}` : `replicas is ${d.replicas}`;
-      report(violation(`${d.kind} "${d.ref}"`, `${where} in a prod stack`, `run at least ${cfg.minReplicas} (autoscaling.minReplicas in the model's catalog file, raised to ${cfg.minReplicas} in prod by ModelServing)`), d.resource.urn);
+      report(
+        violation(
+          `${d.kind} "${d.ref}"`,
+          `${where} in a prod stack`,
+          `run at least ${cfg.minReplicas} (autoscaling.minReplicas in the model's catalog file, raised to ${cfg.minReplicas} in prod by ModelServing)`,
+        ),
+        d.resource.urn,
+      );
     }
   },
 };
@@ -106,7 +128,14 @@ export const servingAutoscaled: PlatformPolicy = {
     const { servingNamespace } = args.getConfig<Facts>();
     for (const d of deployedWorkloads(args.resources)) {
       if (d.namespace === servingNamespace && d.kind === "Deployment" && !d.hpa) {
-        report(violation(`Deployment "${d.ref}"`, "has no HorizontalPodAutoscaler", `create an autoscaling/v2 HorizontalPodAutoscaler with scaleTargetRef { kind: Deployment, name: ${d.name} }`), d.resource.urn);
+        report(
+          violation(
+            `Deployment "${d.ref}"`,
+            "has no HorizontalPodAutoscaler",
+            `create an autoscaling/v2 HorizontalPodAutoscaler with scaleTargetRef { kind: Deployment, name: ${d.name} }`,
+          ),
+          d.resource.urn,
+        );
       }
     }
   },
@@ -115,7 +144,8 @@ export const servingAutoscaled: PlatformPolicy = {
 export const workloadsHavePdb: PlatformPolicy = {
   area: "reliability",
   name: "workloads-have-pdb",
-  description: "Every replicated Deployment or StatefulSet, and every serving Deployment in prod, has a PodDisruptionBudget selecting its pods, so node drains keep it up.",
+  description:
+    "Every replicated Deployment or StatefulSet, and every serving Deployment in prod, has a PodDisruptionBudget selecting its pods, so node drains keep it up.",
   enforcementLevel: "mandatory",
   devEnforcementLevel: "advisory",
   configSchema: { properties: { environment: facts.environment, servingNamespace: facts.servingNamespace } },
@@ -129,7 +159,14 @@ export const workloadsHavePdb: PlatformPolicy = {
     for (const d of deployedWorkloads(args.resources)) {
       const needs = d.replicas > 1 || (cfg.environment === "prod" && d.namespace === cfg.servingNamespace);
       if (!needs || (selectorsByNamespace.get(d.namespace) ?? []).some((selects) => selects(d.podLabels))) continue;
-      report(violation(`${d.kind} "${d.ref}"`, `runs ${d.replicas} replica(s) without a PodDisruptionBudget`, "create a policy/v1 PodDisruptionBudget with minAvailable: 1 and the workload's selector (Workload does when pdb is true)"), d.resource.urn);
+      report(
+        violation(
+          `${d.kind} "${d.ref}"`,
+          `runs ${d.replicas} replica(s) without a PodDisruptionBudget`,
+          "create a policy/v1 PodDisruptionBudget with minAvailable: 1 and the workload's selector (Workload does when pdb is true)",
+        ),
+        d.resource.urn,
+      );
     }
   },
 };
@@ -146,9 +183,16 @@ export const servingRoutesResilient: PlatformPolicy = {
     const { ref } = objectMeta(args.props, args.name);
     asArray(get(args.props, "spec", "http")).forEach((route, i) => {
       const label = `route ${String(get(route, "name") ?? `#${i}`)}`;
-      if (!get(route, "timeout")) report(violation(`VirtualService "${ref}"`, `${label} has no timeout`, 'set timeout (e.g. "440ms", from the model\'s SLO)'));
+      if (!get(route, "timeout"))
+        report(violation(`VirtualService "${ref}"`, `${label} has no timeout`, 'set timeout (e.g. "440ms", from the model\'s SLO)'));
       if (!(Number(get(route, "retries", "attempts")) >= 1) || !get(route, "retries", "perTryTimeout")) {
-        report(violation(`VirtualService "${ref}"`, `${label} has no retries with a perTryTimeout`, 'set retries: { attempts: 1, perTryTimeout, retryOn: "5xx,reset,connect-failure,refused-stream" }'));
+        report(
+          violation(
+            `VirtualService "${ref}"`,
+            `${label} has no retries with a perTryTimeout`,
+            'set retries: { attempts: 1, perTryTimeout, retryOn: "5xx,reset,connect-failure,refused-stream" }',
+          ),
+        );
       }
     });
   },
@@ -157,22 +201,41 @@ export const servingRoutesResilient: PlatformPolicy = {
 /** Stateful types and the deletion guard each has beside `protect`. */
 const STATEFUL: Record<string, { label: string; guard?: (props: Record<string, unknown>) => string | undefined }> = {
   "aws:elasticache/replicationGroup:ReplicationGroup": { label: "ElastiCache replication group" },
-  "aws:dynamodb/table:Table": { label: "DynamoDB table", guard: (p) => (p.deletionProtectionEnabled === true ? undefined : "set deletionProtectionEnabled: true") },
-  "aws:redshift/cluster:Cluster": { label: "Redshift cluster", guard: (p) => (p.skipFinalSnapshot === true ? "set skipFinalSnapshot: false with a finalSnapshotIdentifier" : undefined) },
+  "aws:dynamodb/table:Table": {
+    label: "DynamoDB table",
+    guard: (p) => (p.deletionProtectionEnabled === true ? undefined : "set deletionProtectionEnabled: true"),
+  },
+  "aws:redshift/cluster:Cluster": {
+    label: "Redshift cluster",
+    guard: (p) => (p.skipFinalSnapshot === true ? "set skipFinalSnapshot: false with a finalSnapshotIdentifier" : undefined),
+  },
   "aws:redshiftserverless/namespace:Namespace": { label: "Redshift Serverless namespace" },
-  "aws:rds/instance:Instance": { label: "RDS instance", guard: (p) => (p.deletionProtection === true ? undefined : "set deletionProtection: true") },
-  "aws:rds/cluster:Cluster": { label: "RDS cluster", guard: (p) => (p.deletionProtection === true ? undefined : "set deletionProtection: true") },
+  "aws:rds/instance:Instance": {
+    label: "RDS instance",
+    guard: (p) => (p.deletionProtection === true ? undefined : "set deletionProtection: true"),
+  },
+  "aws:rds/cluster:Cluster": {
+    label: "RDS cluster",
+    guard: (p) => (p.deletionProtection === true ? undefined : "set deletionProtection: true"),
+  },
   "aws:s3/bucket:Bucket": { label: "S3 bucket", guard: (p) => (p.forceDestroy === true ? "remove forceDestroy: true" : undefined) },
   "gcp:redis/instance:Instance": { label: "Memorystore instance" },
-  "gcp:sql/databaseInstance:DatabaseInstance": { label: "Cloud SQL instance", guard: (p) => (p.deletionProtection === false ? "set deletionProtection: true" : undefined) },
+  "gcp:sql/databaseInstance:DatabaseInstance": {
+    label: "Cloud SQL instance",
+    guard: (p) => (p.deletionProtection === false ? "set deletionProtection: true" : undefined),
+  },
   "gcp:storage/bucket:Bucket": { label: "GCS bucket", guard: (p) => (p.forceDestroy === true ? "remove forceDestroy: true" : undefined) },
-  "gcp:bigquery/dataset:Dataset": { label: "BigQuery dataset", guard: (p) => (p.deleteContentsOnDestroy === true ? "remove deleteContentsOnDestroy: true" : undefined) },
+  "gcp:bigquery/dataset:Dataset": {
+    label: "BigQuery dataset",
+    guard: (p) => (p.deleteContentsOnDestroy === true ? "remove deleteContentsOnDestroy: true" : undefined),
+  },
 };
 
 export const statefulResourcesProtected: PlatformPolicy = {
   area: "reliability",
   name: "stateful-resources-protected",
-  description: "In prod, stores, databases and buckets have `protect` and their own deletion protection, so a bad change cannot delete data.",
+  description:
+    "In prod, stores, databases and buckets have `protect` and their own deletion protection, so a bad change cannot delete data.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { environment: facts.environment } },
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
@@ -180,7 +243,14 @@ export const statefulResourcesProtected: PlatformPolicy = {
     if (!kind) return args.notApplicable("not a stateful resource");
     if (args.getConfig<Facts>().environment !== "prod") return args.notApplicable("dev stacks are disposable");
     const subject = `${kind.label} "${args.name}"`;
-    if (!args.opts.protect) report(violation(subject, "is not protected in a prod stack", "pass { protect: true, retainOnDelete: true } (components do when stack.protect)"));
+    if (!args.opts.protect)
+      report(
+        violation(
+          subject,
+          "is not protected in a prod stack",
+          "pass { protect: true, retainOnDelete: true } (components do when stack.protect)",
+        ),
+      );
     const guard = kind.guard?.(args.props);
     if (guard) report(violation(subject, "can be deleted with its data in a prod stack", guard));
   },
@@ -194,27 +264,46 @@ export const dynamodbPointInTimeRecovery: PlatformPolicy = {
   devEnforcementLevel: "advisory",
   configSchema: { properties: {} },
   validateResource: validateResourceOfType(aws.dynamodb.Table, (table, args, report) => {
-    if (table.pointInTimeRecovery?.enabled !== true) report(violation(`DynamoDB table "${args.name}"`, "point-in-time recovery is off", "set pointInTimeRecovery: { enabled: true }"));
+    if (table.pointInTimeRecovery?.enabled !== true)
+      report(violation(`DynamoDB table "${args.name}"`, "point-in-time recovery is off", "set pointInTimeRecovery: { enabled: true }"));
   }),
 };
 
 export const onlineStoreHighlyAvailable: PlatformPolicy = {
   area: "reliability",
   name: "online-store-highly-available",
-  description: "In prod the Redis online store has a replica in another zone with automatic failover (ElastiCache multi-AZ, Memorystore STANDARD_HA).",
+  description:
+    "In prod the Redis online store has a replica in another zone with automatic failover (ElastiCache multi-AZ, Memorystore STANDARD_HA).",
   enforcementLevel: "mandatory",
   configSchema: { properties: { environment: facts.environment } },
   validateResource: [
     validateResourceOfType(aws.elasticache.ReplicationGroup, (rg, args, report) => {
       if (args.getConfig<Facts>().environment !== "prod") return args.notApplicable("dev stacks run a single node");
       const subject = `ElastiCache replication group "${args.name}"`;
-      if (rg.automaticFailoverEnabled !== true || rg.multiAzEnabled !== true) report(violation(subject, "has no multi-AZ automatic failover in a prod stack", "set automaticFailoverEnabled: true and multiAzEnabled: true"));
+      if (rg.automaticFailoverEnabled !== true || rg.multiAzEnabled !== true)
+        report(
+          violation(
+            subject,
+            "has no multi-AZ automatic failover in a prod stack",
+            "set automaticFailoverEnabled: true and multiAzEnabled: true",
+          ),
+        );
       const nodes = rg.numCacheClusters ?? (rg.replicasPerNodeGroup !== undefined ? rg.replicasPerNodeGroup + 1 : 1);
-      if (nodes < 2) report(violation(subject, "has no replica in a prod stack", "set numCacheClusters: 2 or more (onlineStore.replicas in the stack file)"));
+      if (nodes < 2)
+        report(
+          violation(subject, "has no replica in a prod stack", "set numCacheClusters: 2 or more (onlineStore.replicas in the stack file)"),
+        );
     }),
     validateResourceOfType(gcp.redis.Instance, (instance, args, report) => {
       if (args.getConfig<Facts>().environment !== "prod") return args.notApplicable("dev stacks run BASIC");
-      if (instance.tier !== "STANDARD_HA") report(violation(`Memorystore instance "${args.name}"`, `tier is ${instance.tier ?? "BASIC"} in a prod stack`, 'set tier: "STANDARD_HA"'));
+      if (instance.tier !== "STANDARD_HA")
+        report(
+          violation(
+            `Memorystore instance "${args.name}"`,
+            `tier is ${instance.tier ?? "BASIC"} in a prod stack`,
+            'set tier: "STANDARD_HA"',
+          ),
+        );
     }),
   ],
 };
@@ -222,18 +311,35 @@ export const onlineStoreHighlyAvailable: PlatformPolicy = {
 export const databaseBackupsEnabled: PlatformPolicy = {
   area: "reliability",
   name: "database-backups-enabled",
-  description: "The tracking server's database keeps automated backups (RDS retention of 7 days or more; Cloud SQL backups with point-in-time recovery).",
+  description:
+    "The tracking server's database keeps automated backups (RDS retention of 7 days or more; Cloud SQL backups with point-in-time recovery).",
   enforcementLevel: "mandatory",
   devEnforcementLevel: "advisory",
-  configSchema: { properties: { retentionDays: { type: "integer", minimum: 1, default: 7, description: "Minimum RDS backup retention in days." } } },
+  configSchema: {
+    properties: { retentionDays: { type: "integer", minimum: 1, default: 7, description: "Minimum RDS backup retention in days." } },
+  },
   validateResource: [
     validateResourceOfType(aws.rds.Instance, (db, args, report) => {
       const { retentionDays } = args.getConfig<{ retentionDays: number }>();
-      if ((db.backupRetentionPeriod ?? 1) < retentionDays) report(violation(`RDS instance "${args.name}"`, `keeps backups ${db.backupRetentionPeriod ?? 1} day(s)`, `set backupRetentionPeriod: ${retentionDays} or more`));
+      if ((db.backupRetentionPeriod ?? 1) < retentionDays)
+        report(
+          violation(
+            `RDS instance "${args.name}"`,
+            `keeps backups ${db.backupRetentionPeriod ?? 1} day(s)`,
+            `set backupRetentionPeriod: ${retentionDays} or more`,
+          ),
+        );
     }),
     validateResourceOfType(gcp.sql.DatabaseInstance, (db, args, report) => {
       const backup = db.settings?.backupConfiguration;
-      if (backup?.enabled !== true) report(violation(`Cloud SQL instance "${args.name}"`, "automated backups are off", "set settings.backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true }"));
+      if (backup?.enabled !== true)
+        report(
+          violation(
+            `Cloud SQL instance "${args.name}"`,
+            "automated backups are off",
+            "set settings.backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true }",
+          ),
+        );
     }),
   ],
 };

@@ -24,7 +24,12 @@ function eachBucket(settingTypes: string[], check: BucketCheck) {
     const buckets = ofTypes(args.resources, BUCKETS);
     if (buckets.length === 0) args.notApplicable("no S3 buckets in the stack");
     const settings = ofTypes(args.resources, settingTypes);
-    for (const bucket of buckets) check(bucket, settings.filter((s) => refersTo(s, "bucket", bucket)), (message) => report(message, bucket.urn));
+    for (const bucket of buckets)
+      check(
+        bucket,
+        settings.filter((s) => refersTo(s, "bucket", bucket)),
+        (message) => report(message, bucket.urn),
+      );
   };
 }
 
@@ -40,7 +45,14 @@ export const s3BucketPublicAccessBlocked: PlatformPolicy = {
     if (blocks.length === 0) return report(violation(subject, "has no public-access block", fix));
     for (const block of blocks) {
       const off = BLOCK_FLAGS.filter((flag) => safeProp(block, flag) !== true);
-      if (off.length) report(violation(subject, `public-access block "${block.name}" leaves ${off.join(", ")} off`, `set ${off.map((f) => `${f}: true`).join(", ")}`));
+      if (off.length)
+        report(
+          violation(
+            subject,
+            `public-access block "${block.name}" leaves ${off.join(", ")} off`,
+            `set ${off.map((f) => `${f}: true`).join(", ")}`,
+          ),
+        );
     }
   }),
 };
@@ -53,9 +65,17 @@ export const s3BucketEncrypted: PlatformPolicy = {
   configSchema: { properties: {} },
   validateStack: eachBucket(ENCRYPTION, (bucket, configs, report) => {
     const subject = `S3 bucket "${bucket.name}"`;
-    const algorithms = configs.flatMap((c) => asArray(safeProp(c, "rules")).map((rule) => get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")));
+    const algorithms = configs.flatMap((c) =>
+      asArray(safeProp(c, "rules")).map((rule) => get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")),
+    );
     if (!algorithms.some((a) => a === "aws:kms" || a === "AES256" || a === "aws:kms:dsse")) {
-      report(violation(subject, "has no default server-side encryption", 'add an aws.s3.BucketServerSideEncryptionConfiguration with rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }]'));
+      report(
+        violation(
+          subject,
+          "has no default server-side encryption",
+          'add an aws.s3.BucketServerSideEncryptionConfiguration with rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }]',
+        ),
+      );
     }
   }),
 };
@@ -68,7 +88,13 @@ export const s3BucketVersioned: PlatformPolicy = {
   configSchema: { properties: {} },
   validateStack: eachBucket(VERSIONING, (bucket, configs, report) => {
     if (!configs.some((c) => get(safeProp(c, "versioningConfiguration"), "status") === "Enabled")) {
-      report(violation(`S3 bucket "${bucket.name}"`, "object versioning is not enabled", 'add an aws.s3.BucketVersioning with versioningConfiguration: { status: "Enabled" }'));
+      report(
+        violation(
+          `S3 bucket "${bucket.name}"`,
+          "object versioning is not enabled",
+          'add an aws.s3.BucketVersioning with versioningConfiguration: { status: "Enabled" }',
+        ),
+      );
     }
   }),
 };

@@ -31,22 +31,50 @@ export const kubernetesNodesPrivate: PlatformPolicy = {
       for (const id of asArray(safeProp(group, "subnetIds"))) {
         const subnet = subnets.find((s) => safeProp(s, "id") === id);
         if (subnet && safeProp(subnet, "mapPublicIpOnLaunch") === true) {
-          report(violation(subject, `runs in public subnet "${subnet.name}" (mapPublicIpOnLaunch)`, "place node groups in the private subnets (NAT for egress)"), group.urn);
+          report(
+            violation(
+              subject,
+              `runs in public subnet "${subnet.name}" (mapPublicIpOnLaunch)`,
+              "place node groups in the private subnets (NAT for egress)",
+            ),
+            group.urn,
+          );
         }
       }
       const remote = safeProp(group, "remoteAccess");
       if (remote && asArray(get(remote, "sourceSecurityGroupIds")).length === 0) {
-        report(violation(subject, "allows SSH from anywhere (remoteAccess without sourceSecurityGroupIds)", "remove remoteAccess (use SSM) or restrict it with sourceSecurityGroupIds"), group.urn);
+        report(
+          violation(
+            subject,
+            "allows SSH from anywhere (remoteAccess without sourceSecurityGroupIds)",
+            "remove remoteAccess (use SSM) or restrict it with sourceSecurityGroupIds",
+          ),
+          group.urn,
+        );
       }
     }
     for (const cluster of ofTypes(args.resources, [GKE_CLUSTER])) {
       if (get(safeProp(cluster, "privateClusterConfig"), "enablePrivateNodes") !== true) {
-        report(violation(`GKE cluster "${cluster.name}"`, "nodes get public IPs", "set privateClusterConfig: { enablePrivateNodes: true, masterIpv4CidrBlock } and Cloud NAT for egress"), cluster.urn);
+        report(
+          violation(
+            `GKE cluster "${cluster.name}"`,
+            "nodes get public IPs",
+            "set privateClusterConfig: { enablePrivateNodes: true, masterIpv4CidrBlock } and Cloud NAT for egress",
+          ),
+          cluster.urn,
+        );
       }
     }
     for (const pool of ofTypes(args.resources, [GKE_NODE_POOL])) {
       if (get(safeProp(pool, "networkConfig"), "enablePrivateNodes") === false) {
-        report(violation(`GKE node pool "${pool.name}"`, "overrides the cluster with public nodes", "remove networkConfig.enablePrivateNodes: false"), pool.urn);
+        report(
+          violation(
+            `GKE node pool "${pool.name}"`,
+            "overrides the cluster with public nodes",
+            "remove networkConfig.enablePrivateNodes: false",
+          ),
+          pool.urn,
+        );
       }
     }
   },
@@ -55,7 +83,8 @@ export const kubernetesNodesPrivate: PlatformPolicy = {
 export const kubernetesEndpointPrivate: PlatformPolicy = {
   area: "security",
   name: "kubernetes-endpoint-private",
-  description: "The Kubernetes API endpoint is private in prod; in dev a public endpoint is allowed only from listed CIDRs, never 0.0.0.0/0.",
+  description:
+    "The Kubernetes API endpoint is private in prod; in dev a public endpoint is allowed only from listed CIDRs, never 0.0.0.0/0.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { environment: facts.environment } },
   validateResource: [
@@ -63,22 +92,59 @@ export const kubernetesEndpointPrivate: PlatformPolicy = {
       const { environment } = args.getConfig<Facts>();
       const subject = `EKS cluster "${args.name}"`;
       const vpc = cluster.vpcConfig;
-      if (vpc?.endpointPrivateAccess !== true) report(violation(subject, "nodes reach the API over the internet (endpointPrivateAccess is off)", "set vpcConfig.endpointPrivateAccess: true"));
+      if (vpc?.endpointPrivateAccess !== true)
+        report(
+          violation(
+            subject,
+            "nodes reach the API over the internet (endpointPrivateAccess is off)",
+            "set vpcConfig.endpointPrivateAccess: true",
+          ),
+        );
       const isPublic = vpc?.endpointPublicAccess !== false;
-      if (isPublic && environment === "prod") report(violation(subject, "has a public API endpoint in a prod stack", "set vpcConfig.endpointPublicAccess: false (cluster.privateEndpoint: true in the stack file)"));
+      if (isPublic && environment === "prod")
+        report(
+          violation(
+            subject,
+            "has a public API endpoint in a prod stack",
+            "set vpcConfig.endpointPublicAccess: false (cluster.privateEndpoint: true in the stack file)",
+          ),
+        );
       const cidrs = asArray(vpc?.publicAccessCidrs);
       if (isPublic && environment !== "prod" && (cidrs.length === 0 || cidrs.includes(WORLD))) {
-        report(violation(subject, "public API endpoint is open to 0.0.0.0/0", "list your office/VPN ranges in cluster.publicAccessCidrs in the stack file (vpcConfig.publicAccessCidrs)"));
+        report(
+          violation(
+            subject,
+            "public API endpoint is open to 0.0.0.0/0",
+            "list your office/VPN ranges in cluster.publicAccessCidrs in the stack file (vpcConfig.publicAccessCidrs)",
+          ),
+        );
       }
     }),
     validateResourceOfType(gcp.container.Cluster, (cluster, args, report) => {
       const { environment } = args.getConfig<Facts>();
       const subject = `GKE cluster "${args.name}"`;
       const isPublic = cluster.privateClusterConfig?.enablePrivateEndpoint !== true;
-      if (isPublic && environment === "prod") report(violation(subject, "has a public API endpoint in a prod stack", "set privateClusterConfig.enablePrivateEndpoint: true (cluster.privateEndpoint: true in the stack file)"));
+      if (isPublic && environment === "prod")
+        report(
+          violation(
+            subject,
+            "has a public API endpoint in a prod stack",
+            "set privateClusterConfig.enablePrivateEndpoint: true (cluster.privateEndpoint: true in the stack file)",
+          ),
+        );
       const blocks = asArray(cluster.masterAuthorizedNetworksConfig?.cidrBlocks).map((b) => get(b, "cidrBlock"));
-      if (isPublic && environment !== "prod" && (!cluster.masterAuthorizedNetworksConfig || blocks.length === 0 || blocks.includes(WORLD))) {
-        report(violation(subject, "public API endpoint is open to 0.0.0.0/0", "set masterAuthorizedNetworksConfig.cidrBlocks to your office/VPN ranges (cluster.publicAccessCidrs in the stack file)"));
+      if (
+        isPublic &&
+        environment !== "prod" &&
+        (!cluster.masterAuthorizedNetworksConfig || blocks.length === 0 || blocks.includes(WORLD))
+      ) {
+        report(
+          violation(
+            subject,
+            "public API endpoint is open to 0.0.0.0/0",
+            "set masterAuthorizedNetworksConfig.cidrBlocks to your office/VPN ranges (cluster.publicAccessCidrs in the stack file)",
+          ),
+        );
       }
     }),
   ],
@@ -87,19 +153,32 @@ export const kubernetesEndpointPrivate: PlatformPolicy = {
 export const kubernetesSecretsEncrypted: PlatformPolicy = {
   area: "security",
   name: "kubernetes-secrets-encrypted",
-  description: "Kubernetes Secrets are envelope-encrypted in etcd with a KMS key (EKS encryptionConfig, GKE application-layer secrets encryption).",
+  description:
+    "Kubernetes Secrets are envelope-encrypted in etcd with a KMS key (EKS encryptionConfig, GKE application-layer secrets encryption).",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: [
     validateResourceOfType(aws.eks.Cluster, (cluster, args, report) => {
       const enc = cluster.encryptionConfig;
       if (!asArray(enc?.resources).includes("secrets") || !enc?.provider?.keyArn) {
-        report(violation(`EKS cluster "${args.name}"`, "Secrets are not envelope-encrypted with KMS", 'set encryptionConfig: { resources: ["secrets"], provider: { keyArn: <aws.kms.Key arn> } }'));
+        report(
+          violation(
+            `EKS cluster "${args.name}"`,
+            "Secrets are not envelope-encrypted with KMS",
+            'set encryptionConfig: { resources: ["secrets"], provider: { keyArn: <aws.kms.Key arn> } }',
+          ),
+        );
       }
     }),
     validateResourceOfType(gcp.container.Cluster, (cluster, args, report) => {
       if (cluster.databaseEncryption?.state !== "ENCRYPTED" || !cluster.databaseEncryption.keyName) {
-        report(violation(`GKE cluster "${args.name}"`, "Secrets are not encrypted at the application layer", 'set databaseEncryption: { state: "ENCRYPTED", keyName: <gcp.kms.CryptoKey id> }'));
+        report(
+          violation(
+            `GKE cluster "${args.name}"`,
+            "Secrets are not encrypted at the application layer",
+            'set databaseEncryption: { state: "ENCRYPTED", keyName: <gcp.kms.CryptoKey id> }',
+          ),
+        );
       }
     }),
   ],
@@ -115,27 +194,52 @@ function gkePoolsOf(cluster: PolicyResource, pools: PolicyResource[]): PolicyRes
 export const kubernetesWorkloadIdentity: PlatformPolicy = {
   area: "security",
   name: "kubernetes-workload-identity",
-  description: "Pods get cloud access through workload identity (EKS IRSA or Pod Identity, GKE Workload Identity with the GKE metadata server), never node credentials.",
+  description:
+    "Pods get cloud access through workload identity (EKS IRSA or Pod Identity, GKE Workload Identity with the GKE metadata server), never node credentials.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateStack: (args, report) => {
     const eks = ofTypes(args.resources, [EKS_CLUSTER]);
     const gke = ofTypes(args.resources, [GKE_CLUSTER]);
     if (eks.length + gke.length === 0) args.notApplicable("no EKS or GKE clusters in the stack");
-    const irsa = ofTypes(args.resources, ["aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:eks/podIdentityAssociation:PodIdentityAssociation"]);
+    const irsa = ofTypes(args.resources, [
+      "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+      "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+    ]);
     for (const cluster of eks) {
       if (irsa.length === 0) {
-        report(violation(`EKS cluster "${cluster.name}"`, "has no IAM OIDC provider (IRSA) or Pod Identity association, so pods would need node or static credentials", "create an aws.iam.OpenIdConnectProvider for the cluster's OIDC issuer and annotate ServiceAccounts with eks.amazonaws.com/role-arn"), cluster.urn);
+        report(
+          violation(
+            `EKS cluster "${cluster.name}"`,
+            "has no IAM OIDC provider (IRSA) or Pod Identity association, so pods would need node or static credentials",
+            "create an aws.iam.OpenIdConnectProvider for the cluster's OIDC issuer and annotate ServiceAccounts with eks.amazonaws.com/role-arn",
+          ),
+          cluster.urn,
+        );
       }
     }
     const pools = ofTypes(args.resources, [GKE_NODE_POOL]);
     for (const cluster of gke) {
       if (!get(safeProp(cluster, "workloadIdentityConfig"), "workloadPool")) {
-        report(violation(`GKE cluster "${cluster.name}"`, "Workload Identity is off", 'set workloadIdentityConfig: { workloadPool: "<project>.svc.id.goog" }'), cluster.urn);
+        report(
+          violation(
+            `GKE cluster "${cluster.name}"`,
+            "Workload Identity is off",
+            'set workloadIdentityConfig: { workloadPool: "<project>.svc.id.goog" }',
+          ),
+          cluster.urn,
+        );
       }
       for (const pool of gkePoolsOf(cluster, pools)) {
         if (get(safeProp(pool, "nodeConfig"), "workloadMetadataConfig", "mode") !== "GKE_METADATA") {
-          report(violation(`GKE node pool "${pool.name}"`, "pods can read the node's metadata server (and its credentials)", 'set nodeConfig.workloadMetadataConfig: { mode: "GKE_METADATA" }'), pool.urn);
+          report(
+            violation(
+              `GKE node pool "${pool.name}"`,
+              "pods can read the node's metadata server (and its credentials)",
+              'set nodeConfig.workloadMetadataConfig: { mode: "GKE_METADATA" }',
+            ),
+            pool.urn,
+          );
         }
       }
     }
@@ -148,21 +252,44 @@ const EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "sc
 export const kubernetesControlPlaneLogs: PlatformPolicy = {
   area: "security",
   name: "kubernetes-control-plane-logs",
-  description: "Control-plane logs (API, audit, authenticator) are shipped: EKS log types enabled; GKE logging and monitoring not disabled.",
+  description:
+    "Control-plane logs (API, audit, authenticator) are shipped: EKS log types enabled; GKE logging and monitoring not disabled.",
   enforcementLevel: "mandatory",
   // Control-plane logs cost CloudWatch ingestion in throwaway dev clusters: advise there.
   devEnforcementLevel: "advisory",
-  configSchema: { properties: { logTypes: { type: "array", items: { type: "string" }, default: EKS_LOG_TYPES, description: "EKS control-plane log types that must be enabled." } } },
+  configSchema: {
+    properties: {
+      logTypes: {
+        type: "array",
+        items: { type: "string" },
+        default: EKS_LOG_TYPES,
+        description: "EKS control-plane log types that must be enabled.",
+      },
+    },
+  },
   validateResource: [
     validateResourceOfType(aws.eks.Cluster, (cluster, args, report) => {
       const { logTypes } = args.getConfig<{ logTypes: string[] }>();
       const enabled = asArray(cluster.enabledClusterLogTypes);
       const missing = logTypes.filter((t) => !enabled.includes(t));
-      if (missing.length) report(violation(`EKS cluster "${args.name}"`, `control-plane log types ${missing.join(", ")} are off`, `set enabledClusterLogTypes: ${JSON.stringify(logTypes)}`));
+      if (missing.length)
+        report(
+          violation(
+            `EKS cluster "${args.name}"`,
+            `control-plane log types ${missing.join(", ")} are off`,
+            `set enabledClusterLogTypes: ${JSON.stringify(logTypes)}`,
+          ),
+        );
     }),
     validateResourceOfType(gcp.container.Cluster, (cluster, args, report) => {
       if (cluster.loggingService === "none" || cluster.monitoringService === "none") {
-        report(violation(`GKE cluster "${args.name}"`, "Cloud Logging or Monitoring is disabled", "remove loggingService/monitoringService: none (the defaults ship system and workload logs)"));
+        report(
+          violation(
+            `GKE cluster "${args.name}"`,
+            "Cloud Logging or Monitoring is disabled",
+            "remove loggingService/monitoringService: none (the defaults ship system and workload logs)",
+          ),
+        );
       }
     }),
   ],
@@ -171,15 +298,18 @@ export const kubernetesControlPlaneLogs: PlatformPolicy = {
 export const gkeHardened: PlatformPolicy = {
   area: "security",
   name: "gke-hardened",
-  description: "GKE: no legacy ABAC or client certificates, NetworkPolicy enforced (Dataplane V2); node pools on Container-Optimized OS with Secure Boot, auto-repair, auto-upgrade and a dedicated service account.",
+  description:
+    "GKE: no legacy ABAC or client certificates, NetworkPolicy enforced (Dataplane V2); node pools on Container-Optimized OS with Secure Boot, auto-repair, auto-upgrade and a dedicated service account.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: [
     validateResourceOfType(gcp.container.Cluster, (cluster, args, report) => {
       const subject = `GKE cluster "${args.name}"`;
       if (cluster.enableLegacyAbac === true) report(violation(subject, "legacy ABAC is on", "remove enableLegacyAbac (RBAC only)"));
-      if (cluster.masterAuth?.clientCertificateConfig?.issueClientCertificate === true) report(violation(subject, "issues client certificates", "set masterAuth.clientCertificateConfig.issueClientCertificate: false"));
-      if (cluster.enableShieldedNodes === false) report(violation(subject, "Shielded GKE nodes are off", "remove enableShieldedNodes: false"));
+      if (cluster.masterAuth?.clientCertificateConfig?.issueClientCertificate === true)
+        report(violation(subject, "issues client certificates", "set masterAuth.clientCertificateConfig.issueClientCertificate: false"));
+      if (cluster.enableShieldedNodes === false)
+        report(violation(subject, "Shielded GKE nodes are off", "remove enableShieldedNodes: false"));
       if (cluster.datapathProvider !== "ADVANCED_DATAPATH" && cluster.networkPolicy?.enabled !== true) {
         report(violation(subject, "does not enforce Kubernetes NetworkPolicy", 'set datapathProvider: "ADVANCED_DATAPATH" (Dataplane V2)'));
       }
@@ -188,10 +318,24 @@ export const gkeHardened: PlatformPolicy = {
       const subject = `GKE node pool "${args.name}"`;
       const node = pool.nodeConfig;
       if (node?.shieldedInstanceConfig?.enableSecureBoot !== true || node.shieldedInstanceConfig.enableIntegrityMonitoring === false) {
-        report(violation(subject, "Secure Boot or integrity monitoring is off", "set nodeConfig.shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true }"));
+        report(
+          violation(
+            subject,
+            "Secure Boot or integrity monitoring is off",
+            "set nodeConfig.shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true }",
+          ),
+        );
       }
-      if (node?.imageType && !node.imageType.toUpperCase().startsWith("COS")) report(violation(subject, `runs image type ${node.imageType}`, 'use imageType "COS_CONTAINERD" (the default)'));
-      if (!node?.serviceAccount) report(violation(subject, "runs as the Compute Engine default service account (Editor on the project)", "set nodeConfig.serviceAccount to a dedicated least-privilege service account"));
+      if (node?.imageType && !node.imageType.toUpperCase().startsWith("COS"))
+        report(violation(subject, `runs image type ${node.imageType}`, 'use imageType "COS_CONTAINERD" (the default)'));
+      if (!node?.serviceAccount)
+        report(
+          violation(
+            subject,
+            "runs as the Compute Engine default service account (Editor on the project)",
+            "set nodeConfig.serviceAccount to a dedicated least-privilege service account",
+          ),
+        );
       if (pool.management?.autoRepair === false || pool.management?.autoUpgrade === false) {
         report(violation(subject, "auto-repair or auto-upgrade is off", "set management: { autoRepair: true, autoUpgrade: true }"));
       }

@@ -22,18 +22,40 @@ export const elasticacheEncryptedWithAuth: PlatformPolicy = {
   validateResource: [
     validateResourceOfType(aws.elasticache.ReplicationGroup, (rg, args, report) => {
       const subject = `ElastiCache replication group "${args.name}"`;
-      if (rg.transitEncryptionEnabled !== true) report(violation(subject, "in-transit encryption (TLS) is off", "set transitEncryptionEnabled: true and connect with rediss://"));
+      if (rg.transitEncryptionEnabled !== true)
+        report(violation(subject, "in-transit encryption (TLS) is off", "set transitEncryptionEnabled: true and connect with rediss://"));
       if (rg.transitEncryptionMode !== undefined && rg.transitEncryptionMode !== "required") {
-        report(violation(subject, `transitEncryptionMode is "${rg.transitEncryptionMode}", which still accepts plain-text clients`, 'set transitEncryptionMode: "required"'));
+        report(
+          violation(
+            subject,
+            `transitEncryptionMode is "${rg.transitEncryptionMode}", which still accepts plain-text clients`,
+            'set transitEncryptionMode: "required"',
+          ),
+        );
       }
-      if (rg.atRestEncryptionEnabled !== true) report(violation(subject, "at-rest encryption is off", "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key)"));
+      if (rg.atRestEncryptionEnabled !== true)
+        report(
+          violation(subject, "at-rest encryption is off", "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key)"),
+        );
       if (!rg.authToken && asArray(rg.userGroupIds).length === 0) {
-        report(violation(subject, "has no AUTH: any client inside the VPC can read every feature", "set authToken (a random.RandomPassword, kept secret) or userGroupIds for RBAC"));
+        report(
+          violation(
+            subject,
+            "has no AUTH: any client inside the VPC can read every feature",
+            "set authToken (a random.RandomPassword, kept secret) or userGroupIds for RBAC",
+          ),
+        );
       }
     }),
     validateResourceOfType(aws.elasticache.Cluster, (cluster, args, report) => {
       if (cluster.engine === "memcached" || cluster.replicationGroupId) return;
-      report(violation(`ElastiCache cluster "${args.name}"`, "is a standalone Redis cluster, which cannot enforce TLS and AUTH", "create an aws.elasticache.ReplicationGroup with transitEncryptionEnabled, atRestEncryptionEnabled and authToken"));
+      report(
+        violation(
+          `ElastiCache cluster "${args.name}"`,
+          "is a standalone Redis cluster, which cannot enforce TLS and AUTH",
+          "create an aws.elasticache.ReplicationGroup with transitEncryptionEnabled, atRestEncryptionEnabled and authToken",
+        ),
+      );
     }),
   ],
 };
@@ -47,16 +69,32 @@ export const memorystoreAuthAndTls: PlatformPolicy = {
   validateResource: [
     validateResourceOfType(gcp.redis.Instance, (instance, args, report) => {
       const subject = `Memorystore instance "${args.name}"`;
-      if (instance.authEnabled !== true) report(violation(subject, "AUTH is off: any client on the VPC can read every feature", "set authEnabled: true and pass the AUTH string to the services as a Secret"));
+      if (instance.authEnabled !== true)
+        report(
+          violation(
+            subject,
+            "AUTH is off: any client on the VPC can read every feature",
+            "set authEnabled: true and pass the AUTH string to the services as a Secret",
+          ),
+        );
       if (instance.transitEncryptionMode !== "SERVER_AUTHENTICATION") {
-        report(violation(subject, `transitEncryptionMode is ${instance.transitEncryptionMode ?? "unset (DISABLED)"}`, 'set transitEncryptionMode: "SERVER_AUTHENTICATION" and connect with rediss://'));
+        report(
+          violation(
+            subject,
+            `transitEncryptionMode is ${instance.transitEncryptionMode ?? "unset (DISABLED)"}`,
+            'set transitEncryptionMode: "SERVER_AUTHENTICATION" and connect with rediss://',
+          ),
+        );
       }
     }),
     validateResourceOfType(gcp.redis.Cluster, (cluster, args, report) => {
       const subject = `Memorystore cluster "${args.name}"`;
-      if (cluster.authorizationMode !== "AUTH_MODE_IAM_AUTH") report(violation(subject, "IAM authentication is off", 'set authorizationMode: "AUTH_MODE_IAM_AUTH"'));
+      if (cluster.authorizationMode !== "AUTH_MODE_IAM_AUTH")
+        report(violation(subject, "IAM authentication is off", 'set authorizationMode: "AUTH_MODE_IAM_AUTH"'));
       if (cluster.transitEncryptionMode !== "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION") {
-        report(violation(subject, "in-transit encryption is off", 'set transitEncryptionMode: "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION"'));
+        report(
+          violation(subject, "in-transit encryption is off", 'set transitEncryptionMode: "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION"'),
+        );
       }
     }),
   ],
@@ -70,7 +108,13 @@ export const dynamodbEncrypted: PlatformPolicy = {
   configSchema: { properties: {} },
   validateResource: validateResourceOfType(aws.dynamodb.Table, (table, args, report) => {
     if (table.serverSideEncryption?.enabled !== true) {
-      report(violation(`DynamoDB table "${args.name}"`, "server-side encryption with KMS is off", "set serverSideEncryption: { enabled: true } (and kmsKeyArn for a customer-managed key)"));
+      report(
+        violation(
+          `DynamoDB table "${args.name}"`,
+          "server-side encryption with KMS is off",
+          "set serverSideEncryption: { enabled: true } (and kmsKeyArn for a customer-managed key)",
+        ),
+      );
     }
   }),
 };
@@ -84,12 +128,26 @@ export const redshiftEncryptedPrivate: PlatformPolicy = {
   validateResource: [
     validateResourceOfType(aws.redshift.Cluster, (cluster, args, report) => {
       const subject = `Redshift cluster "${args.name}"`;
-      if (!truthy(cluster.encrypted)) report(violation(subject, "is not encrypted at rest", 'set encrypted: "true" (and kmsKeyId for a customer-managed key)'));
-      if (cluster.publiclyAccessible !== false) report(violation(subject, "is publicly accessible (or leaves it to the default)", "set publiclyAccessible: false and reach it from inside the VPC"));
+      if (!truthy(cluster.encrypted))
+        report(violation(subject, "is not encrypted at rest", 'set encrypted: "true" (and kmsKeyId for a customer-managed key)'));
+      if (cluster.publiclyAccessible !== false)
+        report(
+          violation(
+            subject,
+            "is publicly accessible (or leaves it to the default)",
+            "set publiclyAccessible: false and reach it from inside the VPC",
+          ),
+        );
     }),
     validateResourceOfType(aws.redshiftserverless.Workgroup, (workgroup, args, report) => {
       if (workgroup.publiclyAccessible === true) {
-        report(violation(`Redshift Serverless workgroup "${args.name}"`, "is publicly accessible", "set publiclyAccessible: false and reach it from inside the VPC"));
+        report(
+          violation(
+            `Redshift Serverless workgroup "${args.name}"`,
+            "is publicly accessible",
+            "set publiclyAccessible: false and reach it from inside the VPC",
+          ),
+        );
       }
     }),
   ],
@@ -104,11 +162,14 @@ export const rdsEncryptedPrivate: PlatformPolicy = {
   validateResource: [
     validateResourceOfType(aws.rds.Instance, (db, args, report) => {
       const subject = `RDS instance "${args.name}"`;
-      if (db.storageEncrypted !== true) report(violation(subject, "storage is not encrypted", "set storageEncrypted: true (and kmsKeyId for a customer-managed key)"));
-      if (db.publiclyAccessible === true) report(violation(subject, "is publicly accessible", "set publiclyAccessible: false and put it in private subnets"));
+      if (db.storageEncrypted !== true)
+        report(violation(subject, "storage is not encrypted", "set storageEncrypted: true (and kmsKeyId for a customer-managed key)"));
+      if (db.publiclyAccessible === true)
+        report(violation(subject, "is publicly accessible", "set publiclyAccessible: false and put it in private subnets"));
     }),
     validateResourceOfType(aws.rds.Cluster, (db, args, report) => {
-      if (db.storageEncrypted !== true) report(violation(`RDS cluster "${args.name}"`, "storage is not encrypted", "set storageEncrypted: true"));
+      if (db.storageEncrypted !== true)
+        report(violation(`RDS cluster "${args.name}"`, "storage is not encrypted", "set storageEncrypted: true"));
     }),
   ],
 };
@@ -122,13 +183,30 @@ export const cloudSqlPrivateTls: PlatformPolicy = {
   validateResource: validateResourceOfType(gcp.sql.DatabaseInstance, (db, args, report) => {
     const subject = `Cloud SQL instance "${args.name}"`;
     const ip = db.settings?.ipConfiguration;
-    if (ip?.ipv4Enabled !== false) report(violation(subject, "has a public IPv4 address (ipv4Enabled defaults to true)", "set settings.ipConfiguration.ipv4Enabled: false"));
-    if (!ip?.privateNetwork) report(violation(subject, "is not on the private network", "set settings.ipConfiguration.privateNetwork to the VPC's id (private services access)"));
+    if (ip?.ipv4Enabled !== false)
+      report(
+        violation(subject, "has a public IPv4 address (ipv4Enabled defaults to true)", "set settings.ipConfiguration.ipv4Enabled: false"),
+      );
+    if (!ip?.privateNetwork)
+      report(
+        violation(
+          subject,
+          "is not on the private network",
+          "set settings.ipConfiguration.privateNetwork to the VPC's id (private services access)",
+        ),
+      );
     if (ip?.sslMode !== "ENCRYPTED_ONLY" && ip?.sslMode !== "TRUSTED_CLIENT_CERTIFICATE_REQUIRED") {
-      report(violation(subject, `accepts unencrypted connections (sslMode ${ip?.sslMode ?? "unset"})`, 'set settings.ipConfiguration.sslMode: "ENCRYPTED_ONLY"'));
+      report(
+        violation(
+          subject,
+          `accepts unencrypted connections (sslMode ${ip?.sslMode ?? "unset"})`,
+          'set settings.ipConfiguration.sslMode: "ENCRYPTED_ONLY"',
+        ),
+      );
     }
     for (const network of asArray(ip?.authorizedNetworks)) {
-      if (get(network, "value") === "0.0.0.0/0") report(violation(subject, "authorizes 0.0.0.0/0", "remove the 0.0.0.0/0 authorized network"));
+      if (get(network, "value") === "0.0.0.0/0")
+        report(violation(subject, "authorizes 0.0.0.0/0", "remove the 0.0.0.0/0 authorized network"));
     }
   }),
 };
@@ -152,9 +230,15 @@ export const bigqueryDatasetPrivate: PlatformPolicy = {
       const members = asArray(dataset.accesses).flatMap((a) => [get(a, "specialGroup"), get(a, "iamMember")]);
       reportPublicMember("BigQuery dataset", args.name, members, report);
     }),
-    validateResourceOfType(gcp.bigquery.DatasetIamMember, (m, args, report) => reportPublicMember("BigQuery dataset IAM member", args.name, [m.member], report)),
-    validateResourceOfType(gcp.bigquery.DatasetIamBinding, (b, args, report) => reportPublicMember("BigQuery dataset IAM binding", args.name, asArray(b.members), report)),
-    validateResourceOfType(gcp.bigquery.DatasetAccess, (a, args, report) => reportPublicMember("BigQuery dataset access", args.name, [a.specialGroup, a.iamMember], report)),
+    validateResourceOfType(gcp.bigquery.DatasetIamMember, (m, args, report) =>
+      reportPublicMember("BigQuery dataset IAM member", args.name, [m.member], report),
+    ),
+    validateResourceOfType(gcp.bigquery.DatasetIamBinding, (b, args, report) =>
+      reportPublicMember("BigQuery dataset IAM binding", args.name, asArray(b.members), report),
+    ),
+    validateResourceOfType(gcp.bigquery.DatasetAccess, (a, args, report) =>
+      reportPublicMember("BigQuery dataset access", args.name, [a.specialGroup, a.iamMember], report),
+    ),
   ],
 };
 
@@ -167,11 +251,17 @@ export const gcsBucketPrivate: PlatformPolicy = {
   validateResource: [
     validateResourceOfType(gcp.storage.Bucket, (bucket, args, report) => {
       const subject = `GCS bucket "${args.name}"`;
-      if (bucket.uniformBucketLevelAccess !== true) report(violation(subject, "uses per-object ACLs", "set uniformBucketLevelAccess: true"));
-      if (bucket.publicAccessPrevention !== "enforced") report(violation(subject, "does not enforce public access prevention", 'set publicAccessPrevention: "enforced"'));
+      if (bucket.uniformBucketLevelAccess !== true)
+        report(violation(subject, "uses per-object ACLs", "set uniformBucketLevelAccess: true"));
+      if (bucket.publicAccessPrevention !== "enforced")
+        report(violation(subject, "does not enforce public access prevention", 'set publicAccessPrevention: "enforced"'));
     }),
-    validateResourceOfType(gcp.storage.BucketIAMMember, (m, args, report) => reportPublicMember("GCS bucket IAM member", args.name, [m.member], report)),
-    validateResourceOfType(gcp.storage.BucketIAMBinding, (b, args, report) => reportPublicMember("GCS bucket IAM binding", args.name, asArray(b.members), report)),
+    validateResourceOfType(gcp.storage.BucketIAMMember, (m, args, report) =>
+      reportPublicMember("GCS bucket IAM member", args.name, [m.member], report),
+    ),
+    validateResourceOfType(gcp.storage.BucketIAMBinding, (b, args, report) =>
+      reportPublicMember("GCS bucket IAM binding", args.name, asArray(b.members), report),
+    ),
   ],
 };
 
@@ -182,7 +272,14 @@ export const gcsBucketVersioned: PlatformPolicy = {
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: validateResourceOfType(gcp.storage.Bucket, (bucket, args, report) => {
-    if (bucket.versioning?.enabled !== true) report(violation(`GCS bucket "${args.name}"`, "object versioning is off", "set versioning: { enabled: true } (with a lifecycle rule to expire old versions)"));
+    if (bucket.versioning?.enabled !== true)
+      report(
+        violation(
+          `GCS bucket "${args.name}"`,
+          "object versioning is off",
+          "set versioning: { enabled: true } (with a lifecycle rule to expire old versions)",
+        ),
+      );
   }),
 };
 

@@ -9,7 +9,11 @@ import { asArray, asRecord, facts, get, type PlatformPolicy, violation } from ".
  */
 
 const ISTIO_SECURITY = "security.istio.io";
-const rootNamespace = { type: "string", default: "istio-system", description: "Istio's root namespace: policies there apply mesh-wide." } as const;
+const rootNamespace = {
+  type: "string",
+  default: "istio-system",
+  description: "Istio's root namespace: policies there apply mesh-wide.",
+} as const;
 
 function meta(resource: PolicyResource) {
   return objectMeta(asRecord(resource.props), resource.name);
@@ -30,12 +34,26 @@ export const istioStrictMtls: PlatformPolicy = {
     const peers = args.resources.filter((r) => isKind(r.type, ISTIO_SECURITY, "PeerAuthentication"));
     const meshWide = peers.find((p) => meta(p).namespace === root && !spec(p).selector && get(spec(p), "mtls", "mode") === "STRICT");
     if (!meshWide) {
-      report(violation("the stack", `has no mesh-wide STRICT PeerAuthentication in namespace ${root}`, `create a security.istio.io/v1 PeerAuthentication "default" in ${root} with spec: { mtls: { mode: "STRICT" } }`));
+      report(
+        violation(
+          "the stack",
+          `has no mesh-wide STRICT PeerAuthentication in namespace ${root}`,
+          `create a security.istio.io/v1 PeerAuthentication "default" in ${root} with spec: { mtls: { mode: "STRICT" } }`,
+        ),
+      );
     }
     for (const peer of peers) {
       const modes = [get(spec(peer), "mtls", "mode"), ...Object.values(asRecord(spec(peer).portLevelMtls)).map((m) => get(m, "mode"))];
       const weak = modes.filter((m) => m === "PERMISSIVE" || m === "DISABLE");
-      if (weak.length) report(violation(`PeerAuthentication "${meta(peer).ref}"`, `sets mTLS ${weak.join(", ")}`, 'use mode "STRICT" (or UNSET to inherit the mesh-wide STRICT)'), peer.urn);
+      if (weak.length)
+        report(
+          violation(
+            `PeerAuthentication "${meta(peer).ref}"`,
+            `sets mTLS ${weak.join(", ")}`,
+            'use mode "STRICT" (or UNSET to inherit the mesh-wide STRICT)',
+          ),
+          peer.urn,
+        );
     }
   },
 };
@@ -53,7 +71,8 @@ function isDenyAll(policy: PolicyResource): boolean {
 export const istioDefaultDeny: PlatformPolicy = {
   area: "security",
   name: "istio-default-deny",
-  description: "A default-deny AuthorizationPolicy (allow-nothing) covers every namespace the platform runs workloads in, mesh-wide or per namespace.",
+  description:
+    "A default-deny AuthorizationPolicy (allow-nothing) covers every namespace the platform runs workloads in, mesh-wide or per namespace.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { rootNamespace, servingNamespace: facts.servingNamespace, platformNamespace: facts.platformNamespace } },
   validateStack: (args, report) => {
@@ -71,7 +90,13 @@ export const istioDefaultDeny: PlatformPolicy = {
       .map((ns) => meta(ns).name);
     for (const namespace of new Set([cfg.platformNamespace, cfg.servingNamespace, ...injected])) {
       if (!covered.has(namespace)) {
-        report(violation(`namespace ${namespace}`, "has no default-deny AuthorizationPolicy, so every workload in the mesh may call its services", `create a security.istio.io/v1 AuthorizationPolicy "allow-nothing" with spec: {} in ${namespace} (or one in ${cfg.rootNamespace} for the whole mesh), then ALLOW policies per caller`));
+        report(
+          violation(
+            `namespace ${namespace}`,
+            "has no default-deny AuthorizationPolicy, so every workload in the mesh may call its services",
+            `create a security.istio.io/v1 AuthorizationPolicy "allow-nothing" with spec: {} in ${namespace} (or one in ${cfg.rootNamespace} for the whole mesh), then ALLOW policies per caller`,
+          ),
+        );
       }
     }
   },

@@ -24,7 +24,11 @@ export const containersRunAsNonRoot = podRule({
       const nonRoot = sc(container).runAsNonRoot ?? pod.runAsNonRoot;
       const user = sc(container).runAsUser ?? pod.runAsUser;
       if (nonRoot !== true || user === 0) {
-        report(user === 0 ? "runs as root (runAsUser 0)" : "may run as root (runAsNonRoot is not true)", "set securityContext.runAsNonRoot: true and a non-zero runAsUser (the Workload builder does)", container);
+        report(
+          user === 0 ? "runs as root (runAsUser 0)" : "may run as root (runAsNonRoot is not true)",
+          "set securityContext.runAsNonRoot: true and a non-zero runAsUser (the Workload builder does)",
+          container,
+        );
       }
     }
   },
@@ -36,7 +40,12 @@ export const containersReadOnlyRootFilesystem = podRule({
   description: "Containers have a read-only root filesystem; writable paths are emptyDir volumes.",
   check({ workload, report }) {
     for (const { container } of workload.containers) {
-      if (sc(container).readOnlyRootFilesystem !== true) report("root filesystem is writable", "set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the process writes", container);
+      if (sc(container).readOnlyRootFilesystem !== true)
+        report(
+          "root filesystem is writable",
+          "set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the process writes",
+          container,
+        );
     }
   },
 });
@@ -51,8 +60,11 @@ export const containersDropAllCapabilities = podRule({
   check({ workload, report }) {
     for (const { container } of workload.containers) {
       const caps = asRecord(sc(container).capabilities);
-      if (!asArray(caps.drop).some((c) => String(c).toUpperCase() === "ALL")) report("does not drop ALL capabilities", 'set securityContext.capabilities.drop: ["ALL"]', container);
-      const added = asArray(caps.add).map(String).filter((c) => !ALLOWED_ADDED_CAPABILITIES.includes(c.toUpperCase()));
+      if (!asArray(caps.drop).some((c) => String(c).toUpperCase() === "ALL"))
+        report("does not drop ALL capabilities", 'set securityContext.capabilities.drop: ["ALL"]', container);
+      const added = asArray(caps.add)
+        .map(String)
+        .filter((c) => !ALLOWED_ADDED_CAPABILITIES.includes(c.toUpperCase()));
       if (added.length) report(`adds capabilities ${added.join(", ")}`, "remove securityContext.capabilities.add", container);
     }
   },
@@ -65,7 +77,8 @@ export const containersNoPrivilegeEscalation = podRule({
   check({ workload, report }) {
     for (const { container } of workload.containers) {
       if (sc(container).privileged === true) report("is privileged", "remove securityContext.privileged: true", container);
-      if (sc(container).allowPrivilegeEscalation !== false) report("allows privilege escalation (the default)", "set securityContext.allowPrivilegeEscalation: false", container);
+      if (sc(container).allowPrivilegeEscalation !== false)
+        report("allows privilege escalation (the default)", "set securityContext.allowPrivilegeEscalation: false", container);
     }
   },
 });
@@ -79,7 +92,11 @@ export const containersSeccompRuntimeDefault = podRule({
     for (const { container } of workload.containers) {
       const profile = get(container.securityContext, "seccompProfile", "type") ?? podProfile;
       if (profile !== "RuntimeDefault" && profile !== "Localhost") {
-        report(`seccomp profile is ${profile ?? "unset (Unconfined)"}`, 'set securityContext.seccompProfile: { type: "RuntimeDefault" } on the pod or container', container);
+        report(
+          `seccomp profile is ${profile ?? "unset (Unconfined)"}`,
+          'set securityContext.seccompProfile: { type: "RuntimeDefault" } on the pod or container',
+          container,
+        );
       }
     }
   },
@@ -103,7 +120,8 @@ export const containersImagePinned = podRule({
       const { tag, digest } = imageTag(image);
       if (digest) continue;
       if (!image) report("has no image", "set the image, pinned by tag or digest", container);
-      else if (!tag) report(`image "${image}" has no tag (means :latest)`, `pin a version, e.g. "${image}:1.2.3" or "${image}@sha256:..."`, container);
+      else if (!tag)
+        report(`image "${image}" has no tag (means :latest)`, `pin a version, e.g. "${image}:1.2.3" or "${image}@sha256:..."`, container);
       else if (tag === "latest") report(`image "${image}" uses :latest`, "pin a version tag or digest", container);
     }
   },
@@ -112,7 +130,8 @@ export const containersImagePinned = podRule({
 export const podsNoHostAccess = podRule({
   area: "security",
   name: "pods-no-host-access",
-  description: "Pods do not share the node's network, PID or IPC namespace, mount host paths or bind host ports (allowlisted exceptions: the NVIDIA device plugin's socket directory).",
+  description:
+    "Pods do not share the node's network, PID or IPC namespace, mount host paths or bind host ports (allowlisted exceptions: the NVIDIA device plugin's socket directory).",
   exceptable: true,
   check({ workload, report, exception }) {
     const pod = workload.pod;
@@ -123,11 +142,15 @@ export const podsNoHostAccess = podRule({
       const path = get(volume, "hostPath", "path");
       if (typeof path !== "string") continue;
       if (exception?.hostPaths?.includes(path)) continue;
-      report(`mounts host path ${path} (volume "${String(get(volume, "name"))}")`, "use an emptyDir, a ConfigMap or a PersistentVolumeClaim; a node daemon that truly needs it gets an allowlisted mlops.platform/policy-exception");
+      report(
+        `mounts host path ${path} (volume "${String(get(volume, "name"))}")`,
+        "use an emptyDir, a ConfigMap or a PersistentVolumeClaim; a node daemon that truly needs it gets an allowlisted mlops.platform/policy-exception",
+      );
     }
     for (const { container } of workload.containers) {
       for (const port of asArray(container.ports)) {
-        if (get(port, "hostPort") !== undefined) report(`binds host port ${String(get(port, "hostPort"))}`, "remove hostPort and expose the port through a Service", container);
+        if (get(port, "hostPort") !== undefined)
+          report(`binds host port ${String(get(port, "hostPort"))}`, "remove hostPort and expose the port through a Service", container);
       }
     }
   },
@@ -153,13 +176,34 @@ function decodeBase64(value: string): string {
 
 function checkCredentials(args: ResourceValidationArgs, report: ReportViolation): void {
   const props = args.props;
-  if (args.type === "aws:iam/accessKey:AccessKey") return report(violation(`IAM access key "${args.name}"`, "mints a static AWS access key", FIX));
-  if (args.type === "gcp:serviceaccount/key:Key") return report(violation(`service-account key "${args.name}"`, "mints a static GCP service-account key", FIX));
+  const minted: Record<string, string> = {
+    "aws:iam/accessKey:AccessKey": `IAM access key "${args.name}": mints a static AWS access key`,
+    "gcp:serviceaccount/key:Key": `service-account key "${args.name}": mints a static GCP service-account key`,
+  };
+  const [subject, problem] = (minted[args.type] ?? "").split(": ");
+  if (subject && problem) {
+    report(violation(subject, problem, FIX));
+    return;
+  }
   if (args.type === "pulumi:providers:aws" && (props.accessKey || props.secretKey)) {
-    return report(violation(`AWS provider "${args.name}"`, "is configured with a static access key", "let the provider use the ambient credentials (OIDC in CI, SSO locally)"));
+    report(
+      violation(
+        `AWS provider "${args.name}"`,
+        "is configured with a static access key",
+        "let the provider use the ambient credentials (OIDC in CI, SSO locally)",
+      ),
+    );
+    return;
   }
   if (args.type === "pulumi:providers:gcp" && props.credentials) {
-    return report(violation(`GCP provider "${args.name}"`, "is configured with a service-account key", "let the provider use Application Default Credentials (Workload Identity Federation in CI)"));
+    report(
+      violation(
+        `GCP provider "${args.name}"`,
+        "is configured with a service-account key",
+        "let the provider use Application Default Credentials (Workload Identity Federation in CI)",
+      ),
+    );
+    return;
   }
   const configMap = isKind(args.type, "core", "ConfigMap");
   const secret = isKind(args.type, "core", "Secret");
@@ -176,13 +220,14 @@ function checkCredentials(args: ResourceValidationArgs, report: ReportViolation)
     return;
   }
   const workload = podWorkload(args.type, props, args.name);
-  if (!workload) return args.notApplicable("no credentials can be written in this resource type");
+  if (!workload) args.notApplicable("no credentials can be written in this resource type");
   for (const { container } of workload.containers) {
     const where = `${workload.kind} "${workload.ref}" container "${container.name}"`;
     for (const env of asArray(container.env)) {
       const envName = String(get(env, "name"));
       const value = get(env, "value");
-      if (envName === "GOOGLE_APPLICATION_CREDENTIALS") report(violation(where, "points GOOGLE_APPLICATION_CREDENTIALS at a service-account key file", FIX));
+      if (envName === "GOOGLE_APPLICATION_CREDENTIALS")
+        report(violation(where, "points GOOGLE_APPLICATION_CREDENTIALS at a service-account key file", FIX));
       if (typeof value !== "string" || value === "") continue;
       const what = credentialIn(value) ?? (KEY_VARIABLES.includes(envName) ? `a literal ${envName}` : undefined);
       if (what) report(violation(where, `env ${envName} holds ${what}`, FIX));
@@ -197,7 +242,8 @@ function checkCredentials(args: ResourceValidationArgs, report: ReportViolation)
 export const noStaticCloudCredentials: PlatformPolicy = {
   area: "security",
   name: "no-static-cloud-credentials",
-  description: "No static cloud credentials: no AWS access keys or GCP service-account keys in env vars, ConfigMaps, Secrets, provider config or minted as resources.",
+  description:
+    "No static cloud credentials: no AWS access keys or GCP service-account keys in env vars, ConfigMaps, Secrets, provider config or minted as resources.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: checkCredentials,

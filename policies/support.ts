@@ -35,7 +35,12 @@ export const facts = {
     default: "prod",
     description: "Environment of the stack (dev relaxes rules that exist for availability); defaults to prod, the strictest.",
   },
-  maxGpus: { type: "integer", minimum: 0, default: 16, description: "Upper bound on GPUs a stack may provision: the sum over GPU pools of max nodes x GPUs per node." },
+  maxGpus: {
+    type: "integer",
+    minimum: 0,
+    default: 16,
+    description: "Upper bound on GPUs a stack may provision: the sum over GPU pools of max nodes x GPUs per node.",
+  },
   servingNamespace: { type: "string", default: "models", description: "Namespace of model deployments (serving rules apply there)." },
   platformNamespace: { type: "string", default: "mlops", description: "Namespace of the platform's own services." },
 } satisfies Record<string, PolicyConfigJSONSchema>;

@@ -12,7 +12,12 @@ import { policyPackConfig } from "./config";
 import { allPolicies } from "./policies";
 
 const FLAGS = [
-  { name: "out", type: "string" as const, description: "file to write (default: out/<stack>/policy-config.json)", env: "POLICY_CONFIG_OUT" },
+  {
+    name: "out",
+    type: "string" as const,
+    description: "file to write (default: out/<stack>/policy-config.json)",
+    env: "POLICY_CONFIG_OUT",
+  },
   { name: "stacks", type: "string" as const, description: "stacks directory", default: "stacks", env: "STACKS_DIR" },
   { name: "catalog", type: "string" as const, description: "catalog directory", default: "catalog", env: "CATALOG_DIR" },
   { name: "json", type: "boolean" as const, description: "print a JSON summary for machines" },
@@ -22,14 +27,24 @@ const USAGE = "npx tsx policies/write-config.ts <stack> [--out FILE] [--json]";
 export function main(argv: string[]): number {
   const args = parseCommand(argv, FLAGS);
   if (args.values.help) {
-    console.log(helpText(USAGE, "Writes a stack's policy pack config (levels and stack facts) for `pulumi preview --policy-pack policies --policy-pack-config FILE`.", FLAGS));
+    console.log(
+      helpText(
+        USAGE,
+        "Writes a stack's policy pack config (levels and stack facts) for `pulumi preview --policy-pack policies --policy-pack-config FILE`.",
+        FLAGS,
+      ),
+    );
     return 0;
   }
   const stacksDir = resolve(String(args.values.stacks));
   const name = args.positionals[0];
   if (!name) throw new UsageError(`name the stack: one of ${listStacks(stacksDir).join(", ")}`);
   const stack = loadStack(stacksDir, name);
-  const catalog = catalogForStack(loadCatalog(resolve(String(args.values.catalog)), stack.featureStore.project, stack), stack, listStacks(stacksDir));
+  const catalog = catalogForStack(
+    loadCatalog(resolve(String(args.values.catalog)), stack.featureStore.project, stack),
+    stack,
+    listStacks(stacksDir),
+  );
   const config = policyPackConfig(stack, catalog, allPolicies);
   const file = resolve(String(args.values.out ?? join("out", name, "policy-config.json")));
   mkdirSync(dirname(file), { recursive: true });
@@ -40,7 +55,12 @@ export function main(argv: string[]): number {
     levels[level] = (levels[level] ?? 0) + 1;
   }
   if (args.values.json) console.log(JSON.stringify({ stack: name, file, policies: Object.keys(config).length, levels }));
-  else console.log(`wrote ${file}: ${Object.keys(config).length} policies (${Object.entries(levels).map(([l, n]) => `${n} ${l}`).join(", ")}) for stack ${name}`);
+  else
+    console.log(
+      `wrote ${file}: ${Object.keys(config).length} policies (${Object.entries(levels)
+        .map(([l, n]) => `${n} ${l}`)
+        .join(", ")}) for stack ${name}`,
+    );
   return 0;
 }
 

@@ -14,13 +14,29 @@ import { validPlan } from "./fixtures/stacks";
  */
 
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
-const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [require.resolve("@pulumi/pulumi/proto/analyzer_pb")] }));
+const { Struct } = require(
+  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [require.resolve("@pulumi/pulumi/proto/analyzer_pb")] }),
+);
 const server = require("@pulumi/policy/server") as {
-  makeAnalyzeRpcFun(name: string, version: string, level: string, policies: PlatformPolicy[]): (call: unknown, cb: (err: unknown, resp: any) => void) => Promise<void>;
-  makeAnalyzeStackRpcFun(name: string, version: string, level: string, policies: PlatformPolicy[]): (call: unknown, cb: (err: unknown, resp: any) => void) => Promise<void>;
+  makeAnalyzeRpcFun(
+    name: string,
+    version: string,
+    level: string,
+    policies: PlatformPolicy[],
+  ): (call: unknown, cb: (err: unknown, resp: Pb) => void) => Promise<void>;
+  makeAnalyzeStackRpcFun(
+    name: string,
+    version: string,
+    level: string,
+    policies: PlatformPolicy[],
+  ): (call: unknown, cb: (err: unknown, resp: Pb) => void) => Promise<void>;
 };
 
 const json = (value: unknown) => JSON.parse(JSON.stringify(value));
+
+/** A protobuf message of the analyzer protocol (generated JavaScript without types). */
+// biome-ignore lint/suspicious/noExplicitAny: google-protobuf generated classes ship no types
+type Pb = any;
 
 function resourceOptions(r: PlanResource) {
   const opts = new analyzerPb.AnalyzerResourceOptions();
@@ -29,13 +45,20 @@ function resourceOptions(r: PlanResource) {
   return opts;
 }
 
-interface Diagnostic { policy: string; urn: string; message: string; level: number }
-
-function diagnosticsOf(resp: any): Diagnostic[] {
-  return resp.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), urn: d.getUrn(), message: d.getMessage(), level: d.getEnforcementlevel() }));
+interface Diagnostic {
+  policy: string;
+  urn: string;
+  message: string;
+  level: number;
 }
 
-function call<T>(fn: (call: unknown, cb: (err: unknown, resp: any) => void) => Promise<void>, request: unknown): Promise<T> {
+function diagnosticsOf(resp: Pb): Diagnostic[] {
+  return resp
+    .getDiagnosticsList()
+    .map((d: Pb) => ({ policy: d.getPolicyname(), urn: d.getUrn(), message: d.getMessage(), level: d.getEnforcementlevel() }));
+}
+
+function call<T>(fn: (call: unknown, cb: (err: unknown, resp: Pb) => void) => Promise<void>, request: unknown): Promise<T> {
   return new Promise((resolve, reject) => fn({ request }, (err, resp) => (err ? reject(err) : resolve(diagnosticsOf(resp) as T))));
 }
 
@@ -70,17 +93,40 @@ async function engine(resources: PlanResource[], policies: PlatformPolicy[]): Pr
   return out;
 }
 
-const CONFIG_FREE = ["elasticache-encrypted-with-auth", "s3-bucket-public-access-blocked", "s3-bucket-encrypted", "kubernetes-nodes-private", "containers-image-pinned", "containers-have-resources", "gpu-pool-tainted", "virtualservice-weights-sum-to-100", "virtualservice-subsets-exist"];
+const CONFIG_FREE = [
+  "elasticache-encrypted-with-auth",
+  "s3-bucket-public-access-blocked",
+  "s3-bucket-encrypted",
+  "kubernetes-nodes-private",
+  "containers-image-pinned",
+  "containers-have-resources",
+  "gpu-pool-tainted",
+  "virtualservice-weights-sum-to-100",
+  "virtualservice-subsets-exist",
+];
 
 describe("the harness and the engine's analyzer", () => {
   it("report the same violations for the same plan", async () => {
     const plan = validPlan("aws-dev");
-    edit(plan, "redis", (r) => { r.transitEncryptionEnabled = false; delete r.authToken; });
+    edit(plan, "redis", (r) => {
+      r.transitEncryptionEnabled = false;
+      delete r.authToken;
+    });
     delete plan.block;
-    edit(plan, "pool-gpu-l4", (r) => { r.taints = []; r.subnetIds = ["subnet-public-a"]; });
-    edit(plan, "features", (r) => { r.spec.template.spec.containers[0].image = "ghcr.io/x/y:latest"; delete r.spec.template.spec.containers[0].resources.limits; });
-    edit(plan, "fraud-scorer-vs", (r) => { r.spec.http.at(-1).route[0].weight = 80; });
-    edit(plan, "fraud-scorer-dr", (r) => { r.spec.subsets.pop(); });
+    edit(plan, "pool-gpu-l4", (r) => {
+      r.taints = [];
+      r.subnetIds = ["subnet-public-a"];
+    });
+    edit(plan, "features", (r) => {
+      r.spec.template.spec.containers[0].image = "ghcr.io/x/y:latest";
+      delete r.spec.template.spec.containers[0].resources.limits;
+    });
+    edit(plan, "fraud-scorer-vs", (r) => {
+      r.spec.http.at(-1).route[0].weight = 80;
+    });
+    edit(plan, "fraud-scorer-dr", (r) => {
+      r.spec.subsets.pop();
+    });
     const resources = Object.values(plan);
     const policies = CONFIG_FREE.map(policy);
 

@@ -11,7 +11,9 @@ import { validPlan } from "./fixtures/stacks";
 
 const untainted = (stack: string) => {
   const plan = validPlan(stack);
-  edit(plan, "pool-gpu-l4", (r) => { r.taints = []; });
+  edit(plan, "pool-gpu-l4", (r) => {
+    r.taints = [];
+  });
   return Object.values(plan);
 };
 
@@ -20,7 +22,10 @@ describe("the policy harness", () => {
     const base = evaluate(untainted("aws-dev"), "aws-dev", { policies: [policy("gpu-pool-tainted")] });
     expect(base.violations.map((v) => v.enforcementLevel)).toEqual(["mandatory"]);
     expect(base.mandatory).toBe(1);
-    const relaxed = evaluate(untainted("aws-dev"), "aws-dev", { policies: [policy("gpu-pool-tainted")], stack: { policies: { "gpu-pool-tainted": "advisory" } } });
+    const relaxed = evaluate(untainted("aws-dev"), "aws-dev", {
+      policies: [policy("gpu-pool-tainted")],
+      stack: { policies: { "gpu-pool-tainted": "advisory" } },
+    });
     expect(relaxed.violations.map((v) => v.enforcementLevel)).toEqual(["advisory"]);
     expect([relaxed.mandatory, relaxed.advisory]).toEqual([0, 1]);
   });
@@ -42,7 +47,9 @@ describe("the policy harness", () => {
   });
 
   it("refuses a stack file that names a policy the pack does not have", () => {
-    expect(() => evaluate([], "local", { stack: { policies: { "gpu-pool-taint": "advisory" } } })).toThrow(/stacks\/Pulumi\.local\.yaml: policies: "gpu-pool-taint" is not a policy of the pack; use one of .*gpu-pool-tainted/);
+    expect(() => evaluate([], "local", { stack: { policies: { "gpu-pool-taint": "advisory" } } })).toThrow(
+      /stacks\/Pulumi\.local\.yaml: policies: "gpu-pool-taint" is not a policy of the pack; use one of .*gpu-pool-tainted/,
+    );
   });
 
   it("gives validateResource the engine's arguments: inputs, options, provider, isType/asType and config with schema defaults", () => {
@@ -89,7 +96,12 @@ describe("the policy harness", () => {
     };
     const component = resource("mlops:aws:Foundation", "foundation", {}, { custom: false });
     const bucket = resource("aws:s3/bucket:Bucket", "artifacts", {}, { parent: component, outputs: { bucket: "artifacts-1a2b" } });
-    const block = resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "artifacts", { bucket: "artifacts-1a2b" }, { parent: component, dependsOn: [bucket] });
+    const block = resource(
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      "artifacts",
+      { bucket: "artifacts-1a2b" },
+      { parent: component, dependsOn: [bucket] },
+    );
     const { stack, catalog } = platform("aws-dev");
     evaluatePolicies([component, bucket, block], { stack, catalog, policies: [probe] });
     const b = resources.find((r) => r.urn === bucket.urn);
@@ -104,7 +116,13 @@ describe("the policy harness", () => {
     let calls = 0;
     const typed = { ...policy("dynamodb-encrypted"), name: "typed" } as PlatformPolicy;
     const inner = (typed as { validateResource: (a: ResourceValidationArgs, r: () => void) => void }).validateResource;
-    (typed as { validateResource: unknown }).validateResource = Object.assign((a: ResourceValidationArgs, r: () => void) => { calls++; return inner(a, r); }, { __pulumiType: "aws:dynamodb/table:Table" });
+    (typed as { validateResource: unknown }).validateResource = Object.assign(
+      (a: ResourceValidationArgs, r: () => void) => {
+        calls++;
+        return inner(a, r);
+      },
+      { __pulumiType: "aws:dynamodb/table:Table" },
+    );
     const { stack, catalog } = platform("aws-dev");
     evaluatePolicies(Object.values(validPlan("aws-dev")), { stack, catalog, policies: [typed] });
     expect(calls).toBe(1);
@@ -113,14 +131,23 @@ describe("the policy harness", () => {
   it("names the policy and the resource when a policy throws, and refuses async policies", () => {
     const { stack, catalog } = platform("local");
     const r = resource("kubernetes:core/v1:ConfigMap", "cm", {});
-    const broken: PlatformPolicy = { area: "cost", name: "broken", description: "throws", validateResource: () => { throw new Error("boom"); } };
+    const broken: PlatformPolicy = {
+      area: "cost",
+      name: "broken",
+      description: "throws",
+      validateResource: () => {
+        throw new Error("boom");
+      },
+    };
     expect(() => evaluatePolicies([r], { stack, catalog, policies: [broken] })).toThrow(`policy "broken" failed on ${r.urn}: boom`);
     const slow: PlatformPolicy = { area: "cost", name: "slow", description: "async", validateResource: async () => {} };
     expect(() => evaluatePolicies([r], { stack, catalog, policies: [slow] })).toThrow(/returned a Promise/);
   });
 
   it("counts AWS provider default tags as the resource's tags", () => {
-    const provider = resource("pulumi:providers:aws", "tagged", { defaultTags: { tags: { team: "t", environment: "dev", costCenter: "c" } } });
+    const provider = resource("pulumi:providers:aws", "tagged", {
+      defaultTags: { tags: { team: "t", environment: "dev", costCenter: "c" } },
+    });
     const bucket = resource("aws:s3/bucket:Bucket", "artifacts", {}, { provider });
     expect(evaluate([provider, bucket], "aws-dev", { policies: [policy("resources-have-cost-labels")] }).violations).toEqual([]);
     expect(evaluate([bucket], "aws-dev", { policies: [policy("resources-have-cost-labels")] }).violations).toHaveLength(1);
@@ -128,7 +155,9 @@ describe("the policy harness", () => {
 
   it("prints mandatory violations first, each with the resource, the problem and the fix", () => {
     const plan = validPlan("aws-dev");
-    edit(plan, "pool-gpu-l4", (r) => { r.taints = []; });
+    edit(plan, "pool-gpu-l4", (r) => {
+      r.taints = [];
+    });
     delete plan["fraud-scorer-v1-hpa"];
     const text = formatPolicyReport(evaluate(Object.values(plan), "aws-dev"));
     expect(text).toMatch(/^policy pack: \d+ policies in [\d.]+ s: 1 mandatory, 1 advisory violation\(s\)/);
@@ -161,6 +190,7 @@ describe("the pack", () => {
   });
 
   it("fires nothing on the valid plan of any stack", () => {
-    for (const stack of ["aws-dev", "aws-prod", "gcp-dev", "gcp-prod", "local"]) expect(fired(evaluate(Object.values(validPlan(stack)), stack))).toEqual([]);
+    for (const stack of ["aws-dev", "aws-prod", "gcp-dev", "gcp-prod", "local"])
+      expect(fired(evaluate(Object.values(validPlan(stack)), stack))).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { Platform } from "../../components/platform";
 import type { PlanResource } from "../../components/plan-resource";
 import { formatPolicyReport } from "../../policies/harness";
 import { recorded, useMocks } from "../support/mocks";
-import { changed, evaluate, fired, platform } from "./fixtures/resource";
+import { changed, evaluate, fired, platform, type Props } from "./fixtures/resource";
 
 /**
  * The pack over the whole platform of aws-prod as the real components build it under the plan's
@@ -25,7 +25,7 @@ beforeAll(async () => {
   expect(mocks.unknownInvokes).toEqual([]);
 }, 120_000);
 
-function breakOne(all: PlanResource[], type: string, match: (r: PlanResource) => boolean, change: (props: Record<string, any>) => void): PlanResource[] {
+function breakOne(all: PlanResource[], type: string, match: (r: PlanResource) => boolean, change: (props: Props) => void): PlanResource[] {
   const i = all.findIndex((r) => r.type === type && match(r));
   expect(i, `no ${type} to break`).toBeGreaterThanOrEqual(0);
   const copy = [...all];
@@ -43,12 +43,39 @@ describe(`the platform of ${STACK} built by the real components`, () => {
 
   it("fails with exactly the expected rules once broken", () => {
     let broken = resources.filter((r) => r.type !== "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
-    broken = breakOne(broken, "aws:elasticache/replicationGroup:ReplicationGroup", () => true, (r) => { r.transitEncryptionEnabled = false; r.atRestEncryptionEnabled = false; });
-    broken = breakOne(broken, "aws:eks/nodeGroup:NodeGroup", (r) => JSON.stringify(r.inputs.instanceTypes).includes("g6"), (r) => { r.taints = []; });
-    broken = breakOne(broken, "kubernetes:networking.istio.io/v1:VirtualService", (r) => JSON.stringify(r.inputs).includes("fraud-scorer"), (r) => {
-      r.spec.http.find((route: Record<string, unknown>) => route.match === undefined).route[0].weight -= 10;
-    });
-    broken = breakOne(broken, "kubernetes:apps/v1:Deployment", (r) => JSON.stringify(r.inputs).includes("fraud-scorer"), (r) => { delete r.spec.template.spec.containers[0].resources.limits; });
+    broken = breakOne(
+      broken,
+      "aws:elasticache/replicationGroup:ReplicationGroup",
+      () => true,
+      (r) => {
+        r.transitEncryptionEnabled = false;
+        r.atRestEncryptionEnabled = false;
+      },
+    );
+    broken = breakOne(
+      broken,
+      "aws:eks/nodeGroup:NodeGroup",
+      (r) => JSON.stringify(r.inputs.instanceTypes).includes("g6"),
+      (r) => {
+        r.taints = [];
+      },
+    );
+    broken = breakOne(
+      broken,
+      "kubernetes:networking.istio.io/v1:VirtualService",
+      (r) => JSON.stringify(r.inputs).includes("fraud-scorer"),
+      (r) => {
+        r.spec.http.find((route: Record<string, unknown>) => route.match === undefined).route[0].weight -= 10;
+      },
+    );
+    broken = breakOne(
+      broken,
+      "kubernetes:apps/v1:Deployment",
+      (r) => JSON.stringify(r.inputs).includes("fraud-scorer"),
+      (r) => {
+        delete r.spec.template.spec.containers[0].resources.limits;
+      },
+    );
     const report = evaluate(broken, STACK);
     expect(fired(report)).toEqual([
       "containers-have-resources",

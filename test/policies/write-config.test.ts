@@ -13,7 +13,12 @@ describe("policies/write-config", () => {
     const summary = JSON.parse(String(log.mock.calls[0]?.[0]));
     log.mockRestore();
     const config = JSON.parse(readFileSync(file, "utf8"));
-    expect(summary).toEqual({ stack: "aws-dev", file, policies: Object.keys(config).length, levels: { mandatory: expect.any(Number), advisory: expect.any(Number) } });
+    expect(summary).toEqual({
+      stack: "aws-dev",
+      file,
+      policies: Object.keys(config).length,
+      levels: { mandatory: expect.any(Number), advisory: expect.any(Number) },
+    });
     expect(config["serving-autoscaled"]).toEqual({ enforcementLevel: "advisory", servingNamespace: "models" });
     expect(config["gpu-count-within-budget"]).toEqual({ enforcementLevel: "mandatory", maxGpus: 4 });
     expect(config["catalog-consistent"].catalog.models["fraud-scorer"].versions.map((v: { weight: number }) => v.weight)).toEqual([90, 10]);
