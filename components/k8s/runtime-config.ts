@@ -2,12 +2,14 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
-import type { Catalog, StackSpec } from "../spec";
+import { type Catalog, renderRuntimeFiles, type StackSpec } from "../spec";
 
 /** Where the services find the catalog inside their pods (the features service's CATALOG default). */
 export const CATALOG_MOUNT = "/etc/mlops/catalog";
 /** Name of the catalog ConfigMap, the same in every namespace that runs a platform service. */
 export const CATALOG_CONFIG_MAP = "mlops-catalog";
+/** Kubernetes refuses objects over 1 MiB; keep headroom for metadata. */
+export const MAX_CONFIG_BYTES = 1_000_000;
 /** Pod annotation holding the catalog checksum, so a catalog change rolls the pods that read it. */
 export const CATALOG_CHECKSUM_ANNOTATION = "mlops.platform/catalog-checksum";
 
@@ -15,42 +17,22 @@ export const CATALOG_CHECKSUM_ANNOTATION = "mlops.platform/catalog-checksum";
  * The files of the runtime config, rendered from the same merged catalog Pulumi deploys:
  * `registry.json` (the feature registry), `models.json` (the model catalog, with SLOs, drift
  * thresholds and traffic) and `project` (the Feast project, part of every online key).
- * Keys are sorted so the same catalog always renders the same bytes (and the same checksum).
+ * The services read them back with `loadCatalog` / `readRuntimeCatalog` (components/spec).
  */
 export function renderRuntimeConfig(stack: StackSpec, catalog: Catalog): Record<string, string> {
-  const registry = {
-    project: stack.featureStore.project,
-    entities: catalog.entities,
-    featureViews: catalog.featureViews,
-    featureServices: catalog.featureServices,
-    pushSources: catalog.pushSources,
-  };
-  return {
-    "registry.json": stableJson(registry),
-    "models.json": stableJson({ project: stack.featureStore.project, stack: stack.name, models: catalog.models }),
-    project: stack.featureStore.project,
-  };
+  return renderRuntimeFiles(catalog, stack);
 }
 
 /** A short digest of the rendered config. */
 export function runtimeConfigChecksum(data: Record<string, string>): string {
-  return createHash("sha256").update(stableJson(data)).digest("hex").slice(0, 16);
-}
-
-function stableJson(value: unknown): string {
-  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
+  const hash = createHash("sha256");
+  for (const key of Object.keys(data).sort())
+    hash
+      .update(key)
+      .update("\0")
+      .update(data[key] as string)
+      .update("\0");
+  return hash.digest("hex").slice(0, 16);
 }
 
 export interface RuntimeConfigArgs {
@@ -80,6 +62,12 @@ export class RuntimeConfig extends pulumi.ComponentResource {
   constructor(name: string, args: RuntimeConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:RuntimeConfig", name, {}, opts);
     this.data = renderRuntimeConfig(args.stack, args.catalog);
+    const bytes = Object.values(this.data).reduce((n, text) => n + Buffer.byteLength(text), 0);
+    if (bytes > MAX_CONFIG_BYTES) {
+      throw new Error(
+        `the rendered catalog is ${(bytes / 1e6).toFixed(2)} MB, over the ${MAX_CONFIG_BYTES / 1e6} MB a ConfigMap can hold; split the catalog across stacks (models' stacks: field) or shorten descriptions`,
+      );
+    }
     this.checksum = runtimeConfigChecksum(this.data);
     const labels = { ...k8sLabels(args.stack), "app.kubernetes.io/component": "runtime-config" };
     this.configMaps = {};

@@ -4,7 +4,7 @@ import { FeatureFile, Model } from "./catalog";
 import { checkCatalog, deploysTo } from "./catalog-checks";
 import { resolveStack, type StackSpec } from "./defaults";
 import { type SpecIssue, SpecError, zodIssues } from "./errors";
-import type { Catalog } from "./registry";
+import { type Catalog, readRuntimeCatalog } from "./registry";
 import { StackConfig } from "./stack";
 import { checkStack } from "./stack-checks";
 import { readYaml, splitPath, withLine, type YamlSource } from "./yaml-source";
@@ -77,8 +77,13 @@ function yamlFiles(dir: string): string[] {
 /**
  * Reads every `features/*.yaml` and `models/<team>/<model>.yaml` under the catalog directory,
  * validates each file, merges them and cross-checks the result. All problems are reported together.
+ * A directory holding a rendered runtime config (registry.json) is read as that instead.
  */
 export function loadCatalog(catalogDir: string, project: string, stack?: StackSpec): Catalog {
+  // Inside the platform's pods the catalog is the runtime config Pulumi rendered (registry.json,
+  // models.json), already parsed, checked and filtered to the stack: read it as it is.
+  const rendered = readRuntimeCatalog(catalogDir);
+  if (rendered) return rendered;
   const catalog: Catalog = { project, entities: {}, featureViews: {}, featureServices: {}, pushSources: {}, models: {} };
   const issues: SpecIssue[] = [];
   const sources = new Map<string, YamlSource>();

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Entity, FeatureService, FeatureView, Field, ModelParsed, PushSource } from "./catalog";
 
 /** Where a catalog object was declared, for error messages. */
@@ -62,9 +64,85 @@ export function joinKeysOf(catalog: Catalog, viewName: string): string[] {
 }
 
 /** The live (weighted) versions of a model, and its shadow, if any. */
-export function trafficOf(model: ModelSpec): { weighted: { version: string; weight: number }[]; shadow?: { version: string; mirrorPercentage: number } } {
+export function trafficOf(model: ModelSpec): {
+  weighted: { version: string; weight: number }[];
+  shadow?: { version: string; mirrorPercentage: number };
+} {
   return {
     weighted: model.versions.filter((v) => v.weight > 0).map((v) => ({ version: v.name, weight: v.weight })),
     shadow: model.shadow,
   };
+}
+
+/**
+ * The runtime config: the merged catalog as the platform mounts it into pods (ConfigMap
+ * `mlops-catalog`, rendered by components/k8s/runtime-config.ts). Rendering and reading live
+ * side by side here, so the format is written once.
+ */
+export const RUNTIME_FILES = { registry: "registry.json", models: "models.json", project: "project" } as const;
+
+/**
+ * Renders the catalog into the runtime config files. Keys are sorted so the same catalog always
+ * renders the same bytes (and the same checksum on the pods).
+ */
+export function renderRuntimeFiles(catalog: Catalog, stack: { name: string; featureStore: { project: string } }): Record<string, string> {
+  const project = stack.featureStore.project;
+  const { entities, featureViews, featureServices, pushSources } = catalog;
+  return {
+    [RUNTIME_FILES.registry]: stableJson({ project, entities, featureViews, featureServices, pushSources }),
+    [RUNTIME_FILES.models]: stableJson({ project, stack: stack.name, models: catalog.models }),
+    [RUNTIME_FILES.project]: project,
+  };
+}
+
+/**
+ * Reads a mounted runtime config back into the Catalog it was rendered from, or returns
+ * undefined when the directory holds no registry.json (a catalog source directory instead).
+ */
+export function readRuntimeCatalog(dir: string): Catalog | undefined {
+  const registryFile = join(dir, RUNTIME_FILES.registry);
+  if (!existsSync(registryFile)) return undefined;
+  const read = (file: string): Record<string, unknown> => {
+    try {
+      return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    } catch (error) {
+      throw new Error(
+        `${file}: cannot be read as the platform's runtime config (${(error as Error).message}); re-render it with pulumi up, or point --catalog at a catalog/ directory`,
+      );
+    }
+  };
+  const registry = read(registryFile);
+  const modelsFile = join(dir, RUNTIME_FILES.models);
+  const models = existsSync(modelsFile) ? read(modelsFile) : { models: {} };
+  for (const key of ["entities", "featureViews", "featureServices", "pushSources"]) {
+    if (typeof registry[key] !== "object" || registry[key] === null) {
+      throw new Error(
+        `${registryFile}: has no "${key}" object, so it was not rendered by this platform version; re-render it with pulumi up`,
+      );
+    }
+  }
+  return {
+    project: String(registry.project),
+    entities: registry.entities as Catalog["entities"],
+    featureViews: registry.featureViews as Catalog["featureViews"],
+    featureServices: registry.featureServices as Catalog["featureServices"],
+    pushSources: registry.pushSources as Catalog["pushSources"],
+    models: (models.models ?? {}) as Catalog["models"],
+  };
+}
+
+function stableJson(value: unknown): string {
+  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
 }

@@ -66,3 +66,14 @@ describe("RuntimeConfig", () => {
     expect(() => runtime.configMapIn("default")).toThrow(/no ConfigMap in namespace "default"/);
   });
 });
+
+describe("RuntimeConfig limits", () => {
+  it("refuses a catalog too large for a ConfigMap, saying how to split it", () => {
+    const fraud = catalog.models["fraud-scorer"];
+    if (!fraud) throw new Error("example catalog lost fraud-scorer");
+    const huge = { ...catalog, models: { ...catalog.models, "fraud-scorer": { ...fraud, description: "x".repeat(1_100_000) } } };
+    expect(() => new RuntimeConfig("too-big", { stack, catalog: huge })).toThrow(
+      /over the 1 MB a ConfigMap can hold; split the catalog across stacks/,
+    );
+  });
+});
