@@ -194,3 +194,32 @@ describe("the pack", () => {
       expect(fired(evaluate(Object.values(validPlan(stack)), stack))).toEqual([]);
   });
 });
+
+describe("linking a bucket's settings to the bucket", () => {
+  it("follows the engine's property dependencies when the plan records them, else the bucket's id", () => {
+    const a = resource("aws:s3/bucket:Bucket", "a", { tags: {} }, { outputs: { id: "bucket-a", bucket: "bucket-a" } });
+    const b = resource("aws:s3/bucket:Bucket", "b", { tags: {} }, { outputs: { id: "bucket-b", bucket: "bucket-b" } });
+    const flags = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
+    // Depends on both buckets (e.g. through a policy document), but its `bucket` property comes from b.
+    const block = {
+      ...resource(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "block",
+        { bucket: "bucket-b", ...flags },
+        { dependsOn: [a, b] },
+      ),
+      propertyDependencies: { bucket: [b.urn] },
+    };
+    const report = evaluate([a, b, block], "aws-dev", { policies: [policy("s3-bucket-public-access-blocked")] });
+    expect(report.violations.map((v) => v.name)).toEqual(["a"]);
+    const byValue = resource(
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      "block",
+      { bucket: "bucket-a", ...flags },
+      { dependsOn: [a, b] },
+    );
+    expect(
+      evaluate([a, b, byValue], "aws-dev", { policies: [policy("s3-bucket-public-access-blocked")] }).violations.map((v) => v.name),
+    ).toEqual(["b"]);
+  });
+});
