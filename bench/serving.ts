@@ -21,7 +21,10 @@ import { machine, median } from "./_machine";
 
 const ROOT = join(__dirname, "..");
 const MODEL = join(ROOT, "models", "fraud-scorer", "v1", "model.onnx");
-const expected = JSON.parse(readFileSync(join(ROOT, "models", "fraud-scorer", "expected.json"), "utf8")) as { inputs: number[][]; features: string[] };
+const expected = JSON.parse(readFileSync(join(ROOT, "models", "fraud-scorer", "expected.json"), "utf8")) as {
+  inputs: number[][];
+  features: string[];
+};
 const ROW = expected.inputs[2] as number[];
 
 interface Stats {
@@ -36,7 +39,10 @@ async function child(role: string, arg: string | undefined): Promise<void> {
   let url: string;
   if (role === "bare") {
     const { createServer } = await import("node:http");
-    const body = JSON.stringify({ model_name: "fraud-scorer", outputs: [{ name: "probability", datatype: "FP32", shape: [1, 1], data: [0.35] }] });
+    const body = JSON.stringify({
+      model_name: "fraud-scorer",
+      outputs: [{ name: "probability", datatype: "FP32", shape: [1, 1], data: [0.35] }],
+    });
     const server = createServer((req, res) => {
       req.resume();
       req.on("end", () => {
@@ -75,7 +81,10 @@ async function child(role: string, arg: string | undefined): Promise<void> {
 }
 
 function start(role: string, arg?: string): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = fork(__filename, ["--role", role, ...(arg ? [arg] : [])], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const proc = fork(__filename, ["--role", role, ...(arg ? [arg] : [])], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   return new Promise((resolve, reject) => {
     proc.once("message", (m: { url: string }) => resolve({ url: m.url, proc }));
     proc.once("exit", (code) => reject(new Error(`${role} server exited with ${code}`)));
@@ -88,11 +97,15 @@ function start(role: string, arg?: string): Promise<{ url: string; proc: ChildPr
 function cannon(url: string, body: unknown, seconds: number, connections: number): Promise<Stats> {
   return new Promise((resolve, reject) => {
     const times: number[] = [];
-    const instance = autocannon({ url, method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), duration: seconds, connections }, (error, result) => {
-      if (error) return reject(error);
-      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors; the measurement is void`));
-      resolve({ ...percentiles(times), rps: result.requests.average });
-    });
+    const instance = autocannon(
+      { url, method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), duration: seconds, connections },
+      (error, result) => {
+        if (error) return reject(error);
+        if (result.non2xx > 0 || result.errors > 0)
+          return reject(new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors; the measurement is void`));
+        resolve({ ...percentiles(times), rps: result.requests.average });
+      },
+    );
     instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
       if (status < 300) times.push(ms);
     });
@@ -121,7 +134,8 @@ function medianStats(runs: Stats[]): Stats {
   return { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), rps: median(runs.map((r) => r.rps)) };
 }
 
-const fmt = (s: Stats) => `p50 ${s.p50.toFixed(3).padStart(7)} ms   p99 ${s.p99.toFixed(3).padStart(7)} ms   ${s.rps.toFixed(0).padStart(6)} req/s`;
+const fmt = (s: Stats) =>
+  `p50 ${s.p50.toFixed(3).padStart(7)} ms   p99 ${s.p99.toFixed(3).padStart(7)} ms   ${s.rps.toFixed(0).padStart(6)} req/s`;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -147,15 +161,25 @@ async function main(): Promise<void> {
     const store = await openOnlineStore(redis.url);
     const now = Math.floor(Date.now() / 1000);
     const [count, avg, max, risk, chargeback] = ROW as [number, number, number, number, number];
-    await store.writeFeatures(onlineViewOf(catalog, "card_stats"), [{ key: [1], eventTimestamp: now, values: { txn_count_1h: count, txn_amount_avg_7d: avg, txn_amount_max_24h: max } }]);
-    await store.writeFeatures(onlineViewOf(catalog, "merchant_stats"), [{ key: [7], eventTimestamp: now, values: { merchant_risk: risk, chargeback_rate_30d: chargeback } }]);
+    await store.writeFeatures(onlineViewOf(catalog, "card_stats"), [
+      { key: [1], eventTimestamp: now, values: { txn_count_1h: count, txn_amount_avg_7d: avg, txn_amount_max_24h: max } },
+    ]);
+    await store.writeFeatures(onlineViewOf(catalog, "merchant_stats"), [
+      { key: [7], eventTimestamp: now, values: { merchant_risk: risk, chargeback_rate_30d: chargeback } },
+    ]);
     await store.close();
 
     const bare = await start("bare");
     const features = await start("features", redis.url);
     const serving = await start("serving", features.url);
     children.push(bare.proc, features.proc, serving.proc);
-    const session = await InferenceSession.create(MODEL, { executionProviders: ["cpu"], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
+    const session = await InferenceSession.create(MODEL, {
+      executionProviders: ["cpu"],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: "all",
+    });
 
     const v2Body = { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: ROW }] };
     const predictBody = { entities: { card_id: [1], merchant_id: [7] } };
@@ -178,10 +202,16 @@ async function main(): Promise<void> {
     const addedP99 = c.p99 - (a.p99 + b.p99);
     const addedP50 = c.p50 - (a.p50 + b.p50);
     console.log("");
-    console.log(`(c)/(a+b) p50: ${(c.p50 / (a.p50 + b.p50)).toFixed(2)}x   p99: ${(c.p99 / (a.p99 + b.p99)).toFixed(2)}x   (service adds ${addedP50.toFixed(3)} ms p50, ${addedP99.toFixed(3)} ms p99; goal < 1 ms p99)`);
-    console.log(`(d)/(c)   p50: ${(d.p50 / c.p50).toFixed(2)}x   p99: ${(d.p99 / c.p99).toFixed(2)}x   (features round trip adds ${(d.p99 - c.p99).toFixed(3)} ms p99)`);
+    console.log(
+      `(c)/(a+b) p50: ${(c.p50 / (a.p50 + b.p50)).toFixed(2)}x   p99: ${(c.p99 / (a.p99 + b.p99)).toFixed(2)}x   (service adds ${addedP50.toFixed(3)} ms p50, ${addedP99.toFixed(3)} ms p99; goal < 1 ms p99)`,
+    );
+    console.log(
+      `(d)/(c)   p50: ${(d.p50 / c.p50).toFixed(2)}x   p99: ${(d.p99 / c.p99).toFixed(2)}x   (features round trip adds ${(d.p99 - c.p99).toFixed(3)} ms p99)`,
+    );
     console.log(`throughput (c)/(a): ${(c.rps / a.rps).toFixed(2)}x`);
-    console.log(`headline: V2 infer p99 = ${(c.p99 / (a.p99 + b.p99)).toFixed(2)}x of bare HTTP + raw inference (service adds ${addedP99.toFixed(3)} ms p99)`);
+    console.log(
+      `headline: V2 infer p99 = ${(c.p99 / (a.p99 + b.p99)).toFixed(2)}x of bare HTTP + raw inference (service adds ${addedP99.toFixed(3)} ms p99)`,
+    );
   } finally {
     for (const proc of children) proc.kill("SIGTERM");
     await redis.stop();

@@ -57,7 +57,10 @@ export function instrument(app: FastifyInstance, context: ServingContext): void 
     if (!served) return;
     const labels = { model: served.model, version: served.version };
     context.metrics.inFlight.dec(labels);
-    context.metrics.requestSeconds.observe({ ...labels, route: request.routeOptions.url ?? "unknown", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    context.metrics.requestSeconds.observe(
+      { ...labels, route: request.routeOptions.url ?? "unknown", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
     context.metrics.predictions.inc({ ...labels, status: reply.statusCode < 400 ? "ok" : "error" });
   });
 }
@@ -71,7 +74,13 @@ function single(context: ServingContext): { model: string; version: string } | u
 }
 
 /** Counts a shed request against the model it named, and answers 503 with Retry-After. */
-export function shed(context: ServingContext, request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number, reason: string): { error: string } {
+export function shed(
+  context: ServingContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  retryAfterSeconds: number,
+  reason: string,
+): { error: string } {
   const params = (request.params ?? {}) as { name?: string; version?: string };
   const model = params.name ?? single(context)?.model ?? "unknown";
   const version = params.version ?? context.store.defaultVersion(model) ?? "unknown";

@@ -70,16 +70,24 @@ export class FeaturesClient {
   /** One POST with a deadline covering the whole exchange; the socket is destroyed when it passes. */
   private post(payload: string): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
-      const request = this.send(this.url, { method: "POST", agent: this.agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => (text += chunk));
-        response.on("end", () => {
-          clearTimeout(timer);
-          resolve({ status: response.statusCode ?? 0, text });
-        });
-        response.on("error", reject);
-      });
+      const request = this.send(
+        this.url,
+        {
+          method: "POST",
+          agent: this.agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        },
+        (response) => {
+          let text = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => (text += chunk));
+          response.on("end", () => {
+            clearTimeout(timer);
+            resolve({ status: response.statusCode ?? 0, text });
+          });
+          response.on("error", reject);
+        },
+      );
       const timer = setTimeout(() => {
         const error = new Error("timed out");
         error.name = "TimeoutError";

@@ -61,7 +61,11 @@ export class LogLayout {
     }
     return [...groups.entries()].map(([group, list]) => {
       const [dir, version] = group.split("\u0000") as [string, string];
-      return { key: `${dir}/${version}-${this.pid}-${this.seq++}.jsonl`, body: `${list.map((r) => JSON.stringify(r)).join("\n")}\n`, count: list.length };
+      return {
+        key: `${dir}/${version}-${this.pid}-${this.seq++}.jsonl`,
+        body: `${list.map((r) => JSON.stringify(r)).join("\n")}\n`,
+        count: list.length,
+      };
     });
   }
 }
@@ -106,7 +110,9 @@ export class S3ObjectWriter implements ObjectWriter {
     this.description = `s3://${bucket}`;
   }
   async put(key: string, body: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }), { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }), {
+      abortSignal: AbortSignal.timeout(this.timeoutMs),
+    });
   }
 }
 
@@ -120,7 +126,10 @@ export class GcsObjectWriter implements ObjectWriter {
     this.description = `gs://${bucket}`;
   }
   async put(key: string, body: string): Promise<void> {
-    await this.storage.bucket(this.bucket).file(key).save(body, { contentType: "application/x-ndjson", resumable: false, timeout: this.timeoutMs });
+    await this.storage
+      .bucket(this.bucket)
+      .file(key)
+      .save(body, { contentType: "application/x-ndjson", resumable: false, timeout: this.timeoutMs });
   }
 }
 

@@ -11,8 +11,18 @@ import type { ModelConfig } from "./model-store";
 import { createServingServer } from "./server";
 
 const FLAGS: FlagSpec[] = [
-  { name: "model", type: "string", multiple: true, description: "model to serve, NAME=PATH_OR_URI or NAME@VERSION=PATH_OR_URI (path, s3://, gs://, models:/name/version); repeatable" },
-  { name: "version", type: "string", description: "version label of the models (else the catalog version whose modelUri matches, else v1)", env: "MODEL_VERSION" },
+  {
+    name: "model",
+    type: "string",
+    multiple: true,
+    description: "model to serve, NAME=PATH_OR_URI or NAME@VERSION=PATH_OR_URI (path, s3://, gs://, models:/name/version); repeatable",
+  },
+  {
+    name: "version",
+    type: "string",
+    description: "version label of the models (else the catalog version whose modelUri matches, else v1)",
+    env: "MODEL_VERSION",
+  },
   { name: "runtime", type: "string", default: "onnx", description: `how the model runs: ${BackendKind.join(", ")}` },
   { name: "upstream", type: "string", description: "external runtime base URL for --runtime kserve-v2|triton|openai" },
   { name: "upstream-model", type: "string", description: "the model's name in the runtime, when it differs" },
@@ -22,18 +32,29 @@ const FLAGS: FlagSpec[] = [
   { name: "features-timeout", type: "string", default: "200", description: "ms per feature lookup" },
   { name: "catalog", type: "string", default: "catalog", description: "catalog directory (feature services, log sample rates)" },
   { name: "project", type: "string", default: "mlops", description: "feature store project name", env: "FEATURE_STORE_PROJECT" },
-  { name: "log-dir", type: "string", description: "prediction log: a directory, s3://bucket/prefix or gs://bucket/prefix (off when unset)" },
+  {
+    name: "log-dir",
+    type: "string",
+    description: "prediction log: a directory, s3://bucket/prefix or gs://bucket/prefix (off when unset)",
+  },
   { name: "log-sample-rate", type: "string", description: "share of requests logged, 0..1 (default: the catalog's logging.sampleRate)" },
   { name: "mlflow-tracking-uri", type: "string", description: "MLflow server for models:/ URIs", env: "MLFLOW_TRACKING_URI" },
   { name: "port", type: "string", default: "8080", description: "port to listen on" },
   { name: "host", type: "string", default: "0.0.0.0", description: "address to listen on" },
   { name: "max-in-flight", type: "string", default: "256", description: "concurrent predictions before shedding with 503" },
   { name: "max-event-loop-delay", type: "string", default: "200", description: "event-loop delay (ms) before shedding with 503" },
-  { name: "request-timeout", type: "string", default: "5000", description: "ms one inference may take before the answer is 504 (set below the mesh's per-try timeout)", env: "REQUEST_TIMEOUT_MS" },
+  {
+    name: "request-timeout",
+    type: "string",
+    default: "5000",
+    description: "ms one inference may take before the answer is 504 (set below the mesh's per-try timeout)",
+    env: "REQUEST_TIMEOUT_MS",
+  },
   { name: "json", type: "boolean", description: "print the startup summary as JSON" },
 ];
 
-const USAGE = "npm run serving -- serve --model NAME=PATH_OR_URI [--model ...] [--features URL] [--port N] [--upstream URL --runtime kserve-v2|triton|openai]";
+const USAGE =
+  "npm run serving -- serve --model NAME=PATH_OR_URI [--model ...] [--features URL] [--port N] [--upstream URL --runtime kserve-v2|triton|openai]";
 const DESCRIPTION =
   "Serves models over the KServe V2 protocol (/v2/...), entity-keyed predictions (/v1/models/NAME/predict)\n" +
   "with features from the features service, and an OpenAI-compatible passthrough for vLLM.";
@@ -45,9 +66,16 @@ function number(values: Record<string, unknown>, flag: string): number {
 }
 
 /** NAME=URI or NAME@VERSION=URI; the version defaults to --version, then the catalog entry whose modelUri is URI. */
-function parseModelFlag(text: string, fallbackVersion: string | undefined, catalog: Catalog | undefined): { name: string; version: string; uri: string } {
+function parseModelFlag(
+  text: string,
+  fallbackVersion: string | undefined,
+  catalog: Catalog | undefined,
+): { name: string; version: string; uri: string } {
   const match = /^([a-z0-9][-a-z0-9_]*)(?:@([-A-Za-z0-9_.]+))?=(.+)$/.exec(text);
-  if (!match) throw new UsageError(`--model "${text}" must look like NAME=PATH_OR_URI or NAME@VERSION=PATH_OR_URI, e.g. fraud-scorer=models/fraud-scorer/v1/model.onnx`);
+  if (!match)
+    throw new UsageError(
+      `--model "${text}" must look like NAME=PATH_OR_URI or NAME@VERSION=PATH_OR_URI, e.g. fraud-scorer=models/fraud-scorer/v1/model.onnx`,
+    );
   const [, name, version, uri] = match as unknown as [string, string, string | undefined, string];
   const fromCatalog = catalog?.models[name]?.versions.find((v) => v.modelUri === uri)?.name;
   return { name, version: version ?? fallbackVersion ?? fromCatalog ?? "v1", uri };
@@ -82,7 +110,9 @@ async function main(argv: string[]): Promise<number> {
       version,
       runtime,
       uri,
-      upstream: upstreamUrl ? { url: upstreamUrl, timeoutMs: number(values, "upstream-timeout"), retries: number(values, "upstream-retries") } : undefined,
+      upstream: upstreamUrl
+        ? { url: upstreamUrl, timeoutMs: number(values, "upstream-timeout"), retries: number(values, "upstream-retries") }
+        : undefined,
       upstreamModel: values["upstream-model"] as string | undefined,
     };
   });
@@ -107,7 +137,12 @@ async function main(argv: string[]): Promise<number> {
   const address = await app.listen({ port: number(values, "port"), host: String(values.host) });
   const summary = {
     address,
-    models: models.map((m) => ({ name: m.name, version: m.version, runtime: m.runtime, source: m.runtime === "onnx" ? m.uri : upstreamUrl })),
+    models: models.map((m) => ({
+      name: m.name,
+      version: m.version,
+      runtime: m.runtime,
+      source: m.runtime === "onnx" ? m.uri : upstreamUrl,
+    })),
     features: values.features ?? null,
     predictionLog: app.serving.predictionLog?.description ?? null,
   };

@@ -22,8 +22,18 @@ export class ServingMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.predictions = new Counter({ name: METRICS.servingPredictions, help: "Prediction requests by outcome (ok, error, shed).", labelNames: ["model", "version", "status"], registers });
-    this.inFlight = new Gauge({ name: METRICS.servingInFlight, help: "Prediction requests being processed.", labelNames: ["model", "version"], registers });
+    this.predictions = new Counter({
+      name: METRICS.servingPredictions,
+      help: "Prediction requests by outcome (ok, error, shed).",
+      labelNames: ["model", "version", "status"],
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: METRICS.servingInFlight,
+      help: "Prediction requests being processed.",
+      labelNames: ["model", "version"],
+      registers,
+    });
     this.featureFetchSeconds = new Histogram({
       name: METRICS.servingFeatureFetchSeconds,
       help: "Time to fetch a request's features from the features service, in seconds.",
@@ -38,6 +48,11 @@ export class ServingMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.logDropped = new Counter({ name: METRICS.servingLogDropped, help: "Prediction log records dropped because the sink was slower than the traffic.", labelNames: ["model", "version"], registers });
+    this.logDropped = new Counter({
+      name: METRICS.servingLogDropped,
+      help: "Prediction log records dropped because the sink was slower than the traffic.",
+      labelNames: ["model", "version"],
+      registers,
+    });
   }
 }

@@ -2,7 +2,7 @@ import { createWriteStream, existsSync, mkdtempSync, statSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Storage } from "@google-cloud/storage";
@@ -52,7 +52,8 @@ export async function fetchModel(uri: string, options: ModelSourceOptions = {}):
     return { path, cleanup };
   }
   const local = uri.startsWith("file://") ? new URL(uri).pathname : uri;
-  if (!existsSync(local)) throw new Error(`model file ${local} does not exist; give a path to a .onnx file, s3://, gs:// or models:/<name>/<version>`);
+  if (!existsSync(local))
+    throw new Error(`model file ${local} does not exist; give a path to a .onnx file, s3://, gs:// or models:/<name>/<version>`);
   const path = statSync(local).isDirectory() ? join(local, DEFAULT_FILE) : local;
   if (!existsSync(path)) throw new Error(`model directory ${local} has no ${DEFAULT_FILE}`);
   return { path, cleanup: async () => {} };
@@ -61,7 +62,8 @@ export async function fetchModel(uri: string, options: ModelSourceOptions = {}):
 /** s3://bucket/a/b -> {bucket, key: "a/b"}; a trailing "/" means the directory's model.onnx. */
 export function splitBucketUri(uri: string): { bucket: string; key: string } {
   const match = /^(?:s3|gs):\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!match?.[1] || match[2] === undefined) throw new Error(`${uri} is not a bucket URI; write it as s3://<bucket>/<key> or gs://<bucket>/<key>`);
+  if (!match?.[1] || match[2] === undefined)
+    throw new Error(`${uri} is not a bucket URI; write it as s3://<bucket>/<key> or gs://<bucket>/<key>`);
   const key = match[2] === "" || match[2].endsWith("/") ? `${match[2]}${DEFAULT_FILE}` : match[2];
   return { bucket: match[1], key };
 }
@@ -93,13 +95,16 @@ async function fetchFromMlflow(uri: string, options: ModelSourceOptions): Promis
   if (source.startsWith("s3://") || source.startsWith("gs://")) {
     return fetchModel(source.endsWith(".onnx") ? source : `${source.replace(/\/$/, "")}/`, options);
   }
-  if (!source.startsWith("mlflow-artifacts:")) throw new Error(`MLflow model ${uri} lives at ${source}; only mlflow-artifacts:, s3:// and gs:// sources can be served`);
+  if (!source.startsWith("mlflow-artifacts:"))
+    throw new Error(`MLflow model ${uri} lives at ${source}; only mlflow-artifacts:, s3:// and gs:// sources can be served`);
   let bytes: Buffer;
   try {
     if (source.endsWith(".onnx")) bytes = await mlflow.downloadArtifact(source);
     else {
       const mlmodel = await mlflow.downloadArtifact(source, "MLmodel").catch(() => undefined);
-      const flavors = mlmodel ? (parseYaml(mlmodel.toString("utf8")) as { flavors?: { onnx?: { data?: string } } } | null)?.flavors : undefined;
+      const flavors = mlmodel
+        ? (parseYaml(mlmodel.toString("utf8")) as { flavors?: { onnx?: { data?: string } } } | null)?.flavors
+        : undefined;
       bytes = await mlflow.downloadArtifact(source, flavors?.onnx?.data ?? DEFAULT_FILE);
     }
   } catch (error) {

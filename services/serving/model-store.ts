@@ -56,7 +56,10 @@ export class ModelStore {
           const started = Date.now();
           const backend = await this.loadOne(config);
           this.states.set(key, { state: "ready", backend });
-          this.deps.logger?.info({ model: config.name, version: config.version, runtime: backend.kind, ms: Date.now() - started }, "model loaded and warmed");
+          this.deps.logger?.info(
+            { model: config.name, version: config.version, runtime: backend.kind, ms: Date.now() - started },
+            "model loaded and warmed",
+          );
         } catch (error) {
           const reason = (error as Error).message;
           this.states.set(key, { state: "failed", reason });
@@ -80,7 +83,13 @@ export class ModelStore {
       }
     }
     if (!config.upstream) throw new Error(`a ${runtime} model needs an upstream runtime URL (--upstream)`);
-    const upstream = { ...config.upstream, name: config.name, version: config.version, upstreamModel: config.upstreamModel, upstreamVersion: config.upstreamVersion };
+    const upstream = {
+      ...config.upstream,
+      name: config.name,
+      version: config.version,
+      upstreamModel: config.upstreamModel,
+      upstreamVersion: config.upstreamVersion,
+    };
     if (runtime === "openai") return OpenAiModel.load(upstream);
     return UpstreamModel.load({ ...upstream, kind: runtime, limits: this.deps.limits });
   }
@@ -123,9 +132,11 @@ export class ModelStore {
   /** The backend for a request: 404 when the model or version is not served here, 503 while it is loading. */
   resolve(name: string, version?: string): ModelBackend {
     const chosen = version ?? this.defaults.get(name);
-    if (!this.defaults.has(name)) throw new HttpError(404, `model "${name}" is not served here; served models: ${this.names().join(", ") || "none"}`);
+    if (!this.defaults.has(name))
+      throw new HttpError(404, `model "${name}" is not served here; served models: ${this.names().join(", ") || "none"}`);
     const state = this.states.get(this.key(name, chosen as string));
-    if (!state) throw new HttpError(404, `model "${name}" has no version "${chosen}" here; served versions: ${this.versionsOf(name).join(", ")}`);
+    if (!state)
+      throw new HttpError(404, `model "${name}" has no version "${chosen}" here; served versions: ${this.versionsOf(name).join(", ")}`);
     if (state.state === "loading") throw new HttpError(503, `model "${name}" version "${chosen}" is still loading; retry shortly`);
     if (state.state === "failed") throw new HttpError(503, `model "${name}" version "${chosen}" failed to load: ${state.reason}`);
     return state.backend;

@@ -1,4 +1,4 @@
-import { InferenceSession, Tensor } from "onnxruntime-node";
+import { InferenceSession, type Tensor } from "onnxruntime-node";
 import { HttpError } from "../core";
 import type { ModelBackend } from "./model-backend";
 import { fromOrtTensor, type TensorLimits, toOrtTensor, v2Datatype, v2Shape } from "./tensor";
@@ -53,7 +53,9 @@ export class OnnxModel implements ModelBackend {
         interOpNumThreads: 1,
       });
     } catch (error) {
-      throw new Error(`model ${options.name} ${options.version}: ${options.path} is not a loadable ONNX model: ${(error as Error).message}`);
+      throw new Error(
+        `model ${options.name} ${options.version}: ${options.path} is not a loadable ONNX model: ${(error as Error).message}`,
+      );
     }
     const model = new OnnxModel(options.name, options.version, session, options.limits);
     await model.warmUp();
@@ -66,8 +68,15 @@ export class OnnxModel implements ModelBackend {
     for (const input of this.inputs) {
       const shape = input.shape.map((d) => (d < 0 ? 1 : d));
       const count = shape.reduce((n, d) => n * d, 1);
-      const data = input.datatype === "BYTES" ? Array<string>(count).fill("") : input.datatype === "BOOL" ? Array<boolean>(count).fill(false) : Array<number>(count).fill(0);
-      feeds[input.name] = toOrtTensor({ name: input.name, datatype: input.datatype, shape, data }, input, { maxElements: Number.MAX_SAFE_INTEGER });
+      const data =
+        input.datatype === "BYTES"
+          ? Array<string>(count).fill("")
+          : input.datatype === "BOOL"
+            ? Array<boolean>(count).fill(false)
+            : Array<number>(count).fill(0);
+      feeds[input.name] = toOrtTensor({ name: input.name, datatype: input.datatype, shape, data }, input, {
+        maxElements: Number.MAX_SAFE_INTEGER,
+      });
     }
     await this.session.run(feeds);
   }
@@ -76,16 +85,28 @@ export class OnnxModel implements ModelBackend {
     const feeds: Record<string, Tensor> = {};
     for (const input of request.inputs) {
       const expected = this.byName.get(input.name);
-      if (!expected) throw new HttpError(400, `input "${input.name}" is not an input of model ${this.name}; its inputs are: ${this.inputs.map((i) => i.name).join(", ")}`);
+      if (!expected)
+        throw new HttpError(
+          400,
+          `input "${input.name}" is not an input of model ${this.name}; its inputs are: ${this.inputs.map((i) => i.name).join(", ")}`,
+        );
       if (feeds[input.name]) throw new HttpError(400, `input "${input.name}" is given twice`);
       feeds[input.name] = toOrtTensor(input, expected, this.limits);
     }
     const missing = this.inputs.filter((i) => !feeds[i.name]).map((i) => i.name);
-    if (missing.length) throw new HttpError(400, `model ${this.name} needs input(s) ${missing.map((m) => `"${m}"`).join(", ")}, which the request does not give`);
+    if (missing.length)
+      throw new HttpError(
+        400,
+        `model ${this.name} needs input(s) ${missing.map((m) => `"${m}"`).join(", ")}, which the request does not give`,
+      );
 
     const wanted = request.outputs?.map((o) => o.name) ?? this.outputs.map((o) => o.name);
     const unknown = wanted.filter((w) => !this.outputs.some((o) => o.name === w));
-    if (unknown.length) throw new HttpError(400, `output(s) ${unknown.map((u) => `"${u}"`).join(", ")} are not outputs of model ${this.name}; its outputs are: ${this.outputs.map((o) => o.name).join(", ")}`);
+    if (unknown.length)
+      throw new HttpError(
+        400,
+        `output(s) ${unknown.map((u) => `"${u}"`).join(", ")} are not outputs of model ${this.name}; its outputs are: ${this.outputs.map((o) => o.name).join(", ")}`,
+      );
 
     let results: InferenceSession.OnnxValueMapType;
     try {

@@ -37,7 +37,8 @@ export class OpenAiModel implements ModelBackend {
   static async load(options: OpenAiModelOptions): Promise<OpenAiModel> {
     const response = await callUpstream(options, "/v1/models", { method: "GET" });
     const text = await response.text();
-    if (response.status !== 200) throw new Error(`OpenAI-compatible runtime at ${options.url} is not ready: GET /v1/models answered HTTP ${response.status}`);
+    if (response.status !== 200)
+      throw new Error(`OpenAI-compatible runtime at ${options.url} is not ready: GET /v1/models answered HTTP ${response.status}`);
     // vLLM names its model after its --model argument (often a path) unless --served-model-name is set: ask it.
     const served = (safeJson(text)?.data as { id?: string }[] | undefined)?.[0]?.id;
     return new OpenAiModel({ ...options, upstreamModel: options.upstreamModel ?? served });
@@ -62,7 +63,9 @@ export async function openAiRoutes(app: FastifyInstance, options: { context: Ser
   /** The body's "model" picks the backend; with one LLM in the process it may be omitted. */
   const pick = (requested: string | undefined): OpenAiModel => {
     const llms = context.store.loaded().filter((b): b is OpenAiModel => b instanceof OpenAiModel);
-    const match = llms.find((m) => requested === m.name || requested === (m.options.upstreamModel ?? m.name)) ?? (llms.length === 1 && !requested ? llms[0] : undefined);
+    const match =
+      llms.find((m) => requested === m.name || requested === (m.options.upstreamModel ?? m.name)) ??
+      (llms.length === 1 && !requested ? llms[0] : undefined);
     if (match) return match;
     const names = context.store.names();
     if (requested && names.includes(requested)) return context.store.resolve(requested) as OpenAiModel;
@@ -75,7 +78,10 @@ export async function openAiRoutes(app: FastifyInstance, options: { context: Ser
     begin(context, request, model);
     const upstreamBody = { ...body, model: model.options.upstreamModel ?? model.name };
     const end = context.metrics.inferenceSeconds.startTimer({ model: model.name, version: model.version });
-    const response = await callUpstream(model.options, request.url.replace(/\?.*$/, ""), { method: "POST", body: JSON.stringify(upstreamBody) }).finally(end);
+    const response = await callUpstream(model.options, request.url.replace(/\?.*$/, ""), {
+      method: "POST",
+      body: JSON.stringify(upstreamBody),
+    }).finally(end);
     reply.code(response.status);
     reply.header("content-type", response.headers.get("content-type") ?? "application/json");
     if (body.stream === true && response.body) return reply.send(Readable.fromWeb(response.body as WebReadableStream));

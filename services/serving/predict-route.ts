@@ -24,7 +24,6 @@ export interface PredictResponse {
   features?: Array<Record<string, number | string | boolean | null>>;
 }
 
-
 export const predictSchema = {
   params: {
     type: "object",
@@ -50,14 +49,24 @@ export const predictSchema = {
  */
 export async function predictRoutes(app: FastifyInstance, options: { context: ServingContext }): Promise<void> {
   const { context } = options;
-  const predict = async (request: FastifyRequest<{ Params: { name: string; version?: string }; Body: PredictRequest }>): Promise<PredictResponse> => {
+  const predict = async (
+    request: FastifyRequest<{ Params: { name: string; version?: string }; Body: PredictRequest }>,
+  ): Promise<PredictResponse> => {
     const backend = context.store.resolve(request.params.name, request.params.version);
     begin(context, request, backend);
     const service = context.featureServiceOf(backend.name);
-    if (!service) throw new HttpError(400, `model "${backend.name}" has no feature service in the catalog, so it cannot predict from entity keys; start the server with --catalog, or send tensors to /v2/models/${backend.name}/infer`);
+    if (!service)
+      throw new HttpError(
+        400,
+        `model "${backend.name}" has no feature service in the catalog, so it cannot predict from entity keys; start the server with --catalog, or send tensors to /v2/models/${backend.name}/infer`,
+      );
     if (!context.features) throw new HttpError(503, "no features service is configured; start the server with --features URL");
     const input = backend.inputs[0];
-    if (backend.inputs.length !== 1 || !input) throw new HttpError(400, `model "${backend.name}" has ${backend.inputs.length} inputs; entity-keyed predict needs a model with one [N, features] input`);
+    if (backend.inputs.length !== 1 || !input)
+      throw new HttpError(
+        400,
+        `model "${backend.name}" has ${backend.inputs.length} inputs; entity-keyed predict needs a model with one [N, features] input`,
+      );
 
     const { entities } = request.body;
     const rows = checkEntities(entities, service.joinKeys, context.maxBatch);
@@ -75,30 +84,57 @@ export async function predictRoutes(app: FastifyInstance, options: { context: Se
       id,
       inputs: [{ name: input.name, datatype: input.datatype, shape: [rows, service.features.length], data: table.numbers }],
     });
-    const predictions = Array.from({ length: rows }, (_, r) => Object.fromEntries(response.outputs.map((o) => [o.name, outputRow(o, r, rows)])));
+    const predictions = Array.from({ length: rows }, (_, r) =>
+      Object.fromEntries(response.outputs.map((o) => [o.name, outputRow(o, r, rows)])),
+    );
     const log = context.predictionLog;
     if (log?.sampled(backend.name)) {
       const logRows = table.features.map((features, r) => ({ entities: entityOf(entities, r), features }));
       log.add(predictionRecords(backend, id, logRows, response.outputs));
     }
-    return { id, model_name: backend.name, model_version: backend.version, predictions, ...(request.body.return_features ? { features: table.features } : {}) };
+    return {
+      id,
+      model_name: backend.name,
+      model_version: backend.version,
+      predictions,
+      ...(request.body.return_features ? { features: table.features } : {}),
+    };
   };
   const config = { shed: true };
-  app.post<{ Params: { name: string; version?: string }; Body: PredictRequest }>("/v1/models/:name/predict", { schema: predictSchema, config }, predict);
-  app.post<{ Params: { name: string; version?: string }; Body: PredictRequest }>("/v1/models/:name/versions/:version/predict", { schema: predictSchema, config }, predict);
+  app.post<{ Params: { name: string; version?: string }; Body: PredictRequest }>(
+    "/v1/models/:name/predict",
+    { schema: predictSchema, config },
+    predict,
+  );
+  app.post<{ Params: { name: string; version?: string }; Body: PredictRequest }>(
+    "/v1/models/:name/versions/:version/predict",
+    { schema: predictSchema, config },
+    predict,
+  );
 }
 
 /** Every join key the feature service needs, each with the same number of rows (at most maxBatch). */
 function checkEntities(entities: EntityRows, joinKeys: string[], maxBatch: number): number {
   const missing = joinKeys.filter((k) => !(k in entities));
-  if (missing.length) throw new HttpError(400, `entities must include ${missing.map((m) => `"${m}"`).join(", ")}: the model's features are keyed by ${joinKeys.join(", ")}`);
+  if (missing.length)
+    throw new HttpError(
+      400,
+      `entities must include ${missing.map((m) => `"${m}"`).join(", ")}: the model's features are keyed by ${joinKeys.join(", ")}`,
+    );
   // Checked here, not in the schema: Ajv's type coercion would turn 1 into "1" (or "12" into 12) under anyOf.
   for (const [key, values] of Object.entries(entities)) {
     const bad = values.findIndex((v) => typeof v !== "string" && !(typeof v === "number" && Number.isInteger(v)));
-    if (bad >= 0) throw new HttpError(400, `entities.${key}[${bad}] is ${JSON.stringify(values[bad])}; entity keys are integers or strings`);
+    if (bad >= 0)
+      throw new HttpError(400, `entities.${key}[${bad}] is ${JSON.stringify(values[bad])}; entity keys are integers or strings`);
   }
   const lengths = new Set(Object.values(entities).map((v) => v.length));
-  if (lengths.size > 1) throw new HttpError(400, `every entity key needs the same number of values; got ${Object.entries(entities).map(([k, v]) => `${k}: ${v.length}`).join(", ")}`);
+  if (lengths.size > 1)
+    throw new HttpError(
+      400,
+      `every entity key needs the same number of values; got ${Object.entries(entities)
+        .map(([k, v]) => `${k}: ${v.length}`)
+        .join(", ")}`,
+    );
   const rows = [...lengths][0] as number;
   if (rows > maxBatch) throw new HttpError(413, `${rows} entity rows in one request; the limit is ${maxBatch}; split the batch`);
   return rows;
@@ -114,7 +150,12 @@ function entityOf(entities: EntityRows, row: number): Record<string, string | nu
  * (OUTSIDE_MAX_AGE) or not numeric is a 422 naming the entity row and the feature: predicting
  * on a made-up value would be worse than no prediction.
  */
-function featureTable(online: OnlineFeaturesResponse, features: string[], entities: EntityRows, rows: number): { numbers: number[]; features: PredictionRecord["features"][] } {
+function featureTable(
+  online: OnlineFeaturesResponse,
+  features: string[],
+  entities: EntityRows,
+  rows: number,
+): { numbers: number[]; features: PredictionRecord["features"][] } {
   const numbers = new Array<number>(rows * features.length);
   const perRow = Array.from({ length: rows }, () => ({}) as PredictionRecord["features"]);
   const names = online.metadata.feature_names;
@@ -123,7 +164,8 @@ function featureTable(online: OnlineFeaturesResponse, features: string[], entiti
     let column = names.indexOf(feature);
     if (column < 0) column = names.findIndex((n) => n.endsWith(`__${feature}`) || n.endsWith(`:${feature}`));
     const result = column >= 0 ? online.results[column] : undefined;
-    if (!result) throw new HttpError(422, `the features service did not return feature "${feature}"; it returned: ${names.join(", ")}`, { feature });
+    if (!result)
+      throw new HttpError(422, `the features service did not return feature "${feature}"; it returned: ${names.join(", ")}`, { feature });
     for (let r = 0; r < rows; r++) {
       const status = result.statuses[r] ?? "NOT_FOUND";
       const raw = result.values[r];
@@ -131,7 +173,11 @@ function featureTable(online: OnlineFeaturesResponse, features: string[], entiti
       if (status !== "PRESENT" || typeof value !== "number" || !Number.isFinite(value)) {
         const entity = entityOf(entities, r);
         const what = status !== "PRESENT" ? `is ${status}` : `is ${JSON.stringify(raw)}, not a number`;
-        throw new HttpError(422, `feature "${feature}" ${what} for entity ${JSON.stringify(entity)}; materialize it, or leave this entity out`, { entity, feature, status });
+        throw new HttpError(
+          422,
+          `feature "${feature}" ${what} for entity ${JSON.stringify(entity)}; materialize it, or leave this entity out`,
+          { entity, feature, status },
+        );
       }
       numbers[r * features.length + f] = value;
       (perRow[r] as PredictionRecord["features"])[feature] = raw as number | string | boolean;

@@ -67,7 +67,10 @@ export class PredictionLog {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.batchSize);
       this.writing = this.options.sink.write(batch).catch((error: Error) => {
-        this.options.logger?.error({ err: error, records: batch.length, sink: this.options.sink.description }, "prediction log write failed; records dropped");
+        this.options.logger?.error(
+          { err: error, records: batch.length, sink: this.options.sink.description },
+          "prediction log write failed; records dropped",
+        );
         this.dropped(batch);
       });
       try {

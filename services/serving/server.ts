@@ -79,12 +79,18 @@ export async function createServingServer(options: ServingServerOptions): Promis
   const retryAfter = options.retryAfterSeconds ?? 1;
   const maxInFlight = options.maxInFlight ?? 256;
   const metrics = new ServingMetrics(registry);
-  const store = new ModelStore(options.models, { limits: { maxElements: options.maxTensorElements ?? 1_000_000 }, source: options.modelSource, logger });
+  const store = new ModelStore(options.models, {
+    limits: { maxElements: options.maxTensorElements ?? 1_000_000 },
+    source: options.modelSource,
+    logger,
+  });
 
   const catalog = options.catalog;
   const sampleOverride = options.predictionLog?.sampleRate;
   const logOptions = options.predictionLog;
-  const sink = logOptions?.sink ?? (logOptions?.target ? await sinkFor(logOptions.target, { s3: options.modelSource?.s3, gcs: options.modelSource?.gcs }) : undefined);
+  const sink =
+    logOptions?.sink ??
+    (logOptions?.target ? await sinkFor(logOptions.target, { s3: options.modelSource?.s3, gcs: options.modelSource?.gcs }) : undefined);
   const predictionLog = sink
     ? new PredictionLog({
         sink,
@@ -146,8 +152,10 @@ export async function createServingServer(options: ServingServerOptions): Promis
   let inFlight = 0;
   app.addHook("onRequest", async (request, reply) => {
     if (!request.routeOptions.config.shed) return;
-    if (app.isUnderPressure()) return reply.send(shed(context, request, reply, retryAfter, `event-loop delay ${Math.round(app.memoryUsage().eventLoopDelay)} ms`));
-    if (inFlight >= maxInFlight) return reply.send(shed(context, request, reply, retryAfter, `${inFlight} requests in flight, limit ${maxInFlight}`));
+    if (app.isUnderPressure())
+      return reply.send(shed(context, request, reply, retryAfter, `event-loop delay ${Math.round(app.memoryUsage().eventLoopDelay)} ms`));
+    if (inFlight >= maxInFlight)
+      return reply.send(shed(context, request, reply, retryAfter, `${inFlight} requests in flight, limit ${maxInFlight}`));
     inFlight++;
     let released = false;
     // 'close' fires whether the response finished or the client went away, so the count cannot leak.
@@ -161,7 +169,8 @@ export async function createServingServer(options: ServingServerOptions): Promis
 
   await app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError) => {
-      if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") throw new HttpError(413, `request body is larger than the ${bodyLimit}-byte limit; send smaller batches`);
+      if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+        throw new HttpError(413, `request body is larger than the ${bodyLimit}-byte limit; send smaller batches`);
       if (error.validation) throw new HttpError(400, `invalid request: ${error.message}`);
       throw error;
     });

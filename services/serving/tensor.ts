@@ -56,11 +56,18 @@ export function toOrtTensor(input: RequestInput, expected: MetadataTensor, limit
     throw new HttpError(400, `${where} has datatype ${input.datatype}, but the model expects ${expected.datatype}`);
   }
   if (input.shape.length !== expected.shape.length) {
-    throw new HttpError(400, `${where} has shape [${input.shape}] (rank ${input.shape.length}), but the model expects rank ${expected.shape.length}: [${expected.shape}] (-1 = any size)`);
+    throw new HttpError(
+      400,
+      `${where} has shape [${input.shape}] (rank ${input.shape.length}), but the model expects rank ${expected.shape.length}: [${expected.shape}] (-1 = any size)`,
+    );
   }
   input.shape.forEach((d, i) => {
     const want = expected.shape[i] as number;
-    if (want >= 0 && d !== want) throw new HttpError(400, `${where} has shape [${input.shape}], but dimension ${i} must be ${want}: the model expects [${expected.shape}]`);
+    if (want >= 0 && d !== want)
+      throw new HttpError(
+        400,
+        `${where} has shape [${input.shape}], but dimension ${i} must be ${want}: the model expects [${expected.shape}]`,
+      );
   });
   const count = elementCount(input.shape);
   if (count > limits.maxElements) {
@@ -71,7 +78,8 @@ export function toOrtTensor(input: RequestInput, expected: MetadataTensor, limit
     throw new HttpError(400, `${where} has ${values.length} data elements, but shape [${input.shape}] needs ${count}`);
   }
   const ortType = V2_TO_ORT[input.datatype];
-  if (!ortType || ortType === "float16") throw new HttpError(400, `${where}: datatype ${input.datatype} is not supported in JSON; use FP32`);
+  if (!ortType || ortType === "float16")
+    throw new HttpError(400, `${where}: datatype ${input.datatype} is not supported in JSON; use FP32`);
   return new Tensor(ortType, typedData(ortType, values, where), input.shape);
 }
 

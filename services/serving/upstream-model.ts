@@ -43,10 +43,14 @@ export class UpstreamModel implements ModelBackend {
     const model = new UpstreamModel(options);
     const ready = await callUpstream(options, `${model.modelPath}/ready`, { method: "GET" });
     await ready.body?.cancel();
-    if (ready.status !== 200) throw new Error(`runtime at ${options.url} says model ${options.upstreamModel ?? options.name} is not ready (HTTP ${ready.status})`);
+    if (ready.status !== 200)
+      throw new Error(`runtime at ${options.url} says model ${options.upstreamModel ?? options.name} is not ready (HTTP ${ready.status})`);
     const response = await callUpstream(options, model.modelPath, { method: "GET" });
     const metadata = await upstreamJson<ModelMetadata & { error?: string }>(response, `runtime at ${options.url}`);
-    if (response.status !== 200) throw new Error(`runtime at ${options.url} refused the metadata request for ${model.modelPath}: HTTP ${response.status} ${metadata.error ?? ""}`);
+    if (response.status !== 200)
+      throw new Error(
+        `runtime at ${options.url} refused the metadata request for ${model.modelPath}: HTTP ${response.status} ${metadata.error ?? ""}`,
+      );
     model.platform = metadata.platform ?? options.kind;
     model.inputs = metadata.inputs ?? [];
     model.outputs = metadata.outputs ?? [];
@@ -57,7 +61,10 @@ export class UpstreamModel implements ModelBackend {
     for (const input of request.inputs) {
       const count = input.shape.reduce((n, d) => n * d, 1);
       if (count > this.options.limits.maxElements) {
-        throw new HttpError(413, `input "${input.name}" has ${count} elements; the limit is ${this.options.limits.maxElements}; send smaller batches`);
+        throw new HttpError(
+          413,
+          `input "${input.name}" has ${count} elements; the limit is ${this.options.limits.maxElements}; send smaller batches`,
+        );
       }
     }
     const response = await callUpstream(this.options, `${this.modelPath}/infer`, { method: "POST", body: JSON.stringify(request) });

@@ -19,7 +19,14 @@ const RETRYABLE_STATUS = new Set([502, 503]);
 function isConnectFailure(error: unknown): boolean {
   const cause = (error as { cause?: { code?: string } }).cause;
   const code = cause?.code ?? (error as { code?: string }).code;
-  return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET" || code === "EAI_AGAIN" || code === "ENOTFOUND";
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET" ||
+    code === "EPIPE" ||
+    code === "UND_ERR_SOCKET" ||
+    code === "EAI_AGAIN" ||
+    code === "ENOTFOUND"
+  );
 }
 
 function sleep(ms: number): Promise<void> {
@@ -35,7 +42,11 @@ function sleep(ms: number): Promise<void> {
  * Returns the first response that is not a 502/503; throws HttpError 503 when the runtime cannot
  * be reached or keeps refusing, and 504 when it does not answer in time.
  */
-export async function callUpstream(options: UpstreamOptions, path: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<Response> {
+export async function callUpstream(
+  options: UpstreamOptions,
+  path: string,
+  init: { method: string; body?: string; headers?: Record<string, string> },
+): Promise<Response> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const retries = options.retries ?? 2;
   const backoffMs = options.backoffMs ?? 50;
@@ -54,9 +65,12 @@ export async function callUpstream(options: UpstreamOptions, path: string, init:
     } catch (error) {
       const name = (error as Error).name;
       if (name === "TimeoutError" || name === "AbortError") {
-        throw new HttpError(504, `runtime at ${options.url} did not answer ${init.method} ${path} within ${timeoutMs} ms`, { upstream: options.url });
+        throw new HttpError(504, `runtime at ${options.url} did not answer ${init.method} ${path} within ${timeoutMs} ms`, {
+          upstream: options.url,
+        });
       }
-      if (!isConnectFailure(error)) throw new HttpError(502, `runtime at ${options.url} failed: ${(error as Error).message}`, { upstream: options.url });
+      if (!isConnectFailure(error))
+        throw new HttpError(502, `runtime at ${options.url} failed: ${(error as Error).message}`, { upstream: options.url });
       lastFailure = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
       continue;
     }
@@ -66,7 +80,9 @@ export async function callUpstream(options: UpstreamOptions, path: string, init:
     }
     return response;
   }
-  throw new HttpError(503, `runtime at ${options.url} is unavailable after ${retries + 1} attempts: ${lastFailure}`, { upstream: options.url });
+  throw new HttpError(503, `runtime at ${options.url} is unavailable after ${retries + 1} attempts: ${lastFailure}`, {
+    upstream: options.url,
+  });
 }
 
 /** Reads a JSON body; a runtime that answers something else is a 502 naming what came back. */

@@ -33,15 +33,23 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
 
   const metadata = async (request: FastifyRequest<{ Params: ModelParams }>): Promise<ModelMetadata> => {
     const backend = store.resolve(request.params.name, request.params.version);
-    return { name: backend.name, versions: store.versionsOf(backend.name), platform: backend.platform, inputs: backend.inputs, outputs: backend.outputs };
+    return {
+      name: backend.name,
+      versions: store.versionsOf(backend.name),
+      platform: backend.platform,
+      inputs: backend.inputs,
+      outputs: backend.outputs,
+    };
   };
   app.get<{ Params: ModelParams }>("/v2/models/:name", { schema: modelMetadataSchema }, metadata);
   app.get<{ Params: ModelParams }>("/v2/models/:name/versions/:version", { schema: modelMetadataSchema }, metadata);
 
   const ready = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     const { name, version } = request.params;
-    if (!store.names().includes(name)) throw new HttpError(404, `model "${name}" is not served here; served models: ${store.names().join(", ")}`);
-    if (version && !store.versionsOf(name).includes(version)) throw new HttpError(404, `model "${name}" has no version "${version}" here; served versions: ${store.versionsOf(name).join(", ")}`);
+    if (!store.names().includes(name))
+      throw new HttpError(404, `model "${name}" is not served here; served models: ${store.names().join(", ")}`);
+    if (version && !store.versionsOf(name).includes(version))
+      throw new HttpError(404, `model "${name}" has no version "${version}" here; served versions: ${store.versionsOf(name).join(", ")}`);
     const readiness = store.readiness(name, version);
     if (readiness.ok) return { name, ready: true };
     reply.code(503);
@@ -65,7 +73,11 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   };
   const shed = { shed: true };
   app.post<{ Params: ModelParams; Body: InferenceRequest }>("/v2/models/:name/infer", { schema: inferSchema, config: shed }, infer);
-  app.post<{ Params: ModelParams; Body: InferenceRequest }>("/v2/models/:name/versions/:version/infer", { schema: inferSchema, config: shed }, infer);
+  app.post<{ Params: ModelParams; Body: InferenceRequest }>(
+    "/v2/models/:name/versions/:version/infer",
+    { schema: inferSchema, config: shed },
+    infer,
+  );
 }
 
 /**
@@ -73,7 +85,10 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
  * catalog features is logged under the feature names, so drift checks see the same columns as
  * for entity-keyed requests; anything else is logged as `<input>_<column>`.
  */
-function tensorRows(inputs: RequestInput[], featureNames: string[] | undefined): Array<{ entities: Record<string, never>; features: PredictionRecord["features"] }> {
+function tensorRows(
+  inputs: RequestInput[],
+  featureNames: string[] | undefined,
+): Array<{ entities: Record<string, never>; features: PredictionRecord["features"] }> {
   const first = inputs[0];
   if (!first) return [];
   const rows = first.shape[0] ?? 1;

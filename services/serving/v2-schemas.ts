@@ -24,7 +24,11 @@ export const modelParams = {
 
 export const serverMetadataSchema = {
   response: {
-    200: { type: "object", properties: { name: { type: "string" }, version: { type: "string" }, extensions: { type: "array", items: { type: "string" } } }, required: ["name", "version", "extensions"] },
+    200: {
+      type: "object",
+      properties: { name: { type: "string" }, version: { type: "string" }, extensions: { type: "array", items: { type: "string" } } },
+      required: ["name", "version", "extensions"],
+    },
   },
 } as const;
 
@@ -41,7 +45,11 @@ export const modelReadySchema = {
   params: modelParams,
   response: {
     200: { type: "object", properties: { name: { type: "string" }, ready: { type: "boolean" } }, required: ["name", "ready"] },
-    503: { type: "object", properties: { name: { type: "string" }, ready: { type: "boolean" }, error: { type: "string" } }, required: ["name", "ready", "error"] },
+    503: {
+      type: "object",
+      properties: { name: { type: "string" }, ready: { type: "boolean" }, error: { type: "string" } },
+      required: ["name", "ready", "error"],
+    },
   },
 } as const;
 

@@ -4,7 +4,21 @@
  */
 
 /** Tensor element types of the protocol ("Tensor Data Types"). */
-export const V2Datatype = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"] as const;
+export const V2Datatype = [
+  "BOOL",
+  "UINT8",
+  "UINT16",
+  "UINT32",
+  "UINT64",
+  "INT8",
+  "INT16",
+  "INT32",
+  "INT64",
+  "FP16",
+  "FP32",
+  "FP64",
+  "BYTES",
+] as const;
 export type V2Datatype = (typeof V2Datatype)[number];
 
 /** Tensor contents in row-major order, flat or nested. */

@@ -8,7 +8,12 @@ const MAIN = join(ROOT, "services", "serving", "main.ts");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 
 function run(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(TSX, [MAIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, LOG_LEVEL: "silent", ...env }, timeout: 60_000 });
+  return spawnSync(TSX, [MAIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, LOG_LEVEL: "silent", ...env },
+    timeout: 60_000,
+  });
 }
 
 async function waitFor<T>(check: () => Promise<T | undefined>, ms: number): Promise<T> {
@@ -44,7 +49,14 @@ describe("npm run serving", () => {
     const port = await freePort();
     const child: ChildProcess = spawn(TSX, [MAIN, "serve", "--json"], {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: "silent", MODEL: `fraud-scorer@v2=${modelPath("v2")}`, PORT: String(port), HOST: "127.0.0.1", MAX_EVENT_LOOP_DELAY: "2000" },
+      env: {
+        ...process.env,
+        LOG_LEVEL: "silent",
+        MODEL: `fraud-scorer@v2=${modelPath("v2")}`,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        MAX_EVENT_LOOP_DELAY: "2000",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -62,7 +74,10 @@ describe("npm run serving", () => {
       const body = (await res.json()) as { outputs: { data: number[] }[] };
       expect(res.status, JSON.stringify(body)).toBe(200);
       expect(Math.abs((body.outputs[0]?.data[0] as number) - (expected.versions.v2.probability[2] as number))).toBeLessThan(1e-6);
-      expect(JSON.parse(stdout.trim().split("\n")[0] as string)).toMatchObject({ address: base, models: [{ name: "fraud-scorer", version: "v2", runtime: "onnx" }] });
+      expect(JSON.parse(stdout.trim().split("\n")[0] as string)).toMatchObject({
+        address: base,
+        models: [{ name: "fraud-scorer", version: "v2", runtime: "onnx" }],
+      });
     } finally {
       child.kill("SIGTERM");
     }

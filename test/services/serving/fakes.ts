@@ -19,6 +19,12 @@ export interface Expected {
 export const expected: Expected = JSON.parse(readFileSync(join(ROOT, "models", "fraud-scorer", "expected.json"), "utf8"));
 export const modelPath = (version: "v1" | "v2") => join(ROOT, expected.versions[version].path);
 
+/** Largest absolute difference between predictions and the expected probabilities (prefix). */
+export function maxError(actual: number[], want: number[]): number {
+  if (actual.length === 0 || actual.length > want.length) return Number.POSITIVE_INFINITY;
+  return Math.max(...actual.map((a, i) => Math.abs(a - (want[i] as number))));
+}
+
 export interface FakeServer {
   url: string;
   requests: { method: string; path: string; body: unknown }[];
@@ -68,7 +74,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * output OUTPUT0 = row sums [-1, 1]. `failFirst` answers 503 to that many infer calls (to
  * exercise retries); `delayMs` slows each infer (to exercise timeouts, shedding and drain).
  */
-export async function startV2Runtime(options: { failFirst?: number; delayMs?: number } = {}): Promise<FakeServer & { setDelay(ms: number): void }> {
+export async function startV2Runtime(
+  options: { failFirst?: number; delayMs?: number } = {},
+): Promise<FakeServer & { setDelay(ms: number): void }> {
   let failures = options.failFirst ?? 0;
   let delay = options.delayMs ?? 0;
   const metadata = {
@@ -93,7 +101,12 @@ export async function startV2Runtime(options: { failFirst?: number; delayMs?: nu
       if (!input) return json(res, 400, { error: "input 'INPUT0' is missing" });
       const rows = input.shape[0] ?? 0;
       const data = Array.from({ length: rows }, (_, r) => (input.data[2 * r] ?? 0) + (input.data[2 * r + 1] ?? 0));
-      return json(res, 200, { model_name: "scorer", model_version: "3", id: request.id, outputs: [{ name: "OUTPUT0", datatype: "FP32", shape: [rows, 1], data }] });
+      return json(res, 200, {
+        model_name: "scorer",
+        model_version: "3",
+        id: request.id,
+        outputs: [{ name: "OUTPUT0", datatype: "FP32", shape: [rows, 1], data }],
+      });
     }
     json(res, 404, { error: `Request for unknown model: '${path}' is not found` });
   });
@@ -111,11 +124,21 @@ export async function startOpenAiRuntime(options: { failFirst?: number } = {}): 
         return json(res, 502, { error: "bad gateway" });
       }
       const request = body as { model: string; stream?: boolean };
-      if (request.model !== "llama-8b") return json(res, 404, { object: "error", message: `The model \`${request.model}\` does not exist.`, type: "NotFoundError", code: 404 });
+      if (request.model !== "llama-8b")
+        return json(res, 404, {
+          object: "error",
+          message: `The model \`${request.model}\` does not exist.`,
+          type: "NotFoundError",
+          code: 404,
+        });
       if (request.stream) {
         res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hel" } }] })}\n\n`);
-        res.write(`data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "lo" } }] })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hel" } }] })}\n\n`,
+        );
+        res.write(
+          `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "lo" } }] })}\n\n`,
+        );
         return res.end("data: [DONE]\n\n");
       }
       return json(res, 200, {
@@ -145,7 +168,8 @@ export async function startFeast(rows: FeatureRows, options: { delayMs?: number;
     if (options.delayMs) await sleep(options.delayMs);
     if (options.status) return json(res, options.status, { error: "online store unavailable" });
     const request = body as { feature_service?: string; entities: Record<string, number[]> };
-    if (request.feature_service !== "fraud_scorer_v1") return json(res, 422, { error: `feature service ${request.feature_service} does not exist` });
+    if (request.feature_service !== "fraud_scorer_v1")
+      return json(res, 422, { error: `feature service ${request.feature_service} does not exist` });
     const cards = request.entities.card_id ?? [];
     const merchants = request.entities.merchant_id ?? [];
     const found = cards.map((c, i) => rows[`${c}/${merchants[i]}`]);
@@ -180,7 +204,9 @@ export async function startS3(objects: Map<string, Buffer>): Promise<FakeServer>
     const data = objects.get(path);
     if (!data) {
       res.writeHead(404, { "content-type": "application/xml" });
-      return res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${path}</Key></Error>`);
+      return res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${path}</Key></Error>`,
+      );
     }
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(data.length) });
     res.end(data);

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createRegistry } from "../../../services/core";
 import { createServingServer, fetchModel } from "../../../services/serving";
 import { startFakeMlflow } from "../../support/mlflow-server";
-import { expected, modelPath, startS3 } from "./fakes";
+import { expected, maxError, modelPath, startS3 } from "./fakes";
 
 /**
  * Model loading from the places the catalog's modelUri can point at. MLflow cannot be installed
@@ -44,11 +44,15 @@ describe("model sources", () => {
     });
     try {
       expect(mlflow.requests.map((r) => r.path)).toEqual(
-        expect.arrayContaining(["/api/2.0/mlflow/model-versions/get", "/api/2.0/mlflow/registered-models/alias", "/api/2.0/mlflow-artifacts/artifacts/1/run2/artifacts/model/scorer.onnx"]),
+        expect.arrayContaining([
+          "/api/2.0/mlflow/model-versions/get",
+          "/api/2.0/mlflow/registered-models/alias",
+          "/api/2.0/mlflow-artifacts/artifacts/1/run2/artifacts/model/scorer.onnx",
+        ]),
       );
       for (const version of ["v1", "v2"] as const) {
         const res = await app.inject({ method: "POST", url: `/v2/models/fraud-scorer/versions/${version}/infer`, payload: fraudRequest });
-        res.json().outputs[0].data.forEach((p: number, i: number) => expect(Math.abs(p - (expected.versions[version].probability[i] as number))).toBeLessThan(1e-6));
+        expect(maxError(res.json().outputs[0].data, expected.versions[version].probability)).toBeLessThan(1e-6);
       }
     } finally {
       await app.close();
@@ -59,7 +63,9 @@ describe("model sources", () => {
   it("an unknown MLflow model version fails loading with MLflow's reason", async () => {
     const mlflow = await startFakeMlflow({ runs: {}, versions: [], artifacts: {} });
     try {
-      await expect(fetchModel("models:/fraud-scorer/9", { mlflowTrackingUri: mlflow.url })).rejects.toThrow(/MLflow could not resolve models:\/fraud-scorer\/9: .*not found/);
+      await expect(fetchModel("models:/fraud-scorer/9", { mlflowTrackingUri: mlflow.url })).rejects.toThrow(
+        /MLflow could not resolve models:\/fraud-scorer\/9: .*not found/,
+      );
     } finally {
       await mlflow.close();
     }
@@ -68,13 +74,20 @@ describe("model sources", () => {
   it("s3:// URIs are downloaded with the SDK to a temporary file that is removed after loading", async () => {
     const objects = new Map([["models/fraud/v1/model.onnx", v1Bytes]]);
     const s3 = await startS3(objects);
-    const client = new S3Client({ endpoint: s3.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+    const client = new S3Client({
+      endpoint: s3.url,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
     try {
       const local = await fetchModel("s3://models/fraud/v1/", { s3: client });
       expect(readFileSync(local.path)).toEqual(v1Bytes);
       await local.cleanup();
       expect(existsSync(dirname(local.path))).toBe(false);
-      await expect(fetchModel("s3://models/fraud/v9/model.onnx", { s3: client })).rejects.toThrow(/could not download model s3:\/\/models\/fraud\/v9\/model.onnx/);
+      await expect(fetchModel("s3://models/fraud/v9/model.onnx", { s3: client })).rejects.toThrow(
+        /could not download model s3:\/\/models\/fraud\/v9\/model.onnx/,
+      );
     } finally {
       await s3.close();
     }
@@ -83,12 +96,18 @@ describe("model sources", () => {
   it("a local directory means its model.onnx; a missing path says what to give instead", async () => {
     const local = await fetchModel(dirname(modelPath("v1")));
     expect(local.path).toBe(modelPath("v1"));
-    await expect(fetchModel("/nowhere/model.onnx")).rejects.toThrow(/does not exist; give a path to a .onnx file, s3:\/\/, gs:\/\/ or models:\//);
+    await expect(fetchModel("/nowhere/model.onnx")).rejects.toThrow(
+      /does not exist; give a path to a .onnx file, s3:\/\/, gs:\/\/ or models:\//,
+    );
   });
 
   it("a file that is not ONNX fails loading with the file named", async () => {
     await expect(
-      createServingServer({ models: [{ name: "broken", version: "v1", uri: __filename }], registry: createRegistry("serving-test"), maxEventLoopDelayMs: 0 }),
+      createServingServer({
+        models: [{ name: "broken", version: "v1", uri: __filename }],
+        registry: createRegistry("serving-test"),
+        maxEventLoopDelayMs: 0,
+      }),
     ).rejects.toThrow(/broken v1: .*model-source.test.ts is not a loadable ONNX model/);
   });
 });
@@ -101,7 +120,16 @@ describe("readiness", () => {
     const server = createServer(async (req, res) => {
       if (req.url?.startsWith("/api/2.0/mlflow/model-versions/get")) {
         res.writeHead(200, { "content-type": "application/json" });
-        return res.end(JSON.stringify({ model_version: { name: "fraud-scorer", version: "1", source: "mlflow-artifacts:/1/r/artifacts/model/model.onnx", status: "READY" } }));
+        return res.end(
+          JSON.stringify({
+            model_version: {
+              name: "fraud-scorer",
+              version: "1",
+              source: "mlflow-artifacts:/1/r/artifacts/model/model.onnx",
+              status: "READY",
+            },
+          }),
+        );
       }
       await gate;
       res.writeHead(200, { "content-type": "application/octet-stream" });

@@ -5,7 +5,7 @@ import { loadCatalog } from "../../../components/spec/load";
 import { createRegistry } from "../../../services/core";
 import { createServingServer } from "../../../services/serving";
 import { freePort } from "../../support/redis";
-import { expected, type FakeServer, type FeatureRows, modelPath, ROOT, startFeast } from "./fakes";
+import { expected, maxError, modelPath, ROOT, startFeast, type FakeServer, type FeatureRows } from "./fakes";
 
 /**
  * Entity-keyed predict against a Feast-compatible features service. The platform's own
@@ -44,7 +44,8 @@ afterAll(async () => {
   await feast.close();
 });
 
-const predict = (target: FastifyInstance, payload: unknown) => target.inject({ method: "POST", url: "/v1/models/fraud-scorer/predict", payload: payload as object });
+const predict = (target: FastifyInstance, payload: unknown) =>
+  target.inject({ method: "POST", url: "/v1/models/fraud-scorer/predict", payload: payload as object });
 
 describe("entity-keyed predict", () => {
   it("fetches the feature service, builds the tensor in its order and returns the model's predictions", async () => {
@@ -54,7 +55,12 @@ describe("entity-keyed predict", () => {
     const body = res.json();
     expect(body.model_name).toBe("fraud-scorer");
     expect(body.predictions).toHaveLength(3);
-    body.predictions.forEach((p: { probability: number }, i: number) => expect(Math.abs(p.probability - (expected.versions.v1.probability[i] as number))).toBeLessThan(1e-6));
+    expect(
+      maxError(
+        body.predictions.map((p: { probability: number }) => p.probability),
+        expected.versions.v1.probability,
+      ),
+    ).toBeLessThan(1e-6);
     expect(body.features[2]).toEqual(rowFor(expected.inputs[2] as number[]));
     expect(Object.keys(body.features[0])).toEqual(expected.features);
     const sent = feast.requests.at(-1)?.body as { feature_service: string; entities: unknown };
@@ -109,7 +115,11 @@ describe("when the features service fails", () => {
       expect(res.statusCode).toBe(503);
       expect(res.json().error).toMatch(/features service .* is unavailable: .*ECONNREFUSED/);
       // The process is fine: raw-tensor inference still works.
-      const infer = await down.inject({ method: "POST", url: "/v2/models/fraud-scorer/infer", payload: { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: expected.inputs[0] as number[] }] } });
+      const infer = await down.inject({
+        method: "POST",
+        url: "/v2/models/fraud-scorer/infer",
+        payload: { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: expected.inputs[0] as number[] }] },
+      });
       expect(infer.statusCode).toBe(200);
     } finally {
       await down.close();

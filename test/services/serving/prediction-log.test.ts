@@ -24,7 +24,13 @@ function jsonlFiles(root: string): string[] {
   if (!existsSync(root)) return [];
   return (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith(".jsonl")).map((f) => join(root, f));
 }
-const readRecords = (root: string): PredictionRecord[] => jsonlFiles(root).flatMap((f) => readFileSync(f, "utf8").trim().split("\n").map((l) => JSON.parse(l)));
+const readRecords = (root: string): PredictionRecord[] =>
+  jsonlFiles(root).flatMap((f) =>
+    readFileSync(f, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l)),
+  );
 
 const record = (i: number, overrides: Partial<PredictionRecord> = {}): PredictionRecord => ({
   timestamp: "2026-11-23T18:04:05.123Z",
@@ -51,7 +57,11 @@ describe("prediction log written by the server", () => {
       maxEventLoopDelayMs: 0,
     });
     try {
-      const res = await app.inject({ method: "POST", url: "/v1/models/fraud-scorer/predict", payload: { id: "req-1", entities: { card_id: [1, 2], merchant_id: [7, 8] } } });
+      const res = await app.inject({
+        method: "POST",
+        url: "/v1/models/fraud-scorer/predict",
+        payload: { id: "req-1", entities: { card_id: [1, 2], merchant_id: [7, 8] } },
+      });
       expect(res.statusCode).toBe(200);
       await app.serving.predictionLog?.flush();
       const files = jsonlFiles(logDir);
@@ -88,7 +98,11 @@ describe("prediction log written by the server", () => {
       maxEventLoopDelayMs: 0,
     });
     try {
-      await app.inject({ method: "POST", url: "/v2/models/fraud-scorer/infer", payload: { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: expected.inputs[3] as number[] }] } });
+      await app.inject({
+        method: "POST",
+        url: "/v2/models/fraud-scorer/infer",
+        payload: { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: expected.inputs[3] as number[] }] },
+      });
       await app.close();
       const [logged] = readRecords(logDir);
       expect(logged?.entities).toEqual({});
@@ -123,7 +137,14 @@ describe("prediction log mechanics", () => {
     const drops: number[] = [];
     let release: () => void = () => {};
     const slow: PredictionLogSink = { description: "slow", write: () => new Promise<void>((r) => (release = r)) };
-    const log = new PredictionLog({ sink: slow, sampleRate: () => 1, maxBuffered: 10, batchSize: 5, flushIntervalMs: 10_000, onDrop: (_m, _v, n) => drops.push(n) });
+    const log = new PredictionLog({
+      sink: slow,
+      sampleRate: () => 1,
+      maxBuffered: 10,
+      batchSize: 5,
+      flushIntervalMs: 10_000,
+      onDrop: (_m, _v, n) => drops.push(n),
+    });
     log.add(Array.from({ length: 5 }, (_, i) => record(i)));
     await new Promise((r) => setImmediate(r)); // the full batch goes to the (stuck) sink
     const started = performance.now();
@@ -142,7 +163,11 @@ describe("prediction log mechanics", () => {
       registry,
       maxEventLoopDelayMs: 0,
     });
-    await app.inject({ method: "POST", url: "/v2/models/fraud-scorer/infer", payload: { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: [1, 2, 3, 4, 5] }] } });
+    await app.inject({
+      method: "POST",
+      url: "/v2/models/fraud-scorer/infer",
+      payload: { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: [1, 2, 3, 4, 5] }] },
+    });
     await app.serving.predictionLog?.flush();
     const text = (await app.inject("/metrics")).body;
     await app.close();
@@ -172,17 +197,36 @@ describe("prediction log mechanics", () => {
   it("groups records into one file per model, version and UTC hour, with unique names", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ model: fc.constantFrom("a", "b"), version: fc.constantFrom("v1", "v2"), at: fc.integer({ min: 1_700_000_000_000, max: 1_700_000_000_000 + 5 * 3_600_000 }) }), { minLength: 1, maxLength: 60 }),
+        fc.array(
+          fc.record({
+            model: fc.constantFrom("a", "b"),
+            version: fc.constantFrom("v1", "v2"),
+            at: fc.integer({ min: 1_700_000_000_000, max: 1_700_000_000_000 + 5 * 3_600_000 }),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
         (rows) => {
           const records = rows.map((r, i) => record(i, { model: r.model, version: r.version, timestamp: new Date(r.at).toISOString() }));
           const batches = new LogLayout(4242, 1000).batches(records);
           expect(new Set(batches.map((b) => b.key)).size).toBe(batches.length);
           expect(batches.reduce((n, b) => n + b.count, 0)).toBe(records.length);
           for (const batch of batches) {
-            const lines = batch.body.trim().split("\n").map((l) => JSON.parse(l) as PredictionRecord);
+            const lines = batch.body
+              .trim()
+              .split("\n")
+              .map((l) => JSON.parse(l) as PredictionRecord);
             const first = lines[0] as PredictionRecord;
-            expect(batch.key).toMatch(new RegExp(`^${first.model}/${first.timestamp.slice(0, 10)}/${first.timestamp.slice(11, 13)}/${first.version}-4242-\\d+\\.jsonl$`));
-            for (const line of lines) expect([line.model, line.version, line.timestamp.slice(0, 13)]).toEqual([first.model, first.version, first.timestamp.slice(0, 13)]);
+            expect(batch.key).toMatch(
+              new RegExp(
+                `^${first.model}/${first.timestamp.slice(0, 10)}/${first.timestamp.slice(11, 13)}/${first.version}-4242-\\d+\\.jsonl$`,
+              ),
+            );
+            for (const line of lines)
+              expect([line.model, line.version, line.timestamp.slice(0, 13)]).toEqual([
+                first.model,
+                first.version,
+                first.timestamp.slice(0, 13),
+              ]);
           }
         },
       ),
@@ -193,7 +237,12 @@ describe("prediction log mechanics", () => {
     const objects = new Map<string, Buffer>();
     const s3 = await startS3(objects);
     try {
-      const client = new S3Client({ endpoint: s3.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+      const client = new S3Client({
+        endpoint: s3.url,
+        region: "us-east-1",
+        forcePathStyle: true,
+        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      });
       const sink = new ObjectLogSink(new S3ObjectWriter(client, "mlops-logs"), "predictions/", new LogLayout(7, 1));
       await sink.write([record(1), record(2, { version: "v2" }), record(3, { timestamp: "2026-11-23T19:00:00.000Z" })]);
       expect([...objects.keys()].sort()).toEqual([
@@ -203,7 +252,10 @@ describe("prediction log mechanics", () => {
       ]);
       const put = s3.requests.find((r) => r.method === "PUT");
       expect(put?.path).toContain("/mlops-logs/predictions/");
-      expect(JSON.parse(objects.get("mlops-logs/predictions/fraud-scorer/2026-11-23/18/v2-7-2.jsonl")?.toString() ?? "{}")).toMatchObject({ request_id: "r2", version: "v2" });
+      expect(JSON.parse(objects.get("mlops-logs/predictions/fraud-scorer/2026-11-23/18/v2-7-2.jsonl")?.toString() ?? "{}")).toMatchObject({
+        request_id: "r2",
+        version: "v2",
+      });
     } finally {
       await s3.close();
     }
@@ -214,6 +266,8 @@ describe("prediction log mechanics", () => {
     const memory: ObjectWriter = { description: "gs://bucket", put: async (key, body) => void puts.push({ key, body }) };
     const sink = new ObjectLogSink(memory, "/logs/", new LogLayout(9, 5));
     await sink.write([record(1), record(2)]);
-    expect(puts).toEqual([{ key: "logs/fraud-scorer/2026-11-23/18/v1-9-5.jsonl", body: `${JSON.stringify(record(1))}\n${JSON.stringify(record(2))}\n` }]);
+    expect(puts).toEqual([
+      { key: "logs/fraud-scorer/2026-11-23/18/v1-9-5.jsonl", body: `${JSON.stringify(record(1))}\n${JSON.stringify(record(2))}\n` },
+    ]);
   });
 });

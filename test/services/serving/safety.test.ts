@@ -14,7 +14,8 @@ async function listen(app: FastifyInstance): Promise<string> {
   return app.listen({ port: 0, host: "127.0.0.1" });
 }
 
-const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 describe("load shedding", () => {
   it("sheds requests past the in-flight bound with 503 and Retry-After, serves the rest, and keeps running", async () => {
@@ -67,7 +68,12 @@ describe("load shedding", () => {
       while (Date.now() < hogUntil) {
         const res = await app.inject({ method: "POST", url: "/v2/models/fraud-scorer/infer", payload: fraudRequest });
         const live = (await app.inject("/v2/health/live")).statusCode;
-        during.push({ status: res.statusCode, retryAfter: res.headers["retry-after"] as string | undefined, error: res.json().error, live });
+        during.push({
+          status: res.statusCode,
+          retryAfter: res.headers["retry-after"] as string | undefined,
+          error: res.json().error,
+          live,
+        });
       }
       const shed = during.filter((d) => d.status === 503);
       expect(shed.length).toBeGreaterThan(0);
@@ -114,7 +120,13 @@ describe("graceful shutdown", () => {
       const files = readdirSync(join(dir, day, hour));
       expect(files).toHaveLength(1);
       const record = JSON.parse(readFileSync(join(dir, day, hour, files[0] as string), "utf8"));
-      expect(record).toMatchObject({ model: "scorer", version: "v1", request_id: "draining", features: { INPUT0_0: 1, INPUT0_1: 2 }, outputs: { OUTPUT0: 3 } });
+      expect(record).toMatchObject({
+        model: "scorer",
+        version: "v1",
+        request_id: "draining",
+        features: { INPUT0_0: 1, INPUT0_1: 2 },
+        outputs: { OUTPUT0: 3 },
+      });
     } finally {
       await runtime.close();
     }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistry } from "../../../services/core";
 import { createServingServer } from "../../../services/serving";
-import { expected, modelPath } from "./fakes";
+import { expected, maxError, modelPath } from "./fakes";
 
 let app: FastifyInstance;
 
@@ -22,7 +22,10 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 const infer = (url: string, payload: unknown) => app.inject({ method: "POST", url, payload: payload as object });
-const fraudInput = (rows: number[][], extra: Record<string, unknown> = {}) => ({ inputs: [{ name: "features", shape: [rows.length, 5], datatype: "FP32", data: rows.flat() }], ...extra });
+const fraudInput = (rows: number[][], extra: Record<string, unknown> = {}) => ({
+  inputs: [{ name: "features", shape: [rows.length, 5], datatype: "FP32", data: rows.flat() }],
+  ...extra,
+});
 
 describe("KServe V2 health and metadata", () => {
   it("server live and ready answer 200 with the protocol's bodies", async () => {
@@ -59,7 +62,12 @@ describe("KServe V2 health and metadata", () => {
   });
 
   it("an unknown model or version is a 404 with {error} naming what is served", async () => {
-    for (const url of ["/v2/models/nope", "/v2/models/nope/ready", "/v2/models/fraud-scorer/versions/v9", "/v2/models/fraud-scorer/versions/v9/ready"]) {
+    for (const url of [
+      "/v2/models/nope",
+      "/v2/models/nope/ready",
+      "/v2/models/fraud-scorer/versions/v9",
+      "/v2/models/fraud-scorer/versions/v9/ready",
+    ]) {
       const res = await app.inject(url);
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error).toMatch(/fraud-scorer|v1, v2/);
@@ -81,7 +89,7 @@ describe("KServe V2 inference on the real ONNX model", () => {
       expect(body.id).toBe("42");
       expect(body.outputs).toHaveLength(1);
       expect(body.outputs[0]).toMatchObject({ name: "probability", datatype: "FP32", shape: [5, 1] });
-      body.outputs[0].data.forEach((p: number, i: number) => expect(Math.abs(p - (expected.versions[version].probability[i] as number))).toBeLessThan(1e-6));
+      expect(maxError(body.outputs[0].data, expected.versions[version].probability)).toBeLessThan(1e-6);
     }
   });
 
@@ -97,7 +105,9 @@ describe("KServe V2 inference on the real ONNX model", () => {
   });
 
   it("accepts nested (natural-shape) tensor data as well as flat data", async () => {
-    const nested = await infer("/v2/models/fraud-scorer/infer", { inputs: [{ name: "features", shape: [5, 5], datatype: "FP32", data: expected.inputs }] });
+    const nested = await infer("/v2/models/fraud-scorer/infer", {
+      inputs: [{ name: "features", shape: [5, 5], datatype: "FP32", data: expected.inputs }],
+    });
     const flat = await infer("/v2/models/fraud-scorer/infer", fraudInput(expected.inputs));
     expect(nested.statusCode).toBe(200);
     expect(nested.json().outputs[0].data).toEqual(flat.json().outputs[0].data);
@@ -117,12 +127,24 @@ describe("KServe V2 inference errors", () => {
     ["no inputs", {}, /inputs/],
     ["an input without shape", { inputs: [{ name: "features", datatype: "FP32", data: [1] }] }, /shape/],
     ["an unknown datatype", { inputs: [{ name: "features", shape: [1, 5], datatype: "FLOAT", data: [1, 2, 3, 4, 5] }] }, /datatype/],
-    ["the wrong datatype", { inputs: [{ name: "features", shape: [1, 5], datatype: "FP64", data: [1, 2, 3, 4, 5] }] }, /FP64.*expects FP32/],
+    [
+      "the wrong datatype",
+      { inputs: [{ name: "features", shape: [1, 5], datatype: "FP64", data: [1, 2, 3, 4, 5] }] },
+      /FP64.*expects FP32/,
+    ],
     ["the wrong width", { inputs: [{ name: "features", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }] }, /dimension 1 must be 5/],
     ["the wrong rank", { inputs: [{ name: "features", shape: [5], datatype: "FP32", data: [1, 2, 3, 4, 5] }] }, /rank/],
-    ["too few data elements", { inputs: [{ name: "features", shape: [2, 5], datatype: "FP32", data: [1, 2, 3, 4, 5] }] }, /5 data elements.*needs 10/],
+    [
+      "too few data elements",
+      { inputs: [{ name: "features", shape: [2, 5], datatype: "FP32", data: [1, 2, 3, 4, 5] }] },
+      /5 data elements.*needs 10/,
+    ],
     ["a string in FP32 data", { inputs: [{ name: "features", shape: [1, 5], datatype: "FP32", data: [1, 2, "x", 4, 5] }] }, /data\[2\]/],
-    ["an unknown input name", { inputs: [{ name: "pixels", shape: [1, 5], datatype: "FP32", data: [1, 2, 3, 4, 5] }] }, /"pixels" is not an input/],
+    [
+      "an unknown input name",
+      { inputs: [{ name: "pixels", shape: [1, 5], datatype: "FP32", data: [1, 2, 3, 4, 5] }] },
+      /"pixels" is not an input/,
+    ],
   ];
   for (const [what, payload, message] of cases) {
     it(`${what} is a 400 with {error} saying what to fix`, async () => {
@@ -133,7 +155,12 @@ describe("KServe V2 inference errors", () => {
   }
 
   it("malformed JSON is a 400", async () => {
-    const res = await app.inject({ method: "POST", url: "/v2/models/fraud-scorer/infer", payload: "{not json", headers: { "content-type": "application/json" } });
+    const res = await app.inject({
+      method: "POST",
+      url: "/v2/models/fraud-scorer/infer",
+      payload: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toBeTruthy();
   });
@@ -156,11 +183,15 @@ describe("KServe V2 inference errors", () => {
 describe("version-aware metrics", () => {
   it("request latency, predictions and inference time are labelled by model and version", async () => {
     await infer("/v2/models/fraud-scorer/versions/v2/infer", fraudInput(expected.inputs));
-    await infer("/v2/models/fraud-scorer/versions/v2/infer", { inputs: [{ name: "features", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }] });
+    await infer("/v2/models/fraud-scorer/versions/v2/infer", {
+      inputs: [{ name: "features", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }],
+    });
     const text = (await app.inject("/metrics")).body;
     expect(text).toMatch(/mlops_serving_predictions_total\{[^}]*model="fraud-scorer",version="v2",status="ok"[^}]*\} [1-9]/);
     expect(text).toMatch(/mlops_serving_predictions_total\{[^}]*model="fraud-scorer",version="v2",status="error"[^}]*\} [1-9]/);
-    expect(text).toMatch(/mlops_serving_request_duration_seconds_bucket\{le="0.1",[^}]*model="fraud-scorer",version="v2",route="\/v2\/models\/:name\/versions\/:version\/infer",status="200"/);
+    expect(text).toMatch(
+      /mlops_serving_request_duration_seconds_bucket\{le="0.1",[^}]*model="fraud-scorer",version="v2",route="\/v2\/models\/:name\/versions\/:version\/infer",status="200"/,
+    );
     expect(text).toMatch(/mlops_serving_inference_duration_seconds_count\{[^}]*model="fraud-scorer",version="v2"[^}]*\} [1-9]/);
     expect(text).toMatch(/mlops_serving_in_flight_requests\{[^}]*model="fraud-scorer",version="v2"[^}]*\} 0/);
   });
