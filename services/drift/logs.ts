@@ -8,6 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { S3ClientConfig } from "@aws-sdk/client-s3";
 import { type Table, tableFromRows } from "./table";
 
 export interface TimeWindow {
@@ -114,9 +115,9 @@ export function localStore(root: string): LogStore {
 }
 
 /** `s3://bucket/prefix` -> S3 through @aws-sdk/client-s3 (credentials from the default chain: IRSA in the cluster). */
-export async function s3Store(bucket: string, rootPrefix: string): Promise<LogStore> {
+export async function s3Store(bucket: string, rootPrefix: string, clientConfig: S3ClientConfig = {}): Promise<LogStore> {
   const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import("@aws-sdk/client-s3");
-  const client = new S3Client({ maxAttempts: 3 });
+  const client = new S3Client({ maxAttempts: 3, requestHandler: { requestTimeout: 30_000, connectionTimeout: 5_000 }, ...clientConfig });
   const base = rootPrefix ? `${rootPrefix.replace(/\/$/, "")}/` : "";
   return {
     async list(prefix) {
