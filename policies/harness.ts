@@ -233,6 +233,17 @@ export function formatPolicyReport(report: PolicyReport): string {
       a.policy.localeCompare(b.policy) ||
       a.urn.localeCompare(b.urn),
   );
+  // A summary table (level, policy, count), then each violation with its resource, problem and fix.
+  const counts = new Map<string, number>();
+  for (const v of sorted) counts.set(`${v.enforcementLevel}\t${v.policy}`, (counts.get(`${v.enforcementLevel}\t${v.policy}`) ?? 0) + 1);
+  if (counts.size) {
+    const width = Math.max(6, ...sorted.map((v) => v.policy.length));
+    lines.push("", `  ${"LEVEL".padEnd(10)} ${"POLICY".padEnd(width)} VIOLATIONS`);
+    for (const [key, n] of counts) {
+      const [level = "", name = ""] = key.split("\t");
+      lines.push(`  ${level.padEnd(10)} ${name.padEnd(width)} ${n}`);
+    }
+  }
   let current = "";
   for (const v of sorted) {
     const heading = `${v.enforcementLevel.toUpperCase()}  ${v.policy}`;

@@ -161,6 +161,7 @@ describe("the policy harness", () => {
     delete plan["fraud-scorer-v1-hpa"];
     const text = formatPolicyReport(evaluate(Object.values(plan), "aws-dev"));
     expect(text).toMatch(/^policy pack: \d+ policies in [\d.]+ s: 1 mandatory, 1 advisory violation\(s\)/);
+    expect(text).toMatch(/ {2}LEVEL {6}POLICY +VIOLATIONS\n {2}mandatory {2}gpu-pool-tainted +1\n {2}advisory {3}serving-autoscaled +1\n/);
     expect(text.indexOf("MANDATORY  gpu-pool-tainted")).toBeLessThan(text.indexOf("ADVISORY  serving-autoscaled"));
     expect(text).toContain("aws:eks/nodeGroup:NodeGroup pool-gpu-l4");
     expect(text).toContain('fix: add taints: [{ key: "nvidia.com/gpu"');
