@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import type { PlanResource } from "../../components/plan-resource";
 import { type Catalog, catalogForStack, listStacks, loadCatalog, loadStack, PROJECT, readYaml, type StackSpec, stackFile } from "../../components/spec";
 import { type K8sObject, toK8sObject } from "./k8s-objects";
@@ -37,12 +38,15 @@ export async function runProgram(root: string, stackName: string, progress: (lin
   const catalog = catalogForStack(loadCatalog(join(root, "catalog"), stack.featureStore.project, stack), stack, listStacks(join(root, "stacks")));
   progress(`spec ok: ${stack.cloud}/${stack.environment}, ${stack.nodePools.length} node pools, ${Object.keys(catalog.featureViews).length} feature views, ${Object.keys(catalog.models).length} models`);
 
-  process.env.PULUMI_CONFIG = JSON.stringify(engineConfig(root, stackName));
+  const config = engineConfig(root, stackName);
+  process.env.PULUMI_CONFIG = JSON.stringify(config);
   const errors: string[] = [];
   const onError = (error: unknown) => errors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.on("unhandledRejection", onError);
   process.on("uncaughtException", onError);
   const mocks = await installMocks({ project: PROJECT, stack: stackName, region: stack.region, gcpProject: stack.project ?? "local" });
+  // The runtime may have read (empty) config already, when an earlier import touched its store.
+  pulumi.runtime.setAllConfig(config);
   const started = performance.now();
   try {
     // The program itself, exactly as `pulumi up` would load it.
