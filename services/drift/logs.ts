@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { S3ClientConfig } from "@aws-sdk/client-s3";
-import { type Table, tableFromRows } from "./table";
+import { type Table, TableBuilder } from "./table";
 
 export interface TimeWindow {
   start: Date;
@@ -69,9 +69,8 @@ interface LogRecord {
   features?: unknown;
 }
 
-/** Feature rows of the records in one file that fall in the window; bad lines are counted, not fatal. */
-export function parseLogText(text: string, model: string, window: TimeWindow, stats: LogReadStats): Record<string, unknown>[] {
-  const rows: Record<string, unknown>[] = [];
+/** Adds the features of the records in one file that fall in the window; bad lines are counted, not fatal. */
+export function parseLogText(text: string, model: string, window: TimeWindow, stats: LogReadStats, into: TableBuilder): void {
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
     let record: LogRecord;
@@ -81,7 +80,7 @@ export function parseLogText(text: string, model: string, window: TimeWindow, st
       stats.malformed++;
       continue;
     }
-    const time = typeof record.timestamp === "string" ? Date.parse(record.timestamp) : Number.NaN;
+    const time = typeof record?.timestamp === "string" ? Date.parse(record.timestamp) : Number.NaN;
     if (!record || typeof record.features !== "object" || record.features === null || Number.isNaN(time)) {
       stats.malformed++;
       continue;
@@ -95,9 +94,8 @@ export function parseLogText(text: string, model: string, window: TimeWindow, st
       continue;
     }
     stats.records++;
-    rows.push(record.features as Record<string, unknown>);
+    into.add(record.features as Record<string, unknown>);
   }
-  return rows;
 }
 
 /** A local directory as a LogStore. */
@@ -175,10 +173,11 @@ export async function readLogWindow(store: LogStore, model: string, window: Time
   if (!(window.end.getTime() > window.start.getTime()))
     throw new Error(`the log window is empty: start ${window.start.toISOString()} is not before end ${window.end.toISOString()}`);
   const stats: LogReadStats = { files: 0, records: 0, malformed: 0, outsideWindow: 0, otherModel: 0 };
-  const rows: Record<string, unknown>[] = [];
+  // Files are read one at a time and kept as columns only: memory is the window's values, not its JSON.
+  const builder = new TableBuilder();
   for (const key of await listWindowKeys(store, model, window)) {
     stats.files++;
-    for (const row of parseLogText(await store.read(key), model, window, stats)) rows.push(row);
+    parseLogText(await store.read(key), model, window, stats, builder);
   }
-  return { table: tableFromRows(rows), stats };
+  return { table: builder.build(), stats };
 }

@@ -18,13 +18,37 @@ export interface Table {
 
 export type FeatureType = "numeric" | "categorical";
 
+/**
+ * Builds a Table one row at a time, so a stream of records (a log window) is held as columns
+ * only, never as row objects. A column first seen at row k is back-filled with k nulls.
+ */
+export class TableBuilder {
+  private readonly columns: Record<string, CellValue[]> = {};
+  private rows = 0;
+
+  add(row: Readonly<Record<string, unknown>>): void {
+    for (const [name, value] of Object.entries(row)) {
+      let column = this.columns[name];
+      if (!column) {
+        column = new Array<CellValue>(this.rows).fill(null);
+        this.columns[name] = column;
+      }
+      column.push(toCell(value));
+    }
+    this.rows++;
+    for (const column of Object.values(this.columns)) if (column.length < this.rows) column.push(null);
+  }
+
+  build(): Table {
+    return { rows: this.rows, columns: this.columns };
+  }
+}
+
 /** Turns row objects into a Table; a column missing from a row counts as null. */
 export function tableFromRows(rows: readonly Record<string, unknown>[]): Table {
-  const names = new Set<string>();
-  for (const row of rows) for (const key of Object.keys(row)) names.add(key);
-  const columns: Record<string, CellValue[]> = {};
-  for (const name of names) columns[name] = rows.map((row) => toCell(row[name]));
-  return { rows: rows.length, columns };
+  const builder = new TableBuilder();
+  for (const row of rows) builder.add(row);
+  return builder.build();
 }
 
 /** Normalises a value from JSON or DuckDB: bigint -> number, Date -> ISO string, objects -> null. */
