@@ -1,0 +1,40 @@
+import { containerWithoutLimits, describeRealPlatform, weightsSumTo90 } from "./fixtures/real";
+
+// gcp-dev: GKE, Memorystore, GCS and the dev-only cost rules (spot, scale to zero).
+describeRealPlatform(
+  "gcp-dev",
+  [
+    {
+      type: "gcp:storage/bucket:Bucket",
+      change: (r) => {
+        r.publicAccessPrevention = "inherited";
+      },
+    },
+    {
+      type: "gcp:redis/instance:Instance",
+      change: (r) => {
+        r.authEnabled = false;
+        r.transitEncryptionMode = "DISABLED";
+      },
+    },
+    {
+      type: "gcp:container/nodePool:NodePool",
+      match: (r) => JSON.stringify(r.inputs).includes("nvidia-l4"),
+      change: (r) => {
+        r.nodeConfig.taints = [];
+        r.nodeConfig.spot = false;
+      },
+    },
+    weightsSumTo90,
+    containerWithoutLimits,
+  ],
+  [
+    "containers-have-resources",
+    "gcs-bucket-private",
+    "gpu-pool-spot-in-dev",
+    "gpu-pool-tainted",
+    "memorystore-auth-and-tls",
+    "virtualservice-matches-catalog",
+    "virtualservice-weights-sum-to-100",
+  ],
+);
