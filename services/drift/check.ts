@@ -99,13 +99,22 @@ export interface DriftResult {
 /** Methods that need numbers; a catalog asking for them on a categorical feature is a configuration error. */
 const NUMERIC_ONLY: readonly DriftMethod[] = ["ks", "wasserstein"];
 
-/** Throws one error listing every override that cannot apply to its feature. */
-export function validateOverrides(profile: Profile, overrides: Readonly<Record<string, FeatureOverride>>, where = "drift.features"): void {
+/**
+ * Throws one error listing every override that cannot apply to its feature (a configuration
+ * error). An override naming a feature the profile lacks only earns a warning, returned: a
+ * stale catalog entry must not stop the other features from being checked.
+ */
+export function validateOverrides(
+  profile: Profile,
+  overrides: Readonly<Record<string, FeatureOverride>>,
+  where = "drift.features",
+): string[] {
   const problems: string[] = [];
+  const warnings: string[] = [];
   for (const [name, override] of Object.entries(overrides)) {
     const feature = profile.features[name];
     if (!feature) {
-      problems.push(
+      warnings.push(
         `${where}.${name}: the reference profile has no feature "${name}" (it has ${Object.keys(profile.features).slice(0, 10).join(", ")}); fix the name or rebuild the profile`,
       );
       continue;
@@ -120,6 +129,7 @@ export function validateOverrides(profile: Profile, overrides: Readonly<Record<s
     }
   }
   if (problems.length) throw new Error(problems.join("\n"));
+  return warnings;
 }
 
 /** Discrete view of a feature: counts per bin for reference and current over the same bins. */
@@ -433,14 +443,14 @@ function finiteOr(value: number, fallback: number, notes: string[], what: string
 /** Compares a current window with the reference profile. */
 export function checkDrift(profile: Profile, current: Table, options: CheckOptions = {}): DriftResult {
   const overrides = options.features ?? {};
-  validateOverrides(profile, overrides);
+  const warnings = validateOverrides(profile, overrides);
   const threshold = options.driftShare ?? DEFAULT_DRIFT_SHARE;
   if (!(threshold >= 0 && threshold <= 1)) throw new Error(`drift share must be between 0 and 1, got ${threshold}`);
   const features = Object.keys(profile.features).map((name) => checkFeature(name, profile, current, overrides[name]));
   const checked = features.filter((f) => f.status === "checked");
   const drifted = checked.filter((f) => f.drifted).length;
   const share = checked.length ? drifted / checked.length : 0;
-  const notes: string[] = [];
+  const notes: string[] = [...warnings];
   if (current.rows === 0) notes.push("the current window is empty: nothing to compare, no drift reported");
   else if (!checked.length) notes.push("no feature of the profile had usable values in the current data");
   return {

@@ -64,6 +64,11 @@ describe("default method choice (Evidently's rules)", () => {
     expect([x.method, x.threshold, x.reason]).toEqual(["psi", 0.001, expect.stringContaining("catalog")]);
     expect(r.features.find((f) => f.name === "color")!.method).toBe("chisquare");
   });
+  it("notes an override for a feature the profile lacks instead of failing the whole check", () => {
+    const r = checkDrift(large, table({ x: g.normal(100) }), { features: { merchant_risk: { method: "psi" } } });
+    expect(r.notes.join(" ")).toMatch(/drift\.features\.merchant_risk: the reference profile has no feature "merchant_risk"/);
+    expect(r.features.find((f) => f.name === "x")!.status).toBe("checked");
+  });
   it("refuses a numeric-only method on a categorical feature, naming the catalog field", () => {
     expect(() => checkDrift(large, table({ color: ["a"] }), { features: { color: { method: "ks" } } })).toThrow(
       /drift\.features\.color\.method: "ks" needs a numeric feature/,
