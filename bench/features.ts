@@ -101,7 +101,14 @@ interface Stats {
 }
 
 async function load(url: string, body: string, seconds: number, connections: number): Promise<Stats> {
-  const result = await autocannon({ url, method: "POST", body, headers: { "content-type": "application/json" }, connections, duration: seconds });
+  const result = await autocannon({
+    url,
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json" },
+    connections,
+    duration: seconds,
+  });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
   return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average };
 }
@@ -154,14 +161,21 @@ const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { duration: { type: "string", default: "4" }, repeats: { type: "string", default: "3" }, connections: { type: "string", default: "10" }, scale: { type: "string", default: "0.1" } },
+    options: {
+      duration: { type: "string", default: "4" },
+      repeats: { type: "string", default: "3" },
+      connections: { type: "string", default: "10" },
+      scale: { type: "string", default: "0.1" },
+    },
   });
   const seconds = Number(values.duration);
   const repeats = Number(values.repeats);
   const connections = Number(values.connections);
   const scale = Number(values.scale);
   console.log(`features benchmark on ${machine()}`);
-  console.log(`lookup: ${connections} connections, ${seconds} s per run, ${repeats} runs (medians); materialization and training set at scale ${scale} (${Math.round(scale * 1e6)} rows)\n`);
+  console.log(
+    `lookup: ${connections} connections, ${seconds} s per run, ${repeats} runs (medians); materialization and training set at scale ${scale} (${Math.round(scale * 1e6)} rows)\n`,
+  );
 
   const redisServer = await startRedis();
   const redis = new Redis(redisServer.url);
@@ -174,7 +188,14 @@ async function main(): Promise<void> {
     const view = onlineViewOf(catalog, "stats_a");
     const now = Math.floor(Date.now() / 1000);
     for (let i = 0; i < ENTITIES; i += 1000) {
-      await store.writeFeatures(view, Array.from({ length: 1000 }, (_, j) => ({ key: [i + j], eventTimestamp: now, values: Object.fromEntries(FEATURES.map((f, k) => [f, k % 2 ? i + j : (i + j) / 7])) })));
+      await store.writeFeatures(
+        view,
+        Array.from({ length: 1000 }, (_, j) => ({
+          key: [i + j],
+          eventTimestamp: now,
+          values: Object.fromEntries(FEATURES.map((f, k) => [f, k % 2 ? i + j : (i + j) / 7])),
+        })),
+      );
     }
     await store.close();
     const features = await start("features", redisServer.url);
@@ -183,7 +204,11 @@ async function main(): Promise<void> {
     for (const rows of [1, 100]) {
       const ids = Array.from({ length: rows }, (_, i) => (i * 97) % ENTITIES);
       const body = JSON.stringify({ features: FEATURES.map((f) => `stats_a:${f}`), entities: { driver_id: ids } });
-      const sample = await fetch(`${features.url}/get-online-features`, { method: "POST", body, headers: { "content-type": "application/json" } });
+      const sample = await fetch(`${features.url}/get-online-features`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      });
       const responseBytes = (await sample.arrayBuffer()).byteLength;
       const bare = await start("bare", String(responseBytes));
       children.push(bare.proc);
@@ -206,7 +231,9 @@ async function main(): Promise<void> {
       console.log(`  features service      p50 ${fmt(s.p50)} ms  p99 ${fmt(s.p99)} ms  ${fmt(s.rps, 0)} req/s`);
       console.log(`  (b) bare node:http    p50 ${fmt(h.p50)} ms  p99 ${fmt(h.p99)} ms  ${fmt(h.rps, 0)} req/s`);
       console.log(`  (a) raw ioredis pipe  p50 ${fmt(w.p50)} ms  p99 ${fmt(w.p99)} ms  ${fmt(w.rps, 0)} pipelines/s`);
-      console.log(`  p99 ratio service / (a + b) floor = ${fmt(s.p99)} / ${fmt(floor)} = ${fmt(s.p99 / floor)}x (goal <= 2x; Feast published p99: ${rows === 1 ? "2.6 ms Go, 0.8 ms Java" : "17-27 ms"})\n`);
+      console.log(
+        `  p99 ratio service / (a + b) floor = ${fmt(s.p99)} / ${fmt(floor)} = ${fmt(s.p99 / floor)}x (goal <= 2x; Feast published p99: ${rows === 1 ? "2.6 ms Go, 0.8 ms Java" : "17-27 ms"})\n`,
+      );
       headline.push({ shape: `${rows}x10`, ratio: s.p99 / floor, p99: s.p99, floor });
     }
     features.proc.kill();
@@ -220,20 +247,36 @@ async function main(): Promise<void> {
       await offline.run(`CREATE OR REPLACE TABLE ${table} AS SELECT i AS driver_id, TIMESTAMP '2024-05-01' + to_seconds(i % 86400) AS event_timestamp, TIMESTAMP '2024-05-01' AS created,
         ${FEATURES.map((f, k) => (k % 2 ? `(i * ${k})::BIGINT AS ${f}` : `i / ${k + 1}.0 AS ${f}`)).join(", ")} FROM range(${rows}) t(i)`);
       await redis.flushdb();
-      const sqlView = { name: table, joinKeys: ["driver_id"], source: { table, timestampField: "event_timestamp", createdTimestampField: "created" }, ttlSeconds: 0 };
+      const sqlView = {
+        name: table,
+        joinKeys: ["driver_id"],
+        source: { table, timestampField: "event_timestamp", createdTimestampField: "created" },
+        ttlSeconds: 0,
+      };
       const readTimes: number[] = [];
       const writeTimes: number[] = [];
       let peak = 0;
       for (let r = 0; r < repeats; r++) {
         const read = await measured(async () => {
           let n = 0;
-          for await (const batch of offline.latestRows(sqlView, FEATURES, new Date("2024-01-01"), new Date("2025-01-01"))) n += batch.length;
+          for await (const batch of offline.latestRows(sqlView, FEATURES, new Date("2024-01-01"), new Date("2025-01-01")))
+            n += batch.length;
           return n;
         });
         readTimes.push(read.seconds);
         await redis.flushdb();
-        const online = await openOnlineStore(redisServer.url);
-        const run = await measured(() => materialize({ catalog, online, offline, state: new MemoryMaterializationState(), views: ["stats_a"], start: new Date("2024-01-01"), end: new Date("2025-01-01") }));
+        const online = await openOnlineStore(redisServer.url, { timeoutMs: 10_000 });
+        const run = await measured(() =>
+          materialize({
+            catalog,
+            online,
+            offline,
+            state: new MemoryMaterializationState(),
+            views: ["stats_a"],
+            start: new Date("2024-01-01"),
+            end: new Date("2025-01-01"),
+          }),
+        );
         await online.close();
         if (run.result.keysWritten !== rows) throw new Error(`materialized ${run.result.keysWritten} keys, expected ${rows}`);
         writeTimes.push(run.seconds);
@@ -243,36 +286,55 @@ async function main(): Promise<void> {
     }
     console.log("materialization DuckDB -> Redis (10 features per row)");
     for (const m of materializeRuns) {
-      console.log(`  ${m.rows} rows: ${fmt(m.rowsPerSecond, 0)} rows/s (baseline DuckDB read alone ${fmt(m.readRowsPerSecond, 0)} rows/s, ratio ${fmt(m.readRowsPerSecond / m.rowsPerSecond)}x), peak memory +${fmt(m.peakMiB, 0)} MiB`);
+      console.log(
+        `  ${m.rows} rows: ${fmt(m.rowsPerSecond, 0)} rows/s (baseline DuckDB read alone ${fmt(m.readRowsPerSecond, 0)} rows/s, ratio ${fmt(m.readRowsPerSecond / m.rowsPerSecond)}x), peak memory +${fmt(m.peakMiB, 0)} MiB`,
+      );
     }
     const [small, large] = materializeRuns as [(typeof materializeRuns)[number], (typeof materializeRuns)[number]];
     console.log(`  memory growth for 4x the rows: ${fmt(large.peakMiB / Math.max(1, small.peakMiB))}x (flat ~1x = streaming)\n`);
 
     // ---- 3. training set on DuckDB ----
-    for (const [name, ttl] of [["stats_b", 86400], ["stats_c", 3600]] as const) {
+    for (const [name, ttl] of [
+      ["stats_b", 86400],
+      ["stats_c", 3600],
+    ] as const) {
       void ttl;
       await offline.run(`CREATE OR REPLACE TABLE ${name} AS SELECT i % ${ENTITIES} AS driver_id, TIMESTAMP '2024-05-01' + to_seconds(i * 7 % 86400) AS event_timestamp, TIMESTAMP '2024-05-01' AS created,
         ${FEATURES.map((f, k) => (k % 2 ? `(i * ${k})::BIGINT AS ${f}` : `i / ${k + 1}.0 AS ${f}`)).join(", ")} FROM range(${Math.max(ENTITIES, Math.round(total / 10))}) t(i)`);
     }
     const entityFile = join(dir, "entities.parquet");
-    await offline.run(`COPY (SELECT i % ${ENTITIES} AS driver_id, TIMESTAMP '2024-05-01' + to_seconds(i * 13 % 172800) AS event_timestamp FROM range(${total}) t(i)) TO '${entityFile}' (FORMAT parquet)`);
+    await offline.run(
+      `COPY (SELECT i % ${ENTITIES} AS driver_id, TIMESTAMP '2024-05-01' + to_seconds(i * 13 % 172800) AS event_timestamp FROM range(${total}) t(i)) TO '${entityFile}' (FORMAT parquet)`,
+    );
     const trainingTimes: number[] = [];
     const copyTimes: number[] = [];
     let trainingPeak = 0;
     for (let r = 0; r < repeats; r++) {
-      const copy = await measured(() => offline.run(`COPY (SELECT * FROM read_parquet('${entityFile}')) TO '${join(dir, "copy.parquet")}' (FORMAT parquet)`));
+      const copy = await measured(() =>
+        offline.run(`COPY (SELECT * FROM read_parquet('${entityFile}')) TO '${join(dir, "copy.parquet")}' (FORMAT parquet)`),
+      );
       copyTimes.push(copy.seconds);
-      const run = await measured(() => buildTrainingSet(catalog, offline, { entities: { file: entityFile }, features: ["stats_a:f0", "stats_a:f1", "stats_b:f2", "stats_b:f3", "stats_c:f4", "stats_c:f5"], out: join(dir, "train.parquet") }));
+      const run = await measured(() =>
+        buildTrainingSet(catalog, offline, {
+          entities: { file: entityFile },
+          features: ["stats_a:f0", "stats_a:f1", "stats_b:f2", "stats_b:f3", "stats_c:f4", "stats_c:f5"],
+          out: join(dir, "train.parquet"),
+        }),
+      );
       if (run.result.rows !== total) throw new Error(`training set has ${run.result.rows} rows, expected ${total}`);
       trainingTimes.push(run.seconds);
       trainingPeak = Math.max(trainingPeak, run.peakMiB);
     }
     await offline.close();
     console.log(`training set: ${total} entity rows x 3 feature views (DuckDB, Parquet out)`);
-    console.log(`  ${fmt(median(trainingTimes))} s, ${fmt(total / median(trainingTimes), 0)} rows/s, peak memory +${fmt(trainingPeak, 0)} MiB (baseline: copying the entity rows alone ${fmt(median(copyTimes))} s, ratio ${fmt(median(trainingTimes) / median(copyTimes))}x)\n`);
+    console.log(
+      `  ${fmt(median(trainingTimes))} s, ${fmt(total / median(trainingTimes), 0)} rows/s, peak memory +${fmt(trainingPeak, 0)} MiB (baseline: copying the entity rows alone ${fmt(median(copyTimes))} s, ratio ${fmt(median(trainingTimes) / median(copyTimes))}x)\n`,
+    );
 
     const [one, hundred] = headline as [(typeof headline)[number], (typeof headline)[number]];
-    console.log(`headline: /get-online-features p99 within ${fmt(one.ratio)}x (1x10: ${fmt(one.p99)} ms vs ${fmt(one.floor)} ms floor) and ${fmt(hundred.ratio)}x (100x10: ${fmt(hundred.p99)} ms vs ${fmt(hundred.floor)} ms) of raw Redis + bare HTTP; goal <= 2x`);
+    console.log(
+      `headline: /get-online-features p99 within ${fmt(one.ratio)}x (1x10: ${fmt(one.p99)} ms vs ${fmt(one.floor)} ms floor) and ${fmt(hundred.ratio)}x (100x10: ${fmt(hundred.p99)} ms vs ${fmt(hundred.floor)} ms) of raw Redis + bare HTTP; goal <= 2x`,
+    );
   } finally {
     for (const c of children) c.kill();
     redis.disconnect();

@@ -22,15 +22,37 @@ const common: FlagSpec[] = [
   { name: "project", type: "string", description: "Feast project name (part of every online key)", default: "mlops", env: "FEAST_PROJECT" },
   { name: "json", type: "boolean", description: "print one JSON document instead of progress lines" },
 ];
-const online: FlagSpec = { name: "online-store", type: "string", description: "online store URL: redis://, rediss://, dynamodb://<region>[?endpoint=], embedded[:<file>]", default: "embedded:.data/online.json" };
-const offline: FlagSpec = { name: "offline-store", type: "string", description: "offline store URL: duckdb:<path>, postgres://, bigquery://<project>/<dataset>, redshift://<name>/<db>", default: "duckdb:.data/offline.duckdb" };
-const state: FlagSpec = { name: "state", type: "string", description: "file recording the last materialized end per feature view", default: ".data/materialization-state.json", env: "MATERIALIZATION_STATE" };
-const views: FlagSpec = { name: "views", type: "string", description: "comma-separated feature views (default: every online view)", env: "FEATURE_VIEWS" };
+const online: FlagSpec = {
+  name: "online-store",
+  type: "string",
+  description: "online store URL: redis://, rediss://, dynamodb://<region>[?endpoint=], embedded[:<file>]",
+  default: "embedded:.data/online.json",
+};
+const offline: FlagSpec = {
+  name: "offline-store",
+  type: "string",
+  description: "offline store URL: duckdb:<path>, postgres://, bigquery://<project>/<dataset>, redshift://<name>/<db>",
+  default: "duckdb:.data/offline.duckdb",
+};
+const state: FlagSpec = {
+  name: "state",
+  type: "string",
+  description: "file recording the last materialized end per feature view",
+  default: ".data/materialization-state.json",
+  env: "MATERIALIZATION_STATE",
+};
+const views: FlagSpec = {
+  name: "views",
+  type: "string",
+  description: "comma-separated feature views (default: every online view)",
+  env: "FEATURE_VIEWS",
+};
 
 const COMMANDS: Record<string, { usage: string; description: string; flags: FlagSpec[] }> = {
   serve: {
     usage: "npm run features -- serve [--catalog DIR] [--online-store URL] [--port N]",
-    description: "Serves Feast's feature-server API: POST /get-online-features, /push, /materialize, /materialize-incremental, /get-historical-features; GET /health, /metrics, /readyz.",
+    description:
+      "Serves Feast's feature-server API: POST /get-online-features, /push, /materialize, /materialize-incremental, /get-historical-features; GET /health, /metrics, /readyz.",
     flags: [
       ...common,
       online,
@@ -54,7 +76,8 @@ const COMMANDS: Record<string, { usage: string; description: string; flags: Flag
   },
   "training-set": {
     usage: "npm run features -- training-set --entities FILE --feature-service NAME --out FILE",
-    description: "Builds a point-in-time-correct training set: for every entity row, the latest feature values at its event time (null past the TTL).",
+    description:
+      "Builds a point-in-time-correct training set: for every entity row, the latest feature values at its event time (null past the TTL).",
     flags: [
       ...common,
       offline,
@@ -105,13 +128,25 @@ export async function main(argv: string[]): Promise<number> {
   if (name === "serve") {
     const logger = createLogger("features");
     const onlineStore = await openOnlineStore(values["online-store"] as string, { timeoutMs: Number(values["store-timeout-ms"]) });
-    const offlineStore = values["offline-store"] ? await openOfflineStore(values["offline-store"] as string).catch((error: Error) => {
-      logger.warn({ err: error }, "offline store unavailable; /materialize and offline pushes will answer 501");
-      return undefined;
-    }) : undefined;
-    const app = await createFeaturesServer({ catalog, onlineStore, offlineStore, logger, state: new FileMaterializationState(values.state as string), maxEntityRows: Number(values["max-entity-rows"]) });
+    const offlineStore = values["offline-store"]
+      ? await openOfflineStore(values["offline-store"] as string).catch((error: Error) => {
+          logger.warn({ err: error }, "offline store unavailable; /materialize and offline pushes will answer 501");
+          return undefined;
+        })
+      : undefined;
+    const app = await createFeaturesServer({
+      catalog,
+      onlineStore,
+      offlineStore,
+      logger,
+      state: new FileMaterializationState(values.state as string),
+      maxEntityRows: Number(values["max-entity-rows"]),
+    });
     const address = await app.listen({ port: Number(values.port), host: values.host as string });
-    logger.info({ address, featureViews: Object.keys(catalog.featureViews).length, onlineStore: onlineStore.kind }, "features service listening");
+    logger.info(
+      { address, featureViews: Object.keys(catalog.featureViews).length, onlineStore: onlineStore.kind },
+      "features service listening",
+    );
     closeOnSignals(app, logger, async () => {
       await onlineStore.close();
       await offlineStore?.close();
@@ -123,7 +158,8 @@ export async function main(argv: string[]): Promise<number> {
     const [first, second] = positionals;
     const start = name === "materialize" ? parseTime("<start>", first) : undefined;
     const end = parseTime("<end>", name === "materialize" ? second : first);
-    const onlineStore = await openOnlineStore(values["online-store"] as string);
+    // A batch job: store calls carry hundreds of rows, so they get a longer timeout than lookups.
+    const onlineStore = await openOnlineStore(values["online-store"] as string, { timeoutMs: 10_000 });
     const offlineStore = await openOfflineStore(values["offline-store"] as string);
     try {
       const summary = await materialize({
@@ -131,7 +167,11 @@ export async function main(argv: string[]): Promise<number> {
         online: onlineStore,
         offline: offlineStore,
         state: new FileMaterializationState(values.state as string),
-        views: values.views ? String(values.views).split(",").map((v) => v.trim()) : undefined,
+        views: values.views
+          ? String(values.views)
+              .split(",")
+              .map((v) => v.trim())
+          : undefined,
         start,
         end,
         progress: say,
@@ -155,7 +195,11 @@ export async function main(argv: string[]): Promise<number> {
     const result = await buildTrainingSet(catalog, offlineStore, {
       entities: { file: entities },
       featureService: values["feature-service"] as string | undefined,
-      features: values.features ? String(values.features).split(",").map((f) => f.trim()) : undefined,
+      features: values.features
+        ? String(values.features)
+            .split(",")
+            .map((f) => f.trim())
+        : undefined,
       fullFeatureNames: values["full-feature-names"] === true,
       timestampColumn: values["timestamp-column"] as string,
       out,

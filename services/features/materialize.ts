@@ -8,6 +8,9 @@ import type { OnlineStore, OnlineView, OnlineWrite } from "./online/store";
 import { onlineViewOf } from "./online/view";
 import { coerceEntityValue, coerceValue, toEpochSeconds } from "./values";
 
+/** Rows per online-store write call during materialization. */
+const WRITE_BATCH = 500;
+
 /** Last materialized end per feature view (Feast keeps this in its registry; we keep a small file). */
 export interface MaterializationState {
   get(view: string): Date | undefined;
@@ -87,13 +90,19 @@ export interface MaterializeSummary {
  */
 export async function materialize(request: MaterializeRequest): Promise<MaterializeSummary> {
   const started = performance.now();
-  const names = request.views ?? Object.values(request.catalog.featureViews).filter((v) => v.online).map((v) => v.name);
+  const names =
+    request.views ??
+    Object.values(request.catalog.featureViews)
+      .filter((v) => v.online)
+      .map((v) => v.name);
   const summaries: ViewSummary[] = [];
   for (const name of names) {
     const definition = request.catalog.featureViews[name];
-    if (!definition) throw new Error(`feature view "${name}" is not in the catalog; known: ${Object.keys(request.catalog.featureViews).join(", ")}`);
+    if (!definition)
+      throw new Error(`feature view "${name}" is not in the catalog; known: ${Object.keys(request.catalog.featureViews).join(", ")}`);
     const onlineView = onlineViewOf(request.catalog, name);
-    const start = request.start ?? request.state.get(name) ?? new Date(definition.ttl > 0 ? request.end.getTime() - definition.ttl * 1000 : 0);
+    const start =
+      request.start ?? request.state.get(name) ?? new Date(definition.ttl > 0 ? request.end.getTime() - definition.ttl * 1000 : 0);
     if (start >= request.end) {
       request.progress?.(`${name}: already materialized up to ${request.end.toISOString()}`);
       continue;
@@ -108,7 +117,9 @@ export async function materialize(request: MaterializeRequest): Promise<Material
     keysWritten: summaries.reduce((n, s) => n + s.keysWritten, 0),
     seconds: round((performance.now() - started) / 1000),
   };
-  request.progress?.(`materialized ${summaries.length} feature view(s): ${summary.rowsRead} rows read, ${summary.keysWritten} keys written in ${summary.seconds} s`);
+  request.progress?.(
+    `materialized ${summaries.length} feature view(s): ${summary.rowsRead} rows read, ${summary.keysWritten} keys written in ${summary.seconds} s`,
+  );
   return summary;
 }
 
@@ -121,7 +132,10 @@ async function materializeView(request: MaterializeRequest, view: OnlineView, sq
   let keysSkipped = 0;
   let lastReport = started;
   for await (const batch of request.offline.latestRows(sqlView, features, start, request.end)) {
-    const result = await request.online.writeFeatures(view, batch.map((row) => onlineWriteOf(view, row)));
+    const result = await request.online.writeFeatures(
+      view,
+      batch.map((row) => onlineWriteOf(view, row)),
+    );
     rowsRead += batch.length;
     keysWritten += result.written;
     keysSkipped += result.skipped;
@@ -133,7 +147,15 @@ async function materializeView(request: MaterializeRequest, view: OnlineView, sq
   }
   const seconds = round((performance.now() - started) / 1000);
   request.progress?.(`${view.name}: done, ${rowsRead} rows read, ${keysWritten} keys written, ${keysSkipped} not newer, ${seconds} s`);
-  return { featureView: view.name, start: start.toISOString(), end: request.end.toISOString(), rowsRead, keysWritten, keysSkipped, seconds };
+  return {
+    featureView: view.name,
+    start: start.toISOString(),
+    end: request.end.toISOString(),
+    rowsRead,
+    keysWritten,
+    keysSkipped,
+    seconds,
+  };
 }
 
 /** An offline row as an online write, values checked against the feature view's dtypes. */
@@ -150,7 +172,8 @@ export function onlineWriteOf(view: OnlineView, row: OfflineRow, timestampColumn
   return {
     key: view.joinKeys.map((k) => {
       const value = row[k.name];
-      if (value === undefined || value === null) throw new Error(`feature view "${view.name}": a row has no value for join key "${k.name}"`);
+      if (value === undefined || value === null)
+        throw new Error(`feature view "${view.name}": a row has no value for join key "${k.name}"`);
       return coerceEntityValue(k.type, value);
     }),
     eventTimestamp: toEpochSeconds(row[timestampColumn]),

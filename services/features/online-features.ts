@@ -49,7 +49,9 @@ export function planFeatures(catalog: Catalog, request: Pick<GetOnlineFeaturesRe
   }
   let features: ResolvedFeature[];
   try {
-    features = hasList ? (request.features as string[]).map((ref) => resolveFeatureRef(catalog, ref)) : resolveFeatureService(catalog, request.feature_service as string);
+    features = hasList
+      ? (request.features as string[]).map((ref) => resolveFeatureRef(catalog, ref))
+      : resolveFeatureService(catalog, request.feature_service as string);
   } catch (error) {
     throw new HttpError(400, (error as Error).message);
   }
@@ -66,8 +68,13 @@ export function planFeatures(catalog: Catalog, request: Pick<GetOnlineFeaturesRe
 }
 
 /** Checks the `entities` columns against the planned views and returns the typed entity keys per view. */
-export function entityKeysFor(plans: ViewPlan[], entities: Record<string, unknown[]>, maxRows: number): { rows: number; keys: EntityKey[][]; columns: Record<string, unknown[]> } {
-  if (typeof entities !== "object" || entities === null || Array.isArray(entities)) throw new HttpError(400, '"entities" must be an object of join key -> list of values, like {"driver_id": [1001, 1002]}');
+export function entityKeysFor(
+  plans: ViewPlan[],
+  entities: Record<string, unknown[]>,
+  maxRows: number,
+): { rows: number; keys: EntityKey[][]; columns: Record<string, unknown[]> } {
+  if (typeof entities !== "object" || entities === null || Array.isArray(entities))
+    throw new HttpError(400, '"entities" must be an object of join key -> list of values, like {"driver_id": [1001, 1002]}');
   const names = Object.keys(entities);
   if (names.length === 0) throw new HttpError(400, '"entities" is empty; give at least one join key column');
   const joinKeyTypes = new Map(plans.flatMap((p) => p.view.joinKeys.map((k) => [k.name, k.type] as const)));
@@ -81,7 +88,11 @@ export function entityKeysFor(plans: ViewPlan[], entities: Record<string, unknow
       const known = plans.map((p) => `${p.view.name}: ${p.view.joinKeys.map((k) => k.name).join(", ")}`).join("; ");
       throw new HttpError(400, `entities.${name} is not a join key of the requested feature views (${known})`);
     }
-    if (rows >= 0 && column.length !== rows) throw new HttpError(400, `entities.${name} has ${column.length} values but other columns have ${rows}; every column needs one value per row`);
+    if (rows >= 0 && column.length !== rows)
+      throw new HttpError(
+        400,
+        `entities.${name} has ${column.length} values but other columns have ${rows}; every column needs one value per row`,
+      );
     rows = column.length;
     columns[name] = column.map((value, i) => {
       try {
@@ -96,7 +107,10 @@ export function entityKeysFor(plans: ViewPlan[], entities: Record<string, unknow
   const keys = plans.map(({ view }) => {
     const missing = view.joinKeys.filter((k) => !(k.name in columns));
     if (missing.length) {
-      throw new HttpError(400, `feature view "${view.name}" needs join key ${missing.map((k) => `"${k.name}"`).join(", ")} in "entities"; the request gave ${names.map((n) => `"${n}"`).join(", ")}`);
+      throw new HttpError(
+        400,
+        `feature view "${view.name}" needs join key ${missing.map((k) => `"${k.name}"`).join(", ")} in "entities"; the request gave ${names.map((n) => `"${n}"`).join(", ")}`,
+      );
     }
     return Array.from({ length: rows }, (_, r) => view.joinKeys.map((k) => (columns[k.name] as EntityKey)[r] as EntityKey[number]));
   });
@@ -112,7 +126,9 @@ export async function getOnlineFeatures(
 ): Promise<GetOnlineFeaturesResponse> {
   const plans = planFeatures(catalog, request);
   const { rows, keys, columns } = entityKeysFor(plans, request.entities, options.maxRows);
-  const fetched = await store.readMany(plans.map((p, i) => ({ view: p.view, keys: keys[i] as EntityKey[], features: p.features.map((f) => f.name) })));
+  const fetched = await store.readMany(
+    plans.map((p, i) => ({ view: p.view, keys: keys[i] as EntityKey[], features: p.features.map((f) => f.name) })),
+  );
   const now = options.now();
   const featureNames: string[] = Object.keys(columns);
   const results: GetOnlineFeaturesResponse["results"] = featureNames.map((name) => ({

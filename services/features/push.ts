@@ -33,18 +33,30 @@ const TARGETS: Record<string, { online: boolean; offline: boolean }> = {
 };
 
 /** Writes pushed rows to the push source's feature view, online and/or offline. */
-export async function push(catalog: Catalog, online: OnlineStore, offline: OfflineStore | undefined, request: PushRequest, maxRows: number): Promise<PushResult> {
+export async function push(
+  catalog: Catalog,
+  online: OnlineStore,
+  offline: OfflineStore | undefined,
+  request: PushRequest,
+  maxRows: number,
+): Promise<PushResult> {
   const source = catalog.pushSources[request.push_source_name];
-  if (!source) throw new HttpError(400, `push source "${request.push_source_name}" is not in the catalog; known: ${Object.keys(catalog.pushSources).join(", ") || "none"}`);
+  if (!source)
+    throw new HttpError(
+      400,
+      `push source "${request.push_source_name}" is not in the catalog; known: ${Object.keys(catalog.pushSources).join(", ") || "none"}`,
+    );
   const target = TARGETS[request.to ?? "online"];
   if (!target) throw new HttpError(400, `"to": "${request.to}" is not a push mode; use one of online, offline, online_and_offline`);
   const view = onlineViewOf(catalog, source.featureView);
   const timestampColumn = catalog.featureViews[source.featureView]?.source.timestampField ?? "event_timestamp";
   const rows = rowsOf(request.df, maxRows);
   for (const column of [...view.joinKeys.map((k) => k.name), timestampColumn]) {
-    if (!(column in request.df)) throw new HttpError(400, `df.${column} is missing; feature view "${view.name}" needs its join keys and "${timestampColumn}"`);
+    if (!(column in request.df))
+      throw new HttpError(400, `df.${column} is missing; feature view "${view.name}" needs its join keys and "${timestampColumn}"`);
   }
-  if (!view.features.some((f) => f.name in request.df)) throw new HttpError(400, `df has none of the features of "${view.name}" (${view.features.map((f) => f.name).join(", ")})`);
+  if (!view.features.some((f) => f.name in request.df))
+    throw new HttpError(400, `df has none of the features of "${view.name}" (${view.features.map((f) => f.name).join(", ")})`);
   const result: PushResult = { rows: rows.length };
   if (target.online) {
     const newest = new Map<string, OnlineWrite>();
@@ -76,12 +88,16 @@ export async function push(catalog: Catalog, online: OnlineStore, offline: Offli
 
 function rowsOf(df: Record<string, unknown[]>, maxRows: number): OfflineRow[] {
   const columns = Object.entries(df ?? {});
-  if (columns.length === 0) throw new HttpError(400, '"df" is empty; give columns like {"driver_id": [1001], "event_timestamp": ["2022-05-13 10:59:42"], ...}');
+  if (columns.length === 0)
+    throw new HttpError(400, '"df" is empty; give columns like {"driver_id": [1001], "event_timestamp": ["2022-05-13 10:59:42"], ...}');
   // Feast (pandas) broadcasts a scalar column over the rows; so do we.
   const length = Math.max(...columns.map(([, v]) => (Array.isArray(v) ? v.length : 1)));
   if (length > maxRows) throw new HttpError(413, `${length} rows is over the limit of ${maxRows} per push; split it`);
   for (const [name, values] of columns) {
-    if (Array.isArray(values) && values.length !== length) throw new HttpError(400, `df.${name} has ${values.length} values but other columns have ${length}`);
+    if (Array.isArray(values) && values.length !== length)
+      throw new HttpError(400, `df.${name} has ${values.length} values but other columns have ${length}`);
   }
-  return Array.from({ length }, (_, i) => Object.fromEntries(columns.map(([name, values]) => [name, Array.isArray(values) ? values[i] : values])));
+  return Array.from({ length }, (_, i) =>
+    Object.fromEntries(columns.map(([name, values]) => [name, Array.isArray(values) ? values[i] : values])),
+  );
 }

@@ -36,19 +36,40 @@ const schemas = {
   getOnlineFeatures: {
     type: "object",
     required: ["entities"],
-    properties: { features: stringList, feature_service: { type: "string" }, entities: { type: "object" }, full_feature_names: { type: "boolean" } },
+    properties: {
+      features: stringList,
+      feature_service: { type: "string" },
+      entities: { type: "object" },
+      full_feature_names: { type: "boolean" },
+    },
   },
   push: {
     type: "object",
     required: ["push_source_name", "df"],
-    properties: { push_source_name: { type: "string" }, df: { type: "object" }, to: { type: "string" }, allow_registry_cache: { type: "boolean" }, transform_on_write: { type: "boolean" } },
+    properties: {
+      push_source_name: { type: "string" },
+      df: { type: "object" },
+      to: { type: "string" },
+      allow_registry_cache: { type: "boolean" },
+      transform_on_write: { type: "boolean" },
+    },
   },
-  materialize: { type: "object", required: ["start_ts", "end_ts"], properties: { start_ts: { type: "string" }, end_ts: { type: "string" }, feature_views: stringList } },
+  materialize: {
+    type: "object",
+    required: ["start_ts", "end_ts"],
+    properties: { start_ts: { type: "string" }, end_ts: { type: "string" }, feature_views: stringList },
+  },
   materializeIncremental: { type: "object", required: ["end_ts"], properties: { end_ts: { type: "string" }, feature_views: stringList } },
   historical: {
     type: "object",
     required: ["entity_df"],
-    properties: { features: stringList, feature_service: { type: "string" }, entity_df: { type: "object" }, full_feature_names: { type: "boolean" }, timestamp_column: { type: "string" } },
+    properties: {
+      features: stringList,
+      feature_service: { type: "string" },
+      entity_df: { type: "object" },
+      full_feature_names: { type: "boolean" },
+      timestamp_column: { type: "string" },
+    },
   },
 } as const;
 
@@ -70,13 +91,17 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
 
   // Feast's documented curl calls use `-d` (form content type) and Python's requests.post(data=...)
   // sends none: Feast's server reads the body as JSON whatever the header says, so we do too.
-  app.addContentTypeParser(["application/x-www-form-urlencoded", "text/plain", "*"], { parseAs: "string", bodyLimit }, (_req, body, done) => {
-    try {
-      done(null, body === "" ? {} : JSON.parse(body as string));
-    } catch {
-      done(new HttpError(400, "the request body is not JSON"), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    ["application/x-www-form-urlencoded", "text/plain", "*"],
+    { parseAs: "string", bodyLimit },
+    (_req, body, done) => {
+      try {
+        done(null, body === "" ? {} : JSON.parse(body as string));
+      } catch {
+        done(new HttpError(400, "the request body is not JSON"), undefined);
+      }
+    },
+  );
 
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unknown";
@@ -95,11 +120,17 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
 
   app.post<{ Body: GetOnlineFeaturesRequest }>("/get-online-features", { schema: { body: schemas.getOnlineFeatures } }, (request) =>
     guarded("read", onlineStore.kind, () =>
-      getOnlineFeatures(catalog, onlineStore, request.body, { maxRows, now, onKeys: (view, count) => metrics.keysRequested.inc({ feature_view: view }, count) }),
+      getOnlineFeatures(catalog, onlineStore, request.body, {
+        maxRows,
+        now,
+        onKeys: (view, count) => metrics.keysRequested.inc({ feature_view: view }, count),
+      }),
     ),
   );
 
-  app.post<{ Body: PushRequest }>("/push", { schema: { body: schemas.push } }, (request) => guarded("write", onlineStore.kind, () => push(catalog, onlineStore, offlineStore, request.body, maxRows)));
+  app.post<{ Body: PushRequest }>("/push", { schema: { body: schemas.push } }, (request) =>
+    guarded("write", onlineStore.kind, () => push(catalog, onlineStore, offlineStore, request.body, maxRows)),
+  );
 
   const needOffline = (): OfflineStore => {
     if (!offlineStore) throw new HttpError(501, "this server has no offline store; start it with --offline-store");
@@ -108,47 +139,87 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
   const parseTime = (field: string, text: string): Date => {
     const iso = /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(" ", "T")}${text.length <= 10 ? "T00:00:00" : ""}Z`;
     const at = new Date(iso);
-    if (Number.isNaN(at.getTime())) throw new HttpError(400, `${field}: "${text}" is not a timestamp; use ISO 8601 like 2024-05-01T00:00:00Z`);
+    if (Number.isNaN(at.getTime()))
+      throw new HttpError(400, `${field}: "${text}" is not a timestamp; use ISO 8601 like 2024-05-01T00:00:00Z`);
     return at;
   };
   const checkViews = (names?: string[]) => {
-    for (const name of names ?? []) if (!catalog.featureViews[name]) throw new HttpError(400, `feature view "${name}" is not in the catalog`);
+    for (const name of names ?? [])
+      if (!catalog.featureViews[name]) throw new HttpError(400, `feature view "${name}" is not in the catalog`);
     return names;
   };
 
-  app.post<{ Body: { start_ts: string; end_ts: string; feature_views?: string[] } }>("/materialize", { schema: { body: schemas.materialize } }, async (request) => {
-    const offline = needOffline();
-    const summary = await materialize({ catalog, online: onlineStore, offline, state, metrics, views: checkViews(request.body.feature_views), start: parseTime("start_ts", request.body.start_ts), end: parseTime("end_ts", request.body.end_ts), progress: (line) => logger.info(line) });
-    return summary;
-  });
-
-  app.post<{ Body: { end_ts: string; feature_views?: string[] } }>("/materialize-incremental", { schema: { body: schemas.materializeIncremental } }, async (request) => {
-    const offline = needOffline();
-    return materialize({ catalog, online: onlineStore, offline, state, metrics, views: checkViews(request.body.feature_views), end: parseTime("end_ts", request.body.end_ts), progress: (line) => logger.info(line) });
-  });
-
-  app.post<{ Body: { features?: string[]; feature_service?: string; entity_df: Record<string, unknown[]>; full_feature_names?: boolean; timestamp_column?: string } }>(
-    "/get-historical-features",
-    { schema: { body: schemas.historical } },
+  app.post<{ Body: { start_ts: string; end_ts: string; feature_views?: string[] } }>(
+    "/materialize",
+    { schema: { body: schemas.materialize } },
     async (request) => {
       const offline = needOffline();
-      const { entity_df: df } = request.body;
-      const names = Object.keys(df);
-      const length = (df[names[0] as string] ?? []).length;
-      if (length > maxRows * 100) throw new HttpError(413, `${length} entity rows is over the limit of ${maxRows * 100}; use the training-set command for large sets`);
-      const rows: OfflineRow[] = Array.from({ length }, (_, i) => Object.fromEntries(names.map((n) => [n, (df[n] as unknown[])[i]])));
-      let result: Awaited<ReturnType<typeof buildTrainingSet>>;
-      try {
-        result = await buildTrainingSet(catalog, offline, { entities: { rows }, features: request.body.features, featureService: request.body.feature_service, fullFeatureNames: request.body.full_feature_names, timestampColumn: request.body.timestamp_column });
-      } catch (error) {
-        if (error instanceof HttpError) throw error;
-        throw new HttpError(400, (error as Error).message);
-      }
-      const records = result.records ?? [];
-      const columns = Object.keys(records[0] ?? {});
-      return Object.fromEntries(columns.map((c) => [c, records.map((r) => jsonCell(r[c]))]));
+      const summary = await materialize({
+        catalog,
+        online: onlineStore,
+        offline,
+        state,
+        metrics,
+        views: checkViews(request.body.feature_views),
+        start: parseTime("start_ts", request.body.start_ts),
+        end: parseTime("end_ts", request.body.end_ts),
+        progress: (line) => logger.info(line),
+      });
+      return summary;
     },
   );
+
+  app.post<{ Body: { end_ts: string; feature_views?: string[] } }>(
+    "/materialize-incremental",
+    { schema: { body: schemas.materializeIncremental } },
+    async (request) => {
+      const offline = needOffline();
+      return materialize({
+        catalog,
+        online: onlineStore,
+        offline,
+        state,
+        metrics,
+        views: checkViews(request.body.feature_views),
+        end: parseTime("end_ts", request.body.end_ts),
+        progress: (line) => logger.info(line),
+      });
+    },
+  );
+
+  app.post<{
+    Body: {
+      features?: string[];
+      feature_service?: string;
+      entity_df: Record<string, unknown[]>;
+      full_feature_names?: boolean;
+      timestamp_column?: string;
+    };
+  }>("/get-historical-features", { schema: { body: schemas.historical } }, async (request) => {
+    const offline = needOffline();
+    const { entity_df: df } = request.body;
+    const names = Object.keys(df);
+    const length = (df[names[0] as string] ?? []).length;
+    if (length > maxRows * 100)
+      throw new HttpError(413, `${length} entity rows is over the limit of ${maxRows * 100}; use the training-set command for large sets`);
+    const rows: OfflineRow[] = Array.from({ length }, (_, i) => Object.fromEntries(names.map((n) => [n, (df[n] as unknown[])[i]])));
+    let result: Awaited<ReturnType<typeof buildTrainingSet>>;
+    try {
+      result = await buildTrainingSet(catalog, offline, {
+        entities: { rows },
+        features: request.body.features,
+        featureService: request.body.feature_service,
+        fullFeatureNames: request.body.full_feature_names,
+        timestampColumn: request.body.timestamp_column,
+      });
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(400, (error as Error).message);
+    }
+    const records = result.records ?? [];
+    const columns = Object.keys(records[0] ?? {});
+    return Object.fromEntries(columns.map((c) => [c, records.map((r) => jsonCell(r[c]))]));
+  });
 
   app.get("/health", async (_request, reply) => {
     try {

@@ -20,8 +20,11 @@ export interface TrainingSetOptions {
  * view definitions the online path serves; the offline store runs the SQL of its dialect.
  */
 export async function buildTrainingSet(catalog: Catalog, offline: OfflineStore, options: TrainingSetOptions): Promise<TrainingSetResult> {
-  if ((options.featureService === undefined) === (options.features === undefined)) throw new Error("give exactly one of a feature service and a list of features");
-  const features = options.featureService ? resolveFeatureService(catalog, options.featureService) : (options.features as string[]).map((ref) => resolveFeatureRef(catalog, ref));
+  if ((options.featureService === undefined) === (options.features === undefined))
+    throw new Error("give exactly one of a feature service and a list of features");
+  const features = options.featureService
+    ? resolveFeatureService(catalog, options.featureService)
+    : (options.features as string[]).map((ref) => resolveFeatureRef(catalog, ref));
   const viewNames = [...new Set(features.map((f) => f.featureView))];
   const joinKeyTypes: Record<string, "INT64" | "INT32" | "STRING" | "BYTES"> = {};
   for (const name of viewNames) {

@@ -47,13 +47,24 @@ export class BigQueryOfflineStore implements OfflineStore {
     let entityTable: string;
     if ("file" in request.entities) {
       const name = `features_entities_${Date.now()}`;
-      const [job] = await this.client.dataset(this.dataset).table(name).load(request.entities.file, { autodetect: true, sourceFormat: request.entities.file.endsWith(".parquet") ? "PARQUET" : "CSV", writeDisposition: "WRITE_TRUNCATE" });
-      if (job.status?.errorResult) throw new Error(`loading ${request.entities.file} into BigQuery failed: ${job.status.errorResult.message}`);
+      const [job] = await this.client
+        .dataset(this.dataset)
+        .table(name)
+        .load(request.entities.file, {
+          autodetect: true,
+          sourceFormat: request.entities.file.endsWith(".parquet") ? "PARQUET" : "CSV",
+          writeDisposition: "WRITE_TRUNCATE",
+        });
+      if (job.status?.errorResult)
+        throw new Error(`loading ${request.entities.file} into BigQuery failed: ${job.status.errorResult.message}`);
       entityTable = `${this.project}.${this.dataset}.${name}`;
     } else {
       throw new Error("BigQuery training sets read entity rows from a file or a table; write the rows to a file first");
     }
-    const [metadata] = await this.client.dataset(this.dataset).table(entityTable.split(".").pop() as string).getMetadata();
+    const [metadata] = await this.client
+      .dataset(this.dataset)
+      .table(entityTable.split(".").pop() as string)
+      .getMetadata();
     const columns = ((metadata.schema?.fields ?? []) as { name: string }[]).map((f) => f.name);
     const sql = trainingSetSql(this.context, {
       entityRelation: `(SELECT ROW_NUMBER() OVER () AS _entity_row, * FROM \`${entityTable}\`)`,
@@ -72,7 +83,10 @@ export class BigQueryOfflineStore implements OfflineStore {
   async append(view: SqlView, rows: OfflineRow[]): Promise<number> {
     const table = view.source.table;
     if (!table) throw new Error(`feature view "${view.name}" reads a query; pushing offline needs a table source`);
-    await this.client.dataset(this.dataset).table(table.split(".").pop() as string).insert(rows);
+    await this.client
+      .dataset(this.dataset)
+      .table(table.split(".").pop() as string)
+      .insert(rows);
     return rows.length;
   }
 

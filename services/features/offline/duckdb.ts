@@ -61,14 +61,29 @@ export class DuckDBOfflineStore implements OfflineStore {
   async trainingSet(request: TrainingSetRequest): Promise<TrainingSetResult> {
     const table = `__entities_${process.pid}_${Date.now()}`;
     if ("file" in request.entities) {
-      await this.connection.run(`CREATE TEMP TABLE ${q(table)} AS SELECT row_number() OVER () AS _entity_row, * FROM ${fileRelation(request.entities.file)}`);
+      await this.connection.run(
+        `CREATE TEMP TABLE ${q(table)} AS SELECT row_number() OVER () AS _entity_row, * FROM ${fileRelation(request.entities.file)}`,
+      );
     } else {
       await this.loadRows(table, request, request.entities.rows);
     }
     try {
-      const columns = (await this.connection.runAndReadAll(`SELECT * FROM ${q(table)} LIMIT 0`)).columnNames().filter((c) => c !== "_entity_row");
-      if (!columns.includes(request.timestampColumn)) throw new Error(`the entity rows have no "${request.timestampColumn}" column (their columns: ${columns.join(", ")})`);
-      const sql = trainingSetSql({ dialect: "duckdb" }, { entityRelation: q(table), entityColumns: columns, timestampColumn: request.timestampColumn, views: request.views, features: request.features, fullFeatureNames: request.fullFeatureNames });
+      const columns = (await this.connection.runAndReadAll(`SELECT * FROM ${q(table)} LIMIT 0`))
+        .columnNames()
+        .filter((c) => c !== "_entity_row");
+      if (!columns.includes(request.timestampColumn))
+        throw new Error(`the entity rows have no "${request.timestampColumn}" column (their columns: ${columns.join(", ")})`);
+      const sql = trainingSetSql(
+        { dialect: "duckdb" },
+        {
+          entityRelation: q(table),
+          entityColumns: columns,
+          timestampColumn: request.timestampColumn,
+          views: request.views,
+          features: request.features,
+          fullFeatureNames: request.fullFeatureNames,
+        },
+      );
       if (request.out) {
         mkdirSync(dirname(request.out), { recursive: true });
         const copied = await this.connection.run(`COPY (${sql}) TO ${literal(request.out)} ${copyFormat(request.out)}`);
@@ -83,17 +98,27 @@ export class DuckDBOfflineStore implements OfflineStore {
 
   private async loadRows(table: string, request: TrainingSetRequest, rows: OfflineRow[]): Promise<void> {
     const names = Object.keys(rows[0] ?? {});
-    const typeOf = (name: string) => (name === request.timestampColumn ? "TIMESTAMP" : request.joinKeyTypes[name] ? entitySqlType("duckdb", request.joinKeyTypes[name]) : "VARCHAR");
+    const typeOf = (name: string) =>
+      name === request.timestampColumn
+        ? "TIMESTAMP"
+        : request.joinKeyTypes[name]
+          ? entitySqlType("duckdb", request.joinKeyTypes[name])
+          : "VARCHAR";
     await this.connection.run(`CREATE TEMP TABLE ${q(table)} (_entity_row BIGINT, ${names.map((n) => `${q(n)} ${typeOf(n)}`).join(", ")})`);
     await insertRows(this.connection, table, names, typeOf, rows, true);
   }
 
   async append(view: SqlView, rows: OfflineRow[]): Promise<number> {
     if (!view.source.table || /\.(parquet|csv)$|[*/]/i.test(view.source.table)) {
-      throw new Error(`feature view "${view.name}" reads ${view.source.table ? `the file ${view.source.table}` : "a query"}; pushing offline needs a table source`);
+      throw new Error(
+        `feature view "${view.name}" reads ${view.source.table ? `the file ${view.source.table}` : "a query"}; pushing offline needs a table source`,
+      );
     }
     const relation = sourceRelation({ dialect: "duckdb" }, view.source);
-    const described = (await this.connection.runAndReadAll(`DESCRIBE ${relation}`)).getRowObjectsJS() as { column_name: string; column_type: string }[];
+    const described = (await this.connection.runAndReadAll(`DESCRIBE ${relation}`)).getRowObjectsJS() as {
+      column_name: string;
+      column_type: string;
+    }[];
     const types = new Map(described.map((d) => [d.column_name, d.column_type]));
     const names = Object.keys(rows[0] ?? {}).filter((n) => types.has(n));
     await insertRows(this.connection, view.source.table, names, (n) => types.get(n) as string, rows, false);
@@ -107,7 +132,14 @@ export class DuckDBOfflineStore implements OfflineStore {
 }
 
 /** Inserts rows with typed casts, 500 per statement (parameters bound, never spliced into SQL). */
-async function insertRows(connection: DuckDBConnection, table: string, names: string[], typeOf: (name: string) => string, rows: OfflineRow[], withRowNumber: boolean): Promise<void> {
+async function insertRows(
+  connection: DuckDBConnection,
+  table: string,
+  names: string[],
+  typeOf: (name: string) => string,
+  rows: OfflineRow[],
+  withRowNumber: boolean,
+): Promise<void> {
   const target = table.split(".").map(q).join(".");
   const columns = [...(withRowNumber ? ["_entity_row"] : []), ...names];
   for (let start = 0; start < rows.length; start += 500) {

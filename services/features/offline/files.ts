@@ -30,7 +30,9 @@ export async function writeRecords(path: string, rows: OfflineRow[]): Promise<vo
   const connection = await instance.connect();
   try {
     await connection.run("SET TimeZone='UTC'");
-    await connection.run(`COPY (SELECT * FROM read_json_auto('${staging.replace(/'/g, "''")}')) TO '${path.replace(/'/g, "''")}' ${copyFormat(path)}`);
+    await connection.run(
+      `COPY (SELECT * FROM read_json_auto('${staging.replace(/'/g, "''")}')) TO '${path.replace(/'/g, "''")}' ${copyFormat(path)}`,
+    );
   } finally {
     connection.closeSync();
     instance.closeSync();

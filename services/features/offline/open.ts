@@ -17,5 +17,7 @@ export async function openOfflineStore(url: string): Promise<OfflineStore> {
     const { RedshiftOfflineStore } = await import("./redshift");
     return RedshiftOfflineStore.fromUrl(url);
   }
-  throw new Error(`offline store "${url}" is not supported; use duckdb:<path>, postgres://..., bigquery://<project>/<dataset> or redshift://<workgroup-or-cluster>/<database>`);
+  throw new Error(
+    `offline store "${url}" is not supported; use duckdb:<path>, postgres://..., bigquery://<project>/<dataset> or redshift://<workgroup-or-cluster>/<database>`,
+  );
 }

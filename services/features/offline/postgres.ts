@@ -38,7 +38,9 @@ export class PostgresOfflineStore implements OfflineStore {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN READ ONLY");
-      await client.query(`DECLARE features_latest NO SCROLL CURSOR FOR ${latestRowsSql({ dialect: "postgres" }, view, features, start, end)}`);
+      await client.query(
+        `DECLARE features_latest NO SCROLL CURSOR FOR ${latestRowsSql({ dialect: "postgres" }, view, features, start, end)}`,
+      );
       for (;;) {
         const { rows } = await client.query(`FETCH ${FETCH_ROWS} FROM features_latest`);
         if (rows.length === 0) break;
@@ -56,8 +58,10 @@ export class PostgresOfflineStore implements OfflineStore {
   async trainingSet(request: TrainingSetRequest): Promise<TrainingSetResult> {
     const rows = "file" in request.entities ? await readRecords(request.entities.file) : request.entities.rows;
     const names = Object.keys(rows[0] ?? {});
-    if (!names.includes(request.timestampColumn)) throw new Error(`the entity rows have no "${request.timestampColumn}" column (their columns: ${names.join(", ")})`);
-    const typeOf = (n: string) => (n === request.timestampColumn ? "TIMESTAMPTZ" : request.joinKeyTypes[n] ? entitySqlType("postgres", request.joinKeyTypes[n]) : "TEXT");
+    if (!names.includes(request.timestampColumn))
+      throw new Error(`the entity rows have no "${request.timestampColumn}" column (their columns: ${names.join(", ")})`);
+    const typeOf = (n: string) =>
+      n === request.timestampColumn ? "TIMESTAMPTZ" : request.joinKeyTypes[n] ? entitySqlType("postgres", request.joinKeyTypes[n]) : "TEXT";
     const client = await this.pool.connect();
     const table = `features_entities_${process.pid}_${Date.now()}`;
     try {
@@ -67,12 +71,22 @@ export class PostgresOfflineStore implements OfflineStore {
         const tuples = rows.slice(start, start + 1000).map((row, i) => {
           values.push(start + i + 1);
           const rowNumber = values.length;
-          const cells = names.map((n) => (values.push(toParameter(row[n])), `$${values.length}::${typeOf(n)}`));
+          const cells = names.map((n) => `${parameter(values, toParameter(row[n]))}::${typeOf(n)}`);
           return `($${rowNumber}, ${cells.join(", ")})`;
         });
         await client.query(`INSERT INTO ${q(table)} VALUES ${tuples.join(", ")}`, values);
       }
-      const sql = trainingSetSql({ dialect: "postgres" }, { entityRelation: q(table), entityColumns: names, timestampColumn: request.timestampColumn, views: request.views, features: request.features, fullFeatureNames: request.fullFeatureNames });
+      const sql = trainingSetSql(
+        { dialect: "postgres" },
+        {
+          entityRelation: q(table),
+          entityColumns: names,
+          timestampColumn: request.timestampColumn,
+          views: request.views,
+          features: request.features,
+          fullFeatureNames: request.fullFeatureNames,
+        },
+      );
       const result = await client.query(sql);
       if (request.out) {
         await writeRecords(request.out, result.rows);
@@ -92,14 +106,23 @@ export class PostgresOfflineStore implements OfflineStore {
     const columns = new Set(fields.map((f) => f.name));
     const names = Object.keys(rows[0] ?? {}).filter((n) => columns.has(n));
     const values: unknown[] = [];
-    const tuples = rows.map((row) => `(${names.map((n) => (values.push(toParameter(row[n])), `$${values.length}`)).join(", ")})`);
-    await this.pool.query(`INSERT INTO ${sourceRelation({ dialect: "postgres" }, view.source)} (${names.map(q).join(", ")}) VALUES ${tuples.join(", ")}`, values);
+    const tuples = rows.map((row) => `(${names.map((n) => parameter(values, toParameter(row[n]))).join(", ")})`);
+    await this.pool.query(
+      `INSERT INTO ${sourceRelation({ dialect: "postgres" }, view.source)} (${names.map(q).join(", ")}) VALUES ${tuples.join(", ")}`,
+      values,
+    );
     return rows.length;
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** Adds a bound parameter and returns its placeholder ($n). */
+function parameter(values: unknown[], value: unknown): string {
+  values.push(value);
+  return `$${values.length}`;
 }
 
 function toParameter(value: unknown): unknown {

@@ -1,4 +1,10 @@
-import { DescribeStatementCommand, ExecuteStatementCommand, type Field, GetStatementResultCommand, RedshiftDataClient } from "@aws-sdk/client-redshift-data";
+import {
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  type Field,
+  GetStatementResultCommand,
+  RedshiftDataClient,
+} from "@aws-sdk/client-redshift-data";
 import { writeRecords } from "./files";
 import { latestRowsSql, type SqlView, trainingSetSql } from "./sql";
 import type { OfflineRow, OfflineStore, TrainingSetRequest, TrainingSetResult } from "./store";
@@ -25,8 +31,13 @@ export class RedshiftOfflineStore implements OfflineStore {
     const database = parsed.pathname.replace(/^\//, "");
     if (!parsed.hostname || !database) throw new Error(`offline store "${url}": write it as redshift://<workgroup-or-cluster>/<database>`);
     const user = parsed.searchParams.get("user");
-    const target = user ? { ClusterIdentifier: parsed.hostname, DbUser: user, Database: database } : { WorkgroupName: parsed.hostname, Database: database };
-    return new RedshiftOfflineStore(new RedshiftDataClient({ region: parsed.searchParams.get("region") ?? process.env.AWS_REGION }), target);
+    const target = user
+      ? { ClusterIdentifier: parsed.hostname, DbUser: user, Database: database }
+      : { WorkgroupName: parsed.hostname, Database: database };
+    return new RedshiftOfflineStore(
+      new RedshiftDataClient({ region: parsed.searchParams.get("region") ?? process.env.AWS_REGION }),
+      target,
+    );
   }
 
   /** Runs a statement and waits for it; returns its id. */
@@ -36,7 +47,8 @@ export class RedshiftOfflineStore implements OfflineStore {
     for (let wait = 100; Date.now() < deadline; wait = Math.min(wait * 2, 2000)) {
       const status = await this.client.send(new DescribeStatementCommand({ Id }));
       if (status.Status === "FINISHED") return Id as string;
-      if (status.Status === "FAILED" || status.Status === "ABORTED") throw new Error(`Redshift statement ${status.Status}: ${status.Error ?? ""}`);
+      if (status.Status === "FAILED" || status.Status === "ABORTED")
+        throw new Error(`Redshift statement ${status.Status}: ${status.Error ?? ""}`);
       await new Promise((r) => setTimeout(r, wait));
     }
     throw new Error(`Redshift statement ${Id} did not finish within ${STATEMENT_TIMEOUT_S} s`);
@@ -47,7 +59,9 @@ export class RedshiftOfflineStore implements OfflineStore {
     do {
       const page = await this.client.send(new GetStatementResultCommand({ Id: id, NextToken }));
       const names = (page.ColumnMetadata ?? []).map((c) => c.name ?? "");
-      yield (page.Records ?? []).map((record) => Object.fromEntries(record.map((field, i) => [names[i], fieldValue(field, page.ColumnMetadata?.[i]?.typeName)])));
+      yield (page.Records ?? []).map((record) =>
+        Object.fromEntries(record.map((field, i) => [names[i], fieldValue(field, page.ColumnMetadata?.[i]?.typeName)])),
+      );
       NextToken = page.NextToken;
     } while (NextToken);
   }
@@ -58,19 +72,24 @@ export class RedshiftOfflineStore implements OfflineStore {
 
   async trainingSet(request: TrainingSetRequest): Promise<TrainingSetResult> {
     if (!("file" in request.entities) || /\.(csv|parquet)$/i.test(request.entities.file)) {
-      throw new Error("Redshift training sets read the entity rows from a Redshift table (give --entities schema.table); load files from S3 with COPY first");
+      throw new Error(
+        "Redshift training sets read the entity rows from a Redshift table (give --entities schema.table); load files from S3 with COPY first",
+      );
     }
     const table = request.entities.file;
     const columns: string[] = [];
     for await (const rows of this.pages(await this.execute(`SELECT * FROM ${table} LIMIT 1`))) columns.push(...Object.keys(rows[0] ?? {}));
-    const sql = trainingSetSql({ dialect: "redshift" }, {
-      entityRelation: `(SELECT ROW_NUMBER() OVER (ORDER BY ${request.timestampColumn}) AS _entity_row, * FROM ${table})`,
-      entityColumns: columns,
-      timestampColumn: request.timestampColumn,
-      views: request.views,
-      features: request.features,
-      fullFeatureNames: request.fullFeatureNames,
-    });
+    const sql = trainingSetSql(
+      { dialect: "redshift" },
+      {
+        entityRelation: `(SELECT ROW_NUMBER() OVER (ORDER BY ${request.timestampColumn}) AS _entity_row, * FROM ${table})`,
+        entityColumns: columns,
+        timestampColumn: request.timestampColumn,
+        views: request.views,
+        features: request.features,
+        fullFeatureNames: request.fullFeatureNames,
+      },
+    );
     const records: OfflineRow[] = [];
     for await (const rows of this.pages(await this.execute(sql))) records.push(...rows);
     if (request.out) await writeRecords(request.out, records);
@@ -78,7 +97,9 @@ export class RedshiftOfflineStore implements OfflineStore {
   }
 
   async append(view: SqlView, _rows: OfflineRow[]): Promise<number> {
-    throw new Error(`pushing offline to Redshift (feature view "${view.name}") goes through S3 and COPY; push online, or load the rows with your pipeline`);
+    throw new Error(
+      `pushing offline to Redshift (feature view "${view.name}") goes through S3 and COPY; push online, or load the rows with your pipeline`,
+    );
   }
 
   async close(): Promise<void> {

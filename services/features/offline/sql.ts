@@ -126,7 +126,10 @@ export function trainingSetSql(ctx: SqlContext, spec: TrainingSetSql): string {
     if (features.length === 0) continue;
     const cte = q(`${view.name}__asof`);
     const ts = `${q("source")}.${q(view.source.timestampField)}`;
-    const order = [`${ts} DESC`, ...(view.source.createdTimestampField ? [`${q("source")}.${q(view.source.createdTimestampField)} DESC`] : [])];
+    const order = [
+      `${ts} DESC`,
+      ...(view.source.createdTimestampField ? [`${q("source")}.${q(view.source.createdTimestampField)} DESC`] : []),
+    ];
     const on = [...view.joinKeys.map((k) => `${q("source")}.${q(k)} = ${q("entity")}.${q(k)}`), `${ts} <= ${entityTs}`];
     if (view.ttlSeconds > 0) on.push(`${ts} >= ${minusSeconds(ctx.dialect, entityTs, view.ttlSeconds)}`);
     ctes.push(
@@ -142,6 +145,13 @@ export function trainingSetSql(ctx: SqlContext, spec: TrainingSetSql): string {
     );
     joins.push(`LEFT JOIN ${cte} ON ${cte}.${q("_entity_row")} = ${q("entity")}.${q("_entity_row")} AND ${cte}.${q("_feast_rank")} = 1`);
   }
-  for (const f of spec.features) selects.push(`${q(`${f.featureView}__asof`)}.${q(f.fullName)} AS ${q(spec.fullFeatureNames ? f.fullName : f.name)}`);
-  return [`WITH ${ctes.join(",\n")}`, `SELECT ${selects.join(",\n  ")}`, `FROM ${q("entity")}`, ...joins, `ORDER BY ${q("entity")}.${q("_entity_row")}`].join("\n");
+  for (const f of spec.features)
+    selects.push(`${q(`${f.featureView}__asof`)}.${q(f.fullName)} AS ${q(spec.fullFeatureNames ? f.fullName : f.name)}`);
+  return [
+    `WITH ${ctes.join(",\n")}`,
+    `SELECT ${selects.join(",\n  ")}`,
+    `FROM ${q("entity")}`,
+    ...joins,
+    `ORDER BY ${q("entity")}.${q("_entity_row")}`,
+  ].join("\n");
 }

@@ -7,5 +7,10 @@ export type { SqlView };
 export function sqlViewOf(catalog: Catalog, viewName: string): SqlView {
   const view = catalog.featureViews[viewName];
   if (!view) throw new Error(`feature view "${viewName}" is not in the catalog`);
-  return { name: view.name, joinKeys: view.entities.flatMap((e) => catalog.entities[e]?.joinKeys ?? []), source: view.source, ttlSeconds: view.ttl };
+  return {
+    name: view.name,
+    joinKeys: view.entities.flatMap((e) => catalog.entities[e]?.joinKeys ?? []),
+    source: view.source,
+    ttlSeconds: view.ttl,
+  };
 }

@@ -14,7 +14,7 @@ import murmur from "murmurhash3js-revisited";
 import { StoreUnavailableError } from "../../core/errors";
 import { serializeEntityKey } from "../entity-key";
 import { decodeValue, encodeValue } from "../values";
-import { type EntityKey, type OnlineRow, type OnlineStore, type OnlineStoreOptions, type OnlineView, type OnlineWrite, type ViewRead, type WriteResult } from "./store";
+import type { EntityKey, OnlineRow, OnlineStore, OnlineStoreOptions, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
 import { dtypeOf, readEachView } from "./view";
 
 /** DynamoDB limits: BatchGetItem takes 100 keys, BatchWriteItem 25 items per call. */
@@ -76,9 +76,15 @@ export class DynamoOnlineStore implements OnlineStore {
       for (let i = 0; i < unique.length; i += GET_BATCH) {
         let pending: Record<string, AttributeValue>[] = unique.slice(i, i + GET_BATCH).map((id) => ({ entity_id: { S: id } }));
         for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > MAX_RETRIES) throw new StoreUnavailableError("dynamodb online store", `${pending.length} keys still unprocessed after ${MAX_RETRIES} retries`);
+          if (attempt > MAX_RETRIES)
+            throw new StoreUnavailableError(
+              "dynamodb online store",
+              `${pending.length} keys still unprocessed after ${MAX_RETRIES} retries`,
+            );
           if (attempt > 0) await backoff(attempt);
-          const reply = await this.call("BatchGetItem", () => this.client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: false } } })));
+          const reply = await this.call("BatchGetItem", () =>
+            this.client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: false } } })),
+          );
           for (const item of reply.Responses?.[table] ?? []) found.set(item.entity_id?.S ?? "", item);
           pending = reply.UnprocessedKeys?.[table]?.Keys ?? [];
         }
@@ -116,7 +122,11 @@ export class DynamoOnlineStore implements OnlineStore {
       const seen = newest.get(id);
       if (!seen || Math.floor(row.eventTimestamp) > Math.floor(seen.eventTimestamp)) newest.set(id, row);
     }
-    const stored = await this.readFeatures(view, [...newest.values()].map((r) => r.key), []);
+    const stored = await this.readFeatures(
+      view,
+      [...newest.values()].map((r) => r.key),
+      [],
+    );
     const requests: WriteRequest[] = [];
     [...newest.entries()].forEach(([id, row], i) => {
       const previous = stored[i];
@@ -124,14 +134,22 @@ export class DynamoOnlineStore implements OnlineStore {
       if (previous && seconds <= previous.eventTimestamp) return;
       const values: Record<string, AttributeValue> = {};
       for (const [name, value] of Object.entries(row.values)) values[name] = { B: encodeValue(dtypeOf(view, name), value) };
-      requests.push({ PutRequest: { Item: { entity_id: { S: id }, event_ts: { S: new Date(seconds * 1000).toISOString() }, values: { M: values } } } });
+      requests.push({
+        PutRequest: { Item: { entity_id: { S: id }, event_ts: { S: new Date(seconds * 1000).toISOString() }, values: { M: values } } },
+      });
     });
     for (let i = 0; i < requests.length; i += WRITE_BATCH) {
       let pending = requests.slice(i, i + WRITE_BATCH);
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > MAX_RETRIES) throw new StoreUnavailableError("dynamodb online store", `${pending.length} writes still unprocessed after ${MAX_RETRIES} retries`);
+        if (attempt > MAX_RETRIES)
+          throw new StoreUnavailableError(
+            "dynamodb online store",
+            `${pending.length} writes still unprocessed after ${MAX_RETRIES} retries`,
+          );
         if (attempt > 0) await backoff(attempt);
-        const reply = await this.call("BatchWriteItem", () => this.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } })));
+        const reply = await this.call("BatchWriteItem", () =>
+          this.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } })),
+        );
         pending = reply.UnprocessedItems?.[table] ?? [];
       }
     }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { dirname } from "node:path";
 import { serializeEntityKey } from "../entity-key";
 import { decodeValue, encodeValue } from "../values";
-import { type EntityKey, type OnlineRow, type OnlineStore, type OnlineView, type OnlineWrite, type ViewRead, type WriteResult } from "./store";
+import type { EntityKey, OnlineRow, OnlineStore, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
 import { dtypeOf, readEachView } from "./view";
 
 /** Snapshot file: key -> view -> [event seconds, feature -> base64 feast.types.Value]. */
@@ -26,7 +26,10 @@ export class EmbeddedOnlineStore implements OnlineStore {
       for (const [key, views] of Object.entries(this.snapshot)) {
         const map = new Map<string, OnlineRow>();
         for (const [view, [eventTimestamp, values]] of Object.entries(views)) {
-          map.set(view, { eventTimestamp, values: Object.fromEntries(Object.entries(values).map(([f, b64]) => [f, decodeValue(Buffer.from(b64, "base64"))])) });
+          map.set(view, {
+            eventTimestamp,
+            values: Object.fromEntries(Object.entries(values).map(([f, b64]) => [f, decodeValue(Buffer.from(b64, "base64"))])),
+          });
         }
         this.rows.set(key, map);
       }
@@ -64,7 +67,12 @@ export class EmbeddedOnlineStore implements OnlineStore {
       if (previous && Math.floor(row.eventTimestamp) <= previous.eventTimestamp) continue;
       views.set(view.name, { eventTimestamp: Math.floor(row.eventTimestamp), values: { ...row.values } });
       if (this.snapshotPath) {
-        const encoded = Object.fromEntries(Object.entries(row.values).map(([name, value]) => [name, Buffer.from(encodeValue(dtypeOf(view, name), value)).toString("base64")]));
+        const encoded = Object.fromEntries(
+          Object.entries(row.values).map(([name, value]) => [
+            name,
+            Buffer.from(encodeValue(dtypeOf(view, name), value)).toString("base64"),
+          ]),
+        );
         this.snapshot[id] = { ...this.snapshot[id], [view.name]: [Math.floor(row.eventTimestamp), encoded] };
       }
       written++;

@@ -24,5 +24,7 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
     if (!parsed.hostname) throw new Error(`online store "${url}": give the region, like dynamodb://us-east-1`);
     return new DynamoOnlineStore({ ...options, region: parsed.hostname, endpoint: parsed.searchParams.get("endpoint") ?? undefined });
   }
-  throw new Error(`online store "${url}" is not supported; use redis://host:port, rediss://host:port, dynamodb://<region>[?endpoint=URL] or embedded`);
+  throw new Error(
+    `online store "${url}" is not supported; use redis://host:port, rediss://host:port, dynamodb://<region>[?endpoint=URL] or embedded`,
+  );
 }

@@ -2,7 +2,7 @@ import Redis, { type RedisOptions } from "ioredis";
 import { StoreUnavailableError, withTimeout } from "../../core/errors";
 import { featureField, redisKey, timestampField } from "../entity-key";
 import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue } from "../values";
-import { type EntityKey, type OnlineRow, type OnlineStore, type OnlineStoreOptions, type OnlineView, type OnlineWrite, type ViewRead, type WriteResult } from "./store";
+import type { EntityKey, OnlineRow, OnlineStore, OnlineStoreOptions, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
 import { dtypeOf } from "./view";
 
 /** Redis adapter options; defaults are chosen to fail fast (503) and recover within a second or two. */
@@ -68,11 +68,11 @@ export class RedisOnlineStore implements OnlineStore {
     }
     const replies = await this.run("read", async () => (await pipeline.exec()) ?? []);
     let next = 0;
-    return reads.map(({ view, keys, features }) =>
+    return reads.map(({ keys, features }) =>
       keys.map(() => {
         const [error, reply] = replies[next++] ?? [new Error("missing reply"), null];
         if (error) throw new StoreUnavailableError("redis online store", error);
-        return rowOf(view, features, reply as (Buffer | null)[]);
+        return rowOf(features, reply as (Buffer | null)[]);
       }),
     );
   }
@@ -96,7 +96,8 @@ export class RedisOnlineStore implements OnlineStore {
         if (storedSeconds && seconds <= storedSeconds) return;
       }
       const fieldValues: (string | Buffer | Uint8Array)[] = [tsField, encodeTimestamp(seconds)];
-      for (const [name, value] of Object.entries(row.values)) fieldValues.push(featureField(view.name, name), encodeValue(dtypeOf(view, name), value));
+      for (const [name, value] of Object.entries(row.values))
+        fieldValues.push(featureField(view.name, name), encodeValue(dtypeOf(view, name), value));
       const key = keys[i] as Buffer;
       write.hset(key, ...(fieldValues as (string | Buffer)[]));
       if (this.keyTtlSeconds) write.expire(key, this.keyTtlSeconds);
@@ -119,7 +120,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 }
 
-function rowOf(view: OnlineView, features: string[], reply: (Buffer | null)[]): OnlineRow | undefined {
+function rowOf(features: string[], reply: (Buffer | null)[]): OnlineRow | undefined {
   const ts = reply[features.length];
   const values: OnlineRow["values"] = {};
   let any = false;

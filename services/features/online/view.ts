@@ -11,7 +11,13 @@ export function onlineViewOf(catalog: Catalog, viewName: string): OnlineView {
     if (!entity) throw new Error(`feature view "${viewName}" names entity "${entityName}", which is not in the catalog`);
     return entity.joinKeys.map((name) => ({ name, type: entity.valueType }));
   });
-  return { project: catalog.project, name: view.name, joinKeys, features: view.fields.map((f) => ({ name: f.name, dtype: f.dtype })), ttlSeconds: view.ttl };
+  return {
+    project: catalog.project,
+    name: view.name,
+    joinKeys,
+    features: view.fields.map((f) => ({ name: f.name, dtype: f.dtype })),
+    ttlSeconds: view.ttl,
+  };
 }
 
 /** The dtype of a feature of a view; throws naming both when absent. */

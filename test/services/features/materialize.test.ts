@@ -19,15 +19,64 @@ const seconds = (iso: string) => at(iso).getTime() / 1000;
 
 const ROWS: StatsRow[] = [
   // Driver 1: three versions in the window; the latest event wins.
-  { driver_id: 1, event_timestamp: "2024-05-01 10:00:00", created: "2024-05-01 10:00:00", conv_rate: 0.1, acc_rate: 0.1, avg_daily_trips: 10 },
-  { driver_id: 1, event_timestamp: "2024-05-01 12:00:00", created: "2024-05-01 12:00:00", conv_rate: 0.3, acc_rate: 0.3, avg_daily_trips: 30 },
-  { driver_id: 1, event_timestamp: "2024-05-01 11:00:00", created: "2024-05-01 13:00:00", conv_rate: 0.2, acc_rate: 0.2, avg_daily_trips: 20 },
+  {
+    driver_id: 1,
+    event_timestamp: "2024-05-01 10:00:00",
+    created: "2024-05-01 10:00:00",
+    conv_rate: 0.1,
+    acc_rate: 0.1,
+    avg_daily_trips: 10,
+  },
+  {
+    driver_id: 1,
+    event_timestamp: "2024-05-01 12:00:00",
+    created: "2024-05-01 12:00:00",
+    conv_rate: 0.3,
+    acc_rate: 0.3,
+    avg_daily_trips: 30,
+  },
+  {
+    driver_id: 1,
+    event_timestamp: "2024-05-01 11:00:00",
+    created: "2024-05-01 13:00:00",
+    conv_rate: 0.2,
+    acc_rate: 0.2,
+    avg_daily_trips: 20,
+  },
   // Driver 2: two rows with the same event time; the later created timestamp wins.
-  { driver_id: 2, event_timestamp: "2024-05-01 09:00:00", created: "2024-05-01 09:30:00", conv_rate: 0.5, acc_rate: 0.5, avg_daily_trips: 50 },
-  { driver_id: 2, event_timestamp: "2024-05-01 09:00:00", created: "2024-05-01 09:45:00", conv_rate: 0.6, acc_rate: null, avg_daily_trips: 60 },
+  {
+    driver_id: 2,
+    event_timestamp: "2024-05-01 09:00:00",
+    created: "2024-05-01 09:30:00",
+    conv_rate: 0.5,
+    acc_rate: 0.5,
+    avg_daily_trips: 50,
+  },
+  {
+    driver_id: 2,
+    event_timestamp: "2024-05-01 09:00:00",
+    created: "2024-05-01 09:45:00",
+    conv_rate: 0.6,
+    acc_rate: null,
+    avg_daily_trips: 60,
+  },
   // Driver 3: only after the window's end; driver 4: only before its start.
-  { driver_id: 3, event_timestamp: "2024-05-02 01:00:00", created: "2024-05-02 01:00:00", conv_rate: 0.9, acc_rate: 0.9, avg_daily_trips: 90 },
-  { driver_id: 4, event_timestamp: "2024-04-01 00:00:00", created: "2024-04-01 00:00:00", conv_rate: 0.4, acc_rate: 0.4, avg_daily_trips: 40 },
+  {
+    driver_id: 3,
+    event_timestamp: "2024-05-02 01:00:00",
+    created: "2024-05-02 01:00:00",
+    conv_rate: 0.9,
+    acc_rate: 0.9,
+    avg_daily_trips: 90,
+  },
+  {
+    driver_id: 4,
+    event_timestamp: "2024-04-01 00:00:00",
+    created: "2024-04-01 00:00:00",
+    conv_rate: 0.4,
+    acc_rate: 0.4,
+    avg_daily_trips: 40,
+  },
 ];
 
 const stores: [string, () => Promise<{ offline: OfflineStore; setup(sql: string[]): Promise<void>; done(): Promise<void> }>][] = [
@@ -35,7 +84,13 @@ const stores: [string, () => Promise<{ offline: OfflineStore; setup(sql: string[
     "duckdb",
     async () => {
       const offline = await DuckDBOfflineStore.open(":memory:");
-      return { offline, setup: async (sql) => { for (const s of sql) await offline.run(s); }, done: () => offline.close() };
+      return {
+        offline,
+        setup: async (sql) => {
+          for (const s of sql) await offline.run(s);
+        },
+        done: () => offline.close(),
+      };
     },
   ],
   [
@@ -43,7 +98,16 @@ const stores: [string, () => Promise<{ offline: OfflineStore; setup(sql: string[
     async () => {
       const schema = await withSchema("features_mat");
       const offline = await openOfflineStore(schema.url);
-      return { offline, setup: async (sql) => { for (const s of sql) await schema.client.query(s); }, done: async () => { await offline.close(); await schema.drop(); } };
+      return {
+        offline,
+        setup: async (sql) => {
+          for (const s of sql) await schema.client.query(s);
+        },
+        done: async () => {
+          await offline.close();
+          await schema.drop();
+        },
+      };
     },
   ],
 ];
@@ -59,10 +123,25 @@ describe.each(stores)("materialization from %s", (_name, open) => {
   it("keeps the latest row per entity key in the window, ties broken by the created timestamp", async () => {
     const online = new EmbeddedOnlineStore();
     const lines: string[] = [];
-    const summary = await materialize({ catalog, online, offline: ctx.offline, state: new MemoryMaterializationState(), views: ["driver_hourly_stats"], start: at("2024-05-01 00:00:00"), end: at("2024-05-01 23:59:59"), progress: (l) => lines.push(l) });
+    const summary = await materialize({
+      catalog,
+      online,
+      offline: ctx.offline,
+      state: new MemoryMaterializationState(),
+      views: ["driver_hourly_stats"],
+      start: at("2024-05-01 00:00:00"),
+      end: at("2024-05-01 23:59:59"),
+      progress: (l) => lines.push(l),
+    });
     const rows = await online.readFeatures(view, [[1], [2], [3], [4]], ["conv_rate", "acc_rate", "avg_daily_trips"]);
-    expect(rows[0]).toEqual({ eventTimestamp: seconds("2024-05-01 12:00:00"), values: { conv_rate: Math.fround(0.3), acc_rate: 0.3, avg_daily_trips: 30 } });
-    expect(rows[1]).toEqual({ eventTimestamp: seconds("2024-05-01 09:00:00"), values: { conv_rate: Math.fround(0.6), acc_rate: null, avg_daily_trips: 60 } });
+    expect(rows[0]).toEqual({
+      eventTimestamp: seconds("2024-05-01 12:00:00"),
+      values: { conv_rate: Math.fround(0.3), acc_rate: 0.3, avg_daily_trips: 30 },
+    });
+    expect(rows[1]).toEqual({
+      eventTimestamp: seconds("2024-05-01 09:00:00"),
+      values: { conv_rate: Math.fround(0.6), acc_rate: null, avg_daily_trips: 60 },
+    });
     expect(rows[2]).toBeUndefined();
     expect(rows[3]).toBeUndefined();
     expect(summary).toMatchObject({ rowsRead: 2, keysWritten: 2 });
@@ -73,12 +152,31 @@ describe.each(stores)("materialization from %s", (_name, open) => {
     const dir = mkdtempSync(join(tmpdir(), "mat-state-"));
     const path = join(dir, "state.json");
     const online = new EmbeddedOnlineStore();
-    const first = await materialize({ catalog, online, offline: ctx.offline, state: new FileMaterializationState(path), views: ["driver_hourly_stats"], end: at("2024-05-01 23:59:59") });
+    const first = await materialize({
+      catalog,
+      online,
+      offline: ctx.offline,
+      state: new FileMaterializationState(path),
+      views: ["driver_hourly_stats"],
+      end: at("2024-05-01 23:59:59"),
+    });
     // No previous run: starts at end minus the view's 2 h TTL, so only driver 1's 12:00 row is in.
     expect(first.views[0]).toMatchObject({ start: "2024-05-01T21:59:59.000Z", rowsRead: 0 });
     expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ driver_hourly_stats: "2024-05-01T23:59:59.000Z" });
-    const second = await materialize({ catalog, online, offline: ctx.offline, state: new FileMaterializationState(path), views: ["driver_hourly_stats"], end: at("2024-05-02 02:00:00") });
-    expect(second.views[0]).toMatchObject({ start: "2024-05-01T23:59:59.000Z", end: "2024-05-02T02:00:00.000Z", rowsRead: 1, keysWritten: 1 });
+    const second = await materialize({
+      catalog,
+      online,
+      offline: ctx.offline,
+      state: new FileMaterializationState(path),
+      views: ["driver_hourly_stats"],
+      end: at("2024-05-02 02:00:00"),
+    });
+    expect(second.views[0]).toMatchObject({
+      start: "2024-05-01T23:59:59.000Z",
+      end: "2024-05-02T02:00:00.000Z",
+      rowsRead: 1,
+      keysWritten: 1,
+    });
     expect((await online.readFeatures(view, [[3]], ["avg_daily_trips"]))[0]?.values).toEqual({ avg_daily_trips: 90 });
     rmSync(dir, { recursive: true, force: true });
   });
@@ -90,14 +188,32 @@ describe("materialization at scale (DuckDB)", () => {
     await offline.run(`CREATE TABLE driver_hourly_stats AS SELECT i AS driver_id, TIMESTAMP '2024-05-01 00:00:00' + to_seconds(i % 3600) AS event_timestamp, TIMESTAMP '2024-05-01 00:00:00' AS created,
       (i / 7)::REAL AS conv_rate, i / 3.0 AS acc_rate, i::BIGINT AS avg_daily_trips FROM range(10000) t(i)`);
     const sizes: number[] = [];
-    for await (const batch of offline.latestRows({ name: "driver_hourly_stats", joinKeys: ["driver_id"], source: catalog.featureViews.driver_hourly_stats?.source as never, ttlSeconds: 0 }, ["conv_rate"], at("2024-01-01 00:00:00"), at("2024-06-01 00:00:00"))) {
+    for await (const batch of offline.latestRows(
+      {
+        name: "driver_hourly_stats",
+        joinKeys: ["driver_id"],
+        source: catalog.featureViews.driver_hourly_stats?.source as never,
+        ttlSeconds: 0,
+      },
+      ["conv_rate"],
+      at("2024-01-01 00:00:00"),
+      at("2024-06-01 00:00:00"),
+    )) {
       sizes.push(batch.length);
     }
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(10_000);
     expect(sizes.length).toBeGreaterThan(1);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(2048);
     const online = new EmbeddedOnlineStore();
-    const summary = await materialize({ catalog, online, offline, state: new MemoryMaterializationState(), views: ["driver_hourly_stats"], start: at("2024-01-01 00:00:00"), end: at("2024-06-01 00:00:00") });
+    const summary = await materialize({
+      catalog,
+      online,
+      offline,
+      state: new MemoryMaterializationState(),
+      views: ["driver_hourly_stats"],
+      start: at("2024-01-01 00:00:00"),
+      end: at("2024-06-01 00:00:00"),
+    });
     expect(summary.keysWritten).toBe(10_000);
     expect((await online.readFeatures(view, [[9999]], ["avg_daily_trips"]))[0]?.values.avg_daily_trips).toBe(9999);
     await offline.close();
@@ -110,9 +226,20 @@ describe("materialization at scale (DuckDB)", () => {
     for (const s of driverStatsTableSql(ROWS, "staging")) await offline.run(s);
     await offline.run(`COPY staging TO '${file}' (FORMAT parquet)`);
     const definition = catalog.featureViews.driver_hourly_stats as Catalog["featureViews"][string];
-    const fileCatalog: Catalog = { ...catalog, featureViews: { ...catalog.featureViews, driver_hourly_stats: { ...definition, source: { ...definition.source, table: file } } } };
+    const fileCatalog: Catalog = {
+      ...catalog,
+      featureViews: { ...catalog.featureViews, driver_hourly_stats: { ...definition, source: { ...definition.source, table: file } } },
+    };
     const online = new EmbeddedOnlineStore();
-    await materialize({ catalog: fileCatalog, online, offline, state: new MemoryMaterializationState(), views: ["driver_hourly_stats"], start: at("2024-05-01 00:00:00"), end: at("2024-05-01 23:59:59") });
+    await materialize({
+      catalog: fileCatalog,
+      online,
+      offline,
+      state: new MemoryMaterializationState(),
+      views: ["driver_hourly_stats"],
+      start: at("2024-05-01 00:00:00"),
+      end: at("2024-05-01 23:59:59"),
+    });
     expect((await online.readFeatures(view, [[2]], ["avg_daily_trips"]))[0]?.values).toEqual({ avg_daily_trips: 60 });
     await offline.close();
     rmSync(dir, { recursive: true, force: true });
@@ -125,12 +252,24 @@ describe("materialization over HTTP", () => {
     for (const s of driverStatsTableSql(ROWS)) await offline.run(s);
     const online = new EmbeddedOnlineStore();
     const app = await createFeaturesServer({ catalog, onlineStore: online, offlineStore: offline });
-    const range = await app.inject({ method: "POST", url: "/materialize", payload: { start_ts: "2024-05-01T00:00:00", end_ts: "2024-05-01T23:59:59", feature_views: ["driver_hourly_stats"] } });
+    const range = await app.inject({
+      method: "POST",
+      url: "/materialize",
+      payload: { start_ts: "2024-05-01T00:00:00", end_ts: "2024-05-01T23:59:59", feature_views: ["driver_hourly_stats"] },
+    });
     expect(range.statusCode).toBe(200);
     expect(range.json()).toMatchObject({ rowsRead: 2, keysWritten: 2 });
-    const incremental = await app.inject({ method: "POST", url: "/materialize-incremental", payload: { end_ts: "2024-05-02T02:00:00", feature_views: ["driver_hourly_stats"] } });
+    const incremental = await app.inject({
+      method: "POST",
+      url: "/materialize-incremental",
+      payload: { end_ts: "2024-05-02T02:00:00", feature_views: ["driver_hourly_stats"] },
+    });
     expect(incremental.json()).toMatchObject({ rowsRead: 1, keysWritten: 1 });
-    const unknown = await app.inject({ method: "POST", url: "/materialize", payload: { start_ts: "2024-05-01", end_ts: "2024-05-02", feature_views: ["nope"] } });
+    const unknown = await app.inject({
+      method: "POST",
+      url: "/materialize",
+      payload: { start_ts: "2024-05-01", end_ts: "2024-05-02", feature_views: ["nope"] },
+    });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().error).toContain('feature view "nope"');
     await app.close();

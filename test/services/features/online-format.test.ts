@@ -31,14 +31,21 @@ describe("entity key serialization v3", () => {
       02000000 04000000 ${Buffer.from("zone").toString("hex")}
       03000000 04000000 0d000000
       03000000 04000000 07000000`);
-    const keys = [{ name: "zone", type: "INT32" as const }, { name: "hour", type: "INT32" as const }];
+    const keys = [
+      { name: "zone", type: "INT32" as const },
+      { name: "hour", type: "INT32" as const },
+    ];
     expect(serializeEntityKey(keys, [7, 13])).toEqual(expected);
   });
 
   it("encodes STRING values as utf-8 and BYTES as is, with negative INT64 as two's complement", () => {
     expect(serializeEntityKey([{ name: "c", type: "STRING" }], ["é"])).toEqual(hex("01000000 02000000 01000000 63 02000000 02000000 c3a9"));
-    expect(serializeEntityKey([{ name: "c", type: "BYTES" }], [new Uint8Array([0, 255])])).toEqual(hex("01000000 02000000 01000000 63 01000000 02000000 00ff"));
-    expect(serializeEntityKey([{ name: "c", type: "INT64" }], [-1])).toEqual(hex("01000000 02000000 01000000 63 04000000 08000000 ffffffffffffffff"));
+    expect(serializeEntityKey([{ name: "c", type: "BYTES" }], [new Uint8Array([0, 255])])).toEqual(
+      hex("01000000 02000000 01000000 63 01000000 02000000 00ff"),
+    );
+    expect(serializeEntityKey([{ name: "c", type: "INT64" }], [-1])).toEqual(
+      hex("01000000 02000000 01000000 63 04000000 08000000 ffffffffffffffff"),
+    );
   });
 
   it("appends the project name to form the Redis key", () => {
@@ -49,15 +56,19 @@ describe("entity key serialization v3", () => {
 
   it("does not depend on the order join keys are given in (property)", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.stringMatching(/^[a-z_]{1,8}$/), { minLength: 1, maxLength: 4 }), fc.array(fc.integer(), { minLength: 4, maxLength: 4 }), (names, values) => {
-        const keys = names.map((name) => ({ name, type: "INT64" as const }));
-        const vals = names.map((_, i) => values[i] as number);
-        const reversed = serializeEntityKey([...keys].reverse(), [...vals].reverse());
-        const forward = serializeEntityKey(keys, vals);
-        expect(reversed).toEqual(forward);
-        // count + per key (type, len, name) + per value (type, len, 8 bytes)
-        expect(forward.length).toBe(4 + names.reduce((n, name) => n + 8 + name.length + 16, 0));
-      }),
+      fc.property(
+        fc.uniqueArray(fc.stringMatching(/^[a-z_]{1,8}$/), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer(), { minLength: 4, maxLength: 4 }),
+        (names, values) => {
+          const keys = names.map((name) => ({ name, type: "INT64" as const }));
+          const vals = names.map((_, i) => values[i] as number);
+          const reversed = serializeEntityKey([...keys].reverse(), [...vals].reverse());
+          const forward = serializeEntityKey(keys, vals);
+          expect(reversed).toEqual(forward);
+          // count + per key (type, len, name) + per value (type, len, 8 bytes)
+          expect(forward.length).toBe(4 + names.reduce((n, name) => n + 8 + name.length + 16, 0));
+        },
+      ),
     );
   });
 });
@@ -129,9 +140,14 @@ describe("Redis layout written by the Redis adapter", () => {
   it("is one hash per entity key with mmh3 fields, Value bytes and a _ts field, readable without our reader", async () => {
     const catalog = fixtureCatalog();
     const store = await openOnlineStore(redis.url);
-    await store.writeFeatures(onlineViewOf(catalog, "driver_hourly_stats"), [{ key: [1001], eventTimestamp: 1700000000, values: { acc_rate: 0.5, avg_daily_trips: 300 } }]);
+    await store.writeFeatures(onlineViewOf(catalog, "driver_hourly_stats"), [
+      { key: [1001], eventTimestamp: 1700000000, values: { acc_rate: 0.5, avg_daily_trips: 300 } },
+    ]);
     await store.close();
-    const key = Buffer.concat([hex(`01000000 02000000 09000000 ${Buffer.from("driver_id").toString("hex")} 04000000 08000000 e903000000000000`), Buffer.from("rides_project")]);
+    const key = Buffer.concat([
+      hex(`01000000 02000000 09000000 ${Buffer.from("driver_id").toString("hex")} 04000000 08000000 e903000000000000`),
+      Buffer.from("rides_project"),
+    ]);
     const hash = await raw.hgetallBuffer(key);
     expect(Object.keys(hash)).toHaveLength(3);
     expect(await raw.hgetBuffer(key, "_ts:driver_hourly_stats")).toEqual(hex("08 80e2cfaa06"));
@@ -141,10 +157,25 @@ describe("Redis layout written by the Redis adapter", () => {
 
   it("serves rows that a Feast writer put there (hand-built hash), with statuses per field", async () => {
     const catalog = fixtureCatalog();
-    const key = Buffer.concat([hex(`01000000 02000000 09000000 ${Buffer.from("driver_id").toString("hex")} 04000000 08000000 ea03000000000000`), Buffer.from("rides_project")]);
-    await raw.hset(key, "_ts:driver_hourly_stats", hex("08 80e2cfaa06"), mmh3LittleEndian("driver_hourly_stats:conv_rate"), hex("35 0000c03f"), mmh3LittleEndian("driver_hourly_stats:acc_rate"), hex(""));
+    const key = Buffer.concat([
+      hex(`01000000 02000000 09000000 ${Buffer.from("driver_id").toString("hex")} 04000000 08000000 ea03000000000000`),
+      Buffer.from("rides_project"),
+    ]);
+    await raw.hset(
+      key,
+      "_ts:driver_hourly_stats",
+      hex("08 80e2cfaa06"),
+      mmh3LittleEndian("driver_hourly_stats:conv_rate"),
+      hex("35 0000c03f"),
+      mmh3LittleEndian("driver_hourly_stats:acc_rate"),
+      hex(""),
+    );
     const store = await openOnlineStore(redis.url);
-    const [row] = await store.readFeatures(onlineViewOf(catalog, "driver_hourly_stats"), [[1002]], ["conv_rate", "acc_rate", "avg_daily_trips"]);
+    const [row] = await store.readFeatures(
+      onlineViewOf(catalog, "driver_hourly_stats"),
+      [[1002]],
+      ["conv_rate", "acc_rate", "avg_daily_trips"],
+    );
     await store.close();
     expect(row).toEqual({ eventTimestamp: 1700000000, values: { conv_rate: 1.5, acc_rate: null } });
   });

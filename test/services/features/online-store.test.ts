@@ -82,7 +82,14 @@ describe.each(adapters)("online store conformance: %s", (_name, url) => {
       { key: [13, 7], eventTimestamp: T, values: { demand: 137 } },
     ]);
     await store.writeFeatures(riderProfile, [{ key: ["rider-ä"], eventTimestamp: T, values: { home_city: "Zürich", rating: 4.9 } }]);
-    const zones = await store.readFeatures(zoneDemand, [[13, 7], [7, 13]], ["demand"]);
+    const zones = await store.readFeatures(
+      zoneDemand,
+      [
+        [13, 7],
+        [7, 13],
+      ],
+      ["demand"],
+    );
     expect(zones.map((r) => r?.values.demand)).toEqual([137, 713]);
     const [rider] = await store.readFeatures(riderProfile, [["rider-ä"]], ["home_city", "rating"]);
     expect(rider?.values).toEqual({ home_city: "Zürich", rating: 4.9 });
@@ -99,7 +106,10 @@ describe.each(adapters)("online store conformance: %s", (_name, url) => {
 
   it("writes and reads batches larger than one backend call (130 keys)", async () => {
     const keys = Array.from({ length: 130 }, (_, i) => [10_000 + i]);
-    const result = await store.writeFeatures(driverStats, keys.map((key, i) => ({ key, eventTimestamp: T, values: { avg_daily_trips: i } })));
+    const result = await store.writeFeatures(
+      driverStats,
+      keys.map((key, i) => ({ key, eventTimestamp: T, values: { avg_daily_trips: i } })),
+    );
     expect(result.written).toBe(130);
     const rows = await store.readFeatures(driverStats, keys, ["avg_daily_trips"]);
     expect(rows.map((r) => r?.values.avg_daily_trips)).toEqual(keys.map((_, i) => i));

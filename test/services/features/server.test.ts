@@ -34,9 +34,20 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** What the server answers: a Feast response, or an error with its reason. */
+interface Answer {
+  error: string;
+  metadata: { feature_names: string[] };
+  results: { values: unknown[]; statuses: string[]; event_timestamps: string[] }[];
+}
+
 /** Sends a body the way `curl -d` does (form content type), as in Feast's docs. */
-async function curl(path: string, body: string): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${base}${path}`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
+async function curl(path: string, body: string): Promise<{ status: number; json: Answer }> {
+  const response = await fetch(`${base}${path}`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+  });
   const text = await response.text();
   return { status: response.status, json: text ? JSON.parse(text) : null };
 }
@@ -59,15 +70,22 @@ describe("Feast-compatible /get-online-features", () => {
     );
     expect(status).toBe(200);
     expect(json.metadata.feature_names).toEqual(["driver_id", "conv_rate", "acc_rate", "avg_daily_trips"]);
-    expect(json.results[0]).toEqual({ values: [1001, 1002, 1003], statuses: ["PRESENT", "PRESENT", "PRESENT"], event_timestamps: Array(3).fill("1970-01-01T00:00:00Z") });
+    expect(json.results[0]).toEqual({
+      values: [1001, 1002, 1003],
+      statuses: ["PRESENT", "PRESENT", "PRESENT"],
+      event_timestamps: Array(3).fill("1970-01-01T00:00:00Z"),
+    });
     // conv_rate is Float32: the value Feast serves is the float32 nearest the one written.
-    expect(json.results[1].values).toEqual([Math.fround(0.7037263512611389), Math.fround(0.038169607520103455), null]);
-    expect(json.results[1].event_timestamps.slice(0, 2)).toEqual(["2021-12-31T23:00:00Z", "2021-12-31T23:00:00Z"]);
-    expect(json.results[3].values.slice(0, 2)).toEqual([308, 332]);
+    expect(json.results[1]?.values).toEqual([Math.fround(0.7037263512611389), Math.fround(0.038169607520103455), null]);
+    expect(json.results[1]?.event_timestamps.slice(0, 2)).toEqual(["2021-12-31T23:00:00Z", "2021-12-31T23:00:00Z"]);
+    expect(json.results[3]?.values.slice(0, 2)).toEqual([308, 332]);
   });
 
   it("accepts a feature_service instead of a list, from a client that sends no content type", async () => {
-    const response = await fetch(`${base}/get-online-features`, { method: "POST", body: JSON.stringify({ feature_service: "driver_activity", entities: { driver_id: [1002] } }) });
+    const response = await fetch(`${base}/get-online-features`, {
+      method: "POST",
+      body: JSON.stringify({ feature_service: "driver_activity", entities: { driver_id: [1002] } }),
+    });
     const json = (await response.json()) as { metadata: { feature_names: string[] }; results: { values: unknown[] }[] };
     expect(response.status).toBe(200);
     expect(json.metadata.feature_names).toEqual(["driver_id", "conv_rate", "acc_rate", "avg_daily_trips"]);
@@ -75,13 +93,22 @@ describe("Feast-compatible /get-online-features", () => {
   });
 
   it("names columns <view>__<feature> with full_feature_names", async () => {
-    const { json } = await curl("/get-online-features", JSON.stringify({ features: ["driver_hourly_stats:acc_rate"], entities: { driver_id: [1001] }, full_feature_names: true }));
+    const { json } = await curl(
+      "/get-online-features",
+      JSON.stringify({ features: ["driver_hourly_stats:acc_rate"], entities: { driver_id: [1001] }, full_feature_names: true }),
+    );
     expect(json.metadata.feature_names).toEqual(["driver_id", "driver_hourly_stats__acc_rate"]);
   });
 
   it("reports NOT_FOUND for an unknown key, NULL_VALUE for a null, OUTSIDE_MAX_AGE past the TTL", async () => {
-    const { json } = await curl("/get-online-features", JSON.stringify({ features: ["driver_hourly_stats:acc_rate", "driver_hourly_stats:avg_daily_trips"], entities: { driver_id: [1003, 4242] } }));
-    const [, acc, trips] = json.results;
+    const { json } = await curl(
+      "/get-online-features",
+      JSON.stringify({
+        features: ["driver_hourly_stats:acc_rate", "driver_hourly_stats:avg_daily_trips"],
+        entities: { driver_id: [1003, 4242] },
+      }),
+    );
+    const [, acc, trips] = json.results as [unknown, Answer["results"][number], Answer["results"][number]];
     expect(acc.statuses).toEqual(["NULL_VALUE", "NOT_FOUND"]);
     // 1003 was written 3 h before now; the view's TTL is 2 h: served as null, like a training set would.
     expect(trips).toMatchObject({ values: [null, null], statuses: ["OUTSIDE_MAX_AGE", "NOT_FOUND"] });
@@ -90,13 +117,22 @@ describe("Feast-compatible /get-online-features", () => {
 
   it.each([
     [{ features: ["nope:conv_rate"], entities: { driver_id: [1] } }, 'feature view "nope"'],
-    [{ features: ["driver_hourly_stats:nope"], entities: { driver_id: [1] } }, 'feature "nope" is not a field of feature view "driver_hourly_stats"'],
+    [
+      { features: ["driver_hourly_stats:nope"], entities: { driver_id: [1] } },
+      'feature "nope" is not a field of feature view "driver_hourly_stats"',
+    ],
     [{ feature_service: "nope", entities: { driver_id: [1] } }, 'feature service "nope"'],
     [{ features: ["driver_hourly_stats:conv_rate"], entities: { driver_id: ["abc"] } }, "entities.driver_id[0]"],
     [{ features: ["driver_hourly_stats:conv_rate"], entities: { rider_id: ["r1"] } }, "entities.rider_id is not a join key"],
-    [{ features: ["driver_hourly_stats:conv_rate", "rider_profile:rating"], entities: { driver_id: [1] } }, 'feature view "rider_profile" needs join key "rider_id"'],
+    [
+      { features: ["driver_hourly_stats:conv_rate", "rider_profile:rating"], entities: { driver_id: [1] } },
+      'feature view "rider_profile" needs join key "rider_id"',
+    ],
     [{ features: ["driver_hourly_stats:conv_rate"], feature_service: "driver_activity", entities: { driver_id: [1] } }, "exactly one of"],
-    [{ features: ["driver_hourly_stats:conv_rate", "zone_demand:demand"], entities: { driver_id: [1], zone: [1, 2], hour: [3, 4] } }, "has 2 values"],
+    [
+      { features: ["driver_hourly_stats:conv_rate", "zone_demand:demand"], entities: { driver_id: [1], zone: [1, 2], hour: [3, 4] } },
+      "has 2 values",
+    ],
     [{ features: ["driver_hourly_stats:conv_rate"] }, "entities"],
   ])("rejects a bad request with 400 naming the problem (%#)", async (body, reason) => {
     const { status, json } = await curl("/get-online-features", JSON.stringify(body));
@@ -105,10 +141,17 @@ describe("Feast-compatible /get-online-features", () => {
   });
 
   it("limits entity rows per request (413) and body size (413)", async () => {
-    const many = await curl("/get-online-features", JSON.stringify({ features: ["driver_hourly_stats:conv_rate"], entities: { driver_id: Array.from({ length: 101 }, (_, i) => i) } }));
+    const many = await curl(
+      "/get-online-features",
+      JSON.stringify({ features: ["driver_hourly_stats:conv_rate"], entities: { driver_id: Array.from({ length: 101 }, (_, i) => i) } }),
+    );
     expect(many.status).toBe(413);
     expect(many.json.error).toContain("over the limit of 100");
-    const huge = await fetch(`${base}/get-online-features`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ features: ["x:y"], entities: { driver_id: Array(40_000).fill(1) } }) });
+    const huge = await fetch(`${base}/get-online-features`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ features: ["x:y"], entities: { driver_id: Array(40_000).fill(1) } }),
+    });
     expect(huge.status).toBe(413);
   });
 
@@ -117,7 +160,13 @@ describe("Feast-compatible /get-online-features", () => {
     const seen: string[] = [];
     const m = await monitor.monitor();
     m.on("monitor", (_time: string, args: string[]) => seen.push(String(args[0]).toLowerCase()));
-    await curl("/get-online-features", JSON.stringify({ features: ["driver_hourly_stats:conv_rate", "driver_all_types:f_int64"], entities: { driver_id: [1001, 1002, 1003] } }));
+    await curl(
+      "/get-online-features",
+      JSON.stringify({
+        features: ["driver_hourly_stats:conv_rate", "driver_all_types:f_int64"],
+        entities: { driver_id: [1001, 1002, 1003] },
+      }),
+    );
     await new Promise((r) => setTimeout(r, 100));
     m.disconnect();
     monitor.disconnect();
@@ -144,15 +193,27 @@ describe("push", () => {
   }`,
     );
     expect(status).toBe(200);
-    const { json } = await curl("/get-online-features", JSON.stringify({ feature_service: "driver_activity", entities: { driver_id: [1001] } }));
-    expect(json.results.map((r: { values: unknown[] }) => r.values[0])).toEqual([1001, 1, 1, 1000]);
-    expect(json.results[1].event_timestamps[0]).toBe("2022-05-13T10:59:42Z");
+    const { json } = await curl(
+      "/get-online-features",
+      JSON.stringify({ feature_service: "driver_activity", entities: { driver_id: [1001] } }),
+    );
+    expect(json.results.map((r) => r.values[0])).toEqual([1001, 1, 1, 1000]);
+    expect(json.results[1]?.event_timestamps[0]).toBe("2022-05-13T10:59:42Z");
   });
 
   it("rejects an unknown push source, a bad mode and a missing join key with 400", async () => {
     const unknown = await curl("/push", JSON.stringify({ push_source_name: "nope", df: { driver_id: [1] } }));
-    const mode = await curl("/push", JSON.stringify({ push_source_name: "driver_hourly_stats_push_source", to: "sideways", df: { driver_id: [1] } }));
-    const key = await curl("/push", JSON.stringify({ push_source_name: "driver_hourly_stats_push_source", df: { event_timestamp: ["2022-05-13 10:59:42"], conv_rate: [1] } }));
+    const mode = await curl(
+      "/push",
+      JSON.stringify({ push_source_name: "driver_hourly_stats_push_source", to: "sideways", df: { driver_id: [1] } }),
+    );
+    const key = await curl(
+      "/push",
+      JSON.stringify({
+        push_source_name: "driver_hourly_stats_push_source",
+        df: { event_timestamp: ["2022-05-13 10:59:42"], conv_rate: [1] },
+      }),
+    );
     expect([unknown.status, mode.status, key.status]).toEqual([400, 400, 400]);
     expect(unknown.json.error).toContain('push source "nope"');
     expect(mode.json.error).toContain('"sideways"');
@@ -160,7 +221,14 @@ describe("push", () => {
   });
 
   it("answers 501 for an offline push when no offline store is configured", async () => {
-    const { status, json } = await curl("/push", JSON.stringify({ push_source_name: "driver_hourly_stats_push_source", to: "offline", df: { driver_id: [1], event_timestamp: ["2022-05-13 10:59:42"], conv_rate: [1] } }));
+    const { status, json } = await curl(
+      "/push",
+      JSON.stringify({
+        push_source_name: "driver_hourly_stats_push_source",
+        to: "offline",
+        df: { driver_id: [1], event_timestamp: ["2022-05-13 10:59:42"], conv_rate: [1] },
+      }),
+    );
     expect(status).toBe(501);
     expect(json.error).toContain("--offline-store");
   });
@@ -169,14 +237,18 @@ describe("push", () => {
 describe("operations", () => {
   it("exports request latency and keys requested under the platform's metric names", async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/mlops_features_request_duration_seconds_bucket\{(?=[^}]*route="\/get-online-features")(?=[^}]*status="200")[^}]*\} [1-9]/);
+    expect(text).toMatch(
+      /mlops_features_request_duration_seconds_bucket\{(?=[^}]*route="\/get-online-features")(?=[^}]*status="200")[^}]*\} [1-9]/,
+    );
     expect(text).toMatch(/mlops_features_keys_requested_total\{feature_view="driver_hourly_stats",service="features"\} \d+/);
   });
 
   it("answers 503 with a reason while Redis is down and recovers within seconds when it returns", async () => {
     const body = JSON.stringify({ features: ["driver_hourly_stats:conv_rate"], entities: { driver_id: [1001] } });
     // A real outage: Redis shuts down (the support's stop() would also delete its data directory).
-    const admin = await import("ioredis").then(({ default: Redis }) => new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null }));
+    const admin = await import("ioredis").then(
+      ({ default: Redis }) => new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => null }),
+    );
     admin.on("error", () => {});
     await admin.call("SHUTDOWN", "NOSAVE").catch(() => {});
     admin.disconnect();

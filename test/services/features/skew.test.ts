@@ -25,11 +25,19 @@ const TABLE = `CREATE TABLE driver_all_types (driver_id BIGINT, event_timestamp 
 const row = (driver: number, ts: string, i: number) =>
   `(${driver}, TIMESTAMP '${ts}', ${-2147483648 + i}, ${9007199254740991 - i}, ${0.1 * i}, ${0.1 + 0.2 * i}, 'zoë ✓ ${i}', '\\x00\\xFF${i}'::BLOB, ${i % 2 === 0}, TIMESTAMP '2023-11-14 22:13:${20 + i}',
     [1, -2, ${i}], [-9007199254740991, ${i}], [1.5, -0.2, ${i / 3}], [], ['a', '', '${i}'], ['\\x07'::BLOB, ''::BLOB], [true, false], [TIMESTAMP '1970-01-01 00:00:00', TIMESTAMP '2023-11-14 22:13:21'])`;
-const NULLS = "(3, TIMESTAMP '2024-05-01 10:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
+const NULLS =
+  "(3, TIMESTAMP '2024-05-01 10:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
 
 // Driver 1: two versions; driver 2: one old version (beyond the 1 d TTL at later t); driver 3: all nulls; driver 4: nothing.
 const ROWS = [row(1, "2024-05-01 10:00:00", 1), row(1, "2024-05-01 12:00:00", 2), row(2, "2024-04-30 09:00:00", 3), NULLS];
-const TIMES = ["2024-04-30 08:00:00", "2024-05-01 10:00:00", "2024-05-01 11:59:59", "2024-05-01 12:00:00", "2024-05-01 09:00:00", "2024-05-02 09:00:01"]
+const TIMES = [
+  "2024-04-30 08:00:00",
+  "2024-05-01 10:00:00",
+  "2024-05-01 11:59:59",
+  "2024-05-01 12:00:00",
+  "2024-05-01 09:00:00",
+  "2024-05-02 09:00:01",
+]
   .map((t) => new Date(`${t.replace(" ", "T")}Z`))
   .sort((a, b) => a.getTime() - b.getTime());
 const DRIVERS = [1, 2, 3, 4];
@@ -63,8 +71,15 @@ describe("training/serving skew", () => {
     for (const t of TIMES) {
       await materialize({ catalog, online, offline, state, views: ["driver_all_types"], start: new Date(0), end: t });
       clock = t.getTime() / 1000;
-      const training = await buildTrainingSet(catalog, offline, { entities: { rows: DRIVERS.map((driver_id) => ({ driver_id, event_timestamp: t })) }, features: features.map((f) => `driver_all_types:${f}`) });
-      const response = await app.inject({ method: "POST", url: "/get-online-features", payload: { features: features.map((f) => `driver_all_types:${f}`), entities: { driver_id: DRIVERS } } });
+      const training = await buildTrainingSet(catalog, offline, {
+        entities: { rows: DRIVERS.map((driver_id) => ({ driver_id, event_timestamp: t })) },
+        features: features.map((f) => `driver_all_types:${f}`),
+      });
+      const response = await app.inject({
+        method: "POST",
+        url: "/get-online-features",
+        payload: { features: features.map((f) => `driver_all_types:${f}`), entities: { driver_id: DRIVERS } },
+      });
       expect(response.statusCode).toBe(200);
       const served = response.json() as { metadata: { feature_names: string[] }; results: { values: unknown[]; statuses: string[] }[] };
       DRIVERS.forEach((driver, r) => {
@@ -72,7 +87,9 @@ describe("training/serving skew", () => {
           const column = served.metadata.feature_names.indexOf(feature.name);
           const onlineValue = served.results[column]?.values[r];
           const trainingValue = valueToJson(coerceValue(feature.dtype, training.records?.[r]?.[feature.name]));
-          expect(JSON.stringify(onlineValue), `driver ${driver} at ${t.toISOString()}, ${feature.name} (${feature.dtype})`).toBe(JSON.stringify(trainingValue));
+          expect(JSON.stringify(onlineValue), `driver ${driver} at ${t.toISOString()}, ${feature.name} (${feature.dtype})`).toBe(
+            JSON.stringify(trainingValue),
+          );
           expect(served.results[column]?.statuses[r] === "PRESENT").toBe(trainingValue !== null);
           compared++;
           if (trainingValue !== null) present++;

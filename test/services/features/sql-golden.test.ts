@@ -13,11 +13,22 @@ import { fixtureCatalog } from "./support";
  * training-set.test.ts and materialize.test.ts.
  */
 const catalog = fixtureCatalog();
-const features = ["driver_hourly_stats:conv_rate", "driver_hourly_stats:avg_daily_trips", "zone_demand:demand", "rider_profile:home_city"].map((ref) => resolveFeatureRef(catalog, ref));
+const features = [
+  "driver_hourly_stats:conv_rate",
+  "driver_hourly_stats:avg_daily_trips",
+  "zone_demand:demand",
+  "rider_profile:home_city",
+].map((ref) => resolveFeatureRef(catalog, ref));
 const views = ["driver_hourly_stats", "zone_demand", "rider_profile"].map((name) => sqlViewOf(catalog, name));
 const contexts: Record<"bigquery" | "redshift", { ctx: SqlContext; entities: string }> = {
-  bigquery: { ctx: { dialect: "bigquery", defaultDataset: "acme-ml.features" }, entities: "(SELECT ROW_NUMBER() OVER () AS _entity_row, * FROM `acme-ml.features.entity_rows`)" },
-  redshift: { ctx: { dialect: "redshift" }, entities: '(SELECT ROW_NUMBER() OVER (ORDER BY event_timestamp) AS _entity_row, * FROM "features"."entity_rows")' },
+  bigquery: {
+    ctx: { dialect: "bigquery", defaultDataset: "acme-ml.features" },
+    entities: "(SELECT ROW_NUMBER() OVER () AS _entity_row, * FROM `acme-ml.features.entity_rows`)",
+  },
+  redshift: {
+    ctx: { dialect: "redshift" },
+    entities: '(SELECT ROW_NUMBER() OVER (ORDER BY event_timestamp) AS _entity_row, * FROM "features"."entity_rows")',
+  },
 };
 const golden = (name: string) => readFileSync(join(__dirname, "golden", name), "utf8").trimEnd();
 
@@ -25,8 +36,21 @@ const golden = (name: string) => readFileSync(join(__dirname, "golden", name), "
 function generated(dialect: "bigquery" | "redshift"): { latest: string; trainingSet: string } {
   const { ctx, entities } = contexts[dialect];
   return {
-    latest: latestRowsSql(ctx, views[0] as (typeof views)[number], ["conv_rate", "acc_rate", "avg_daily_trips"], new Date("2024-05-01T00:00:00Z"), new Date("2024-05-02T00:00:00Z")),
-    trainingSet: trainingSetSql(ctx, { entityRelation: entities, entityColumns: ["driver_id", "zone", "hour", "rider_id", "event_timestamp"], timestampColumn: "event_timestamp", views, features, fullFeatureNames: true }),
+    latest: latestRowsSql(
+      ctx,
+      views[0] as (typeof views)[number],
+      ["conv_rate", "acc_rate", "avg_daily_trips"],
+      new Date("2024-05-01T00:00:00Z"),
+      new Date("2024-05-02T00:00:00Z"),
+    ),
+    trainingSet: trainingSetSql(ctx, {
+      entityRelation: entities,
+      entityColumns: ["driver_id", "zone", "hour", "rider_id", "event_timestamp"],
+      timestampColumn: "event_timestamp",
+      views,
+      features,
+      fullFeatureNames: true,
+    }),
   };
 }
 

@@ -53,9 +53,15 @@ const sqlLiteral = (v: unknown) => (v === null ? "NULL" : typeof v === "string" 
 
 /** SQL (valid in DuckDB and PostgreSQL) creating driver_hourly_stats with these rows. */
 export function driverStatsTableSql(rows: StatsRow[], table = "driver_hourly_stats"): string[] {
-  const statements = [`CREATE TABLE ${table} (driver_id BIGINT, event_timestamp TIMESTAMP, created TIMESTAMP, conv_rate REAL, acc_rate DOUBLE PRECISION, avg_daily_trips BIGINT)`];
+  const statements = [
+    `CREATE TABLE ${table} (driver_id BIGINT, event_timestamp TIMESTAMP, created TIMESTAMP, conv_rate REAL, acc_rate DOUBLE PRECISION, avg_daily_trips BIGINT)`,
+  ];
   for (let i = 0; i < rows.length; i += 1000) {
-    const tuples = rows.slice(i, i + 1000).map((r) => `(${[r.driver_id, r.event_timestamp, r.created, r.conv_rate, r.acc_rate, r.avg_daily_trips].map(sqlLiteral).join(", ")})`);
+    const tuples = rows
+      .slice(i, i + 1000)
+      .map(
+        (r) => `(${[r.driver_id, r.event_timestamp, r.created, r.conv_rate, r.acc_rate, r.avg_daily_trips].map(sqlLiteral).join(", ")})`,
+      );
     statements.push(`INSERT INTO ${table} VALUES ${tuples.join(", ")}`);
   }
   return statements;
