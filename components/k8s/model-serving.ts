@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels } from "../names";
 import type { Catalog, ModelSpec, ModelVersion, Runtime, StackSpec } from "../spec";
 import { destinationRuleSpec, MODEL_LABEL, retryBudget, SERVING_PORT, validatedIstio, VERSION_LABEL, virtualServiceSpec } from "./routes";
+import { predictionLogRoot } from "./drift-check";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
 import { type ContainerArgs, gpuPlacement, spread, Workload } from "./workload";
 
@@ -47,6 +48,7 @@ export function versionContainers(a: {
   stack: StackSpec;
   model: ModelSpec;
   version: ModelVersion;
+  artifactsUri?: pulumi.Input<string>;
   featuresUrl: pulumi.Input<string>;
 }): ContainerArgs[] {
   const { stack, model, version } = a;
@@ -63,8 +65,11 @@ export function versionContainers(a: {
       PORT: String(SERVING_PORT),
       FEATURES: a.featuresUrl,
       CATALOG: CATALOG_MOUNT,
+      FEATURE_STORE_PROJECT: stack.featureStore.project,
       LOG_SAMPLE_RATE: String(model.logging.sampleRate),
-      REQUEST_TIMEOUT_MS: String(retryBudget(model.slo).perTryTimeoutMs),
+      // The service answers 504 before the mesh's per-try timeout, so Envoy sees a clean failure to retry.
+      REQUEST_TIMEOUT_MS: String(Math.max(1, retryBudget(model.slo).perTryTimeoutMs - 5)),
+      ...(a.artifactsUri ? { LOG_DIR: predictionLogRoot(a.artifactsUri) } : {}),
     },
     ports: [{ name: "http", containerPort: SERVING_PORT }],
     resources: external ? { cpu: "250m", memory: "256Mi", memoryLimit: "512Mi" } : { ...version.resources },
@@ -111,6 +116,8 @@ export interface ModelServingArgs {
   featuresUrl: pulumi.Output<string>;
   /** Cloud identity for reading model artifacts and writing prediction logs. */
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+  /** The artifact store (ArtifactStore.uri); sampled predictions are logged to <uri>/prediction-logs for the drift checks. Defaults to no logging. */
+  artifactsUri?: pulumi.Input<string>;
 }
 
 /**
@@ -169,7 +176,7 @@ export class ModelServing extends pulumi.ComponentResource {
           // One replica may go during a drain when there is only one; otherwise keep all but one.
           pdbMaxUnavailable: 1,
           serviceAccountName: this.serviceAccount.metadata.name,
-          containers: versionContainers({ stack, model, version, featuresUrl: args.featuresUrl }),
+          containers: versionContainers({ stack, model, version, featuresUrl: args.featuresUrl, artifactsUri: args.artifactsUri }),
           volumes,
           podAnnotations: {
             [CATALOG_CHECKSUM_ANNOTATION]: args.runtime.checksum,

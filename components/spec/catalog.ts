@@ -228,6 +228,11 @@ export const Model = z
           .default({}),
         /** Called (with retries) when dataset drift is found: a retraining pipeline or a Slack-compatible hook. */
         webhook: z.string().url().optional(),
+        /**
+         * Reference profile (`npm run drift -- profile`) the checks compare with: s3://, gs:// or a path.
+         * Defaults to <artifact store>/drift/<model>/reference.profile.json.
+         */
+        reference: z.string().min(1).optional(),
       })
       .strict()
       .default({ schedule: "0 * * * *", driftShare: 0.5, window: 86400, features: {} }),

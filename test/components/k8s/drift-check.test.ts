@@ -82,4 +82,28 @@ describe("DriftCheck", () => {
     expect(cron("fraud-scorer").spec.jobTemplate.spec.template.spec.serviceAccountName).toBe("drift-fraud-scorer");
     for (const s of sa) expect(s.metadata.labels).toMatchObject(k8sLabels(stack));
   });
+
+  it("reads the prediction logs the serving pods write and the reference profile saved in the artifact store", async () => {
+    const before = (await recorded(mocks)).length;
+    const model = catalog.models["churn-predictor"];
+    if (!model) throw new Error("example catalog lost churn-predictor");
+    const runtime = new RuntimeConfig("runtime-2", { stack, catalog });
+    new DriftCheck("churn-with-store", {
+      stack,
+      model,
+      runtime,
+      serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
+      artifactsUri: "s3://mlops-artifacts-1a2b/mlflow",
+    });
+    const job = (await recorded(mocks)).slice(before).find((r) => r.type === "kubernetes:batch/v1:CronJob")?.inputs as unknown as Obj;
+    const args: string[] = job.spec.jobTemplate.spec.template.spec.containers[0].args;
+    expect(args.slice(args.indexOf("--reference"), args.indexOf("--reference") + 2)).toEqual([
+      "--reference",
+      "s3://mlops-artifacts-1a2b/mlflow/drift/churn-predictor/reference.profile.json",
+    ]);
+    expect(args.slice(args.indexOf("--current"), args.indexOf("--current") + 2)).toEqual([
+      "--current",
+      "s3://mlops-artifacts-1a2b/mlflow/prediction-logs",
+    ]);
+  });
 });

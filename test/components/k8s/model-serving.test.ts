@@ -32,6 +32,7 @@ beforeAll(async () => {
       serviceAccountAnnotations: pulumi.output<Record<string, string>>({
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving",
       }),
+      artifactsUri: "s3://mlops-artifacts-1a2b/mlflow",
     });
   }
   all = await recorded(mocks);
@@ -191,6 +192,9 @@ describe("ModelServing on the mesh", () => {
     const serving = container(d, "serving");
     expect(serving.args.join(" ")).toContain("--runtime openai --upstream http://127.0.0.1:8000");
     expect(serving.env).toContainEqual({ name: "FEATURES", value: "http://features.mlops.svc.cluster.local:6566" });
+    // Sampled predictions go where the drift checks read them.
+    expect(serving.env).toContainEqual({ name: "LOG_DIR", value: "s3://mlops-artifacts-1a2b/mlflow/prediction-logs" });
+    expect(serving.env).toContainEqual({ name: "LOG_SAMPLE_RATE", value: "0.05" });
   });
 
   it("hardens every serving container: probes on 8080, non-root, read-only root, no capabilities, drain before stop", () => {
