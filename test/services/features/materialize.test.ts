@@ -275,4 +275,39 @@ describe("materialization over HTTP", () => {
     await app.close();
     await offline.close();
   });
+
+  it("POST /push with to=online_and_offline appends to the offline table as well, so training sets see it", async () => {
+    const offline = await DuckDBOfflineStore.open(":memory:");
+    for (const s of driverStatsTableSql(ROWS)) await offline.run(s);
+    const online = new EmbeddedOnlineStore();
+    const app = await createFeaturesServer({ catalog, onlineStore: online, offlineStore: offline });
+    const pushed = await app.inject({
+      method: "POST",
+      url: "/push",
+      payload: {
+        push_source_name: "driver_hourly_stats_push_source",
+        to: "online_and_offline",
+        df: {
+          driver_id: [77],
+          event_timestamp: ["2024-05-03 08:00:00"],
+          created: ["2024-05-03 08:00:00"],
+          conv_rate: [0.25],
+          acc_rate: [0.5],
+          avg_daily_trips: [7],
+        },
+      },
+    });
+    expect(pushed.statusCode).toBe(200);
+    expect(pushed.json()).toMatchObject({ rows: 1, online: { written: 1 }, offline: { rows: 1 } });
+    const stored = await offline.query("SELECT driver_id, event_timestamp, avg_daily_trips FROM driver_hourly_stats WHERE driver_id = 77");
+    expect(stored).toEqual([{ driver_id: 77n, event_timestamp: at("2024-05-03 08:00:00"), avg_daily_trips: 7n }]);
+    const historical = await app.inject({
+      method: "POST",
+      url: "/get-historical-features",
+      payload: { feature_service: "driver_activity", entity_df: { driver_id: [77], event_timestamp: ["2024-05-03T09:00:00Z"] } },
+    });
+    expect(historical.json()).toMatchObject({ driver_id: [77], avg_daily_trips: [7], acc_rate: [0.5] });
+    await app.close();
+    await offline.close();
+  });
 });
