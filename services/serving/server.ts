@@ -137,6 +137,19 @@ export async function createServingServer(options: ServingServerOptions): Promis
   const app = createApp({ service: "serving", logger, registry, bodyLimit, ready: async () => readiness() });
   instrument(app, context);
 
+  // Hooks are added before the routes' plugin is registered, so its routes inherit them.
+  // Node's server.close() only ends connections that are idle when it is called; a keep-alive
+  // connection whose request is in flight would hold shutdown open forever. Answering that
+  // request with "connection: close" lets the client's socket end with it.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
+
   // Event-loop delay: the process is CPU-saturated, and queueing more work only makes every request late.
   // under-pressure samples the delay; the hook below decides, so probes and /metrics are never shed.
   // Sampling as often as the bound: a window without a single sample (reported as Infinity) then
@@ -179,17 +192,6 @@ export async function createServingServer(options: ServingServerOptions): Promis
     await scope.register(openAiRoutes, { context });
   });
 
-  // Node's server.close() only ends connections that are idle when it is called; a keep-alive
-  // connection whose request is in flight would hold shutdown open forever. Answering that
-  // request with "connection: close" lets the client's socket end with it.
-  let closing = false;
-  app.addHook("preClose", async () => {
-    closing = true;
-  });
-  app.addHook("onSend", async (_request, reply, payload) => {
-    if (closing) reply.header("connection", "close");
-    return payload;
-  });
   app.addHook("onClose", async () => {
     // Runs after the listener stopped and in-flight requests finished: their log records are in the buffer.
     await predictionLog?.close();
