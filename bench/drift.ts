@@ -96,7 +96,7 @@ interface ScipyRun {
 }
 
 function runScipy(dir: string): ScipyRun {
-  const out = execFileSync("python3", [join(__dirname, "drift_scipy.py"), dir], { maxBuffer: 1 << 26 });
+  const out = execFileSync(process.env.PYTHON ?? "python3", [join(__dirname, "drift_scipy.py"), dir], { maxBuffer: 1 << 26 });
   return JSON.parse(out.toString()) as ScipyRun;
 }
 

@@ -67,7 +67,7 @@ cases.push({ kind: "jensenshannon", label: "disjoint supports", p: [10, 0, 5], q
 
 let answers: Answer[] = [];
 beforeAll(() => {
-  const output = execFileSync("python3", [join(__dirname, "scipy_reference.py")], {
+  const output = execFileSync(process.env.PYTHON ?? "python3", [join(__dirname, "scipy_reference.py")], {
     input: JSON.stringify(cases),
     maxBuffer: 1 << 30,
     timeout: 120_000,
