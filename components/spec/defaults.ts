@@ -135,7 +135,8 @@ export function resolveStack(name: string, cfg: StackConfigParsed): StackSpec {
     cluster: {
       version: cfg.cluster.version,
       privateEndpoint: cfg.cluster.privateEndpoint ?? prod,
-      publicAccessCidrs: cfg.cluster.publicAccessCidrs ?? (prod ? [] : ["0.0.0.0/0"]),
+      // Never open to the internet by default: a public endpoint needs the CIDRs allowed (checked in stack-checks).
+      publicAccessCidrs: cfg.cluster.publicAccessCidrs ?? [],
       releaseChannel: cfg.cluster.releaseChannel ?? (prod ? "STABLE" : "REGULAR"),
       kubeconfig: cfg.cluster.kubeconfig,
       context: cfg.cluster.context,

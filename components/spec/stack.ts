@@ -134,7 +134,7 @@ export const StackConfig = z
         version: z.string().regex(/^1\.\d+$/, "must be a Kubernetes minor version like 1.31").default("1.31"),
         /** API server reachable only from inside the VPC. Defaults: true in prod, false in dev. */
         privateEndpoint: z.boolean().optional(),
-        /** CIDRs allowed to reach a public endpoint. Defaults to everywhere in dev. */
+        /** CIDRs allowed to reach a public endpoint. No default: a public endpoint must list them. */
         publicAccessCidrs: z.array(z.string()).optional(),
         /** GKE release channel. */
         releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE"]).optional(),

@@ -147,8 +147,9 @@ describe("stack cross-checks", () => {
     expect(issuesOf(() => parse({ nodePools: [base.nodePools![0]!, { ...base.nodePools![0]! }] }))[0]).toContain('"system" is used by two node pools');
   });
 
-  it("a public endpoint needs allowed CIDRs", () => {
+  it("a public endpoint needs allowed CIDRs: the API server is never open to the internet by default", () => {
     expect(issuesOf(() => parse({ cluster: { version: "1.31", publicAccessCidrs: [] } }))[0]).toContain("cluster.publicAccessCidrs: is empty while the endpoint is public");
+    expect(issuesOf(() => parse({ cluster: { version: "1.31" } }))[0]).toContain("cluster.publicAccessCidrs: is empty while the endpoint is public");
   });
 
   it("all problems are reported together, not only the first", () => {
