@@ -13,27 +13,46 @@ export const FEATURES_NAME = "features";
 /** Secret holding the store passwords; materialization jobs read it too. */
 export const FEATURES_SECRET = "features-stores";
 
-/** The store environment every features process gets (serve and materialize), with the passwords from the Secret. */
+/** Where materialization records each view's last end; the root filesystem is read-only, /tmp is an emptyDir. */
+export const MATERIALIZATION_STATE = "/tmp/materialization-state.json";
+
+type EnvValue = pulumi.Input<string> | { secret: pulumi.Input<string>; key: string };
+
+/**
+ * The store environment every features process gets (serve and materialize). The features
+ * service reads credentials from the store URL itself (`redis://:password@host:port`), so a
+ * store with a password gets its whole URL from the Secret; one without gets it as a value.
+ */
 export function storeEnv(
+  stack: StackSpec,
   online: OnlineStoreConnection,
   offline: OfflineStoreConnection,
   secretName: pulumi.Input<string>,
-): Record<string, pulumi.Input<string> | { secret: pulumi.Input<string>; key: string }> {
-  const env: Record<string, pulumi.Input<string> | { secret: pulumi.Input<string>; key: string }> = {
-    ONLINE_STORE: online.url,
-    OFFLINE_STORE: offline.url,
+): Record<string, EnvValue> {
+  return {
+    ONLINE_STORE: online.password ? { secret: secretName, key: "online-store-url" } : online.url,
+    OFFLINE_STORE: offline.password ? { secret: secretName, key: "offline-store-url" } : offline.url,
     CATALOG: CATALOG_MOUNT,
+    FEAST_PROJECT: stack.featureStore.project,
+    MATERIALIZATION_STATE,
   };
-  if (online.password) env.ONLINE_STORE_PASSWORD = { secret: secretName, key: "online-store-password" };
-  if (offline.password) env.OFFLINE_STORE_PASSWORD = { secret: secretName, key: "offline-store-password" };
-  return env;
 }
 
-/** The Secret's data: only the passwords the connections have, never a literal. */
-export function storeSecretData(online: OnlineStoreConnection, offline: OfflineStoreConnection): Record<string, pulumi.Input<string>> {
-  const data: Record<string, pulumi.Input<string>> = {};
-  if (online.password) data["online-store-password"] = online.password;
-  if (offline.password) data["offline-store-password"] = offline.password;
+/** A store URL with the password put in its userinfo (percent-encoded), unless it already carries one. */
+export function urlWithPassword(url: string, password: string): string {
+  const parsed = new URL(url);
+  if (parsed.password || !parsed.host) return url;
+  parsed.password = password;
+  return parsed.href;
+}
+
+/** The Secret's data: the URLs of the stores that have a password, built from the connections, never a literal. */
+export function storeSecretData(online: OnlineStoreConnection, offline: OfflineStoreConnection): Record<string, pulumi.Output<string>> {
+  const data: Record<string, pulumi.Output<string>> = {};
+  if (online.password)
+    data["online-store-url"] = pulumi.secret(pulumi.all([online.url, online.password]).apply(([url, pw]) => urlWithPassword(url, pw)));
+  if (offline.password)
+    data["offline-store-url"] = pulumi.secret(pulumi.all([offline.url, offline.password]).apply(([url, pw]) => urlWithPassword(url, pw)));
   return data;
 }
 
@@ -99,7 +118,7 @@ export class FeatureService extends pulumi.ComponentResource {
             image: stack.serving.image,
             command: ["node"],
             args: ["dist/services/features/main.js", "serve"],
-            env: { ...storeEnv(args.online, args.offline, this.secret.metadata.name), PORT: String(FEATURES_PORT) },
+            env: { ...storeEnv(stack, args.online, args.offline, this.secret.metadata.name), PORT: String(FEATURES_PORT) },
             ports: [{ name: "http", containerPort: FEATURES_PORT }],
             resources: prod ? { cpu: "500m", memory: "512Mi", memoryLimit: "1Gi" } : { cpu: "250m", memory: "256Mi", memoryLimit: "512Mi" },
             probe: { http: "/readyz", port: FEATURES_PORT },

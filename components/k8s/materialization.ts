@@ -65,9 +65,9 @@ export class Materialization extends pulumi.ComponentResource {
                 name: "materialize",
                 image: args.stack.serving.image,
                 command: ["node"],
-                // END defaults to now in the features CLI, as in `feast materialize-incremental`.
-                args: ["dist/services/features/main.js", "materialize-incremental", "--views", view.name],
-                env: storeEnv(args.online, args.offline, FEATURES_SECRET),
+                // <end> is "now" at each run: a CronJob cannot compute a date without a shell.
+                args: ["dist/services/features/main.js", "materialize-incremental", "now", "--views", view.name],
+                env: storeEnv(args.stack, args.online, args.offline, FEATURES_SECRET),
                 resources: { cpu: "500m", memory: "1Gi", memoryLimit: "2Gi" },
                 volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }],
               }),

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FeatureService } from "../../../components/k8s/feature-service";
+import { FeatureService, urlWithPassword } from "../../../components/k8s/feature-service";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import type { PlanResource } from "../../../components/plan-resource";
 import { loadPlatform } from "../../../components/spec";
@@ -59,22 +59,26 @@ describe("FeatureService", () => {
       c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]),
     );
     expect(env).toMatchObject({
-      ONLINE_STORE: "rediss://master.features.abc123.euw1.cache.amazonaws.com:6379",
       OFFLINE_STORE: "redshift://mlops/features",
       CATALOG: "/etc/mlops/catalog",
       PORT: "6566",
+      FEAST_PROJECT: "mlops",
+      MATERIALIZATION_STATE: "/tmp/materialization-state.json",
     });
-    expect(env.ONLINE_STORE_PASSWORD).toEqual({ secretKeyRef: { name: "features-stores", key: "online-store-password" } });
+    // The online store has a password, so its whole URL comes from the Secret.
+    expect(env.ONLINE_STORE).toEqual({ secretKeyRef: { name: "features-stores", key: "online-store-url" } });
     expect(JSON.stringify(d?.spec)).not.toContain(PASSWORD);
   });
 
-  it("keeps the store password in a Secret marked secret, taken from the connection", () => {
+  it("keeps the store URL with its password in a Secret marked secret, built from the connection", () => {
     const secrets = all.filter((r) => r.type === "kubernetes:core/v1:Secret");
     expect(secrets).toHaveLength(1);
     const secret = secrets[0] as PlanResource;
     // Inputs are recorded with secrets unwrapped; secretPaths says which were secret (masked in plan.json).
     const data = (secret.inputs as { stringData: Record<string, unknown> }).stringData;
-    expect("value" in data ? data.value : data).toEqual({ "online-store-password": PASSWORD });
+    expect("value" in data ? data.value : data).toEqual({
+      "online-store-url": `rediss://:${PASSWORD}@master.features.abc123.euw1.cache.amazonaws.com:6379`,
+    });
     expect(secret.secretPaths).toContain("stringData");
   });
 
@@ -112,5 +116,11 @@ describe("FeatureService", () => {
     expect(deployment.spec.replicas).toBe(1);
     expect(added.some((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toBe(false);
     expect(dn.hpa).toBeUndefined();
+  });
+
+  it("puts a password into a store URL percent-encoded, and leaves URLs that carry one alone", () => {
+    expect(urlWithPassword("redis://10.0.0.3:6379/0", "p@ss/w:rd")).toBe("redis://:p%40ss%2Fw%3Ard@10.0.0.3:6379/0");
+    expect(urlWithPassword("postgres://mlops@db:5432/features", "x")).toBe("postgres://mlops:x@db:5432/features");
+    expect(urlWithPassword("redis://:already@h:6379", "x")).toBe("redis://:already@h:6379");
   });
 });

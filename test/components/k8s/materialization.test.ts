@@ -54,6 +54,7 @@ describe("Materialization", () => {
       "node",
       "dist/services/features/main.js",
       "materialize-incremental",
+      "now",
       "--views",
       "card_stats",
     ]);
@@ -62,11 +63,11 @@ describe("Materialization", () => {
       c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]),
     );
     expect(env).toMatchObject({
-      ONLINE_STORE: "redis://10.0.0.3:6379",
       OFFLINE_STORE: "bigquery://mlops-dev-4821/features",
       CATALOG: "/etc/mlops/catalog",
+      MATERIALIZATION_STATE: "/tmp/materialization-state.json",
     });
-    expect(env.ONLINE_STORE_PASSWORD).toEqual({ secretKeyRef: { name: "features-stores", key: "online-store-password" } });
+    expect(env.ONLINE_STORE).toEqual({ secretKeyRef: { name: "features-stores", key: "online-store-url" } });
   });
 
   it("never overlaps runs, bounds each run, retries a little and cleans up finished jobs", () => {
