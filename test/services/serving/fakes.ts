@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import { CRC32C } from "@google-cloud/storage";
 
 /**
  * In-test HTTP servers that speak the documented wire formats of what serving talks to:
@@ -210,5 +212,52 @@ export async function startS3(objects: Map<string, Buffer>): Promise<FakeServer>
     }
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(data.length) });
     res.end(data);
+  });
+}
+
+/**
+ * The GCS JSON API's multipart upload (`POST /upload/storage/v1/b/<bucket>/o?uploadType=multipart`)
+ * and media download (`GET /storage/v1/b/<bucket>/o/<object>?alt=media`), answering with the
+ * md5Hash and crc32c the client validates, against an in-memory map keyed "<bucket>/<object>".
+ */
+export async function startGcs(objects: Map<string, Buffer>): Promise<FakeServer> {
+  const hashes = (data: Buffer) => {
+    const crc = new CRC32C();
+    crc.update(data);
+    return { md5Hash: createHash("md5").update(data).digest("base64"), crc32c: crc.toString() };
+  };
+  return serve((req, body, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
+    if (req.method === "POST" && upload) {
+      const raw = (body as Buffer).toString("latin1");
+      const boundary = /boundary=([^;]+)/.exec(req.headers["content-type"] ?? "")?.[1] ?? "";
+      const parts = raw.split(`--${boundary}`).filter((p) => p.includes("\r\n\r\n"));
+      const metadata = JSON.parse((parts[0] ?? "").split("\r\n\r\n")[1] ?? "{}") as { name?: string; contentType?: string };
+      // The object name travels in the metadata part or in the query string.
+      metadata.name = metadata.name ?? url.searchParams.get("name") ?? undefined;
+      const data = Buffer.from((parts[1] ?? "").split("\r\n\r\n").slice(1).join("\r\n\r\n").replace(/\r\n$/, ""), "latin1");
+      objects.set(`${upload[1]}/${metadata.name}`, data);
+      return json(res, 200, {
+        kind: "storage#object",
+        name: metadata.name,
+        bucket: upload[1],
+        size: String(data.length),
+        contentType: metadata.contentType,
+        ...hashes(data),
+      });
+    }
+    const download = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
+    const data = download ? objects.get(`${download[1]}/${decodeURIComponent(download[2] as string)}`) : undefined;
+    if (req.method === "GET" && download && data) {
+      const { md5Hash, crc32c } = hashes(data);
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "x-goog-hash": `crc32c=${crc32c},md5=${md5Hash}`,
+        "content-length": String(data.length),
+      });
+      return res.end(data);
+    }
+    json(res, 404, { error: { code: 404, message: `No such object: ${url.pathname}` } });
   });
 }

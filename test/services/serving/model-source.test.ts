@@ -2,11 +2,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
+import { Storage } from "@google-cloud/storage";
 import { describe, expect, it } from "vitest";
 import { createRegistry } from "../../../services/core";
 import { createServingServer, fetchModel } from "../../../services/serving";
 import { startFakeMlflow } from "../../support/mlflow-server";
-import { expected, maxError, modelPath, startS3 } from "./fakes";
+import { expected, maxError, modelPath, startGcs, startS3 } from "./fakes";
 
 /**
  * Model loading from the places the catalog's modelUri can point at. MLflow cannot be installed
@@ -90,6 +91,18 @@ describe("model sources", () => {
       );
     } finally {
       await s3.close();
+    }
+  });
+
+  it("gs:// URIs are downloaded with the GCS SDK, hashes checked", async () => {
+    const objects = new Map([["models/fraud/v2/model.onnx", v2Bytes]]);
+    const gcs = await startGcs(objects);
+    try {
+      const local = await fetchModel("gs://models/fraud/v2/", { gcs: new Storage({ apiEndpoint: gcs.url, projectId: "test" }) });
+      expect(readFileSync(local.path)).toEqual(v2Bytes);
+      await local.cleanup();
+    } finally {
+      await gcs.close();
     }
   });
 

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
+import { Storage } from "@google-cloud/storage";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadCatalog } from "../../../components/spec/load";
@@ -9,6 +10,7 @@ import { createRegistry } from "../../../services/core";
 import {
   createServingServer,
   FileLogSink,
+  GcsObjectWriter,
   LogLayout,
   ObjectLogSink,
   type ObjectWriter,
@@ -17,7 +19,7 @@ import {
   type PredictionRecord,
   S3ObjectWriter,
 } from "../../../services/serving";
-import { expected, modelPath, ROOT, startFeast, startS3 } from "./fakes";
+import { expected, modelPath, ROOT, startFeast, startGcs, startS3 } from "./fakes";
 
 /** Every *.jsonl file under a directory, the way the drift service lists them. */
 function jsonlFiles(root: string): string[] {
@@ -258,6 +260,21 @@ describe("prediction log mechanics", () => {
       });
     } finally {
       await s3.close();
+    }
+  });
+
+  it("GCS sinks write the same keys through the GCS SDK (against a GCS-compatible endpoint)", async () => {
+    const objects = new Map<string, Buffer>();
+    const gcs = await startGcs(objects);
+    try {
+      const storage = new Storage({ apiEndpoint: gcs.url, projectId: "test" });
+      const sink = new ObjectLogSink(new GcsObjectWriter(storage, "mlops-logs"), "predictions", new LogLayout(7, 1));
+      await sink.write([record(1), record(2)]);
+      expect([...objects.keys()]).toEqual(["mlops-logs/predictions/fraud-scorer/2026-11-23/18/v1-7-1.jsonl"]);
+      const lines = objects.get("mlops-logs/predictions/fraud-scorer/2026-11-23/18/v1-7-1.jsonl")?.toString().trim().split("\n") ?? [];
+      expect(lines.map((l) => JSON.parse(l).request_id)).toEqual(["r1", "r2"]);
+    } finally {
+      await gcs.close();
     }
   });
 
