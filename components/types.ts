@@ -18,6 +18,11 @@ export interface ClusterAccess {
    * Workload Identity GSA on GKE); empty for local.
    */
   workloadIdentity: WorkloadIdentityKind;
+  /**
+   * The provider already runs the NVIDIA device plugin on GPU nodes (GKE does, with its managed
+   * driver install), so the platform must not register the GPUs a second time. Defaults to false.
+   */
+  managedGpuDevicePlugin?: boolean;
 }
 
 export type WorkloadIdentityKind = "irsa" | "gke" | "none";

@@ -183,7 +183,8 @@ export class GkeCluster extends pulumi.ComponentResource {
         .all([context, this.cluster.endpoint, this.cluster.masterAuth])
         .apply(([ctx, endpoint, auth]) => gkeKubeconfig({ context: ctx, endpoint, caCertificate: auth.clusterCaCertificate ?? "" })),
     );
-    this.access = { name: this.clusterName, kubeconfig: this.kubeconfig, workloadIdentity: "gke" };
+    // GKE's GPU driver installation runs NVIDIA's device plugin itself.
+    this.access = { name: this.clusterName, kubeconfig: this.kubeconfig, workloadIdentity: "gke", managedGpuDevicePlugin: true };
     this.registerOutputs({
       clusterName: this.clusterName,
       kubeconfig: this.kubeconfig,

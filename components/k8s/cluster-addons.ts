@@ -140,7 +140,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     if (stack.nodePools.some((p) => p.role === "gpu")) {
       this.gpu = new GpuDevicePlugin(
         `${name}-gpu`,
-        { stack, namespace: this.namespaces.gpu.metadata.name },
+        { stack, namespace: this.namespaces.gpu.metadata.name, devicePlugin: !cluster.managedGpuDevicePlugin },
         { parent: this, provider: this.provider },
       );
     }

@@ -113,6 +113,8 @@ export interface GpuDevicePluginArgs {
   stack: StackSpec;
   /** Defaults to NAMESPACES.gpu. */
   namespace?: pulumi.Input<string>;
+  /** Deploy the device plugin; false where the provider runs its own (GKE). Defaults to true. */
+  devicePlugin?: boolean;
 }
 
 /**
@@ -120,7 +122,7 @@ export interface GpuDevicePluginArgs {
  * (GPU utilisation and memory for Prometheus), on GPU nodes only.
  */
 export class GpuDevicePlugin extends pulumi.ComponentResource {
-  readonly devicePlugin: k8s.apps.v1.DaemonSet;
+  readonly devicePlugin?: k8s.apps.v1.DaemonSet;
   readonly dcgmExporter: k8s.apps.v1.DaemonSet;
   readonly dcgmService: k8s.core.v1.Service;
 
@@ -129,7 +131,7 @@ export class GpuDevicePlugin extends pulumi.ComponentResource {
     const a: DaemonArgs = { stack: args.stack, namespace: args.namespace ?? NAMESPACES.gpu };
     const socketDir = "/var/lib/kubelet/device-plugins";
 
-    this.devicePlugin = daemonSet(
+    if (args.devicePlugin !== false) this.devicePlugin = daemonSet(
       "nvidia-device-plugin",
       POLICY_EXCEPTIONS.devicePlugin,
       DEVICE_PLUGIN_REASON,
