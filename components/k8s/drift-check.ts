@@ -68,12 +68,8 @@ export class DriftCheck extends pulumi.ComponentResource {
       "mlops.platform/model": model.name,
     };
     const catalog = args.runtime.volumeIn(namespace);
-    // One ServiceAccount per model, so the mesh and the cloud can scope each check to its model's logs.
-    this.serviceAccount = new k8s.core.v1.ServiceAccount(
-      `${name}-sa`,
-      { metadata: { name: jobName, namespace, labels, annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
-      { parent: this },
-    );
+    // The drift identity is bound to one ServiceAccount, shared by every model's check.
+    this.serviceAccount = args.runtime.serviceAccountFor("drift", args.serviceAccountAnnotations);
     const env: Record<string, string> = { CATALOG: CATALOG_MOUNT, MODEL: model.name };
     if (model.drift.webhook) env.WEBHOOK = model.drift.webhook;
     this.cronJob = new k8s.batch.v1.CronJob(

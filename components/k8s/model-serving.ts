@@ -114,7 +114,7 @@ export interface ModelServingArgs {
   runtime: RuntimeConfig;
   /** The features service the serving pods fetch features from. */
   featuresUrl: pulumi.Output<string>;
-  /** Cloud identity for reading model artifacts and writing prediction logs. */
+  /** Cloud identity for reading model artifacts and writing prediction logs; put on the shared `serving` ServiceAccount. */
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
   /** The artifact store (ArtifactStore.uri); sampled predictions are logged to <uri>/prediction-logs for the drift checks. Defaults to no logging. */
   artifactsUri?: pulumi.Input<string>;
@@ -141,14 +141,8 @@ export class ModelServing extends pulumi.ComponentResource {
     const labels = { ...k8sLabels(stack), "app.kubernetes.io/component": "model-serving", app: model.name, [MODEL_LABEL]: model.name };
     const parent = { parent: this };
 
-    this.serviceAccount = new k8s.core.v1.ServiceAccount(
-      `${name}-sa`,
-      {
-        metadata: { name: model.name, namespace, labels, annotations: args.serviceAccountAnnotations },
-        automountServiceAccountToken: false,
-      },
-      parent,
-    );
+    // The serving identity is bound to one ServiceAccount per namespace, shared by every model.
+    this.serviceAccount = args.runtime.serviceAccountFor("serving", args.serviceAccountAnnotations);
     const catalog = args.runtime.volumeIn(namespace);
     const replicas = versionReplicas(model, stack);
     const budget = retryBudget(model.slo);

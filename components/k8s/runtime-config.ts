@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { k8sLabels, NAMESPACES } from "../names";
+import { k8sLabels, NAMESPACES, type Workload, workloadNamespace } from "../names";
 import { type Catalog, renderRuntimeFiles, type StackSpec } from "../spec";
 
 /** Where the services find the catalog inside their pods (the features service's CATALOG default). */
@@ -58,9 +58,14 @@ export class RuntimeConfig extends pulumi.ComponentResource {
   readonly data: Record<string, string>;
   /** Digest of the rendered files; pods carry it as an annotation so a catalog change rolls them. */
   readonly checksum: string;
+  private readonly stack: StackSpec;
+  private readonly baseName: string;
+  private readonly serviceAccounts = new Map<string, k8s.core.v1.ServiceAccount>();
 
   constructor(name: string, args: RuntimeConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:RuntimeConfig", name, {}, opts);
+    this.stack = args.stack;
+    this.baseName = name;
     this.data = renderRuntimeConfig(args.stack, args.catalog);
     const bytes = Object.values(this.data).reduce((n, text) => n + Buffer.byteLength(text), 0);
     if (bytes > MAX_CONFIG_BYTES) {
@@ -106,5 +111,34 @@ export class RuntimeConfig extends pulumi.ComponentResource {
       volume: { name: "catalog", configMap: { name: this.configMapIn(namespace).metadata.name } },
       mount: { name: "catalog", mountPath: CATALOG_MOUNT, readOnly: true },
     };
+  }
+
+  /**
+   * The ServiceAccount a workload's pods run as, shared by every model (serving) or every drift
+   * check (drift): the cloud layer binds one identity to exactly `<namespace>/<workload>`
+   * (components/names.ts), so the name cannot be per model. Created on first use, as a child of
+   * this component, so its URN does not depend on which model asked first.
+   */
+  serviceAccountFor(
+    workload: Extract<Workload, "serving" | "drift">,
+    annotations: pulumi.Input<Record<string, string>>,
+  ): k8s.core.v1.ServiceAccount {
+    const existing = this.serviceAccounts.get(workload);
+    if (existing) return existing;
+    const account = new k8s.core.v1.ServiceAccount(
+      `${this.baseName}-${workload}-sa`,
+      {
+        metadata: {
+          name: workload,
+          namespace: workloadNamespace(workload, this.stack),
+          labels: { ...k8sLabels(this.stack), "app.kubernetes.io/component": workload },
+          annotations,
+        },
+        automountServiceAccountToken: false,
+      },
+      { parent: this },
+    );
+    this.serviceAccounts.set(workload, account);
+    return account;
   }
 }

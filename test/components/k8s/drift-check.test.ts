@@ -76,10 +76,11 @@ describe("DriftCheck", () => {
     expect(spec.jobTemplate.spec.backoffLimit).toBeGreaterThanOrEqual(0);
   });
 
-  it("runs each model's check as its own labelled ServiceAccount", () => {
+  it("runs every check as the one labelled drift ServiceAccount the cloud identity is bound to", () => {
     const sa = all.filter((r) => r.type === "kubernetes:core/v1:ServiceAccount").map((r) => r.inputs as unknown as Obj);
-    expect(sa.map((s) => s.metadata.name).sort()).toEqual(["drift-churn-predictor", "drift-fraud-scorer"]);
-    expect(cron("fraud-scorer").spec.jobTemplate.spec.template.spec.serviceAccountName).toBe("drift-fraud-scorer");
+    expect(sa.map((s) => `${s.metadata.namespace}/${s.metadata.name}`)).toEqual(["mlops/drift"]);
+    expect(cron("fraud-scorer").spec.jobTemplate.spec.template.spec.serviceAccountName).toBe("drift");
+    expect(cron("churn-predictor").spec.jobTemplate.spec.template.spec.serviceAccountName).toBe("drift");
     for (const s of sa) expect(s.metadata.labels).toMatchObject(k8sLabels(stack));
   });
 

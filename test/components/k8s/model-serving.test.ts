@@ -230,12 +230,13 @@ describe("ModelServing on the mesh", () => {
     expect(svc.ports).toEqual([expect.objectContaining({ port: 8080, targetPort: 8080, name: "http" })]);
   });
 
-  it("runs each model as its own ServiceAccount carrying the serving identity", () => {
-    const sa = one("kubernetes:core/v1:ServiceAccount", "fraud-scorer");
-    expect((sa as unknown as { metadata: { annotations: Record<string, string> } }).metadata.annotations).toEqual({
+  it("runs every model as the one serving ServiceAccount the cloud identity is bound to", () => {
+    const accounts = objects("kubernetes:core/v1:ServiceAccount");
+    expect(accounts.map((a) => `${a.metadata.namespace}/${a.metadata.name}`)).toEqual(["models/serving"]);
+    expect((accounts[0] as unknown as { metadata: { annotations: Record<string, string> } }).metadata.annotations).toEqual({
       "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving",
     });
-    expect(podOf(one("kubernetes:apps/v1:Deployment", "fraud-scorer-v1")).serviceAccountName).toBe("fraud-scorer");
+    for (const d of objects("kubernetes:apps/v1:Deployment")) expect(podOf(d).serviceAccountName).toBe("serving");
   });
 
   it("labels every object with team, environment and cost centre", () => {
