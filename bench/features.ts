@@ -307,7 +307,7 @@ async function main(): Promise<void> {
     console.log("materialization DuckDB -> Redis (10 features per row)");
     for (const m of materializeRuns) {
       console.log(
-        `  ${m.rows} rows: ${fmt(m.rowsPerSecond, 0)} rows/s (baseline DuckDB read alone ${fmt(m.readRowsPerSecond, 0)} rows/s, ratio ${fmt(m.readRowsPerSecond / m.rowsPerSecond)}x), peak memory +${fmt(m.peakMiB, 0)} MiB`,
+        `  ${m.rows} rows: ${fmt(m.rowsPerSecond, 0)} rows/s (baseline DuckDB read alone ${fmt(m.readRowsPerSecond, 0)} rows/s, ratio ${fmt(m.readRowsPerSecond / m.rowsPerSecond)}x), peak RSS +${fmt(m.peakMiB, 0)} MiB, JS heap +${fmt(m.heapMiB, 0)} MiB`,
       );
     }
     const [small, large] = materializeRuns as [(typeof materializeRuns)[number], (typeof materializeRuns)[number]];
