@@ -12,7 +12,7 @@ import type { InferenceRequest, InferenceResponse, ResponseOutput } from "./v2-t
 declare module "fastify" {
   interface FastifyRequest {
     /** The model version answering this request, once resolved: drives headers and metric labels. */
-    servedBy?: { model: string; version: string };
+    servedBy?: { model: string; version: string; finished?: boolean };
   }
   interface FastifyContextConfig {
     /** Prediction routes are shed under overload; probes and metrics never are. */
@@ -36,13 +36,29 @@ export interface ServingContext {
   readiness(): { ok: boolean; reason?: string };
 }
 
-/** Marks the request as served by this model version: in-flight gauge now, latency and outcome in onResponse. */
-export function begin(context: ServingContext, request: FastifyRequest, backend: ModelBackend): void {
+/**
+ * Marks the request as served by this model version: the in-flight gauge goes up now and comes
+ * down, with the latency and outcome recorded, when the response finishes, or when the
+ * connection closes first (a client that hangs up gets no onResponse; counted as 499, nginx's
+ * "client closed request"), so the gauge cannot drift.
+ */
+export function begin(context: ServingContext, request: FastifyRequest, reply: FastifyReply, backend: ModelBackend): void {
   request.servedBy = { model: backend.name, version: backend.version };
   context.metrics.inFlight.inc({ model: backend.name, version: backend.version });
+  reply.raw.once("close", () => finish(context, request, reply.raw.writableFinished ? reply.statusCode : 499, reply.elapsedTime / 1000));
 }
 
-/** Headers, in-flight gauge, latency histogram and outcome counter for every request that reached a model. */
+function finish(context: ServingContext, request: FastifyRequest, status: number, seconds: number): void {
+  const served = request.servedBy;
+  if (!served || served.finished) return;
+  served.finished = true;
+  const labels = { model: served.model, version: served.version };
+  context.metrics.inFlight.dec(labels);
+  context.metrics.requestSeconds.observe({ ...labels, route: request.routeOptions.url ?? "unknown", status: String(status) }, seconds);
+  context.metrics.predictions.inc({ ...labels, status: status < 400 ? "ok" : "error" });
+}
+
+/** Version headers on every response, and request metrics for every request that reached a model. */
 export function instrument(app: FastifyInstance, context: ServingContext): void {
   app.addHook("onSend", async (request, reply, payload) => {
     const served = request.servedBy ?? single(context);
@@ -52,17 +68,7 @@ export function instrument(app: FastifyInstance, context: ServingContext): void 
     }
     return payload;
   });
-  app.addHook("onResponse", async (request, reply) => {
-    const served = request.servedBy;
-    if (!served) return;
-    const labels = { model: served.model, version: served.version };
-    context.metrics.inFlight.dec(labels);
-    context.metrics.requestSeconds.observe(
-      { ...labels, route: request.routeOptions.url ?? "unknown", status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-    context.metrics.predictions.inc({ ...labels, status: reply.statusCode < 400 ? "ok" : "error" });
-  });
+  app.addHook("onResponse", async (request, reply) => finish(context, request, reply.statusCode, reply.elapsedTime / 1000));
 }
 
 /** With one model in the process, even probes and errors before routing name it in their headers. */

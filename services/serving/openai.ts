@@ -75,7 +75,7 @@ export async function openAiRoutes(app: FastifyInstance, options: { context: Ser
   const forward = async (request: FastifyRequest<{ Body: Record<string, unknown> }>, reply: FastifyReply) => {
     const body = request.body ?? {};
     const model = pick(typeof body.model === "string" ? body.model : undefined);
-    begin(context, request, model);
+    begin(context, request, reply, model);
     const upstreamBody = { ...body, model: model.options.upstreamModel ?? model.name };
     const end = context.metrics.inferenceSeconds.startTimer({ model: model.name, version: model.version });
     const response = await callUpstream(model.options, request.url.replace(/\?.*$/, ""), {

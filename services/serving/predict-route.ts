@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../core";
 import { begin, outputRow, predictionRecords, type ServingContext, timedInfer } from "./context";
 import type { EntityRows, OnlineFeaturesResponse } from "./features-client";
@@ -51,9 +51,10 @@ export async function predictRoutes(app: FastifyInstance, options: { context: Se
   const { context } = options;
   const predict = async (
     request: FastifyRequest<{ Params: { name: string; version?: string }; Body: PredictRequest }>,
+    reply: FastifyReply,
   ): Promise<PredictResponse> => {
     const backend = context.store.resolve(request.params.name, request.params.version);
-    begin(context, request, backend);
+    begin(context, request, reply, backend);
     const service = context.featureServiceOf(backend.name);
     if (!service)
       throw new HttpError(

@@ -58,9 +58,12 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   app.get<{ Params: ModelParams }>("/v2/models/:name/ready", { schema: modelReadySchema }, ready);
   app.get<{ Params: ModelParams }>("/v2/models/:name/versions/:version/ready", { schema: modelReadySchema }, ready);
 
-  const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: InferenceRequest }>): Promise<InferenceResponse> => {
+  const infer = async (
+    request: FastifyRequest<{ Params: ModelParams; Body: InferenceRequest }>,
+    reply: FastifyReply,
+  ): Promise<InferenceResponse> => {
     const backend = store.resolve(request.params.name, request.params.version);
-    begin(context, request, backend);
+    begin(context, request, reply, backend);
     // The protocol echoes the client's id; without one we make one, so the response and its prediction log line can be matched.
     const body = request.body.id ? request.body : { ...request.body, id: randomUUID() };
     const response = await timedInfer(context, backend, body);

@@ -92,6 +92,44 @@ describe("load shedding", () => {
   });
 });
 
+describe("clients that hang up", () => {
+  it("release their in-flight slot and gauge, so aborted requests cannot wedge the server into shedding", async () => {
+    const runtime = await startV2Runtime({ delayMs: 300 });
+    const app = await createServingServer({
+      models: [{ name: "scorer", version: "v1", runtime: "kserve-v2", upstream: { url: runtime.url } }],
+      registry: createRegistry("serving-test"),
+      maxInFlight: 1,
+      maxEventLoopDelayMs: 0,
+    });
+    try {
+      const base = await listen(app);
+      for (let i = 0; i < 3; i++) {
+        const controller = new AbortController();
+        const aborted = fetch(`${base}/v2/models/scorer/infer`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(v2Request),
+          signal: controller.signal,
+        });
+        await new Promise((r) => setTimeout(r, 50));
+        controller.abort();
+        await expect(aborted).rejects.toThrow();
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      expect((await post(`${base}/v2/models/scorer/infer`, v2Request)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/mlops_serving_in_flight_requests\{[^}]*model="scorer",version="v1"[^}]*\} 0/);
+      expect(metrics).toMatch(/mlops_serving_predictions_total\{[^}]*model="scorer",version="v1",status="error"[^}]*\} 3/);
+      expect(metrics).toMatch(
+        /mlops_serving_request_duration_seconds_count\{[^}]*model="scorer",version="v1",route="\/v2\/models\/:name\/infer",status="499"[^}]*\} 3/,
+      );
+    } finally {
+      await app.close();
+      await runtime.close();
+    }
+  });
+});
+
 describe("graceful shutdown", () => {
   it("drains in-flight requests, refuses new ones, then flushes the prediction log", async () => {
     const runtime = await startV2Runtime({ delayMs: 400 });
