@@ -25,15 +25,26 @@ interface Sample {
 
 function runPlan(cwd: string, stack: string): Sample {
   const out = mkdtempSync(join(tmpdir(), "bench-plan-"));
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(cwd, "stacks/plan.ts"), stack, "--json", "--out", out], { cwd, encoding: "utf8", maxBuffer: 1 << 30 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(cwd, "stacks/plan.ts"), stack, "--json", "--out", out], {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`plan ${stack} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const s = JSON.parse(r.stdout);
-  return { seconds: s.seconds, programSeconds: s.programSeconds, policySeconds: s.policySeconds, peakRssMb: s.peakRssMb, resources: s.resources };
+  return {
+    seconds: s.seconds,
+    programSeconds: s.programSeconds,
+    policySeconds: s.policySeconds,
+    peakRssMb: s.peakRssMb,
+    resources: s.resources,
+  };
 }
 
 function baseline(): { seconds: number; peakRssMb: number } {
-  const script = "const t=performance.now();require('@pulumi/pulumi');require('@pulumi/aws');require('@pulumi/gcp');require('@pulumi/kubernetes');console.log(JSON.stringify({seconds:(performance.now()-t)/1000,peakRssMb:process.resourceUsage().maxRSS/1024}))";
+  const script =
+    "const t=performance.now();require('@pulumi/pulumi');require('@pulumi/aws');require('@pulumi/gcp');require('@pulumi/kubernetes');console.log(JSON.stringify({seconds:(performance.now()-t)/1000,peakRssMb:process.resourceUsage().maxRSS/1024}))";
   const r = spawnSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8" });
   return JSON.parse(r.stdout);
 }
@@ -51,7 +62,8 @@ function medianSample(samples: Sample[]): Sample {
 /** A project copy whose catalog has `models` generated fraud-style models with 2 versions each. */
 function generatedProject(models: number): string {
   const dir = mkdtempSync(join(tmpdir(), `bench-catalog-${models}-`));
-  for (const part of ["stacks", "components", "policies", "services", "package.json", "tsconfig.json"]) cpSync(join(root, part), join(dir, part), { recursive: true });
+  for (const part of ["stacks", "components", "policies", "services", "package.json", "tsconfig.json"])
+    cpSync(join(root, part), join(dir, part), { recursive: true });
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
   mkdirSync(join(dir, "catalog", "models"), { recursive: true });
   cpSync(join(root, "catalog", "features"), join(dir, "catalog", "features"), { recursive: true });
@@ -79,7 +91,9 @@ function main(): void {
   console.log("\nstack        resources   plan s   program s   policies s   peak MiB   x baseline");
   for (const stack of listStacks(join(root, "stacks"))) {
     const s = medianSample(Array.from({ length: repeats }, () => runPlan(root, stack)));
-    console.log(`${stack.padEnd(12)} ${String(s.resources).padStart(9)} ${s.seconds.toFixed(2).padStart(8)} ${s.programSeconds.toFixed(2).padStart(11)} ${s.policySeconds.toFixed(3).padStart(12)} ${s.peakRssMb.toFixed(0).padStart(10)} ${(s.seconds / base.seconds).toFixed(1).padStart(12)}`);
+    console.log(
+      `${stack.padEnd(12)} ${String(s.resources).padStart(9)} ${s.seconds.toFixed(2).padStart(8)} ${s.programSeconds.toFixed(2).padStart(11)} ${s.policySeconds.toFixed(3).padStart(12)} ${s.peakRssMb.toFixed(0).padStart(10)} ${(s.seconds / base.seconds).toFixed(1).padStart(12)}`,
+    );
   }
   console.log("\ncatalog scaling on the aws-prod stack (generated models x 2 versions):");
   console.log("models   resources   plan s   program s   policies s   peak MiB");
@@ -89,12 +103,18 @@ function main(): void {
     const s = medianSample(Array.from({ length: Math.max(1, Math.min(repeats, 2)) }, () => runPlan(dir, "aws-prod")));
     sizes[models] = s;
     rmSync(dir, { recursive: true, force: true });
-    console.log(`${String(models).padStart(6)} ${String(s.resources).padStart(11)} ${s.seconds.toFixed(2).padStart(8)} ${s.programSeconds.toFixed(2).padStart(11)} ${s.policySeconds.toFixed(3).padStart(12)} ${s.peakRssMb.toFixed(0).padStart(10)}`);
+    console.log(
+      `${String(models).padStart(6)} ${String(s.resources).padStart(11)} ${s.seconds.toFixed(2).padStart(8)} ${s.programSeconds.toFixed(2).padStart(11)} ${s.policySeconds.toFixed(3).padStart(12)} ${s.peakRssMb.toFixed(0).padStart(10)}`,
+    );
   }
   const r20 = sizes[20] as Sample;
   const r200 = sizes[200] as Sample;
-  console.log(`\nresources grew x${(r200.resources / r20.resources).toFixed(1)} from 20 to 200 models; plan time grew x${(r200.seconds / r20.seconds).toFixed(2)}`);
-  console.log(`headline: plan of 200 models x 2 versions takes ${(r200.seconds / r20.seconds).toFixed(2)}x the time of 20 models (${r200.seconds.toFixed(1)} s vs ${r20.seconds.toFixed(1)} s, peak ${r200.peakRssMb.toFixed(0)} MiB)`);
+  console.log(
+    `\nresources grew x${(r200.resources / r20.resources).toFixed(1)} from 20 to 200 models; plan time grew x${(r200.seconds / r20.seconds).toFixed(2)}`,
+  );
+  console.log(
+    `headline: plan of 200 models x 2 versions takes ${(r200.seconds / r20.seconds).toFixed(2)}x the time of 20 models (${r200.seconds.toFixed(1)} s vs ${r20.seconds.toFixed(1)} s, peak ${r200.peakRssMb.toFixed(0)} MiB)`,
+  );
 }
 
 main();

@@ -12,7 +12,9 @@ const available = readdirSync(__dirname)
   .sort();
 const [name, ...rest] = process.argv.slice(2);
 if (!name || name === "--help" || name === "-h") {
-  console.log(`Usage: npm run bench -- <name> [options]\n\nBenchmarks: ${available.join(", ")}\nEach prints its baseline and ratio; the last line is the headline ratio.`);
+  console.log(
+    `Usage: npm run bench -- <name> [options]\n\nBenchmarks: ${available.join(", ")}\nEach prints its baseline and ratio; the last line is the headline ratio.`,
+  );
   process.exit(name ? 0 : 2);
 }
 const file = join(__dirname, `${name}.ts`);

@@ -44,14 +44,22 @@ export async function main(argv: string[]): Promise<number> {
     const sq = args.values["success-query"];
     const tq = args.values["trials-query"];
     if (!sq || !tq) throw new UsageError("--prometheus needs --success-query and --trials-query");
-    arms = await armsFromPrometheus(String(args.values.prometheus), String(sq).replaceAll("$model", modelName), String(tq).replaceAll("$model", modelName));
+    arms = await armsFromPrometheus(
+      String(args.values.prometheus),
+      String(sq).replaceAll("$model", modelName),
+      String(tq).replaceAll("$model", modelName),
+    );
   } else {
-    if (!args.values.logs || !args.values.outcomes) throw new UsageError("give --logs DIR and --outcomes FILE, or --prometheus URL with queries");
+    if (!args.values.logs || !args.values.outcomes)
+      throw new UsageError("give --logs DIR and --outcomes FILE, or --prometheus URL with queries");
     arms = await armsFromLogs(resolve(String(args.values.logs)), modelName, await readOutcomes(resolve(String(args.values.outcomes))));
   }
   const a = arms.find((x) => x.version === aName);
   const b = arms.find((x) => x.version === bName);
-  if (!a || !b) throw new UsageError(`no outcomes for ${!a ? aName : bName}; versions with outcomes: ${arms.map((x) => `${x.version} (${x.trials})`).join(", ") || "none"}`);
+  if (!a || !b)
+    throw new UsageError(
+      `no outcomes for ${!a ? aName : bName}; versions with outcomes: ${arms.map((x) => `${x.version} (${x.trials})`).join(", ") || "none"}`,
+    );
   const report = abReport(a, b, { mde: Number(args.values.mde), alpha: Number(args.values.alpha), power: Number(args.values.power) });
   if (args.values.json) {
     console.log(JSON.stringify({ model: modelName, ...report }, null, 2));
@@ -59,8 +67,13 @@ export async function main(argv: string[]): Promise<number> {
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
     console.log(`A/B test of ${modelName}: A = ${a.version}, B = ${b.version}`);
     console.log(`  version   trials   successes   rate`);
-    for (const arm of [a, b]) console.log(`  ${arm.version.padEnd(8)} ${String(arm.trials).padStart(7)} ${String(arm.successes).padStart(11)}   ${pct(arm.successes / arm.trials)}`);
-    console.log(`  lift B - A: ${pct(report.test.lift)}${report.test.relativeLift === null ? "" : ` (${pct(report.test.relativeLift)} relative)`}`);
+    for (const arm of [a, b])
+      console.log(
+        `  ${arm.version.padEnd(8)} ${String(arm.trials).padStart(7)} ${String(arm.successes).padStart(11)}   ${pct(arm.successes / arm.trials)}`,
+      );
+    console.log(
+      `  lift B - A: ${pct(report.test.lift)}${report.test.relativeLift === null ? "" : ` (${pct(report.test.relativeLift)} relative)`}`,
+    );
     console.log(`  z = ${report.test.z.toFixed(4)}, two-sided p = ${report.test.pValue.toPrecision(4)} (alpha ${report.test.alpha})`);
     console.log(`  P(B beats A) = ${pct(report.probabilityBBeatsA)} (Beta(1,1) priors)`);
     console.log(`  sample size per arm for an MDE of ${pct(report.mde)}: ${report.requiredPerArm}; still needed: ${report.stillNeeded}`);

@@ -16,7 +16,11 @@ import { driftGate, type GateResult, metricGates, servingGates, sizeGate } from 
 
 const FLAGS = [
   { name: "tracking-uri", type: "string" as const, description: "MLflow tracking server", env: "MLFLOW_TRACKING_URI" },
-  { name: "sample", type: "string" as const, description: "CSV/Parquet rows of the model's features to replay for the latency and schema gates" },
+  {
+    name: "sample",
+    type: "string" as const,
+    description: "CSV/Parquet rows of the model's features to replay for the latency and schema gates",
+  },
   { name: "reference", type: "string" as const, description: "the model's current reference profile (drift gate)" },
   { name: "training-set", type: "string" as const, description: "the new version's training set (drift gate; default: --sample)" },
   { name: "name", type: "string" as const, description: "version name in the catalog (default v<mlflow-version>)" },
@@ -30,8 +34,11 @@ const USAGE = "npm run promote -- <model> <mlflow-version> --sample FILE --refer
 async function downloadModel(mlflow: MlflowClient, version: MlflowModelVersion): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "promote-"));
   const source = version.source;
-  const file = source.endsWith(".onnx") ? undefined : (await mlflow.listArtifacts(source)).find((f) => !f.is_dir && f.path.endsWith(".onnx"))?.path;
-  if (!source.endsWith(".onnx") && !file) throw new Error(`MLflow version ${version.name}/${version.version} has no .onnx file under ${source}`);
+  const file = source.endsWith(".onnx")
+    ? undefined
+    : (await mlflow.listArtifacts(source)).find((f) => !f.is_dir && f.path.endsWith(".onnx"))?.path;
+  if (!source.endsWith(".onnx") && !file)
+    throw new Error(`MLflow version ${version.name}/${version.version} has no .onnx file under ${source}`);
   const path = join(dir, "model.onnx");
   writeFileSync(path, await mlflow.downloadArtifact(source, file));
   return path;
@@ -90,7 +97,9 @@ export async function main(argv: string[]): Promise<number> {
     const width = Math.max(...gates.map((g) => g.gate.length), 4);
     console.log(`\n${"gate".padEnd(width)}  ${"value".padEnd(28)}  ${"threshold".padEnd(26)}  result`);
     for (const g of gates) {
-      console.log(`${g.gate.padEnd(width)}  ${g.value.padEnd(28)}  ${g.threshold.padEnd(26)}  ${g.pass ? "pass" : "FAIL"}${g.detail && !g.pass ? `  (${g.detail})` : ""}`);
+      console.log(
+        `${g.gate.padEnd(width)}  ${g.value.padEnd(28)}  ${g.threshold.padEnd(26)}  ${g.pass ? "pass" : "FAIL"}${g.detail && !g.pass ? `  (${g.detail})` : ""}`,
+      );
     }
     console.log(
       passed

@@ -35,7 +35,11 @@ export function workloadServiceAccount(workload: Workload, stack: StackSpec): { 
 
 /** Kubernetes labels every object carries: team, environment and cost centre (policy requires them). */
 export function k8sLabels(stack: StackSpec): Record<string, string> {
-  const clean = (v: string) => v.toLowerCase().replace(/[^a-z0-9._-]/g, "-").slice(0, 63);
+  const clean = (v: string) =>
+    v
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]/g, "-")
+      .slice(0, 63);
   return {
     "app.kubernetes.io/part-of": "mlops-platform",
     "mlops.platform/team": clean(stack.tags.team ?? "unknown"),
@@ -50,6 +54,10 @@ export function cloudTags(stack: StackSpec): Record<string, string> {
 }
 
 export function gcpLabels(stack: StackSpec): Record<string, string> {
-  const clean = (v: string) => v.toLowerCase().replace(/[^a-z0-9_-]/g, "_").slice(0, 63);
+  const clean = (v: string) =>
+    v
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, "_")
+      .slice(0, 63);
   return Object.fromEntries(Object.entries(cloudTags(stack)).map(([k, v]) => [clean(k.replace(/([A-Z])/g, "_$1")), clean(v)]));
 }

@@ -45,7 +45,11 @@ export class Platform extends pulumi.ComponentResource {
       const cluster = localClusterAccess(stack);
       addons = new ClusterAddons(`${name}-addons`, { cluster, stack }, parent);
       // Its Secrets and StatefulSets live in the platform namespace the add-ons create.
-      const stores = new LocalStores(`${name}-stores`, { stack, catalog }, { parent: this, provider: addons.provider, dependsOn: [addons] });
+      const stores = new LocalStores(
+        `${name}-stores`,
+        { stack, catalog },
+        { parent: this, provider: addons.provider, dependsOn: [addons] },
+      );
       foundation = { cluster, ...stores.connections };
     } else {
       const cloud =
@@ -66,7 +70,12 @@ export class Platform extends pulumi.ComponentResource {
     if (stack.tracking.enabled) {
       this.tracking = new TrackingServer(
         `${name}-tracking`,
-        { stack, database: foundation.trackingDatabase, artifacts: foundation.artifacts, serviceAccountAnnotations: foundation.identities.tracking },
+        {
+          stack,
+          database: foundation.trackingDatabase,
+          artifacts: foundation.artifacts,
+          serviceAccountAnnotations: foundation.identities.tracking,
+        },
         meshReady,
       );
     }
@@ -75,10 +84,21 @@ export class Platform extends pulumi.ComponentResource {
     const runtime = new RuntimeConfig(`${name}-runtime`, { stack, catalog }, meshReady);
     this.features = new FeatureService(
       `${name}-features`,
-      { stack, catalog, runtime, online: foundation.online, offline: foundation.offline, serviceAccountAnnotations: foundation.identities.features },
+      {
+        stack,
+        catalog,
+        runtime,
+        online: foundation.online,
+        offline: foundation.offline,
+        serviceAccountAnnotations: foundation.identities.features,
+      },
       meshReady,
     );
-    new Materialization(`${name}-materialize`, { stack, catalog, runtime, online: foundation.online, offline: foundation.offline }, meshReady);
+    new Materialization(
+      `${name}-materialize`,
+      { stack, catalog, runtime, online: foundation.online, offline: foundation.offline },
+      meshReady,
+    );
     this.models = {};
     for (const model of Object.values(catalog.models)) {
       this.models[model.name] = new ModelServing(

@@ -98,8 +98,12 @@ export async function writeOffline(dbPath: string, cards: CardRow[], merchants: 
       txn_amount_avg_7d DOUBLE, txn_amount_max_24h DOUBLE, days_since_first_txn INTEGER, home_country VARCHAR)`);
     await db.run(`CREATE TABLE IF NOT EXISTS merchant_stats (merchant_id BIGINT, event_timestamp TIMESTAMPTZ, created_timestamp TIMESTAMPTZ,
       merchant_risk FLOAT, chargeback_rate_30d DOUBLE, category VARCHAR)`);
-    await db.run("CREATE TABLE IF NOT EXISTS card_realtime (card_id BIGINT, event_timestamp TIMESTAMPTZ, last_amount DOUBLE, is_foreign BOOLEAN)");
-    await db.run("CREATE TABLE IF NOT EXISTS customer_profile (customer_id VARCHAR, event_timestamp TIMESTAMPTZ, tenure_days INTEGER, open_tickets BIGINT, monthly_spend DOUBLE, plan VARCHAR, nps_scores INTEGER[])");
+    await db.run(
+      "CREATE TABLE IF NOT EXISTS card_realtime (card_id BIGINT, event_timestamp TIMESTAMPTZ, last_amount DOUBLE, is_foreign BOOLEAN)",
+    );
+    await db.run(
+      "CREATE TABLE IF NOT EXISTS customer_profile (customer_id VARCHAR, event_timestamp TIMESTAMPTZ, tenure_days INTEGER, open_tickets BIGINT, monthly_spend DOUBLE, plan VARCHAR, nps_scores INTEGER[])",
+    );
     const cardAppender = await db.createAppender("card_stats");
     for (const r of cards) {
       cardAppender.appendBigInt(BigInt(r.card_id));

@@ -69,7 +69,22 @@ export async function startPlatform(o: Pick<LoopOptions, "workDir" | "redisUrl" 
   }
   const started: Managed[] = [];
   try {
-    const features = await startService("features", "features", ["serve", "--online-store", redisUrl, "--offline-store", `duckdb:${offlineDb}`, "--catalog", join(ROOT, "catalog"), "--store-timeout-ms", "500"], { logDir: logs, readyPath: "/readyz" });
+    const features = await startService(
+      "features",
+      "features",
+      [
+        "serve",
+        "--online-store",
+        redisUrl,
+        "--offline-store",
+        `duckdb:${offlineDb}`,
+        "--catalog",
+        join(ROOT, "catalog"),
+        "--store-timeout-ms",
+        "500",
+      ],
+      { logDir: logs, readyPath: "/readyz" },
+    );
     started.push(features);
     o.progress(`features service ready at ${features.url}`);
     const serving: Record<string, Managed> = {};
@@ -79,17 +94,37 @@ export async function startPlatform(o: Pick<LoopOptions, "workDir" | "redisUrl" 
         const handle = await startService(
           `serving-${version.name}`,
           "serving",
-          ["serve", "--model", `${MODEL}@${version.name}=${file}`, "--features", features.url, "--catalog", join(ROOT, "catalog"), "--log-dir", logDir, "--log-sample-rate", "1", "--features-timeout", "1000"],
+          [
+            "serve",
+            "--model",
+            `${MODEL}@${version.name}=${file}`,
+            "--features",
+            features.url,
+            "--catalog",
+            join(ROOT, "catalog"),
+            "--log-dir",
+            logDir,
+            "--log-sample-rate",
+            "1",
+            "--features-timeout",
+            "1000",
+          ],
           { logDir: logs, readyPath: "/v2/health/ready" },
         );
         started.push(handle);
         serving[version.name] = handle;
       }),
     );
-    o.progress(`serving ready: ${Object.entries(serving).map(([v, s]) => `${v} at ${s.url}`).join(", ")}`);
+    o.progress(
+      `serving ready: ${Object.entries(serving)
+        .map(([v, s]) => `${v} at ${s.url}`)
+        .join(", ")}`,
+    );
     const spec = virtualServiceSpec(model, "models");
     const mesh = await startLocalMesh(spec, Object.fromEntries(Object.entries(serving).map(([v, s]) => [v, s.url])), seeded(20261123));
-    o.progress(`local mesh routing ${MODEL} by its VirtualService: ${model.versions.map((v) => `${v.name}=${v.weight}%`).join(", ")}, header ${model.headerOverride.header}`);
+    o.progress(
+      `local mesh routing ${MODEL} by its VirtualService: ${model.versions.map((v) => `${v.name}=${v.weight}%`).join(", ")}, header ${model.headerOverride.header}`,
+    );
     return {
       redis,
       redisUrl,
@@ -116,7 +151,15 @@ export async function startPlatform(o: Pick<LoopOptions, "workDir" | "redisUrl" 
 export async function sendTraffic(
   mesh: LocalMesh,
   n: number,
-  options: { cards: number; merchants: number; concurrency: number; seed: number; headers?: Record<string, string>; timeoutMs?: number; retryShed?: boolean },
+  options: {
+    cards: number;
+    merchants: number;
+    concurrency: number;
+    seed: number;
+    headers?: Record<string, string>;
+    timeoutMs?: number;
+    retryShed?: boolean;
+  },
 ): Promise<TrafficStats> {
   const rand = seeded(options.seed);
   const stats: TrafficStats = { sent: 0, ok: 0, failed: {}, byVersion: {}, latenciesMs: [], samples: [], retried: 0 };
@@ -173,11 +216,20 @@ export async function sendTraffic(
 }
 
 /** Complete prediction-log records (files are renamed into place when whole) of a model. */
-export function loggedRecords(logDir: string): { request_id: string; version: string; timestamp: string; features: Record<string, unknown>; outputs: Record<string, unknown> }[] {
+export function loggedRecords(
+  logDir: string,
+): { request_id: string; version: string; timestamp: string; features: Record<string, unknown>; outputs: Record<string, unknown> }[] {
   const dir = join(logDir, MODEL);
   if (!existsSync(dir)) return [];
   const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f));
-  return files.filter((f) => statSync(f).isFile()).flatMap((f) => readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)));
+  return files
+    .filter((f) => statSync(f).isFile())
+    .flatMap((f) =>
+      readFileSync(f, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    );
 }
 
 /** Waits until the serving processes have flushed at least `count` records to the log. */
@@ -198,7 +250,11 @@ export function percentile(values: number[], q: number): number {
 }
 
 /** The model's own output on the latest offline feature values of (card, merchant): the ground truth. */
-export async function expectedPredictions(model: ModelSpec, samples: TrafficStats["samples"], latest: { cards: Map<number, CardRow>; merchants: Map<number, MerchantRow> }): Promise<{ checked: number; maxAbsError: number }> {
+export async function expectedPredictions(
+  model: ModelSpec,
+  samples: TrafficStats["samples"],
+  latest: { cards: Map<number, CardRow>; merchants: Map<number, MerchantRow> },
+): Promise<{ checked: number; maxAbsError: number }> {
   const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
   const features = resolveFeatureService(catalog, model.featureService);
   const sessions: Record<string, ort.InferenceSession> = {};
@@ -212,15 +268,42 @@ export async function expectedPredictions(model: ModelSpec, samples: TrafficStat
     const row = features.map((f) => Number(source(f)[f.name]));
     const input = new ort.Tensor("float32", Float32Array.from(row), [1, row.length]);
     const out = await session.run({ [session.inputNames[0] as string]: input });
-    const value = (out[session.outputNames[0] as string]?.data as Float32Array)[0] as number;
+    const value = (out[session.outputNames[0] as string]?.data as Float32Array | undefined)?.[0] ?? Number.NaN;
     maxAbsError = Math.max(maxAbsError, Math.abs(value - s.probability));
   }
   return { checked: samples.length, maxAbsError };
 }
 
 /** Runs the drift service's check (its CronJob command) over a window of prediction logs. */
-export async function driftCheck(o: { logDir: string; profile: string; end: Date; windowSeconds: number; report: string; webhookUrl?: string }): Promise<{ result: DriftCheckJson; code: number }> {
-  const args = ["--import", "tsx", join(ROOT, "services", "drift", "main.ts"), "check", "--reference", o.profile, "--current", o.logDir, "--model", MODEL, "--catalog", join(ROOT, "catalog"), "--end", o.end.toISOString(), "--window", String(o.windowSeconds), "--report", o.report, "--json"];
+export async function driftCheck(o: {
+  logDir: string;
+  profile: string;
+  end: Date;
+  windowSeconds: number;
+  report: string;
+  webhookUrl?: string;
+}): Promise<{ result: DriftCheckJson; code: number }> {
+  const args = [
+    "--import",
+    "tsx",
+    join(ROOT, "services", "drift", "main.ts"),
+    "check",
+    "--reference",
+    o.profile,
+    "--current",
+    o.logDir,
+    "--model",
+    MODEL,
+    "--catalog",
+    join(ROOT, "catalog"),
+    "--end",
+    o.end.toISOString(),
+    "--window",
+    String(o.windowSeconds),
+    "--report",
+    o.report,
+    "--json",
+  ];
   if (o.webhookUrl) args.push("--webhook", o.webhookUrl);
   // Asynchronous on purpose: the webhook receiver may live in this very process.
   const r = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
@@ -236,7 +319,14 @@ export interface DriftCheckJson {
   dataset_drift: boolean;
   drift_share: number;
   counts: { checked: number; drifted: number };
-  features: { name: string; method: string | null; statistic: number | null; p_value: number | null; threshold: number | null; drifted: boolean }[];
+  features: {
+    name: string;
+    method: string | null;
+    statistic: number | null;
+    p_value: number | null;
+    threshold: number | null;
+    drifted: boolean;
+  }[];
 }
 
 export interface LoopResult {
@@ -269,7 +359,9 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const shiftedCards = cardRows(d, [1], 1);
   const shiftedMerchants = merchantRows(d, [1], 1);
   await writeOffline(offlineDb, [...cards, ...shiftedCards], [...merchants, ...shiftedMerchants]);
-  o.progress(`generated ${cards.length + shiftedCards.length} card and ${merchants.length + shiftedMerchants.length} merchant rows into ${offlineDb} (the last hour shifted)`);
+  o.progress(
+    `generated ${cards.length + shiftedCards.length} card and ${merchants.length + shiftedMerchants.length} merchant rows into ${offlineDb} (the last hour shifted)`,
+  );
 
   // Training set: point-in-time-correct features for labelled events of the unshifted period.
   const rand = seeded(d.seed + 5);
@@ -297,18 +389,30 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const platform = await startPlatform(o, offlineDb);
   try {
     const materialize = async (body: Record<string, unknown>, path: string) => {
-      const r = await fetch(`${platform.features.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
+      const r = await fetch(`${platform.features.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(60_000),
+      });
       if (!r.ok) throw new Error(`${path} answered ${r.status}: ${await r.text()}`);
       return r.json();
     };
-    const unshiftedMaterialized = await materialize({ start_ts: new Date(baseStart - 3600_000).toISOString(), end_ts: new Date(baseEnd + 60_000).toISOString() }, "/materialize");
+    const unshiftedMaterialized = await materialize(
+      { start_ts: new Date(baseStart - 3600_000).toISOString(), end_ts: new Date(baseEnd + 60_000).toISOString() },
+      "/materialize",
+    );
     o.progress(`materialized the unshifted window into Redis: ${JSON.stringify(summaryOf(unshiftedMaterialized))}`);
 
     const traffic = { cards: d.cards, merchants: d.merchants, concurrency: o.concurrency };
     const t0 = new Date();
     const unshifted = await sendTraffic(platform.mesh, o.requests, { ...traffic, seed: d.seed + 1 });
     o.progress(`sent ${unshifted.sent} predictions: ${unshifted.ok} ok, by version ${JSON.stringify(unshifted.byVersion)}`);
-    const override = await sendTraffic(platform.mesh, 40, { ...traffic, seed: d.seed + 2, headers: { [platform.model.headerOverride.header]: "v2" } });
+    const override = await sendTraffic(platform.mesh, 40, {
+      ...traffic,
+      seed: d.seed + 2,
+      headers: { [platform.model.headerOverride.header]: "v2" },
+    });
     o.progress(`header override ${platform.model.headerOverride.header}: v2 -> ${JSON.stringify(override.byVersion)}`);
     await waitForLogs(platform.logDir, unshifted.ok + override.ok);
     const t1 = new Date(Date.now() + 1000);
@@ -316,8 +420,13 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
 
     const latestCards = latestBy(cards, (r) => r.card_id);
     const latestMerchants = latestBy(merchants, (r) => r.merchant_id);
-    const predictionCheck = await expectedPredictions(platform.model, [...unshifted.samples, ...override.samples], { cards: latestCards, merchants: latestMerchants });
-    o.progress(`predictions match the model on the offline features: ${predictionCheck.checked} checked, max |error| ${predictionCheck.maxAbsError.toExponential(2)}`);
+    const predictionCheck = await expectedPredictions(platform.model, [...unshifted.samples, ...override.samples], {
+      cards: latestCards,
+      merchants: latestMerchants,
+    });
+    o.progress(
+      `predictions match the model on the offline features: ${predictionCheck.checked} checked, max |error| ${predictionCheck.maxAbsError.toExponential(2)}`,
+    );
 
     const shiftedMaterialized = await materialize({ end_ts: new Date(d.end.getTime()).toISOString() }, "/materialize-incremental");
     o.progress(`new (shifted) data materialized incrementally: ${JSON.stringify(summaryOf(shiftedMaterialized))}`);
@@ -327,10 +436,27 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
     const t2 = new Date(Date.now() + 1000);
 
     const reportPath = join(o.workDir, "drift-report.html");
-    const before = await driftCheck({ logDir: platform.logDir, profile: profilePath, end: t1, windowSeconds: Math.ceil((t1.getTime() - t0.getTime()) / 1000) + 1, report: join(o.workDir, "drift-report-unshifted.html") });
-    o.progress(`drift check on unshifted traffic: dataset drift ${before.result.dataset_drift} (share ${before.result.drift_share.toFixed(2)})`);
-    const after = await driftCheck({ logDir: platform.logDir, profile: profilePath, end: t2, windowSeconds: Math.ceil((t2.getTime() - t1.getTime()) / 1000), report: reportPath, webhookUrl: o.webhookUrl });
-    o.progress(`drift check on shifted traffic: dataset drift ${after.result.dataset_drift} (share ${after.result.drift_share.toFixed(2)})`);
+    const before = await driftCheck({
+      logDir: platform.logDir,
+      profile: profilePath,
+      end: t1,
+      windowSeconds: Math.ceil((t1.getTime() - t0.getTime()) / 1000) + 1,
+      report: join(o.workDir, "drift-report-unshifted.html"),
+    });
+    o.progress(
+      `drift check on unshifted traffic: dataset drift ${before.result.dataset_drift} (share ${before.result.drift_share.toFixed(2)})`,
+    );
+    const after = await driftCheck({
+      logDir: platform.logDir,
+      profile: profilePath,
+      end: t2,
+      windowSeconds: Math.ceil((t2.getTime() - t1.getTime()) / 1000),
+      report: reportPath,
+      webhookUrl: o.webhookUrl,
+    });
+    o.progress(
+      `drift check on shifted traffic: dataset drift ${after.result.dataset_drift} (share ${after.result.drift_share.toFixed(2)})`,
+    );
     return {
       wallSeconds: (performance.now() - started) / 1000,
       trainingRows: trainingRows.length,

@@ -14,7 +14,12 @@ import { percentile, runLoop } from "./loop";
 const FLAGS = [
   { name: "requests", type: "string" as const, description: "prediction requests per phase", default: "600", env: "DEMO_REQUESTS" },
   { name: "cards", type: "string" as const, description: "cards in the generated data", default: "2000", env: "DEMO_CARDS" },
-  { name: "work-dir", type: "string" as const, description: "where data, logs and the report go (default: a new temp dir)", env: "DEMO_DIR" },
+  {
+    name: "work-dir",
+    type: "string" as const,
+    description: "where data, logs and the report go (default: a new temp dir)",
+    env: "DEMO_DIR",
+  },
   { name: "keep", type: "boolean" as const, description: "keep the work dir (the report is always kept)", env: "DEMO_KEEP" },
   { name: "json", type: "boolean" as const, description: "print the result as JSON" },
 ];
@@ -22,13 +27,20 @@ const FLAGS = [
 async function main(): Promise<number> {
   const args = parseCommand(process.argv.slice(2), FLAGS);
   if (args.values.help) {
-    console.log(helpText("npm run demo [--requests N] [--cards N] [--json]", "Runs the whole loop locally: data, training set, materialization, serving, canary split, drift.", FLAGS));
+    console.log(
+      helpText(
+        "npm run demo [--requests N] [--cards N] [--json]",
+        "Runs the whole loop locally: data, training set, materialization, serving, canary split, drift.",
+        FLAGS,
+      ),
+    );
     return 0;
   }
   const workDir = String(args.values["work-dir"] ?? mkdtempSync(join(tmpdir(), "mlops-demo-")));
   const json = args.values.json === true;
   const t0 = performance.now();
-  const say = (line: string) => (json ? console.error : console.log)(`demo [${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+  const say = (line: string) =>
+    (json ? console.error : console.log)(`demo [${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
   const end = new Date(Math.floor(Date.now() / 3600_000) * 3600_000);
   const result = await runLoop({
     workDir,
@@ -39,26 +51,53 @@ async function main(): Promise<number> {
     progress: say,
   });
   if (json) {
-    console.log(JSON.stringify({ ...result, unshifted: { ...result.unshifted, latenciesMs: undefined, samples: undefined }, shifted: { ...result.shifted, latenciesMs: undefined, samples: undefined } }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          ...result,
+          unshifted: { ...result.unshifted, latenciesMs: undefined, samples: undefined },
+          shifted: { ...result.shifted, latenciesMs: undefined, samples: undefined },
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     const all = [...result.unshifted.latenciesMs, ...result.shifted.latenciesMs];
     const byVersion: Record<string, number> = {};
-    for (const phase of [result.unshifted, result.shifted]) for (const [v, n] of Object.entries(phase.byVersion)) byVersion[v] = (byVersion[v] ?? 0) + n;
+    for (const phase of [result.unshifted, result.shifted])
+      for (const [v, n] of Object.entries(phase.byVersion)) byVersion[v] = (byVersion[v] ?? 0) + n;
     const total = Object.values(byVersion).reduce((a, b) => a + b, 0);
     console.log("\nSummary");
-    console.log(`  predictions      ${total} ok of ${result.unshifted.sent + result.shifted.sent} (p50 ${percentile(all, 0.5).toFixed(1)} ms, p99 ${percentile(all, 0.99).toFixed(1)} ms, through features + model + mesh)`);
-    console.log(`  by version       ${Object.entries(byVersion).map(([v, n]) => `${v} ${n} (${((100 * n) / total).toFixed(1)}%, catalog ${result.catalogWeights[v]}%)`).join(", ")}`);
+    console.log(
+      `  predictions      ${total} ok of ${result.unshifted.sent + result.shifted.sent} (p50 ${percentile(all, 0.5).toFixed(1)} ms, p99 ${percentile(all, 0.99).toFixed(1)} ms, through features + model + mesh)`,
+    );
+    console.log(
+      `  by version       ${Object.entries(byVersion)
+        .map(([v, n]) => `${v} ${n} (${((100 * n) / total).toFixed(1)}%, catalog ${result.catalogWeights[v]}%)`)
+        .join(", ")}`,
+    );
     const shed = result.unshifted.retried + result.shifted.retried;
     if (shed) console.log(`  load shedding     ${shed} requests shed with 503 + Retry-After and retried by the client`);
     console.log(`  header override  x-model-version: v2 -> ${JSON.stringify(result.headerOverride.byVersion)}`);
-    console.log(`  predictions      equal the model on the offline features: ${result.predictionCheck.checked} checked, max |error| ${result.predictionCheck.maxAbsError.toExponential(1)}`);
-    console.log(`  drift, unshifted dataset drift ${result.drift.unshifted.dataset_drift} (share ${result.drift.unshifted.drift_share.toFixed(2)})`);
-    console.log(`  drift, shifted   dataset drift ${result.drift.shifted.dataset_drift} (share ${result.drift.shifted.drift_share.toFixed(2)}): ${result.drift.shifted.features.filter((f) => f.drifted).map((f) => `${f.name} (${f.method})`).join(", ")}`);
+    console.log(
+      `  predictions      equal the model on the offline features: ${result.predictionCheck.checked} checked, max |error| ${result.predictionCheck.maxAbsError.toExponential(1)}`,
+    );
+    console.log(
+      `  drift, unshifted dataset drift ${result.drift.unshifted.dataset_drift} (share ${result.drift.unshifted.drift_share.toFixed(2)})`,
+    );
+    console.log(
+      `  drift, shifted   dataset drift ${result.drift.shifted.dataset_drift} (share ${result.drift.shifted.drift_share.toFixed(2)}): ${result.drift.shifted.features
+        .filter((f) => f.drifted)
+        .map((f) => `${f.name} (${f.method})`)
+        .join(", ")}`,
+    );
     console.log(`  report           ${result.reportPath}`);
     console.log(`  wall time        ${result.wallSeconds.toFixed(1)} s`);
   }
   if (!args.values.keep && !args.values["work-dir"]) {
-    for (const part of ["offline.duckdb", "offline.duckdb.wal", "predictions", "redis", "logs", "fraud-scorer.profile.json"]) rmSync(join(workDir, part), { recursive: true, force: true });
+    for (const part of ["offline.duckdb", "offline.duckdb.wal", "predictions", "redis", "logs", "fraud-scorer.profile.json"])
+      rmSync(join(workDir, part), { recursive: true, force: true });
   }
   return 0;
 }

@@ -53,21 +53,35 @@ function stopper(child: ChildProcess): (graceMs?: number) => Promise<void> {
  * Starts one of the platform's services as a local process (`node --import tsx services/<name>/main.ts`),
  * logs to <logDir>/<label>.log, and waits for its readiness endpoint.
  */
-export async function startService(label: string, service: "features" | "serving" | "drift", args: string[], options: { logDir: string; readyPath: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Managed> {
+export async function startService(
+  label: string,
+  service: "features" | "serving" | "drift",
+  args: string[],
+  options: { logDir: string; readyPath: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<Managed> {
   const port = await freePort();
   mkdirSync(options.logDir, { recursive: true });
   const log = createWriteStream(join(options.logDir, `${label}.log`));
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "services", service, "main.ts"), ...args, "--port", String(port), "--host", "127.0.0.1"], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "services", service, "main.ts"), ...args, "--port", String(port), "--host", "127.0.0.1"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const url = `http://127.0.0.1:${port}`;
   const managed: Managed = { name: label, url, port, child, stop: stopper(child) };
   try {
-    await waitUntil(async () => (await fetch(`${url}${options.readyPath}`, { signal: AbortSignal.timeout(1000) })).ok, options.timeoutMs ?? 60_000, `${label} (see ${join(options.logDir, `${label}.log`)})`, child);
+    await waitUntil(
+      async () => (await fetch(`${url}${options.readyPath}`, { signal: AbortSignal.timeout(1000) })).ok,
+      options.timeoutMs ?? 60_000,
+      `${label} (see ${join(options.logDir, `${label}.log`)})`,
+      child,
+    );
   } catch (error) {
     await managed.stop(1000);
     throw error;
@@ -92,10 +106,16 @@ export async function startRedis(dir: string): Promise<RedisHandle> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir], { stdio: "ignore" });
+    child = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir],
+      { stdio: "ignore" },
+    );
     const spawned = child;
     await new Promise<void>((done, fail) => {
-      spawned.once("error", (e) => fail(new Error(`redis-server could not start (${e.message}): install it (apt-get install redis-server) or set REDIS_URL`)));
+      spawned.once("error", (e) =>
+        fail(new Error(`redis-server could not start (${e.message}): install it (apt-get install redis-server) or set REDIS_URL`)),
+      );
       spawned.once("spawn", () => done());
     });
     const { connect } = await import("node:net");

@@ -36,7 +36,12 @@ function matches(route: NonNullable<VirtualServiceSpec["http"]>[number], req: In
   );
 }
 
-function forward(target: string, req: IncomingMessage, body: Buffer, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function forward(
+  target: string,
+  req: IncomingMessage,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const url = new URL(req.url ?? "/", target);
   return new Promise((resolve, reject) => {
     const out = request(url, { method: req.method, headers: { ...req.headers, ...headers, host: url.host }, timeout: 10_000 }, (res) => {
@@ -50,7 +55,11 @@ function forward(target: string, req: IncomingMessage, body: Buffer, headers: Re
   });
 }
 
-export async function startLocalMesh(spec: VirtualServiceSpec, subsets: Record<string, string>, random: () => number = Math.random): Promise<LocalMesh> {
+export async function startLocalMesh(
+  spec: VirtualServiceSpec,
+  subsets: Record<string, string>,
+  random: () => number = Math.random,
+): Promise<LocalMesh> {
   const routed: Record<string, number> = {};
   const mirrored: Record<string, number> = {};
   const server: Server = createServer((req, res) => {
@@ -80,7 +89,9 @@ export async function startLocalMesh(spec: VirtualServiceSpec, subsets: Record<s
         const answer = await forward(target, req, body, {});
         res.writeHead(answer.status, answer.headers).end(answer.body);
       } catch (error) {
-        res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: `upstream ${subset} failed: ${(error as Error).message}` }));
+        res
+          .writeHead(503, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: `upstream ${subset} failed: ${(error as Error).message}` }));
       }
     });
   });

@@ -11,7 +11,11 @@ const root = join(__dirname, "..");
 const stackName = pulumi.getStack();
 const config = new pulumi.Config();
 const stack = parseStack(config.getObject("platform"), stackName, `stacks/Pulumi.${stackName}.yaml`);
-const catalog = catalogForStack(loadCatalog(join(root, "catalog"), stack.featureStore.project, stack), stack, listStacks(join(root, "stacks")));
+const catalog = catalogForStack(
+  loadCatalog(join(root, "catalog"), stack.featureStore.project, stack),
+  stack,
+  listStacks(join(root, "stacks")),
+);
 
 const platform = new Platform("mlops", { spec: { stack, catalog } });
 

@@ -66,7 +66,9 @@ async function main(argv: string[]): Promise<number> {
   const policyStarted = performance.now();
   const report = evaluatePolicies(run.resources, { stack: run.stack, catalog: run.catalog });
   const policySeconds = (performance.now() - policyStarted) / 1000;
-  say(`policy pack: ${report.policiesRun} policies, ${report.mandatory} mandatory and ${report.advisory} advisory violations (${policySeconds.toFixed(2)} s)`);
+  say(
+    `policy pack: ${report.policiesRun} policies, ${report.mandatory} mandatory and ${report.advisory} advisory violations (${policySeconds.toFixed(2)} s)`,
+  );
 
   const out = resolve(String(args.values.out ?? join(root, "out", stackName)));
   const byType = countByType(run.resources);
@@ -100,7 +102,8 @@ async function main(argv: string[]): Promise<number> {
     for (const [type, n] of byType) console.log(`  ${String(n).padStart(5)}  ${shortType(type)}`);
     console.log("");
     if (report.violations.length) console.log(`${formatPolicyReport(report)}\n`);
-    for (const p of run.invalid) console.log(`INVALID ${p.apiVersion} ${p.kind} ${p.namespace ? `${p.namespace}/` : ""}${p.name}: ${p.message}`);
+    for (const p of run.invalid)
+      console.log(`INVALID ${p.apiVersion} ${p.kind} ${p.namespace ? `${p.namespace}/` : ""}${p.name}: ${p.message}`);
     for (const e of run.errors) console.log(`ERROR ${e.split("\n").slice(0, 3).join("\n      ")}`);
     console.log(`Wrote ${planFile} and ${run.objects.length} manifests to ${manifestsDir}`);
     console.log(

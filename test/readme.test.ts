@@ -28,7 +28,11 @@ describe("the README's set-up commands", () => {
     expect(main).toMatch(/^npm ci && npm run plan -- [a-z0-9-]+$/);
     // `npm ci` already ran to get here; run the rest exactly as written.
     const planCommand = main.replace(/^npm ci && /, "");
-    const result = spawnSync("bash", ["-c", `${planCommand} --out ${join(root, "out", "readme-check")}`], { cwd: root, encoding: "utf8", timeout: 300_000 });
+    const result = spawnSync("bash", ["-c", `${planCommand} --out ${join(root, "out", "readme-check")}`], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 300_000,
+    });
     expect(result.stdout).toContain("PASS");
     expect(result.status).toBe(0);
   });

@@ -30,14 +30,24 @@ export interface ZTestResult {
  */
 export function twoProportionZTest(a: Arm, b: Arm, alpha = 0.05): ZTestResult {
   if (a.trials <= 0 || b.trials <= 0) throw new Error(`both versions need trials (got ${a.version}=${a.trials}, ${b.version}=${b.trials})`);
-  if (a.successes < 0 || a.successes > a.trials || b.successes < 0 || b.successes > b.trials) throw new Error("successes must be between 0 and trials");
+  if (a.successes < 0 || a.successes > a.trials || b.successes < 0 || b.successes > b.trials)
+    throw new Error("successes must be between 0 and trials");
   const rateA = a.successes / a.trials;
   const rateB = b.successes / b.trials;
   const pooled = (a.successes + b.successes) / (a.trials + b.trials);
   const se = Math.sqrt(pooled * (1 - pooled) * (1 / a.trials + 1 / b.trials));
   const z = se === 0 ? 0 : (rateB - rateA) / se;
   const pValue = se === 0 ? 1 : 2 * normalCdf(-Math.abs(z), 0, 1);
-  return { rateA, rateB, lift: rateB - rateA, relativeLift: rateA === 0 ? null : (rateB - rateA) / rateA, z, pValue, significant: pValue < alpha, alpha };
+  return {
+    rateA,
+    rateB,
+    lift: rateB - rateA,
+    relativeLift: rateA === 0 ? null : (rateB - rateA) / rateA,
+    z,
+    pValue,
+    significant: pValue < alpha,
+    alpha,
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { type Catalog, type ModelSpec, resolveFeatureService } from "../../components/spec";
-import { MlflowClient, type MlflowModelVersion } from "../../services/core/mlflow";
+import type { MlflowClient, MlflowModelVersion } from "../../services/core/mlflow";
 import { checkDrift, readProfile, readTableFile, type Table } from "../../services/drift";
 import { createServingServer } from "../../services/serving";
 
@@ -38,13 +38,31 @@ export function quantile(values: number[], q: number): number {
 }
 
 /** Gate: every minimum metric declared in the catalog is met by the version's MLflow run. */
-export async function metricGates(mlflow: MlflowClient, version: MlflowModelVersion, minimums: Record<string, number>): Promise<GateResult[]> {
+export async function metricGates(
+  mlflow: MlflowClient,
+  version: MlflowModelVersion,
+  minimums: Record<string, number>,
+): Promise<GateResult[]> {
   if (Object.keys(minimums).length === 0) return [];
-  if (!version.run_id) return Object.entries(minimums).map(([m, t]) => ({ gate: `metric ${m}`, value: "-", threshold: `>= ${t}`, pass: false, detail: "the version has no MLflow run" }));
+  if (!version.run_id)
+    return Object.entries(minimums).map(([m, t]) => ({
+      gate: `metric ${m}`,
+      value: "-",
+      threshold: `>= ${t}`,
+      pass: false,
+      detail: "the version has no MLflow run",
+    }));
   const metrics = await mlflow.runMetrics(version.run_id);
   return Object.entries(minimums).map(([metric, threshold]) => {
     const value = metrics[metric];
-    if (value === undefined) return { gate: `metric ${metric}`, value: "-", threshold: `>= ${threshold}`, pass: false, detail: `run ${version.run_id} logged no "${metric}" (it has ${Object.keys(metrics).join(", ") || "none"})` };
+    if (value === undefined)
+      return {
+        gate: `metric ${metric}`,
+        value: "-",
+        threshold: `>= ${threshold}`,
+        pass: false,
+        detail: `run ${version.run_id} logged no "${metric}" (it has ${Object.keys(metrics).join(", ") || "none"})`,
+      };
     return { gate: `metric ${metric}`, value: value.toFixed(4), threshold: `>= ${threshold}`, pass: value >= threshold };
   });
 }
@@ -59,8 +77,14 @@ export async function servingGates(inputs: GateInputs, modelFile: string): Promi
   const results: GateResult[] = [];
   let app: FastifyInstance | undefined;
   try {
-    app = await createServingServer({ models: [{ name: model.name, version: `candidate`, uri: modelFile }], waitUntilReady: true, maxEventLoopDelayMs: 0 });
-    const meta = (await app.inject({ method: "GET", url: `/v2/models/${model.name}/versions/candidate` })).json() as { inputs: { name: string; datatype: string; shape: number[] }[] };
+    app = await createServingServer({
+      models: [{ name: model.name, version: `candidate`, uri: modelFile }],
+      waitUntilReady: true,
+      maxEventLoopDelayMs: 0,
+    });
+    const meta = (await app.inject({ method: "GET", url: `/v2/models/${model.name}/versions/candidate` })).json() as {
+      inputs: { name: string; datatype: string; shape: number[] }[];
+    };
     const input = meta.inputs[0];
     const width = input?.shape[input.shape.length - 1];
     const numeric = features.every((f) => /^(Int32|Int64|Float32|Float64|Bool|UnixTimestamp)$/.test(f.dtype));
@@ -70,7 +94,9 @@ export async function servingGates(inputs: GateInputs, modelFile: string): Promi
       value: input ? `${input.name} ${input.datatype} [${input.shape.join(", ")}]` : "no inputs",
       threshold: `[-1, ${features.length}] from ${model.featureService}`,
       pass: schemaOk,
-      detail: schemaOk ? undefined : `the model takes ${width ?? "?"} features; feature service ${model.featureService} gives ${features.length}${numeric ? "" : " (some not numeric)"}`,
+      detail: schemaOk
+        ? undefined
+        : `the model takes ${width ?? "?"} features; feature service ${model.featureService} gives ${features.length}${numeric ? "" : " (some not numeric)"}`,
     });
     if (!schemaOk || !input) return results;
     const rows = inputs.sample.rows;
@@ -94,7 +120,13 @@ export async function servingGates(inputs: GateInputs, modelFile: string): Promi
     }
     const p99 = quantile(durations, 0.99);
     const limit = model.gates?.maxP99Ms ?? model.slo.p99LatencyMs;
-    results.push({ gate: "p99 latency", value: `${p99.toFixed(2)} ms`, threshold: `<= ${limit} ms`, pass: p99 <= limit, detail: `${durations.length} replays in process` });
+    results.push({
+      gate: "p99 latency",
+      value: `${p99.toFixed(2)} ms`,
+      threshold: `<= ${limit} ms`,
+      pass: p99 <= limit,
+      detail: `${durations.length} replays in process`,
+    });
   } finally {
     await app?.close();
   }
@@ -103,7 +135,16 @@ export async function servingGates(inputs: GateInputs, modelFile: string): Promi
 
 /** Gate: the new training set does not drift from the current reference (dataset drift = fail). */
 export async function driftGate(inputs: GateInputs): Promise<GateResult[]> {
-  if (!inputs.referenceProfile) return [{ gate: "training-set drift", value: "-", threshold: "no dataset drift", pass: false, detail: "no reference profile given (--reference)" }];
+  if (!inputs.referenceProfile)
+    return [
+      {
+        gate: "training-set drift",
+        value: "-",
+        threshold: "no dataset drift",
+        pass: false,
+        detail: "no reference profile given (--reference)",
+      },
+    ];
   const profile = readProfile(inputs.referenceProfile);
   const table = inputs.trainingSet ? await readTableFile(inputs.trainingSet) : inputs.sample;
   const result = checkDrift(profile, table, { model: inputs.model.name, driftShare: inputs.model.drift.driftShare });
@@ -113,7 +154,12 @@ export async function driftGate(inputs: GateInputs): Promise<GateResult[]> {
       value: `${result.counts.drifted}/${result.counts.checked} features (share ${result.drift_share.toFixed(2)})`,
       threshold: `share < ${result.drift_share_threshold}`,
       pass: !result.dataset_drift,
-      detail: result.dataset_drift ? `drifted: ${result.features.filter((f) => f.drifted).map((f) => f.name).join(", ")}` : undefined,
+      detail: result.dataset_drift
+        ? `drifted: ${result.features
+            .filter((f) => f.drifted)
+            .map((f) => f.name)
+            .join(", ")}`
+        : undefined,
     },
   ];
 }

@@ -36,7 +36,8 @@ export async function readOutcomes(path: string): Promise<Map<string, boolean>> 
       const cells = line.split(",").map((c) => c.trim());
       if (!header) {
         header = cells;
-        if (!header.includes("request_id") || !header.includes("outcome")) throw new Error(`${path}: the header must have request_id and outcome columns (got ${line})`);
+        if (!header.includes("request_id") || !header.includes("outcome"))
+          throw new Error(`${path}: the header must have request_id and outcome columns (got ${line})`);
         continue;
       }
       id = cells[header.indexOf("request_id")];
@@ -47,7 +48,8 @@ export async function readOutcomes(path: string): Promise<Map<string, boolean>> 
       outcome = record.outcome;
     }
     const value = truthy(outcome);
-    if (typeof id !== "string" || value === undefined) throw new Error(`${path}:${lineNo}: needs a request_id and an outcome of 0/1 or true/false`);
+    if (typeof id !== "string" || value === undefined)
+      throw new Error(`${path}:${lineNo}: needs a request_id and an outcome of 0/1 or true/false`);
     outcomes.set(id, value);
   }
   return outcomes;
@@ -74,9 +76,15 @@ export async function armsFromLogs(logRoot: string, model: string, outcomes: Map
 /** Per-version arms from two Prometheus instant queries returning vectors labelled by `version`. */
 export async function armsFromPrometheus(url: string, successQuery: string, trialsQuery: string, timeoutMs = 10_000): Promise<Arm[]> {
   const query = async (q: string) => {
-    const response = await fetch(`${url.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(q)}`, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(`${url.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(q)}`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!response.ok) throw new Error(`Prometheus answered ${response.status} to ${q}`);
-    const body = (await response.json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] }; error?: string };
+    const body = (await response.json()) as {
+      status: string;
+      data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      error?: string;
+    };
     if (body.status !== "success" || !body.data) throw new Error(`Prometheus query failed: ${body.error ?? body.status}`);
     return new Map(body.data.result.map((r) => [r.metric.version ?? "", Number(r.value[1])]));
   };

@@ -20,7 +20,11 @@ export interface TrainingJobArgs {
 }
 
 /** Environment a training container gets: where to log runs and where its training set comes from. */
-export function trainingEnv(model: ModelSpec, trackingUrl: pulumi.Input<string>, featuresUrl: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+export function trainingEnv(
+  model: ModelSpec,
+  trackingUrl: pulumi.Input<string>,
+  featuresUrl: pulumi.Input<string>,
+): Record<string, pulumi.Input<string>> {
   return {
     MLFLOW_TRACKING_URI: trackingUrl,
     MLFLOW_EXPERIMENT_NAME: model.name,
@@ -51,7 +55,12 @@ export class TrainingJob extends pulumi.ComponentResource {
     if (!training) throw new Error(`model "${model.name}" has no training: section (${model.origin.file})`);
     const namespace = stack.serving.namespace;
     const jobName = `train-${model.name}`;
-    const labels = { ...k8sLabels(stack), "app.kubernetes.io/name": "training", "app.kubernetes.io/component": "training", "mlops.platform/model": model.name };
+    const labels = {
+      ...k8sLabels(stack),
+      "app.kubernetes.io/name": "training",
+      "app.kubernetes.io/component": "training",
+      "mlops.platform/model": model.name,
+    };
     this.serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
       { metadata: { name: jobName, namespace, labels, annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
@@ -112,11 +121,17 @@ export class TrainingJob extends pulumi.ComponentResource {
  * CronJob so it is cleaned up with it. POST it to /apis/batch/v1/namespaces/<ns>/jobs.
  */
 export function jobFromCronJob(
-  cronJob: { metadata: { name: string; namespace: string; uid?: string }; spec: { jobTemplate: { metadata?: Record<string, unknown>; spec: unknown } } },
+  cronJob: {
+    metadata: { name: string; namespace: string; uid?: string };
+    spec: { jobTemplate: { metadata?: Record<string, unknown>; spec: unknown } };
+  },
   reason: string,
   now = new Date(),
 ): Record<string, unknown> {
-  const stamp = now.toISOString().replace(/[-:TZ.]/g, "").slice(0, 14);
+  const stamp = now
+    .toISOString()
+    .replace(/[-:TZ.]/g, "")
+    .slice(0, 14);
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -125,7 +140,11 @@ export function jobFromCronJob(
       namespace: cronJob.metadata.namespace,
       annotations: { "cronjob.kubernetes.io/instantiate": "manual", "mlops.platform/trigger": reason },
       ...(cronJob.metadata.uid
-        ? { ownerReferences: [{ apiVersion: "batch/v1", kind: "CronJob", name: cronJob.metadata.name, uid: cronJob.metadata.uid, controller: false }] }
+        ? {
+            ownerReferences: [
+              { apiVersion: "batch/v1", kind: "CronJob", name: cronJob.metadata.name, uid: cronJob.metadata.uid, controller: false },
+            ],
+          }
         : {}),
     },
     spec: cronJob.spec.jobTemplate.spec,

@@ -1,4 +1,13 @@
-import { ACCELERATOR_LABEL, type Accelerator, type Cloud, type Environment, GPU_TAINT, POOL_ROLE_LABEL, type StackConfigParsed, type Taint } from "./stack";
+import {
+  ACCELERATOR_LABEL,
+  type Accelerator,
+  type Cloud,
+  type Environment,
+  GPU_TAINT,
+  POOL_ROLE_LABEL,
+  type StackConfigParsed,
+  type Taint,
+} from "./stack";
 
 /** A node pool with every default resolved. */
 export interface NodePoolSpec {

@@ -19,7 +19,12 @@ export function parseDuration(text: string): number | undefined {
 /** Formats seconds as the shortest exact duration string ("86400" -> "1d"). */
 export function formatDuration(seconds: number): string {
   if (seconds === 0) return "0s";
-  for (const [unit, size] of [["w", 604800], ["d", 86400], ["h", 3600], ["m", 60]] as const) {
+  for (const [unit, size] of [
+    ["w", 604800],
+    ["d", 86400],
+    ["h", 3600],
+    ["m", 60],
+  ] as const) {
     if (seconds % size === 0) return `${seconds / size}${unit}`;
   }
   return `${seconds}s`;

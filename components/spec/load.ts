@@ -42,7 +42,14 @@ export function parseStack(raw: unknown, name: string, file: string, source?: Ya
   const docPrefix = ["config", PLATFORM_KEY];
   const locate = (issues: SpecIssue[]) => (source ? issues.map((i) => withLine(source, i, [...docPrefix, ...splitPath(i.path)])) : issues);
   if (raw === undefined || raw === null) {
-    throw new SpecError([{ file, path: `config.${PLATFORM_KEY}`, message: "is missing", fix: `add a "${PLATFORM_KEY}:" object with at least cloud, environment and tags` }]);
+    throw new SpecError([
+      {
+        file,
+        path: `config.${PLATFORM_KEY}`,
+        message: "is missing",
+        fix: `add a "${PLATFORM_KEY}:" object with at least cloud, environment and tags`,
+      },
+    ]);
   }
   const parsed = StackConfig.safeParse(raw);
   if (!parsed.success) throw new SpecError(locate(zodIssues(file, raw, parsed.error)));
@@ -58,7 +65,12 @@ export function loadStack(stacksDir: string, name: string): StackSpec {
   if (!existsSync(path)) {
     const known = listStacks(stacksDir);
     throw new SpecError([
-      { file: path, path: "", message: `stack "${name}" does not exist`, fix: known.length ? `use one of: ${known.join(", ")}` : "create the stack file" },
+      {
+        file: path,
+        path: "",
+        message: `stack "${name}" does not exist`,
+        fix: known.length ? `use one of: ${known.join(", ")}` : "create the stack file",
+      },
     ]);
   }
   const source = readYaml(path);
@@ -87,10 +99,21 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
   const catalog: Catalog = { project, entities: {}, featureViews: {}, featureServices: {}, pushSources: {}, models: {} };
   const issues: SpecIssue[] = [];
   const sources = new Map<string, YamlSource>();
-  const claim = <T extends { name: string }>(table: Record<string, T & { origin: { file: string; path: string } }>, kind: string, item: T, file: string, path: string) => {
+  const claim = <T extends { name: string }>(
+    table: Record<string, T & { origin: { file: string; path: string } }>,
+    kind: string,
+    item: T,
+    file: string,
+    path: string,
+  ) => {
     const existing = table[item.name];
     if (existing) {
-      issues.push({ file, path: `${path}.name`, message: `${kind} "${item.name}" is already declared in ${existing.origin.file} (${existing.origin.path})`, fix: "names are global across the catalog; rename one" });
+      issues.push({
+        file,
+        path: `${path}.name`,
+        message: `${kind} "${item.name}" is already declared in ${existing.origin.file} (${existing.origin.path})`,
+        fix: "names are global across the catalog; rename one",
+      });
       return;
     }
     table[item.name] = { ...item, origin: { file, path } };
@@ -135,15 +158,30 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
     const team = basename(dirname(path));
     const name = parsed.data.name ?? fileName;
     if (name !== fileName) {
-      issues.push({ file: source.file, path: "name", message: `"${name}" does not match the file name "${fileName}"`, fix: `rename the file to ${name}.yaml, or remove name:` });
+      issues.push({
+        file: source.file,
+        path: "name",
+        message: `"${name}" does not match the file name "${fileName}"`,
+        fix: `rename the file to ${name}.yaml, or remove name:`,
+      });
       continue;
     }
     if (dirname(path) === join(catalogDir, "models")) {
-      issues.push({ file: source.file, path: "", message: "is not in a team folder", fix: `move it to catalog/models/<team>/${basename(path)}` });
+      issues.push({
+        file: source.file,
+        path: "",
+        message: "is not in a team folder",
+        fix: `move it to catalog/models/<team>/${basename(path)}`,
+      });
       continue;
     }
     if (catalog.models[name]) {
-      issues.push({ file: source.file, path: "name", message: `model "${name}" is already declared in ${catalog.models[name].origin.file}`, fix: "model names are global; rename one" });
+      issues.push({
+        file: source.file,
+        path: "name",
+        message: `model "${name}" is already declared in ${catalog.models[name].origin.file}`,
+        fix: "model names are global; rename one",
+      });
       continue;
     }
     catalog.models[name] = { ...parsed.data, name, team, origin: { file: source.file, path: "" } };
@@ -164,7 +202,10 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
 /** Loads a stack and the catalog it deploys, cross-checked together. */
 export function loadPlatform(options: { stacksDir: string; catalogDir: string; stack: string }): PlatformSpec {
   const stack = loadStack(options.stacksDir, options.stack);
-  return { stack, catalog: catalogForStack(loadCatalog(options.catalogDir, stack.featureStore.project, stack), stack, listStacks(options.stacksDir)) };
+  return {
+    stack,
+    catalog: catalogForStack(loadCatalog(options.catalogDir, stack.featureStore.project, stack), stack, listStacks(options.stacksDir)),
+  };
 }
 
 /**
@@ -177,7 +218,12 @@ export function catalogForStack(catalog: Catalog, stack: StackSpec, knownStacks?
     for (const model of Object.values(catalog.models)) {
       model.stacks?.forEach((name, i) => {
         if (!knownStacks.includes(name)) {
-          issues.push({ file: model.origin.file, path: `stacks[${i}]`, message: `"${name}" is not a stack`, fix: `use one of: ${knownStacks.join(", ")}` });
+          issues.push({
+            file: model.origin.file,
+            path: `stacks[${i}]`,
+            message: `"${name}" is not a stack`,
+            fix: `use one of: ${knownStacks.join(", ")}`,
+          });
         }
       });
     }

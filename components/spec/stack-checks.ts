@@ -18,7 +18,11 @@ export function checkStack(stack: StackSpec, file: string): SpecIssue[] {
     if (names.has(pool.name)) add(`${at}.name`, `"${pool.name}" is used by two node pools`, "give each pool a unique name");
     names.add(pool.name);
     if (pool.role === "gpu" && !pool.accelerator) {
-      add(`${at}.accelerator`, `GPU pool "${pool.name}" names no accelerator`, 'add accelerator: { type: nvidia-l4, count: 1 } (or the GPU this machine type has)');
+      add(
+        `${at}.accelerator`,
+        `GPU pool "${pool.name}" names no accelerator`,
+        "add accelerator: { type: nvidia-l4, count: 1 } (or the GPU this machine type has)",
+      );
     }
     if (pool.role === "system" && pool.accelerator) {
       add(`${at}.accelerator`, `system pool "${pool.name}" has an accelerator`, "set role: gpu, or remove the accelerator");
@@ -30,7 +34,11 @@ export function checkStack(stack: StackSpec, file: string): SpecIssue[] {
       add(`${at}.minSize`, `system pool "${pool.name}" may scale to 0, leaving the platform nowhere to run`, "set minSize to at least 1");
     }
     if (stack.environment === "prod" && pool.role === "system" && pool.spot) {
-      add(`${at}.spot`, `true is not allowed for the system pool of a prod stack (spot capacity can be reclaimed at any time)`, "set spot: false");
+      add(
+        `${at}.spot`,
+        `true is not allowed for the system pool of a prod stack (spot capacity can be reclaimed at any time)`,
+        "set spot: false",
+      );
     }
   });
   if (stack.cloud !== "local" && !stack.nodePools.some((p) => p.role === "system")) {
@@ -45,7 +53,11 @@ export function checkStack(stack: StackSpec, file: string): SpecIssue[] {
   }
   if (stack.cloud === "gcp" && !stack.project) add("project", "is required for a gcp stack", "set project: <your GCP project id>");
   if (stack.cloud !== "local" && stack.cluster.privateEndpoint === false && stack.cluster.publicAccessCidrs.length === 0) {
-    add("cluster.publicAccessCidrs", "is empty while the endpoint is public, so nobody could reach the API server", "list the CIDRs allowed, or set privateEndpoint: true");
+    add(
+      "cluster.publicAccessCidrs",
+      "is empty while the endpoint is public, so nobody could reach the API server",
+      "list the CIDRs allowed, or set privateEndpoint: true",
+    );
   }
   return issues;
 }

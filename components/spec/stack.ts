@@ -19,7 +19,10 @@ export const GPU_RESOURCE = "nvidia.com/gpu";
 
 const dnsLabel = z
   .string()
-  .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, "must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters");
+  .regex(
+    /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/,
+    "must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters",
+  );
 
 /** Accelerators the platform knows how to place on each cloud. */
 export const Accelerator = [
@@ -50,7 +53,10 @@ export const NodePool = z
     /** Instance type (AWS) or machine type (GCP), e.g. m6i.large, g5.xlarge, g2-standard-8. */
     machineType: z.string().min(1),
     /** GPU type and count per node; required for gpu pools, forbidden for system pools. */
-    accelerator: z.object({ type: z.enum(Accelerator), count: z.number().int().min(1).max(16) }).strict().optional(),
+    accelerator: z
+      .object({ type: z.enum(Accelerator), count: z.number().int().min(1).max(16) })
+      .strict()
+      .optional(),
     /** Autoscaling bounds. Defaults: system 1..3 in dev, 2..6 in prod; gpu 0..2. */
     minSize: z.number().int().min(0).optional(),
     maxSize: z.number().int().min(1).optional(),
@@ -94,7 +100,10 @@ export const OfflineStoreConfig = z.discriminatedUnion("kind", [
       kind: z.literal("bigquery"),
       /** BigQuery dataset location; defaults to the stack's region. */
       location: z.string().optional(),
-      dataset: z.string().regex(/^[A-Za-z0-9_]+$/).default("features"),
+      dataset: z
+        .string()
+        .regex(/^[A-Za-z0-9_]+$/)
+        .default("features"),
     })
     .strict(),
   z.object({ kind: z.literal("duckdb"), path: z.string().default("/data/offline.duckdb") }).strict(),
@@ -117,7 +126,10 @@ export const StackConfig = z
     network: z
       .object({
         /** VPC CIDR (AWS) or primary subnet range (GCP). */
-        cidr: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "must be a CIDR like 10.0.0.0/16").default("10.0.0.0/16"),
+        cidr: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, "must be a CIDR like 10.0.0.0/16")
+          .default("10.0.0.0/16"),
         /** Availability zones to spread subnets over. Defaults: 2 in dev, 3 in prod. */
         availabilityZones: z.number().int().min(1).max(6).optional(),
         /** Secondary ranges for GKE pods and services. */
@@ -131,7 +143,10 @@ export const StackConfig = z
     cluster: z
       .object({
         /** Kubernetes minor version. */
-        version: z.string().regex(/^1\.\d+$/, "must be a Kubernetes minor version like 1.31").default("1.31"),
+        version: z
+          .string()
+          .regex(/^1\.\d+$/, "must be a Kubernetes minor version like 1.31")
+          .default("1.31"),
         /** API server reachable only from inside the VPC. Defaults: true in prod, false in dev. */
         privateEndpoint: z.boolean().optional(),
         /** CIDRs allowed to reach a public endpoint. No default: a public endpoint must list them. */
@@ -187,7 +202,12 @@ export const StackConfig = z
       .default({ image: "ghcr.io/mlops-platform/services:0.1.0", namespace: "models", maxGpus: 16 }),
     /** Feature store project name (Feast `project`); part of every online key. */
     featureStore: z
-      .object({ project: z.string().regex(/^[a-z][a-z0-9_]*$/).default("mlops") })
+      .object({
+        project: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]*$/)
+          .default("mlops"),
+      })
       .strict()
       .default({ project: "mlops" }),
     /** Per-policy enforcement overrides: advisory | mandatory | disabled. */

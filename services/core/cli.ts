@@ -34,7 +34,9 @@ export interface ParsedCommand {
  * its environment twin, then its default. Unknown flags are a UsageError naming the flag.
  */
 export function parseCommand(argv: string[], flags: FlagSpec[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = { help: { type: "boolean", short: "h" } };
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
+    help: { type: "boolean", short: "h" },
+  };
   for (const f of flags) {
     // parseArgs rejects keys present with an undefined value.
     options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };

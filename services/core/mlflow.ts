@@ -6,8 +6,20 @@
  */
 
 export interface MlflowRun {
-  info: { run_id: string; experiment_id: string; status: string; artifact_uri: string; start_time?: number; end_time?: number; lifecycle_stage?: string };
-  data: { metrics?: { key: string; value: number; timestamp: number; step: number }[]; params?: { key: string; value: string }[]; tags?: { key: string; value: string }[] };
+  info: {
+    run_id: string;
+    experiment_id: string;
+    status: string;
+    artifact_uri: string;
+    start_time?: number;
+    end_time?: number;
+    lifecycle_stage?: string;
+  };
+  data: {
+    metrics?: { key: string; value: number; timestamp: number; step: number }[];
+    params?: { key: string; value: string }[];
+    tags?: { key: string; value: string }[];
+  };
 }
 
 export interface MlflowModelVersion {
@@ -64,7 +76,11 @@ export class MlflowClient {
   private async call<T>(method: "GET" | "POST" | "PATCH", path: string, params?: Record<string, string | number | undefined>): Promise<T> {
     let url = `${this.base}${path}`;
     let body: string | undefined;
-    const clean = Object.fromEntries(Object.entries(params ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const clean = Object.fromEntries(
+      Object.entries(params ?? {})
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
     if (method === "GET") {
       const query = new URLSearchParams(clean).toString();
       if (query) url += `?${query}`;
@@ -77,7 +93,12 @@ export class MlflowClient {
     }
     const text = await response.text();
     const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!response.ok) throw new MlflowError(response.status, String(json.error_code ?? "INTERNAL_ERROR"), String(json.message ?? `HTTP ${response.status} from ${path}`));
+    if (!response.ok)
+      throw new MlflowError(
+        response.status,
+        String(json.error_code ?? "INTERNAL_ERROR"),
+        String(json.message ?? `HTTP ${response.status} from ${path}`),
+      );
     return json as T;
   }
 
@@ -92,25 +113,39 @@ export class MlflowClient {
   }
 
   async metricHistory(runId: string, key: string): Promise<{ key: string; value: number; timestamp: number; step: number }[]> {
-    return (await this.call<{ metrics?: { key: string; value: number; timestamp: number; step: number }[] }>("GET", "/api/2.0/mlflow/metrics/get-history", { run_id: runId, metric_key: key })).metrics ?? [];
+    return (
+      (
+        await this.call<{ metrics?: { key: string; value: number; timestamp: number; step: number }[] }>(
+          "GET",
+          "/api/2.0/mlflow/metrics/get-history",
+          { run_id: runId, metric_key: key },
+        )
+      ).metrics ?? []
+    );
   }
 
   async getRegisteredModel(name: string): Promise<MlflowRegisteredModel> {
-    return (await this.call<{ registered_model: MlflowRegisteredModel }>("GET", "/api/2.0/mlflow/registered-models/get", { name })).registered_model;
+    return (await this.call<{ registered_model: MlflowRegisteredModel }>("GET", "/api/2.0/mlflow/registered-models/get", { name }))
+      .registered_model;
   }
 
   async getModelVersion(name: string, version: string): Promise<MlflowModelVersion> {
-    return (await this.call<{ model_version: MlflowModelVersion }>("GET", "/api/2.0/mlflow/model-versions/get", { name, version })).model_version;
+    return (await this.call<{ model_version: MlflowModelVersion }>("GET", "/api/2.0/mlflow/model-versions/get", { name, version }))
+      .model_version;
   }
 
   async searchModelVersions(name: string): Promise<MlflowModelVersion[]> {
     const versions: MlflowModelVersion[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.call<{ model_versions?: MlflowModelVersion[]; next_page_token?: string }>("GET", "/api/2.0/mlflow/model-versions/search", {
-        filter: `name='${name.replace(/'/g, "\\'")}'`,
-        page_token: pageToken,
-      });
+      const page = await this.call<{ model_versions?: MlflowModelVersion[]; next_page_token?: string }>(
+        "GET",
+        "/api/2.0/mlflow/model-versions/search",
+        {
+          filter: `name='${name.replace(/'/g, "\\'")}'`,
+          page_token: pageToken,
+        },
+      );
       versions.push(...(page.model_versions ?? []));
       pageToken = page.next_page_token || undefined;
     } while (pageToken);
@@ -118,14 +153,20 @@ export class MlflowClient {
   }
 
   async getVersionByAlias(name: string, alias: string): Promise<MlflowModelVersion> {
-    return (await this.call<{ model_version: MlflowModelVersion }>("GET", "/api/2.0/mlflow/registered-models/alias", { name, alias })).model_version;
+    return (await this.call<{ model_version: MlflowModelVersion }>("GET", "/api/2.0/mlflow/registered-models/alias", { name, alias }))
+      .model_version;
   }
 
   async setAlias(name: string, alias: string, version: string): Promise<void> {
     await this.call("POST", "/api/2.0/mlflow/registered-models/alias", { name, alias, version });
   }
 
-  async transitionStage(name: string, version: string, stage: "None" | "Staging" | "Production" | "Archived", archiveExisting = false): Promise<MlflowModelVersion> {
+  async transitionStage(
+    name: string,
+    version: string,
+    stage: "None" | "Staging" | "Production" | "Archived",
+    archiveExisting = false,
+  ): Promise<MlflowModelVersion> {
     return (
       await this.call<{ model_version: MlflowModelVersion }>("POST", "/api/2.0/mlflow/model-versions/transition-stage", {
         name,
@@ -154,7 +195,13 @@ export class MlflowClient {
   /** Lists files under an `mlflow-artifacts:` source directory. */
   async listArtifacts(source: string): Promise<{ path: string; is_dir: boolean; file_size?: number }[]> {
     const path = source.replace(/^mlflow-artifacts:(\/\/[^/]+)?\/?/, "").replace(/\/$/, "");
-    return (await this.call<{ files?: { path: string; is_dir: boolean; file_size?: number }[] }>("GET", "/api/2.0/mlflow-artifacts/artifacts", { path })).files ?? [];
+    return (
+      (
+        await this.call<{ files?: { path: string; is_dir: boolean; file_size?: number }[] }>("GET", "/api/2.0/mlflow-artifacts/artifacts", {
+          path,
+        })
+      ).files ?? []
+    );
   }
 
   /** Downloads one artifact through the tracking server. */
@@ -163,7 +210,12 @@ export class MlflowClient {
     const response = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs * 6) }).catch((error: Error) => {
       throw new MlflowError(503, "UNAVAILABLE", `MLflow at ${this.base} is unreachable: ${error.message}`);
     });
-    if (!response.ok) throw new MlflowError(response.status, "RESOURCE_DOES_NOT_EXIST", `artifact ${file ?? source} could not be downloaded (HTTP ${response.status})`);
+    if (!response.ok)
+      throw new MlflowError(
+        response.status,
+        "RESOURCE_DOES_NOT_EXIST",
+        `artifact ${file ?? source} could not be downloaded (HTTP ${response.status})`,
+      );
     return Buffer.from(await response.arrayBuffer());
   }
 }

@@ -25,14 +25,21 @@ export function toK8sObject(resource: PlanResource): K8sObject | undefined {
   const kind = (inputs.kind as string | undefined) ?? kindFromType;
   const object: K8sObject = { ...inputs, apiVersion, kind };
   // Pulumi auto-names objects without metadata.name (name + random suffix); the API server needs one.
-  object.metadata = { ...(inputs.metadata as K8sObject["metadata"]), name: (inputs.metadata as K8sObject["metadata"])?.name ?? resource.name };
+  object.metadata = {
+    ...(inputs.metadata as K8sObject["metadata"]),
+    name: (inputs.metadata as K8sObject["metadata"])?.name ?? resource.name,
+  };
   return stripUndefined(object) as K8sObject;
 }
 
 function stripUndefined(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripUndefined);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([k, v]) => [k, stripUndefined(v)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, stripUndefined(v)]),
+    );
   }
   return value;
 }

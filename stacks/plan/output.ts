@@ -32,10 +32,19 @@ export function maskSecretObject<T extends Record<string, unknown>>(object: T, k
 /** A resource for plan.json: inputs with every secret (and Secret payload) replaced by "[secret]". */
 export function maskedResource(r: PlanResource): Omit<PlanResource, "outputs" | "secretPaths"> {
   const inputs = structuredClone(r.inputs);
-  if (r.secretPaths?.includes("")) return { type: r.type, name: r.name, urn: r.urn, parent: r.parent, custom: r.custom, inputs: { value: SECRET }, options: r.options };
+  if (r.secretPaths?.includes(""))
+    return { type: r.type, name: r.name, urn: r.urn, parent: r.parent, custom: r.custom, inputs: { value: SECRET }, options: r.options };
   for (const path of r.secretPaths ?? []) setPath(inputs, path, SECRET);
   const kind = r.type.split(":")[2] ?? "";
-  return { type: r.type, name: r.name, urn: r.urn, parent: r.parent, custom: r.custom, inputs: maskSecretObject(inputs, kind), options: r.options };
+  return {
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    parent: r.parent,
+    custom: r.custom,
+    inputs: maskSecretObject(inputs, kind),
+    options: r.options,
+  };
 }
 
 /** File name of a rendered manifest: <namespace>.<kind>.<name>.yaml, lower-case. */
@@ -45,7 +54,10 @@ export function manifestFileName(object: K8sObject): string {
 }
 
 /** Writes plan.json and manifests/*.yaml under `out` (replacing a previous plan there). */
-export function writePlan(out: string, plan: { resources: PlanResource[]; objects: K8sObject[]; summary: Record<string, unknown> }): { planFile: string; manifestsDir: string } {
+export function writePlan(
+  out: string,
+  plan: { resources: PlanResource[]; objects: K8sObject[]; summary: Record<string, unknown> },
+): { planFile: string; manifestsDir: string } {
   const manifestsDir = join(out, "manifests");
   rmSync(manifestsDir, { recursive: true, force: true });
   mkdirSync(manifestsDir, { recursive: true });

@@ -1,7 +1,17 @@
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlanResource } from "../../components/plan-resource";
-import { type Catalog, catalogForStack, listStacks, loadCatalog, loadStack, PROJECT, readYaml, type StackSpec, stackFile } from "../../components/spec";
+import {
+  type Catalog,
+  catalogForStack,
+  listStacks,
+  loadCatalog,
+  loadStack,
+  PROJECT,
+  readYaml,
+  type StackSpec,
+  stackFile,
+} from "../../components/spec";
 import { type K8sObject, toK8sObject } from "./k8s-objects";
 import { installMocks, settle } from "./mocks";
 import { type ValidationProblem, validateK8sObject } from "./validate-k8s";
@@ -35,8 +45,14 @@ export function engineConfig(root: string, stackName: string): Record<string, st
  */
 export async function runProgram(root: string, stackName: string, progress: (line: string) => void = () => {}): Promise<PlanRun> {
   const stack = loadStack(join(root, "stacks"), stackName);
-  const catalog = catalogForStack(loadCatalog(join(root, "catalog"), stack.featureStore.project, stack), stack, listStacks(join(root, "stacks")));
-  progress(`spec ok: ${stack.cloud}/${stack.environment}, ${stack.nodePools.length} node pools, ${Object.keys(catalog.featureViews).length} feature views, ${Object.keys(catalog.models).length} models`);
+  const catalog = catalogForStack(
+    loadCatalog(join(root, "catalog"), stack.featureStore.project, stack),
+    stack,
+    listStacks(join(root, "stacks")),
+  );
+  progress(
+    `spec ok: ${stack.cloud}/${stack.environment}, ${stack.nodePools.length} node pools, ${Object.keys(catalog.featureViews).length} feature views, ${Object.keys(catalog.models).length} models`,
+  );
 
   const config = engineConfig(root, stackName);
   process.env.PULUMI_CONFIG = JSON.stringify(config);

@@ -42,6 +42,11 @@ export function renderTree(resources: PlanResource[], options: { maxDepth?: numb
   };
   roots.forEach((r, i) => walk(r, "", i === roots.length - 1, 0));
   const orphans = resources.filter((r) => r.custom && !(r.parent && byUrn.has(r.parent)) && !r.type.startsWith("pulumi:providers:"));
-  if (orphans.length) lines.push(`(top level) ${countByType(orphans).map(([t, n]) => `${shortType(t)} x${n}`).join(", ")}`);
+  if (orphans.length)
+    lines.push(
+      `(top level) ${countByType(orphans)
+        .map(([t, n]) => `${shortType(t)} x${n}`)
+        .join(", ")}`,
+    );
   return lines.join("\n");
 }

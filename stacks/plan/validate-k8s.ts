@@ -43,11 +43,17 @@ export interface ValidationProblem {
  * let unvalidated objects through.
  */
 export async function validateK8sObject(object: K8sObject): Promise<ValidationProblem | undefined> {
-  const where = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata?.name ?? "(unnamed)", namespace: object.metadata?.namespace };
+  const where = {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    name: object.metadata?.name ?? "(unnamed)",
+    namespace: object.metadata?.namespace,
+  };
   const path = modulePath(object.apiVersion);
   const group = path ? await loadGroup(path) : null;
   const Model = group?.[object.kind] as ModelClass | undefined;
-  if (!Model) return { ...where, message: `no schema for ${object.apiVersion} ${object.kind}; add its model package to stacks/plan/validate-k8s.ts` };
+  if (!Model)
+    return { ...where, message: `no schema for ${object.apiVersion} ${object.kind}; add its model package to stacks/plan/validate-k8s.ts` };
   try {
     new Model(object).validate();
     return undefined;

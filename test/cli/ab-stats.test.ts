@@ -15,11 +15,26 @@ function scipy(code: string, input: unknown): unknown {
 }
 
 const CASES: [Arm, Arm][] = [
-  [{ version: "a", successes: 120, trials: 1000 }, { version: "b", successes: 150, trials: 1000 }],
-  [{ version: "a", successes: 5, trials: 40 }, { version: "b", successes: 9, trials: 38 }],
-  [{ version: "a", successes: 4812, trials: 50000 }, { version: "b", successes: 5003, trials: 50210 }],
-  [{ version: "a", successes: 300, trials: 1000 }, { version: "b", successes: 200, trials: 1000 }],
-  [{ version: "a", successes: 1, trials: 2000 }, { version: "b", successes: 30, trials: 2000 }],
+  [
+    { version: "a", successes: 120, trials: 1000 },
+    { version: "b", successes: 150, trials: 1000 },
+  ],
+  [
+    { version: "a", successes: 5, trials: 40 },
+    { version: "b", successes: 9, trials: 38 },
+  ],
+  [
+    { version: "a", successes: 4812, trials: 50000 },
+    { version: "b", successes: 5003, trials: 50210 },
+  ],
+  [
+    { version: "a", successes: 300, trials: 1000 },
+    { version: "b", successes: 200, trials: 1000 },
+  ],
+  [
+    { version: "a", successes: 1, trials: 2000 },
+    { version: "b", successes: 30, trials: 2000 },
+  ],
 ];
 
 describe("A/B significance against SciPy", () => {
@@ -62,7 +77,12 @@ print(json.dumps(out))`,
   });
 
   it("the sample size matches the normal-approximation formula evaluated with SciPy", () => {
-    const inputs = [[0.1, 0.01], [0.05, 0.005], [0.3, -0.02], [0.5, 0.1]];
+    const inputs = [
+      [0.1, 0.01],
+      [0.05, 0.005],
+      [0.3, -0.02],
+      [0.5, 0.1],
+    ];
     const expected = scipy(
       `import json,sys,math
 from scipy.stats import norm
@@ -80,7 +100,9 @@ print(json.dumps(out))`,
 
 describe("A/B properties", () => {
   const arm = (version: string) =>
-    fc.integer({ min: 1, max: 5000 }).chain((trials) => fc.integer({ min: 0, max: trials }).map((successes) => ({ version, successes, trials })));
+    fc
+      .integer({ min: 1, max: 5000 })
+      .chain((trials) => fc.integer({ min: 0, max: trials }).map((successes) => ({ version, successes, trials })));
 
   it("swapping A and B flips z and keeps the p-value", () => {
     fc.assert(
@@ -100,7 +122,9 @@ describe("A/B properties", () => {
   });
 
   it("a clear winner is reported, and an underpowered test asks for more data", () => {
-    expect(abReport({ version: "a", successes: 100, trials: 1000 }, { version: "b", successes: 160, trials: 1000 }).verdict).toBe("B is better");
+    expect(abReport({ version: "a", successes: 100, trials: 1000 }, { version: "b", successes: 160, trials: 1000 }).verdict).toBe(
+      "B is better",
+    );
     const small = abReport({ version: "a", successes: 10, trials: 100 }, { version: "b", successes: 11, trials: 100 });
     expect(small.verdict).toBe("keep collecting");
     expect(small.stillNeeded).toBe(small.requiredPerArm - 100);
@@ -116,7 +140,17 @@ describe("npm run ab", () => {
     const outcomes = ["request_id,outcome"];
     for (let i = 0; i < 400; i++) {
       const version = i % 2 === 0 ? "v1" : "v2";
-      records.push(JSON.stringify({ timestamp: "2026-11-23T18:00:00Z", model: "fraud-scorer", version, request_id: `r${i}`, entities: {}, features: {}, outputs: { probability: 0.1 } }));
+      records.push(
+        JSON.stringify({
+          timestamp: "2026-11-23T18:00:00Z",
+          model: "fraud-scorer",
+          version,
+          request_id: `r${i}`,
+          entities: {},
+          features: {},
+          outputs: { probability: 0.1 },
+        }),
+      );
       // v2 converts twice as often as v1.
       outcomes.push(`r${i},${version === "v1" ? Number(i % 20 === 0) : Number(i % 5 === 1)}`);
     }

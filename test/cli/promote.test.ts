@@ -14,7 +14,10 @@ let work: string;
 /** Rows of the fraud scorer's five features, from a seeded generator; `shift` moves every feature. */
 function rows(n: number, shift = 0, seed = 7): Record<string, number>[] {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
   return Array.from({ length: n }, () => ({
     txn_count_1h: Math.floor(rand() * 10) + shift * 10,
     txn_amount_avg_7d: 20 + rand() * 80 + shift * 200,
@@ -30,7 +33,10 @@ function csv(path: string, data: Record<string, number>[]): string {
   return path;
 }
 
-async function run(args: string[]): Promise<{ code: number; out: { passed: boolean; gates: { gate: string; pass: boolean; detail?: string }[]; canary?: { version: string; weight: number } } }> {
+async function run(args: string[]): Promise<{
+  code: number;
+  out: { passed: boolean; gates: { gate: string; pass: boolean; detail?: string }[]; canary?: { version: string; weight: number } };
+}> {
   const printed: string[] = [];
   const [log, err] = [console.log, console.error];
   console.log = (line: string) => printed.push(line);
@@ -49,7 +55,10 @@ beforeAll(async () => {
   cpSync(join(root, "catalog"), join(work, "catalog"), { recursive: true });
   // Latency on a loaded 2-core CI machine is noisy: the passing cases allow 1 s; the latency case asks for 1 us.
   const scorer = join(work, "catalog/models/fraud/fraud-scorer.yaml");
-  writeFileSync(scorer, readFileSync(scorer, "utf8").replace("maxP99Ms: 20", "maxP99Ms: 1000").replace("p99LatencyMs: 50", "p99LatencyMs: 1000"));
+  writeFileSync(
+    scorer,
+    readFileSync(scorer, "utf8").replace("maxP99Ms: 20", "maxP99Ms: 1000").replace("p99LatencyMs: 50", "p99LatencyMs: 1000"),
+  );
   csv(join(work, "sample.csv"), rows(200));
   csv(join(work, "shifted.csv"), rows(500, 1, 11));
   writeProfile(join(work, "reference.json"), buildProfile(tableFromRows(rows(2000, 0, 3))));
@@ -65,7 +74,14 @@ beforeAll(async () => {
 });
 afterAll(() => mlflow?.close());
 
-const common = () => ["--sample", join(work, "sample.csv"), "--reference", join(work, "reference.json"), "--catalog", join(work, "catalog")];
+const common = () => [
+  "--sample",
+  join(work, "sample.csv"),
+  "--reference",
+  join(work, "reference.json"),
+  "--catalog",
+  join(work, "catalog"),
+];
 
 describe("npm run promote", () => {
   it("a version that passes every gate is written into the catalog as a canary at the first step, comments kept", async () => {
@@ -100,7 +116,13 @@ describe("npm run promote", () => {
     const dir = mkdtempSync(join(tmpdir(), "promote-size-"));
     cpSync(join(root, "catalog"), join(dir, "catalog"), { recursive: true });
     const file = join(dir, "catalog/models/fraud/fraud-scorer.yaml");
-    writeFileSync(file, readFileSync(file, "utf8").replace("maxSizeMb: 50", "maxSizeMb: 0.0001").replace("maxP99Ms: 20", "maxP99Ms: 1000").replace("p99LatencyMs: 50", "p99LatencyMs: 1000"));
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8")
+        .replace("maxSizeMb: 50", "maxSizeMb: 0.0001")
+        .replace("maxP99Ms: 20", "maxP99Ms: 1000")
+        .replace("p99LatencyMs: 50", "p99LatencyMs: 1000"),
+    );
     const { code, out } = await run(["fraud-scorer", "3", ...common().slice(0, 4), "--catalog", join(dir, "catalog"), "--dry-run"]);
     expect(code).toBe(1);
     expect(out.gates.filter((g) => !g.pass).map((g) => g.gate)).toEqual(["model size"]);

@@ -16,19 +16,34 @@ interface ComposeService {
   user?: string;
   read_only?: boolean;
 }
-const compose = parse(readFileSync(join(root, "docker-compose.yml"), "utf8"), { merge: true }) as { services: Record<string, ComposeService> };
+const compose = parse(readFileSync(join(root, "docker-compose.yml"), "utf8"), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
 const OURS = ["features", "serving", "drift"] as const;
 
 /** The environment twins a command reads, from its own `--help` (each flag prints `[env NAME]`). */
 function envTwins(service: string, subcommand: string): string[] {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "services", service, "main.ts"), subcommand, "--help"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "services", service, "main.ts"), subcommand, "--help"], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   return [...r.stdout.matchAll(/\[env ([A-Z0-9_]+)\]/g)].map((m) => m[1] as string);
 }
 
 describe("docker-compose.yml", () => {
   it("runs Redis, PostgreSQL, MLflow, the three services, Prometheus and Grafana", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["drift", "features", "grafana", "mlflow", "postgres", "prometheus", "redis", "serving"]);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      "drift",
+      "features",
+      "grafana",
+      "mlflow",
+      "postgres",
+      "prometheus",
+      "redis",
+      "serving",
+    ]);
   });
 
   it("pins every image to a version", () => {
@@ -58,7 +73,9 @@ describe("docker-compose.yml", () => {
   });
 
   it("Prometheus scrapes each service on the port it listens on", () => {
-    const prom = parse(readFileSync(join(root, "deploy/compose/prometheus/prometheus.yml"), "utf8")) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    const prom = parse(readFileSync(join(root, "deploy/compose/prometheus/prometheus.yml"), "utf8")) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
     for (const name of OURS) {
       const job = prom.scrape_configs.find((j) => j.job_name === name);
       expect(job?.static_configs[0]?.targets).toEqual([`${name}:${compose.services[name]?.environment?.PORT}`]);
@@ -72,11 +89,15 @@ describe("docker-compose.yml", () => {
   it("mounts the alert rules and dashboards of the monitoring component, up to date", () => {
     const assets = composeAssets();
     for (const [path, content] of Object.entries(assets)) {
-      expect(readFileSync(join(root, "deploy/compose", path), "utf8"), `${path} is stale: run npx tsx scripts/gen-compose-assets.ts`).toBe(content);
+      expect(readFileSync(join(root, "deploy/compose", path), "utf8"), `${path} is stale: run npx tsx scripts/gen-compose-assets.ts`).toBe(
+        content,
+      );
     }
     expect(Object.keys(assets).filter((p) => p.startsWith("grafana/dashboards/")).length).toBeGreaterThanOrEqual(2);
     const grafana = compose.services.grafana as ComposeService;
-    const provider = parse(readFileSync(join(root, "deploy/compose/grafana/provisioning/dashboards/mlops.yml"), "utf8")) as { providers: { options: { path: string } }[] };
+    const provider = parse(readFileSync(join(root, "deploy/compose/grafana/provisioning/dashboards/mlops.yml"), "utf8")) as {
+      providers: { options: { path: string } }[];
+    };
     expect(grafana.volumes).toContain(`./deploy/compose/grafana/dashboards:${provider.providers[0]?.options.path}:ro`);
   });
 });

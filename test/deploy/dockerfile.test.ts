@@ -14,7 +14,11 @@ interface Instruction {
 
 /** The Dockerfile's instructions per stage (continuation lines joined). */
 function stages(): Record<string, Instruction[]> {
-  const lines = dockerfile.replace(/\\\n\s*/g, " ").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const lines = dockerfile
+    .replace(/\\\n\s*/g, " ")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
   const out: Record<string, Instruction[]> = {};
   let current = "";
   for (const line of lines) {
@@ -41,9 +45,15 @@ beforeAll(() => {
     if (step.op === "COPY") {
       const parts = step.args.split(/\s+/).filter((p) => !p.startsWith("--"));
       const dest = parts.pop() as string;
-      for (const src of parts) cpSync(join(root, src), dest.endsWith("/") || parts.length > 1 ? join(app, dest, src) : join(app, dest), { recursive: true });
+      for (const src of parts)
+        cpSync(join(root, src), dest.endsWith("/") || parts.length > 1 ? join(app, dest, src) : join(app, dest), { recursive: true });
     } else if (step.op === "RUN") {
-      execFileSync("bash", ["-euo", "pipefail", "-c", step.args], { cwd: app, stdio: "pipe", env: { ...process.env, CI: "true" }, maxBuffer: 1 << 28 });
+      execFileSync("bash", ["-euo", "pipefail", "-c", step.args], {
+        cwd: app,
+        stdio: "pipe",
+        env: { ...process.env, CI: "true" },
+        maxBuffer: 1 << 28,
+      });
     }
   }
 }, 900_000);
@@ -73,7 +83,12 @@ describe("the services image (Dockerfile build stage run as a script)", () => {
   it.each(["features", "serving", "drift"])("the %s entry point starts from the compiled, pruned tree", (service) => {
     const main = join(app, "dist", "services", service, "main.js");
     expect(existsSync(main)).toBe(true);
-    const result = spawnSync(process.execPath, [main, "--help"], { cwd: app, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH, HOME: "/tmp" } });
+    const result = spawnSync(process.execPath, [main, "--help"], {
+      cwd: app,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { PATH: process.env.PATH, HOME: "/tmp" },
+    });
     expect(result.stderr).not.toMatch(/Cannot find module|ERR_/);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Usage:/);

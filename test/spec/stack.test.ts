@@ -96,7 +96,11 @@ describe("stack defaults", () => {
 
   it("each cloud gets its native offline store by default", () => {
     expect(parse({}).offlineStore).toEqual({ kind: "redshift", baseCapacity: 8, database: "features" });
-    expect(parse({ cloud: "gcp", project: "p", region: "europe-west4" }).offlineStore).toEqual({ kind: "bigquery", location: "europe-west4", dataset: "features" });
+    expect(parse({ cloud: "gcp", project: "p", region: "europe-west4" }).offlineStore).toEqual({
+      kind: "bigquery",
+      location: "europe-west4",
+      dataset: "features",
+    });
     expect(parse({ cloud: "local", nodePools: [] }).offlineStore).toEqual({ kind: "duckdb", path: "/data/offline.duckdb" });
   });
 
@@ -108,21 +112,35 @@ describe("stack defaults", () => {
 describe("stack cross-checks", () => {
   it("a GPU pool must name an accelerator", () => {
     const issues = issuesOf(() => parse({ nodePools: [base.nodePools![0]!, { name: "gpu", role: "gpu", machineType: "g6.xlarge" }] }));
-    expect(issues).toEqual([expect.stringMatching(/^stacks\/Pulumi\.test\.yaml: nodePools\[1\]\.accelerator: GPU pool "gpu" names no accelerator; add accelerator:/)]);
+    expect(issues).toEqual([
+      expect.stringMatching(
+        /^stacks\/Pulumi\.test\.yaml: nodePools\[1\]\.accelerator: GPU pool "gpu" names no accelerator; add accelerator:/,
+      ),
+    ]);
   });
 
   it("maxSize must not be below minSize", () => {
-    const issues = issuesOf(() => parse({ nodePools: [{ name: "system", role: "system", machineType: "m6i.large", minSize: 4, maxSize: 2 }] }));
+    const issues = issuesOf(() =>
+      parse({ nodePools: [{ name: "system", role: "system", machineType: "m6i.large", minSize: 4, maxSize: 2 }] }),
+    );
     expect(issues).toEqual([expect.stringContaining("nodePools[0].maxSize: 2 is below minSize 4; set maxSize to at least 4")]);
   });
 
   it("a prod stack cannot run its system pool on spot", () => {
-    const issues = issuesOf(() => parse({ environment: "prod", cluster: { version: "1.31" }, nodePools: [{ name: "system", role: "system", machineType: "m6i.large", spot: true }] }));
+    const issues = issuesOf(() =>
+      parse({
+        environment: "prod",
+        cluster: { version: "1.31" },
+        nodePools: [{ name: "system", role: "system", machineType: "m6i.large", spot: true }],
+      }),
+    );
     expect(issues).toEqual([expect.stringContaining("nodePools[0].spot: true is not allowed for the system pool of a prod stack")]);
   });
 
   it("a system pool cannot have an accelerator", () => {
-    const issues = issuesOf(() => parse({ nodePools: [{ name: "system", role: "system", machineType: "g6.xlarge", accelerator: { type: "nvidia-l4", count: 1 } }] }));
+    const issues = issuesOf(() =>
+      parse({ nodePools: [{ name: "system", role: "system", machineType: "g6.xlarge", accelerator: { type: "nvidia-l4", count: 1 } }] }),
+    );
     expect(issues[0]).toContain('system pool "system" has an accelerator; set role: gpu');
   });
 
@@ -132,7 +150,9 @@ describe("stack cross-checks", () => {
   });
 
   it("stores must exist on the stack's cloud", () => {
-    const issues = issuesOf(() => parse({ cloud: "gcp", project: "p", onlineStore: { kind: "dynamodb" }, offlineStore: { kind: "redshift" } }));
+    const issues = issuesOf(() =>
+      parse({ cloud: "gcp", project: "p", onlineStore: { kind: "dynamodb" }, offlineStore: { kind: "redshift" } }),
+    );
     expect(issues).toEqual([
       expect.stringContaining('onlineStore.kind: "dynamodb" is not available on gcp; use one of redis'),
       expect.stringContaining('offlineStore.kind: "redshift" is not available on gcp; use one of bigquery'),
@@ -144,16 +164,29 @@ describe("stack cross-checks", () => {
   });
 
   it("pool names are unique", () => {
-    expect(issuesOf(() => parse({ nodePools: [base.nodePools![0]!, { ...base.nodePools![0]! }] }))[0]).toContain('"system" is used by two node pools');
+    expect(issuesOf(() => parse({ nodePools: [base.nodePools![0]!, { ...base.nodePools![0]! }] }))[0]).toContain(
+      '"system" is used by two node pools',
+    );
   });
 
   it("a public endpoint needs allowed CIDRs: the API server is never open to the internet by default", () => {
-    expect(issuesOf(() => parse({ cluster: { version: "1.31", publicAccessCidrs: [] } }))[0]).toContain("cluster.publicAccessCidrs: is empty while the endpoint is public");
-    expect(issuesOf(() => parse({ cluster: { version: "1.31" } }))[0]).toContain("cluster.publicAccessCidrs: is empty while the endpoint is public");
+    expect(issuesOf(() => parse({ cluster: { version: "1.31", publicAccessCidrs: [] } }))[0]).toContain(
+      "cluster.publicAccessCidrs: is empty while the endpoint is public",
+    );
+    expect(issuesOf(() => parse({ cluster: { version: "1.31" } }))[0]).toContain(
+      "cluster.publicAccessCidrs: is empty while the endpoint is public",
+    );
   });
 
   it("all problems are reported together, not only the first", () => {
-    const issues = issuesOf(() => parse({ nodePools: [{ name: "system", role: "system", machineType: "m", minSize: 3, maxSize: 1 }, { name: "g", role: "gpu", machineType: "g" }] }));
+    const issues = issuesOf(() =>
+      parse({
+        nodePools: [
+          { name: "system", role: "system", machineType: "m", minSize: 3, maxSize: 1 },
+          { name: "g", role: "gpu", machineType: "g" },
+        ],
+      }),
+    );
     expect(issues).toHaveLength(2);
   });
 });
@@ -162,7 +195,9 @@ describe("stack file errors", () => {
   it("a bad value names the file with its line, the field path, the value and the fix", () => {
     const dir = stackDir({ ...base, nodePools: [{ name: "system", role: "sytem", machineType: "m6i.large" }] });
     const issues = issuesOf(() => loadStack(dir, "bad"));
-    expect(issues).toEqual([expect.stringMatching(/Pulumi\.bad\.yaml:\d+: nodePools\[0\]\.role: "sytem" is not valid: .*; use one of "system", "gpu"/)]);
+    expect(issues).toEqual([
+      expect.stringMatching(/Pulumi\.bad\.yaml:\d+: nodePools\[0\]\.role: "sytem" is not valid: .*; use one of "system", "gpu"/),
+    ]);
   });
 
   it("an unknown field is named with a fix", () => {
@@ -188,7 +223,9 @@ describe("stack file errors", () => {
   });
 
   it("an unknown stack lists the stacks that exist", () => {
-    expect(issuesOf(() => loadStack("stacks", "aws-staging"))[0]).toContain('stack "aws-staging" does not exist; use one of: aws-dev, aws-prod, gcp-dev, gcp-prod, local');
+    expect(issuesOf(() => loadStack("stacks", "aws-staging"))[0]).toContain(
+      'stack "aws-staging" does not exist; use one of: aws-dev, aws-prod, gcp-dev, gcp-prod, local',
+    );
   });
 });
 

@@ -9,7 +9,11 @@ const root = resolve(__dirname, "../..");
 
 /** Runs `npm run plan -- ...` the way users and CI do (the same entry, in a child process). */
 function plan(args: string[], cwd = root) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(cwd, "stacks/plan.ts"), ...args], { cwd, encoding: "utf8", timeout: 240_000 });
+  const result = spawnSync(process.execPath, ["--import", "tsx", join(cwd, "stacks/plan.ts"), ...args], {
+    cwd,
+    encoding: "utf8",
+    timeout: 240_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -64,17 +68,20 @@ describe("npm run plan", () => {
     expect(text).not.toMatch(/"result": "Mock/);
   });
 
-  it.each(["local", "aws-dev", "aws-prod", "gcp-dev", "gcp-prod"])("plans %s with --json: exit 0, every object valid, no mandatory violation, progress on stderr", (stack) => {
-    const out = mkdtempSync(join(tmpdir(), "plan-out-"));
-    const { code, stdout, stderr } = plan([stack, "--json", "--out", out]);
-    const summary = JSON.parse(stdout);
-    expect(summary.errors).toEqual([]);
-    expect(summary).toMatchObject({ stack, ok: true, kubernetes: { invalid: [] }, policies: { mandatory: 0 } });
-    expect(code).toBe(0);
-    expect(summary.resources).toBeGreaterThan(stack === "local" ? 50 : 120);
-    expect(summary.policies.run).toBeGreaterThanOrEqual(40);
-    expect(stderr).toContain(`plan ${stack}: spec ok`);
-  });
+  it.each(["local", "aws-dev", "aws-prod", "gcp-dev", "gcp-prod"])(
+    "plans %s with --json: exit 0, every object valid, no mandatory violation, progress on stderr",
+    (stack) => {
+      const out = mkdtempSync(join(tmpdir(), "plan-out-"));
+      const { code, stdout, stderr } = plan([stack, "--json", "--out", out]);
+      const summary = JSON.parse(stdout);
+      expect(summary.errors).toEqual([]);
+      expect(summary).toMatchObject({ stack, ok: true, kubernetes: { invalid: [] }, policies: { mandatory: 0 } });
+      expect(code).toBe(0);
+      expect(summary.resources).toBeGreaterThan(stack === "local" ? 50 : 120);
+      expect(summary.policies.run).toBeGreaterThanOrEqual(40);
+      expect(stderr).toContain(`plan ${stack}: spec ok`);
+    },
+  );
 
   it("names the stacks that exist when the stack is unknown", () => {
     const { code, stderr } = plan(["aws-staging"]);
@@ -106,6 +113,8 @@ describe("npm run plan", () => {
     writeFileSync(file, readFileSync(file, "utf8").replace("weight: 10\n", "weight: 20\n"));
     const { code, stderr } = plan(["local"], dir);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/catalog\/models\/fraud\/fraud-scorer\.yaml:\d+: versions: weights sum to 110 \(v1=90, v2=20\); weights must sum to 100/);
+    expect(stderr).toMatch(
+      /catalog\/models\/fraud\/fraud-scorer\.yaml:\d+: versions: weights sum to 110 \(v1=90, v2=20\); weights must sum to 100/,
+    );
   });
 });

@@ -53,7 +53,14 @@ export async function startFakeMlflow(fixtures: MlflowFixtures): Promise<FakeMlf
         if (!run) return notFound(res, `Run '${q("run_id")}' not found`);
         return json(res, {
           run: {
-            info: { run_id: q("run_id"), run_uuid: q("run_id"), experiment_id: "1", status: "FINISHED", artifact_uri: run.artifactUri ?? `mlflow-artifacts:/1/${q("run_id")}/artifacts`, lifecycle_stage: "active" },
+            info: {
+              run_id: q("run_id"),
+              run_uuid: q("run_id"),
+              experiment_id: "1",
+              status: "FINISHED",
+              artifact_uri: run.artifactUri ?? `mlflow-artifacts:/1/${q("run_id")}/artifacts`,
+              lifecycle_stage: "active",
+            },
             data: {
               metrics: Object.entries(run.metrics).map(([key, value]) => ({ key, value, timestamp: 1732380000000, step: 0 })),
               params: Object.entries(run.params ?? {}).map(([key, value]) => ({ key, value })),
@@ -64,7 +71,9 @@ export async function startFakeMlflow(fixtures: MlflowFixtures): Promise<FakeMlf
       }
       if (url.pathname === "/api/2.0/mlflow/model-versions/get") {
         const v = fixtures.versions.find((x) => x.name === q("name") && x.version === q("version"));
-        return v ? json(res, { model_version: versionJson(v) }) : notFound(res, `Model Version (name=${q("name")}, version=${q("version")}) not found`);
+        return v
+          ? json(res, { model_version: versionJson(v) })
+          : notFound(res, `Model Version (name=${q("name")}, version=${q("version")}) not found`);
       }
       if (url.pathname === "/api/2.0/mlflow/registered-models/alias" && req.method === "GET") {
         const v = fixtures.versions.find((x) => x.name === q("name") && x.aliases?.includes(q("alias")));
@@ -89,7 +98,9 @@ export async function startFakeMlflow(fixtures: MlflowFixtures): Promise<FakeMlf
       }
       if (url.pathname === "/api/2.0/mlflow-artifacts/artifacts" && url.searchParams.has("path")) {
         const prefix = url.searchParams.get("path") ?? "";
-        const files = Object.keys(fixtures.artifacts).filter((k) => k.startsWith(`${prefix}/`)).map((k) => ({ path: k.slice(prefix.length + 1), is_dir: false, file_size: fixtures.artifacts[k]?.length }));
+        const files = Object.keys(fixtures.artifacts)
+          .filter((k) => k.startsWith(`${prefix}/`))
+          .map((k) => ({ path: k.slice(prefix.length + 1), is_dir: false, file_size: fixtures.artifacts[k]?.length }));
         return json(res, { files });
       }
       if (url.pathname.startsWith("/api/2.0/mlflow-artifacts/artifacts/")) {

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { PlanResource } from "../../components/plan-resource";
 import { installMocks, type PlanMocks, settle } from "../../stacks/plan/mocks";
 
@@ -7,7 +7,12 @@ import { installMocks, type PlanMocks, settle } from "../../stacks/plan/mocks";
  * runtime is process-global; vitest runs each file in its own fork), before creating resources.
  */
 export async function useMocks(stack = "test", options: { region?: string; gcpProject?: string } = {}): Promise<PlanMocks> {
-  return installMocks({ project: "mlops-platform", stack, region: options.region ?? "us-east-1", gcpProject: options.gcpProject ?? "mlops-test" });
+  return installMocks({
+    project: "mlops-platform",
+    stack,
+    region: options.region ?? "us-east-1",
+    gcpProject: options.gcpProject ?? "mlops-test",
+  });
 }
 
 /** Waits for registrations, then returns the recorded resources (optionally of one type). */

@@ -21,7 +21,7 @@ export interface MockContext {
 }
 
 /** Generic realistic outputs by provider when no exact entry exists. */
-function genericOutputs(type: string, name: string, inputs: Record<string, unknown>, ctx: MockContext): Record<string, unknown> {
+function genericOutputs(type: string, name: string, ctx: MockContext): Record<string, unknown> {
   const [pkg, mod = ""] = type.split(":");
   if (pkg === "aws") {
     const service = mod.split("/")[0] ?? "aws";
@@ -40,12 +40,35 @@ export class PlanMocks implements pulumi.runtime.Mocks {
   readonly resources: PlanResource[] = [];
   /** Invokes that had no mock (the engine drops the error text, so the plan reports these). */
   readonly unknownInvokes: string[] = [];
-  private readonly meta = new Map<string, { parent?: string; protect: boolean; retainOnDelete: boolean; provider?: string; dependsOn: string[]; urn: string; secretPaths: string[] }>();
+  private readonly meta = new Map<
+    string,
+    {
+      parent?: string;
+      protect: boolean;
+      retainOnDelete: boolean;
+      provider?: string;
+      dependsOn: string[];
+      urn: string;
+      secretPaths: string[];
+    }
+  >();
 
   constructor(private readonly ctx: MockContext) {}
 
   /** Called by the patched monitor before newResource, with what only the request carries. */
-  noteRequest(type: string, name: string, meta: { parent?: string; protect: boolean; retainOnDelete: boolean; provider?: string; dependsOn: string[]; urn: string; secretPaths: string[] }): void {
+  noteRequest(
+    type: string,
+    name: string,
+    meta: {
+      parent?: string;
+      protect: boolean;
+      retainOnDelete: boolean;
+      provider?: string;
+      dependsOn: string[];
+      urn: string;
+      secretPaths: string[];
+    },
+  ): void {
     this.meta.set(`${type}::${name}::${meta.parent ?? ""}`, meta);
     this.lastKey = `${type}::${name}::${meta.parent ?? ""}`;
   }
@@ -56,9 +79,9 @@ export class PlanMocks implements pulumi.runtime.Mocks {
     const fn = OUTPUTS[args.type];
     const extra = fn
       ? fn({ name: args.name, inputs, region: this.ctx.region, project: this.ctx.gcpProject, stack: this.ctx.stack })
-      : genericOutputs(args.type, args.name, inputs, this.ctx);
+      : genericOutputs(args.type, args.name, this.ctx);
     const state = { ...inputs, ...extra };
-    const id = args.custom === false ? undefined : (extra.id as string | undefined) ?? `${args.name}-${suffix(args.type + args.name, 8)}`;
+    const id = args.custom === false ? undefined : ((extra.id as string | undefined) ?? `${args.name}-${suffix(args.type + args.name, 8)}`);
     const meta = this.meta.get(this.lastKey);
     this.resources.push({
       type: args.type,
@@ -68,7 +91,12 @@ export class PlanMocks implements pulumi.runtime.Mocks {
       inputs,
       outputs: state,
       custom: args.custom !== false,
-      options: { protect: meta?.protect ?? false, retainOnDelete: meta?.retainOnDelete, provider: meta?.provider || undefined, dependsOn: meta?.dependsOn },
+      options: {
+        protect: meta?.protect ?? false,
+        retainOnDelete: meta?.retainOnDelete,
+        provider: meta?.provider || undefined,
+        dependsOn: meta?.dependsOn,
+      },
       secretPaths: meta?.secretPaths,
     });
     return { id, state };
@@ -115,8 +143,14 @@ export async function installMocks(ctx: MockContext): Promise<PlanMocks> {
   const mocks = new PlanMocks(ctx);
   // The monitor's request carries parent/protect/provider, which MockResourceArgs drops.
   const mockModule = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: Record<string, unknown> } };
-  const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(o: unknown, keepUnknowns?: boolean, keepSecrets?: boolean): Record<string, unknown> };
-  const proto = mockModule.MockMonitor.prototype as { registerResource: (req: RegisterRequest, cb: unknown) => Promise<void>; __planPatched?: boolean; newUrn: (parent: string, type: string, name: string) => string };
+  const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+    deserializeProperties(o: unknown, keepUnknowns?: boolean, keepSecrets?: boolean): Record<string, unknown>;
+  };
+  const proto = mockModule.MockMonitor.prototype as {
+    registerResource: (req: RegisterRequest, cb: unknown) => Promise<void>;
+    __planPatched?: boolean;
+    newUrn: (parent: string, type: string, name: string) => string;
+  };
   if (!proto.__planPatched) {
     const original = proto.registerResource;
     proto.registerResource = async function (this: typeof proto & { mocks: unknown }, req: RegisterRequest, cb: unknown) {

@@ -1,5 +1,11 @@
 /** Realistic outputs for one resource type, computed from its inputs (ids, ARNs, endpoints). */
-export type OutputsFn = (ctx: { name: string; inputs: Record<string, unknown>; region: string; project: string; stack: string }) => Record<string, unknown>;
+export type OutputsFn = (ctx: {
+  name: string;
+  inputs: Record<string, unknown>;
+  region: string;
+  project: string;
+  stack: string;
+}) => Record<string, unknown>;
 /** A mocked function invoke (data source): its realistic result. */
 export type CallFn = (inputs: Record<string, unknown>, ctx: { region: string; project: string }) => Record<string, unknown>;
 

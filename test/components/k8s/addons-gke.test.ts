@@ -12,7 +12,12 @@ beforeAll(async () => {
   const mocks = await useMocks("gcp-prod", { region: "europe-west4", gcpProject: "mlops-prod-7730" });
   new ClusterAddons("gcp-prod-addons", {
     stack,
-    cluster: { name: pulumi.output("gcp-prod"), kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"), workloadIdentity: "gke", managedGpuDevicePlugin: true },
+    cluster: {
+      name: pulumi.output("gcp-prod"),
+      kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
+      workloadIdentity: "gke",
+      managedGpuDevicePlugin: true,
+    },
   });
   daemonSets = await recorded(mocks, "kubernetes:apps/v1:DaemonSet");
 });

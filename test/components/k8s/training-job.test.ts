@@ -11,23 +11,60 @@ const base = catalog.models["fraud-scorer"] as ModelSpec;
 const cpuModel: ModelSpec = {
   ...base,
   name: "fraud-scorer",
-  training: { image: "ghcr.io/acme/fraud-train:1.4.0", command: ["python", "train.py"], schedule: "0 3 * * 1", resources: { cpu: "2", memory: "4Gi" }, backoffLimit: 2, activeDeadline: 7200 },
+  training: {
+    image: "ghcr.io/acme/fraud-train:1.4.0",
+    command: ["python", "train.py"],
+    schedule: "0 3 * * 1",
+    resources: { cpu: "2", memory: "4Gi" },
+    backoffLimit: 2,
+    activeDeadline: 7200,
+  },
 };
 const gpuModel: ModelSpec = {
   ...base,
   name: "support-assistant",
-  training: { image: "ghcr.io/acme/llm-finetune:0.9.1", command: [], resources: { cpu: "8", memory: "48Gi" }, gpu: { count: 1, accelerator: "nvidia-l4" }, backoffLimit: 0, activeDeadline: 86400 },
+  training: {
+    image: "ghcr.io/acme/llm-finetune:0.9.1",
+    command: [],
+    resources: { cpu: "8", memory: "48Gi" },
+    gpu: { count: 1, accelerator: "nvidia-l4" },
+    backoffLimit: 0,
+    activeDeadline: 86400,
+  },
 };
 
 type CronJobInputs = {
   metadata: { name: string; namespace: string };
-  spec: { schedule: string; suspend: boolean; jobTemplate: { spec: { backoffLimit: number; activeDeadlineSeconds: number; ttlSecondsAfterFinished: number; template: { spec: Record<string, any> } } } };
+  spec: {
+    schedule: string;
+    suspend: boolean;
+    jobTemplate: {
+      spec: {
+        backoffLimit: number;
+        activeDeadlineSeconds: number;
+        ttlSecondsAfterFinished: number;
+        template: { spec: Record<string, any> };
+      };
+    };
+  };
 };
 
 beforeAll(async () => {
   mocks = await useMocks("aws-dev");
-  new TrainingJob("fraud-train", { stack, model: cpuModel, trackingUrl: "http://mlflow.mlops.svc.cluster.local:5000", featuresUrl: "http://features.mlops.svc.cluster.local:6566", serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/training" } });
-  new TrainingJob("llm-train", { stack, model: gpuModel, trackingUrl: "http://mlflow:5000", featuresUrl: "http://features:6566", serviceAccountAnnotations: {} });
+  new TrainingJob("fraud-train", {
+    stack,
+    model: cpuModel,
+    trackingUrl: "http://mlflow.mlops.svc.cluster.local:5000",
+    featuresUrl: "http://features.mlops.svc.cluster.local:6566",
+    serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/training" },
+  });
+  new TrainingJob("llm-train", {
+    stack,
+    model: gpuModel,
+    trackingUrl: "http://mlflow:5000",
+    featuresUrl: "http://features:6566",
+    serviceAccountAnnotations: {},
+  });
 });
 
 async function cronJob(name: string): Promise<CronJobInputs> {
@@ -45,21 +82,33 @@ describe("TrainingJob", () => {
   });
 
   it("injects the MLflow tracking URI and the training-set location, and no cloud keys", async () => {
-    const env = (await cronJob("train-fraud-scorer")).spec.jobTemplate.spec.template.spec.containers[0].env as { name: string; value: string }[];
+    const env = (await cronJob("train-fraud-scorer")).spec.jobTemplate.spec.template.spec.containers[0].env as {
+      name: string;
+      value: string;
+    }[];
     const vars = Object.fromEntries(env.map((e) => [e.name, e.value]));
     expect(vars.MLFLOW_TRACKING_URI).toBe("http://mlflow.mlops.svc.cluster.local:5000");
     expect(vars.FEATURE_SERVICE).toBe("fraud_scorer_v1");
     expect(vars.FEATURES_URL).toBe("http://features.mlops.svc.cluster.local:6566");
     expect(Object.keys(vars).some((k) => /AWS_ACCESS_KEY|AWS_SECRET|GOOGLE_APPLICATION_CREDENTIALS/.test(k))).toBe(false);
-    const sa = (await recorded(mocks, "kubernetes:core/v1:ServiceAccount")).find((s) => (s.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer");
-    expect((sa?.inputs as { metadata: { annotations: Record<string, string> } }).metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/training" });
+    const sa = (await recorded(mocks, "kubernetes:core/v1:ServiceAccount")).find(
+      (s) => (s.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer",
+    );
+    expect(sa).toBeDefined();
+    expect((sa?.inputs as { metadata: { annotations: Record<string, string> } } | undefined)?.metadata.annotations).toEqual({
+      "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/training",
+    });
   });
 
   it("places GPU training on the GPU pool with the toleration, affinity and GPU limits", async () => {
     const job = await cronJob("train-support-assistant");
     const pod = job.spec.jobTemplate.spec.template.spec;
     expect(pod.tolerations).toContainEqual({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" });
-    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({ key: ACCELERATOR_LABEL, operator: "In", values: ["nvidia-l4"] });
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({
+      key: ACCELERATOR_LABEL,
+      operator: "In",
+      values: ["nvidia-l4"],
+    });
     expect(pod.containers[0].resources.limits["nvidia.com/gpu"]).toBe("1");
     expect(pod.containers[0].resources.requests["nvidia.com/gpu"]).toBe("1");
   });
@@ -73,15 +122,23 @@ describe("TrainingJob", () => {
   it("CPU training requests no GPU and runs non-root with a read-only root filesystem", async () => {
     const c = (await cronJob("train-fraud-scorer")).spec.jobTemplate.spec.template.spec.containers[0];
     expect(c.resources.limits["nvidia.com/gpu"]).toBeUndefined();
-    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(c.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
   });
 
   it("lets only the model's drift check create Jobs from the training template", async () => {
     const bindings = await recorded(mocks, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
-    const binding = bindings.find((b) => (b.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer-trigger")?.inputs as { subjects: unknown[] };
+    const binding = bindings.find((b) => (b.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer-trigger")
+      ?.inputs as { subjects: unknown[] };
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "drift-fraud-scorer", namespace: "mlops" }]);
     const roles = await recorded(mocks, "kubernetes:rbac.authorization.k8s.io/v1:Role");
-    const role = roles.find((r) => (r.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer-trigger")?.inputs as { rules: { resources: string[]; verbs: string[] }[] };
+    const role = roles.find((r) => (r.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer-trigger")?.inputs as {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
     expect(role.rules.flatMap((r) => r.verbs).sort()).toEqual(["create", "get"]);
   });
 

@@ -12,7 +12,10 @@ beforeAll(async () => {
       { name: "fraud-scorer", version: "1", runId: "r1", source: "mlflow-artifacts:/1/r1/artifacts/model", aliases: ["champion"] },
       { name: "fraud-scorer", version: "2", runId: "r1", source: "mlflow-artifacts:/1/r1/artifacts/model2" },
     ],
-    artifacts: { "1/r1/artifacts/model/model.onnx": Buffer.from([8, 7, 18, 3]), "1/r1/artifacts/model/MLmodel": Buffer.from("flavors: {}\n") },
+    artifacts: {
+      "1/r1/artifacts/model/model.onnx": Buffer.from([8, 7, 18, 3]),
+      "1/r1/artifacts/model/MLmodel": Buffer.from("flavors: {}\n"),
+    },
   });
   client = new MlflowClient(mlflow.url, { timeoutMs: 2000 });
 });
@@ -33,7 +36,12 @@ describe("MLflow registry client (against documented MLflow REST responses)", ()
     expect((await client.getVersionByAlias("fraud-scorer", "champion")).version).toBe("2");
     const moved = await client.transitionStage("fraud-scorer", "2", "Production", true);
     expect(moved.current_stage).toBe("Production");
-    expect(mlflow.requests.find((r) => r.path.endsWith("transition-stage"))?.body).toEqual({ name: "fraud-scorer", version: "2", stage: "Production", archive_existing_versions: "true" });
+    expect(mlflow.requests.find((r) => r.path.endsWith("transition-stage"))?.body).toEqual({
+      name: "fraud-scorer",
+      version: "2",
+      stage: "Production",
+      archive_existing_versions: "true",
+    });
   });
 
   it("lists and downloads artifacts through the proxied artifact API", async () => {
