@@ -43,7 +43,7 @@ export const Entity = z
   .object({
     name: featureName,
     /** Join keys of the entity (Feast supports several; most entities have one). */
-    joinKeys: z.array(featureName).min(1),
+    joinKeys: z.array(featureName).min(1).describe("Join keys of the entity (Feast supports several; most entities have one)."),
     valueType: z.enum(EntityValueType).default("INT64"),
     description: z.string().default(""),
   })
@@ -56,12 +56,12 @@ export type Field = z.output<typeof Field>;
 export const Source = z
   .object({
     /** Offline table (warehouse table, or file path/glob for DuckDB). Exactly one of table and query. */
-    table: z.string().optional(),
+    table: z.string().optional().describe("Offline table (warehouse table, or file path/glob for DuckDB). Exactly one of table and query."),
     query: z.string().optional(),
     /** Column holding the event time of each row. */
-    timestampField: z.string().default("event_timestamp"),
+    timestampField: z.string().default("event_timestamp").describe("Column holding the event time of each row."),
     /** Column used to break ties between rows with the same event time (later wins). */
-    createdTimestampField: z.string().optional(),
+    createdTimestampField: z.string().optional().describe("Column used to break ties between rows with the same event time (later wins)."),
   })
   .strict()
   .refine((s) => (s.table === undefined) !== (s.query === undefined), { message: "give exactly one of table and query" });
@@ -69,15 +69,17 @@ export const Source = z
 export const FeatureView = z
   .object({
     name: featureName,
-    entities: z.array(featureName).min(1),
+    entities: z.array(featureName).min(1).describe("Entities of the view; their join keys form the online key."),
     /** How long a value stays valid; older values are served as OUTSIDE_MAX_AGE / null. "0s" means forever. */
-    ttl: Duration.default(86400),
+    ttl: Duration.default(86400).describe(
+      'How long a value stays valid; older values are served as OUTSIDE_MAX_AGE / null. "0s" means forever.',
+    ),
     fields: z.array(Field).min(1),
     source: Source,
-    online: z.boolean().default(true),
-    offline: z.boolean().default(true),
+    online: z.boolean().default(true).describe("Served from the online store (materialized or pushed)."),
+    offline: z.boolean().default(true).describe("Kept in the offline store for training sets."),
     /** Materialization schedule (cron) for the CronJob; omitted means no scheduled materialization. */
-    schedule: cron.optional(),
+    schedule: cron.optional().describe("Materialization schedule (cron) for the CronJob; omitted means no scheduled materialization."),
     tags: z.record(z.string(), z.string()).default({}),
     description: z.string().default(""),
   })
@@ -91,7 +93,7 @@ export const FeatureService = z
   .object({
     name: featureName,
     /** Ordered feature references; the model's input tensor follows this order. */
-    features: z.array(FeatureRef).min(1),
+    features: z.array(FeatureRef).min(1).describe("Ordered feature references; the model's input tensor follows this order."),
     description: z.string().default(""),
   })
   .strict();
@@ -104,10 +106,10 @@ export type PushSource = z.output<typeof PushSource>;
 export const FeatureFile = z
   .object({
     team: dns1123.optional(),
-    entities: z.array(Entity).default([]),
-    featureViews: z.array(FeatureView).default([]),
-    featureServices: z.array(FeatureService).default([]),
-    pushSources: z.array(PushSource).default([]),
+    entities: z.array(Entity).default([]).describe("What features describe (card, customer), with their join keys."),
+    featureViews: z.array(FeatureView).default([]).describe("Groups of features read from one source, keyed by entities."),
+    featureServices: z.array(FeatureService).default([]).describe("Ordered feature lists a model reads."),
+    pushSources: z.array(PushSource).default([]).describe("Sources that push rows straight into a feature view online."),
   })
   .strict();
 export type FeatureFile = z.output<typeof FeatureFile>;
@@ -125,7 +127,7 @@ export const Resources = z
     cpu: quantity.default("500m"),
     memory: quantity.default("512Mi"),
     /** Limits default to the requests (Guaranteed QoS for latency-sensitive serving). */
-    cpuLimit: quantity.optional(),
+    cpuLimit: quantity.optional().describe("Limits default to the requests (Guaranteed QoS for latency-sensitive serving)."),
     memoryLimit: quantity.optional(),
   })
   .strict();
@@ -134,26 +136,34 @@ export const ModelVersion = z
   .object({
     name: dns1123,
     /** `onnx` runs in the bundled serving image; others run `image` with the serving service in front. */
-    runtime: z.enum(Runtime).default("onnx"),
+    runtime: z
+      .enum(Runtime)
+      .default("onnx")
+      .describe("`onnx` runs in the bundled serving image; others run `image` with the serving service in front."),
     /** Runtime image for external runtimes (Triton, vLLM, KServe V2); must be pinned by tag or digest. */
-    image: z.string().optional(),
+    image: z
+      .string()
+      .optional()
+      .describe("Runtime image for external runtimes (Triton, vLLM, KServe V2); must be pinned by tag or digest."),
     /** Where the model lives: s3://, gs://, models:/<name>/<version> (MLflow) or a path. */
-    modelUri: z.string().min(1),
+    modelUri: z.string().min(1).describe("Where the model lives: s3://, gs://, models:/<name>/<version> (MLflow) or a path."),
     /** Share of live traffic, 0..100; weights of all versions sum to 100. */
     weight: z
       .number()
       .int("must be a whole percentage")
       .min(0, "must be 0 or more")
       .max(100, "must be at most 100: weights are percentages of live traffic and sum to 100")
-      .default(0),
-    resources: Resources.default({ cpu: "500m", memory: "512Mi" }),
+      .default(0)
+      .describe("Share of live traffic, 0..100; the weights of all versions sum to 100. Move it with npm run canary."),
+    resources: Resources.default({ cpu: "500m", memory: "512Mi" }).describe("CPU and memory requests (and optional limits) per replica."),
     /** GPUs per replica, and which accelerator. */
     gpu: z
       .object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) })
       .strict()
-      .optional(),
+      .optional()
+      .describe("GPUs per replica and the accelerator; the stack needs a GPU pool with it. Not for the onnx runtime."),
     /** Extra arguments for an external runtime. */
-    args: z.array(z.string()).default([]),
+    args: z.array(z.string()).default([]).describe("Extra arguments for an external runtime."),
   })
   .strict();
 export type ModelVersion = z.output<typeof ModelVersion>;
@@ -164,14 +174,18 @@ export type DriftMethod = (typeof DriftMethod)[number];
 export const Model = z
   .object({
     /** Model name; defaults to the file name. */
-    name: dns1123.optional(),
-    owner: z.string().min(1),
+    name: dns1123.optional().describe("Model name; defaults to the file name."),
+    owner: z.string().min(1).describe("Who to call about this model (team address)."),
     description: z.string().default(""),
     /** The feature service whose features (in order) form the model's input. */
-    featureService: featureName,
+    featureService: featureName.describe("The feature service whose features (in order) form the model's input."),
     /** Stacks this model deploys to (names of stacks/Pulumi.<name>.yaml). Defaults to every stack. */
-    stacks: z.array(z.string().min(1)).min(1).optional(),
-    versions: z.array(ModelVersion).min(1),
+    stacks: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe("Stacks this model deploys to (names of stacks/Pulumi.<name>.yaml). Defaults to every stack."),
+    versions: z.array(ModelVersion).min(1).describe("The deployed versions: one Deployment and one Istio subset each."),
     /** A version that receives a copy of traffic (responses discarded); not weighted. */
     shadow: z
       .object({
@@ -183,25 +197,33 @@ export const Model = z
           .default(100),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("A version (weight 0) that receives a copy of mirrorPercentage % of live requests; its answers are discarded."),
     /** Requests with this header set to a version name go to that version, whatever the weights. */
     headerOverride: z
       .object({ header: z.string().default("x-model-version") })
       .strict()
-      .default({ header: "x-model-version" }),
+      .default({ header: "x-model-version" })
+      .describe("Requests with this header set to a version name go to that version, whatever the weights."),
     /** Canary steps (traffic % for the new version) used by `npm run canary`. */
     canary: z
       .object({ steps: z.array(z.number().int().min(1).max(100)).min(1).default([5, 20, 50, 100]) })
       .strict()
-      .default({ steps: [5, 20, 50, 100] }),
+      .default({ steps: [5, 20, 50, 100] })
+      .describe("Rising traffic steps (%) for npm run canary -- <model> <version> --step, ending at 100."),
     slo: z
       .object({
-        p99LatencyMs: z.number().positive().default(100),
+        p99LatencyMs: z
+          .number()
+          .positive()
+          .default(100)
+          .describe("p99 latency target in milliseconds; retries and timeouts derive from it."),
         /** Maximum share of failed requests, 0..1. */
-        errorRate: z.number().min(0).max(1).default(0.01),
+        errorRate: z.number().min(0).max(1).default(0.01).describe("Maximum share of failed requests, 0..1."),
       })
       .strict()
-      .default({ p99LatencyMs: 100, errorRate: 0.01 }),
+      .default({ p99LatencyMs: 100, errorRate: 0.01 })
+      .describe("Service level objective: canary analysis and alerts judge versions against it."),
     autoscaling: z
       .object({
         minReplicas: z.number().int().min(1).default(1),
@@ -209,33 +231,50 @@ export const Model = z
         targetCpuUtilization: z.number().int().min(1).max(100).default(70),
       })
       .strict()
-      .default({ minReplicas: 1, maxReplicas: 5, targetCpuUtilization: 70 }),
+      .default({ minReplicas: 1, maxReplicas: 5, targetCpuUtilization: 70 })
+      .describe("HPA bounds and CPU target per version; prod runs at least 2 replicas."),
     /** Share of requests logged with inputs and outputs for drift checks, 0..1. */
     logging: z
       .object({ sampleRate: z.number().min(0).max(1).default(0.1) })
       .strict()
-      .default({ sampleRate: 0.1 }),
+      .default({ sampleRate: 0.1 })
+      .describe("Share of requests logged with inputs and outputs for drift checks, 0..1."),
     drift: z
       .object({
-        schedule: cron.default("0 * * * *"),
+        schedule: cron.default("0 * * * *").describe("Cron schedule of the drift check CronJob."),
         /** Dataset drift when this share of features drift (Evidently's default 0.5). */
-        driftShare: z.number().min(0).max(1).default(0.5),
+        driftShare: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.5)
+          .describe("Dataset drift when this share of features drift (Evidently's default 0.5)."),
         /** Window of prediction logs each check reads. */
-        window: Duration.default(86400),
+        window: Duration.default(86400).describe("Window of prediction logs each check reads."),
         /** Per-feature method and threshold overrides. */
         features: z
           .record(z.string(), z.object({ method: z.enum(DriftMethod).optional(), threshold: z.number().positive().optional() }).strict())
-          .default({}),
+          .default({})
+          .describe("Per-feature method and threshold overrides, keyed by feature name."),
         /** Called (with retries) when dataset drift is found: a retraining pipeline or a Slack-compatible hook. */
-        webhook: z.string().url().optional(),
+        webhook: z
+          .string()
+          .url()
+          .optional()
+          .describe("Called (with retries) when dataset drift is found: a retraining pipeline or a Slack-compatible hook."),
         /**
          * Reference profile (`npm run drift -- profile`) the checks compare with: s3://, gs:// or a path.
          * Defaults to <artifact store>/drift/<model>/reference.profile.json.
          */
-        reference: z.string().min(1).optional(),
+        reference: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Reference profile URI the checks compare with (default <artifacts>/drift/<model>/reference.profile.json)."),
       })
       .strict()
-      .default({ schedule: "0 * * * *", driftShare: 0.5, window: 86400, features: {} }),
+      .default({ schedule: "0 * * * *", driftShare: 0.5, window: 86400, features: {} })
+      .describe("Scheduled drift checks of live inputs against the training reference."),
     /** Retraining job (see TrainingJob). */
     training: z
       .object({
