@@ -19,6 +19,8 @@ import { dtypeOf, readEachView } from "./view";
 
 /** DynamoDB limits: BatchGetItem takes 100 keys, BatchWriteItem 25 items per call. */
 const GET_BATCH = 100;
+/** The TTL attribute the table is created with (epoch seconds). */
+export const EXPIRES_AT = "expires_at";
 const WRITE_BATCH = 25;
 /** Retries of unprocessed keys/items, with exponential backoff from 25 ms (capped at 1 s). */
 const MAX_RETRIES = 8;
@@ -134,9 +136,11 @@ export class DynamoOnlineStore implements OnlineStore {
       if (previous && seconds <= previous.eventTimestamp) return;
       const values: Record<string, AttributeValue> = {};
       for (const [name, value] of Object.entries(row.values)) values[name] = { B: encodeValue(dtypeOf(view, name), value) };
-      requests.push({
-        PutRequest: { Item: { entity_id: { S: id }, event_ts: { S: new Date(seconds * 1000).toISOString() }, values: { M: values } } },
-      });
+      const item: Record<string, AttributeValue> = { entity_id: { S: id }, event_ts: { S: new Date(seconds * 1000).toISOString() }, values: { M: values } };
+      // DynamoDB's TTL deletes the item once the value is past the view's TTL (the table's TTL
+      // attribute, components/aws/dynamodb.ts); a 0 TTL means forever: no attribute.
+      if (view.ttlSeconds > 0) item[EXPIRES_AT] = { N: String(seconds + view.ttlSeconds) };
+      requests.push({ PutRequest: { Item: item } });
     });
     for (let i = 0; i < requests.length; i += WRITE_BATCH) {
       let pending = requests.slice(i, i + WRITE_BATCH);
