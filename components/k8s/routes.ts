@@ -100,17 +100,38 @@ export function routedWeights(spec: VirtualServiceSpec): Record<string, number> 
 
 type IstioKind = "VirtualService" | "DestinationRule";
 
+type IstioModule = typeof import("@kubernetes-models/istio/networking.istio.io/v1");
+
+/**
+ * A real `import()`. @kubernetes-models/istio is ESM-only with an "import"-only exports map, and
+ * `pulumi up` runs this CommonJS project through ts-node, which compiles `import()` into
+ * `require()`, which that exports map refuses. Code built by `new Function` is not compiled.
+ */
+const nativeImport = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
+let istioModule: Promise<IstioModule> | undefined;
+
+async function loadIstio(): Promise<IstioModule> {
+  try {
+    return (await nativeImport("@kubernetes-models/istio/networking.istio.io/v1")) as IstioModule;
+  } catch (error) {
+    // Module runners that evaluate code in a vm without an import hook (vitest) refuse the native
+    // import; they also rewrite the ordinary import() below, so it works there.
+    if ((error as NodeJS.ErrnoException).code !== "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING") throw error;
+    return import("@kubernetes-models/istio/networking.istio.io/v1");
+  }
+}
+
 /**
  * Validates an Istio object against its OpenAPI schema (@kubernetes-models/istio) and returns
- * it as plain JSON. The package is ESM-only, so it is loaded with a dynamic import from this
- * CommonJS project; the result is a promise the Pulumi resource takes as an input.
+ * it as plain JSON; the result is a promise the Pulumi resource takes as an input.
  */
 export async function validatedIstio(
   kind: IstioKind,
   metadata: { name: string; namespace: string; labels: Record<string, string> },
   spec: VirtualServiceSpec | DestinationRuleSpec,
 ): Promise<Record<string, unknown>> {
-  const istio = await import("@kubernetes-models/istio/networking.istio.io/v1");
+  istioModule ??= loadIstio();
+  const istio = await istioModule;
   // The models' base class (validate, toJSON) ships its types behind package exports, which this
   // project's node10 module resolution does not read; the shape is restated here.
   const object = (kind === "VirtualService"
