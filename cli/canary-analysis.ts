@@ -91,7 +91,12 @@ export async function instantQuery(baseUrl: string, query: string, timeoutMs: nu
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
   } catch (error) {
-    const reason = (error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+    // fetch() reports every network failure as "fetch failed"; the reason is in its cause.
+    const reason =
+      (error as Error).name === "TimeoutError"
+        ? `no answer within ${timeoutMs} ms`
+        : (cause?.code ?? cause?.message ?? (error as Error).message);
     throw new PrometheusError(`cannot query Prometheus at ${baseUrl}: ${reason}`);
   }
   let body: PromResponse;

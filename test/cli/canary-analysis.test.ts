@@ -144,6 +144,19 @@ describe("canary-analysis against Prometheus", () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it("names the network error when nothing listens at the Prometheus URL", async () => {
+    // A port that was just free: nothing listens there, so the connection is refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    let err = "";
+    const io: Io = { stdout: () => {}, stderr: (t) => (err += t), env: {}, cwd: ROOT };
+    const code = await main(["fraud-scorer", "v2", "--prometheus", `http://127.0.0.1:${port}`, "--timeout-ms", "2000"], io);
+    expect(code).toBe(3);
+    expect(err).toContain(`cannot query Prometheus at http://127.0.0.1:${port}: ECONNREFUSED`);
+  });
+
   it("answers usage mistakes with exit 64", async () => {
     expect((await run(["--window", "soon"])).code).toBe(64);
     expect((await run(["--min-requests", "many"])).code).toBe(64);
