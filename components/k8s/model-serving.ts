@@ -49,6 +49,7 @@ export function versionContainers(a: {
   model: ModelSpec;
   version: ModelVersion;
   artifactsUri?: pulumi.Input<string>;
+  trackingUrl?: pulumi.Input<string>;
   featuresUrl: pulumi.Input<string>;
 }): ContainerArgs[] {
   const { stack, model, version } = a;
@@ -70,6 +71,8 @@ export function versionContainers(a: {
       // The service answers 504 before the mesh's per-try timeout, so Envoy sees a clean failure to retry.
       REQUEST_TIMEOUT_MS: String(Math.max(1, retryBudget(model.slo).perTryTimeoutMs - 5)),
       ...(a.artifactsUri ? { LOG_DIR: predictionLogRoot(a.artifactsUri) } : {}),
+      // models:/<name>/<version> URIs are resolved through the MLflow registry.
+      ...(a.trackingUrl ? { MLFLOW_TRACKING_URI: a.trackingUrl } : {}),
     },
     ports: [{ name: "http", containerPort: SERVING_PORT }],
     resources: external ? { cpu: "250m", memory: "256Mi", memoryLimit: "512Mi" } : { ...version.resources },
@@ -118,6 +121,8 @@ export interface ModelServingArgs {
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
   /** The artifact store (ArtifactStore.uri); sampled predictions are logged to <uri>/prediction-logs for the drift checks. Defaults to no logging. */
   artifactsUri?: pulumi.Input<string>;
+  /** The tracking server (TrackingServer.endpoint.url), which resolves models:/ URIs; versions with such a URI need it. */
+  trackingUrl?: pulumi.Input<string>;
 }
 
 /**
@@ -170,7 +175,14 @@ export class ModelServing extends pulumi.ComponentResource {
           // One replica may go during a drain when there is only one; otherwise keep all but one.
           pdbMaxUnavailable: 1,
           serviceAccountName: this.serviceAccount.metadata.name,
-          containers: versionContainers({ stack, model, version, featuresUrl: args.featuresUrl, artifactsUri: args.artifactsUri }),
+          containers: versionContainers({
+            stack,
+            model,
+            version,
+            featuresUrl: args.featuresUrl,
+            artifactsUri: args.artifactsUri,
+            trackingUrl: args.trackingUrl,
+          }),
           volumes,
           podAnnotations: {
             [CATALOG_CHECKSUM_ANNOTATION]: args.runtime.checksum,

@@ -33,6 +33,7 @@ beforeAll(async () => {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving",
       }),
       artifactsUri: "s3://mlops-artifacts-1a2b/mlflow",
+      trackingUrl: "http://mlflow.mlops.svc.cluster.local:5000",
     });
   }
   all = await recorded(mocks);
@@ -173,6 +174,8 @@ describe("ModelServing on the mesh", () => {
       "node dist/services/serving/main.js serve --model fraud-scorer=models:/fraud-scorer/2",
     );
     expect(serving.resources.requests).toEqual({ cpu: "500m", memory: "512Mi" });
+    // models:/fraud-scorer/2 is resolved through the MLflow registry.
+    expect(serving.env).toContainEqual({ name: "MLFLOW_TRACKING_URI", value: "http://mlflow.mlops.svc.cluster.local:5000" });
   });
 
   it("runs an external runtime's image beside the serving service, which proxies to it over localhost", () => {
