@@ -25,6 +25,16 @@ export function versionReplicas(model: ModelSpec, stack: StackSpec): { min: numb
   return { min, max: Math.max(min, model.autoscaling.maxReplicas) };
 }
 
+/**
+ * The HPA owns a version's replica count: the Deployment's `replicas` only seeds the first
+ * rollout, and later updates leave it alone, so a `pulumi up` during a traffic peak does not
+ * scale a model back down to its minimum.
+ */
+export function hpaOwnsReplicas(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTransformationResult | undefined {
+  if (args.type !== "kubernetes:apps/v1:Deployment") return undefined;
+  return { props: args.props, opts: pulumi.mergeOptions(args.opts, { ignoreChanges: ["spec.replicas"] }) };
+}
+
 /** Kubernetes name of a version's Deployment, HPA and PDB. */
 export function versionName(model: Pick<ModelSpec, "name">, version: Pick<ModelVersion, "name">): string {
   return `${model.name}-${version.name}`;
@@ -197,7 +207,7 @@ export class ModelServing extends pulumi.ComponentResource {
             affinity: { ...spreadOut.affinity, ...(gpu?.affinity ?? {}) },
           },
         },
-        parent,
+        { parent: this, transformations: [hpaOwnsReplicas] },
       );
       const hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
         `${deploymentName}-hpa`,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DRAIN_SECONDS, ModelServing, versionReplicas } from "../../../components/k8s/model-serving";
+import { DRAIN_SECONDS, hpaOwnsReplicas, ModelServing, versionReplicas } from "../../../components/k8s/model-serving";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import { k8sLabels } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
@@ -138,6 +138,21 @@ describe("ModelServing on the mesh", () => {
         expect(one("kubernetes:apps/v1:Deployment", name).spec.replicas).toBeGreaterThanOrEqual(2);
       }
     }
+  });
+
+  it("leaves the replica count to the HPA after the first rollout", () => {
+    const opts = { parent: undefined } as pulumi.CustomResourceOptions;
+    const deployment = hpaOwnsReplicas({
+      type: "kubernetes:apps/v1:Deployment",
+      name: "m-v1",
+      props: {},
+      opts,
+      resource: undefined as never,
+    });
+    expect(deployment?.opts.ignoreChanges).toEqual(["spec.replicas"]);
+    expect(
+      hpaOwnsReplicas({ type: "kubernetes:policy/v1:PodDisruptionBudget", name: "m-v1", props: {}, opts, resource: undefined as never }),
+    ).toBeUndefined();
   });
 
   it("keeps a single dev replica drainable and still lifts prod to two", () => {
