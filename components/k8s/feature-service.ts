@@ -4,7 +4,7 @@ import { k8sLabels, NAMESPACES } from "../names";
 import type { Catalog, StackSpec } from "../spec";
 import type { OfflineStoreConnection, OnlineStoreConnection } from "../types";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
-import { Workload } from "./workload";
+import { hpaOwnsReplicas, Workload } from "./workload";
 
 /** The features service's port: Feast's feature server default, so Feast clients work unchanged. */
 export const FEATURES_PORT = 6566;
@@ -130,7 +130,8 @@ export class FeatureService extends pulumi.ComponentResource {
         volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
         servicePorts: [{ name: "http", port: FEATURES_PORT, targetPort: FEATURES_PORT }],
       },
-      { parent: this },
+      // In prod the HPA below owns the replica count.
+      { parent: this, transformations: prod ? [hpaOwnsReplicas] : [] },
     );
     if (prod) {
       this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(

@@ -5,7 +5,7 @@ import type { Catalog, ModelSpec, ModelVersion, Runtime, StackSpec } from "../sp
 import { destinationRuleSpec, MODEL_LABEL, retryBudget, SERVING_PORT, validatedIstio, VERSION_LABEL, virtualServiceSpec } from "./routes";
 import { predictionLogRoot } from "./drift-check";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
-import { type ContainerArgs, gpuPlacement, spread, Workload } from "./workload";
+import { type ContainerArgs, gpuPlacement, hpaOwnsReplicas, spread, Workload } from "./workload";
 
 /** Port an external runtime listens on inside the pod (Triton's and vLLM's HTTP default). */
 export const RUNTIME_PORT = 8000;
@@ -23,16 +23,6 @@ const RUNTIME_HEALTH: Record<Exclude<Runtime, "onnx">, { ready: string; live: st
 export function versionReplicas(model: ModelSpec, stack: StackSpec): { min: number; max: number } {
   const min = Math.max(model.autoscaling.minReplicas, stack.environment === "prod" ? 2 : 1);
   return { min, max: Math.max(min, model.autoscaling.maxReplicas) };
-}
-
-/**
- * The HPA owns a version's replica count: the Deployment's `replicas` only seeds the first
- * rollout, and later updates leave it alone, so a `pulumi up` during a traffic peak does not
- * scale a model back down to its minimum.
- */
-export function hpaOwnsReplicas(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTransformationResult | undefined {
-  if (args.type !== "kubernetes:apps/v1:Deployment") return undefined;
-  return { props: args.props, opts: pulumi.mergeOptions(args.opts, { ignoreChanges: ["spec.replicas"] }) };
 }
 
 /** Kubernetes name of a version's Deployment, HPA and PDB. */

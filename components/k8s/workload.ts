@@ -272,3 +272,13 @@ export function scheduledJobSpec(a: ScheduledJobArgs): k8s.types.input.batch.v1.
     },
   };
 }
+
+/**
+ * For a Deployment under an HPA: the Deployment's `replicas` only seeds the first
+ * rollout, and later updates leave it alone, so a `pulumi up` during a traffic peak does not
+ * scale a workload back down to its minimum. Pass it as a `transformations` entry of the Workload.
+ */
+export function hpaOwnsReplicas(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTransformationResult | undefined {
+  if (args.type !== "kubernetes:apps/v1:Deployment") return undefined;
+  return { props: args.props, opts: pulumi.mergeOptions(args.opts, { ignoreChanges: ["spec.replicas"] }) };
+}

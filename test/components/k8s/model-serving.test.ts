@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DRAIN_SECONDS, hpaOwnsReplicas, ModelServing, versionReplicas } from "../../../components/k8s/model-serving";
+import { DRAIN_SECONDS, ModelServing, versionReplicas } from "../../../components/k8s/model-serving";
+import { hpaOwnsReplicas } from "../../../components/k8s/workload";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import { k8sLabels } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
