@@ -13,6 +13,7 @@ import {
   Monitoring,
   RuntimeConfig,
   TrackingServer,
+  TrainingJob,
 } from "./k8s";
 import type { PlatformSpec } from "./spec";
 import type { CloudFoundation } from "./types";
@@ -103,10 +104,27 @@ export class Platform extends pulumi.ComponentResource {
     for (const model of Object.values(catalog.models)) {
       this.models[model.name] = new ModelServing(
         model.name,
-        { stack, catalog, model, runtime, featuresUrl: this.features.url, serviceAccountAnnotations: foundation.identities.serving },
+        {
+          stack,
+          catalog,
+          model,
+          runtime,
+          featuresUrl: this.features.url,
+          serviceAccountAnnotations: foundation.identities.serving,
+          // Prediction logs go under the artifact store; models:/ URIs resolve through MLflow.
+          artifactsUri: foundation.artifacts.uri,
+          trackingUrl: this.tracking?.endpoint.url,
+        },
         meshReady,
       );
-      new DriftCheck(`${model.name}-drift`, { stack, model, runtime, serviceAccountAnnotations: foundation.identities.drift }, meshReady);
+      new DriftCheck(`${model.name}-drift`, { stack, model, runtime, serviceAccountAnnotations: foundation.identities.drift, artifactsUri: foundation.artifacts.uri }, meshReady);
+      if (model.training && this.tracking) {
+        new TrainingJob(
+          `${model.name}-train`,
+          { stack, model, runtime, trackingUrl: this.tracking.endpoint.url, featuresUrl: this.features.url, serviceAccountAnnotations: foundation.identities.training },
+          meshReady,
+        );
+      }
     }
 
     this.registerOutputs({

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { k8sLabels, NAMESPACES, type Workload, workloadNamespace } from "../names";
+import { k8sLabels, NAMESPACES, type Workload, workloadServiceAccount } from "../names";
 import { type Catalog, renderRuntimeFiles, type StackSpec } from "../spec";
 
 /** Where the services find the catalog inside their pods (the features service's CATALOG default). */
@@ -120,7 +120,7 @@ export class RuntimeConfig extends pulumi.ComponentResource {
    * this component, so its URN does not depend on which model asked first.
    */
   serviceAccountFor(
-    workload: Extract<Workload, "serving" | "drift">,
+    workload: Extract<Workload, "serving" | "drift" | "training">,
     annotations: pulumi.Input<Record<string, string>>,
   ): k8s.core.v1.ServiceAccount {
     const existing = this.serviceAccounts.get(workload);
@@ -129,8 +129,7 @@ export class RuntimeConfig extends pulumi.ComponentResource {
       `${this.baseName}-${workload}-sa`,
       {
         metadata: {
-          name: workload,
-          namespace: workloadNamespace(workload, this.stack),
+          ...workloadServiceAccount(workload, this.stack),
           labels: { ...k8sLabels(this.stack), "app.kubernetes.io/component": workload },
           annotations,
         },

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { k8sLabels, NAMESPACES } from "../names";
+import { k8sLabels, NAMESPACES, workloadServiceAccount } from "../names";
 import type { StackSpec } from "../spec";
 import type { ArtifactStore, TrackingEndpoint } from "../types";
 import { type ContainerArgs, Workload } from "./workload";
@@ -69,7 +69,8 @@ export class TrackingServer extends pulumi.ComponentResource {
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       TRACKING.name,
-      { metadata: { name: TRACKING.name, namespace, labels, annotations: args.serviceAccountAnnotations } },
+      // Named for the workload: the cloud layer binds the tracking identity to exactly this account.
+      { metadata: { name: workloadServiceAccount("tracking", args.stack).name, namespace, labels, annotations: args.serviceAccountAnnotations } },
       child,
     );
     const dbSecret = new k8s.core.v1.Secret(

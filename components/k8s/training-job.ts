@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { k8sLabels, NAMESPACES } from "../names";
+import { k8sLabels, workloadServiceAccount } from "../names";
 import type { ModelSpec, StackSpec } from "../spec";
+import type { RuntimeConfig } from "./runtime-config";
 import { gpuPlacement, jobContainer, scheduledJobSpec } from "./workload";
 
 /** Schedule of an unscheduled (suspended) training CronJob: never reached, it only keeps the template. */
@@ -11,6 +12,8 @@ export interface TrainingJobArgs {
   stack: StackSpec;
   /** A catalog model with a `training:` section. */
   model: ModelSpec;
+  /** Creates the shared `training` ServiceAccount once (the cloud identity is per workload). */
+  runtime: Pick<RuntimeConfig, "serviceAccountFor">;
   /** In-cluster MLflow URL (MLFLOW_TRACKING_URI). */
   trackingUrl: pulumi.Input<string>;
   /** The features service URL; the job asks it for its training set. */
@@ -42,7 +45,7 @@ export function trainingEnv(
  * template for on-demand runs (the drift service's retraining webhook creates a Job from it, as
  * `kubectl create job --from=cronjob/<name>` does). GPU training gets the GPU toleration, node
  * affinity to its accelerator and nvidia.com/gpu limits, like serving. A Role lets the drift
- * service's ServiceAccount read the CronJob and create Jobs in the models namespace, nothing more.
+ * workload's ServiceAccount read this CronJob and create Jobs in the models namespace, nothing more.
  */
 export class TrainingJob extends pulumi.ComponentResource {
   readonly cronJob: k8s.batch.v1.CronJob;
@@ -61,11 +64,7 @@ export class TrainingJob extends pulumi.ComponentResource {
       "app.kubernetes.io/component": "training",
       "mlops.platform/model": model.name,
     };
-    this.serviceAccount = new k8s.core.v1.ServiceAccount(
-      `${name}-sa`,
-      { metadata: { name: jobName, namespace, labels, annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
-      { parent: this },
-    );
+    this.serviceAccount = args.runtime.serviceAccountFor("training", args.serviceAccountAnnotations);
     const spec = scheduledJobSpec({
       schedule: training.schedule ?? ON_DEMAND_SCHEDULE,
       labels,
@@ -107,7 +106,7 @@ export class TrainingJob extends pulumi.ComponentResource {
       {
         metadata: { name: `${jobName}-trigger`, namespace, labels },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: `drift-${model.name}`, namespace: NAMESPACES.platform }],
+        subjects: [{ kind: "ServiceAccount", ...workloadServiceAccount("drift", stack) }],
       },
       { parent: this },
     );

@@ -99,7 +99,9 @@ function usage(): string {
 
 /** Parses an ISO date or datetime as UTC. */
 function parseTime(what: string, text: string | undefined): Date {
-  if (!text) throw new UsageError(`give ${what} as an ISO date or datetime, like 2024-05-01 or 2024-05-01T12:00:00Z`);
+  if (!text) throw new UsageError(`give ${what} as an ISO date or datetime, like 2024-05-01 or 2024-05-01T12:00:00Z, or now`);
+  // "now": what a CronJob passes, having no shell to compute a date.
+  if (text === "now") return new Date();
   const iso = /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.length <= 10 ? `${text}T00:00:00` : text.replace(" ", "T")}Z`;
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) throw new UsageError(`${what} "${text}" is not a date; write it like 2024-05-01 or 2024-05-01T12:00:00Z`);

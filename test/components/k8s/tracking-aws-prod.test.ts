@@ -57,9 +57,10 @@ describe("the MLflow tracking server on a cloud stack (aws-prod)", () => {
   });
 
   it("reach the bucket through workload identity: the ServiceAccount carries the role, no env holds a key", () => {
-    const sa = named(all, "ServiceAccount", "mlflow");
+    // Named for the workload: the IRSA role trusts exactly mlops/tracking.
+    const sa = named(all, "ServiceAccount", "tracking");
     expect(plain(sa.inputs.metadata?.annotations)).toEqual({ "eks.amazonaws.com/role-arn": roleArn });
-    expect((mlflow().pod as { serviceAccountName?: string }).serviceAccountName).toBe("mlflow");
+    expect((mlflow().pod as { serviceAccountName?: string }).serviceAccountName).toBe("tracking");
     for (const e of mlflow().pod.containers.flatMap((c) => c.env ?? [])) {
       expect(CLOUD_KEY_ENV).not.toContain(e.name);
       expect(looksLikeCloudKey(String(e.value ?? ""))).toBe(false);

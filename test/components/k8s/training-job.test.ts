@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import { jobFromCronJob, ON_DEMAND_SCHEDULE, TrainingJob } from "../../../components/k8s/training-job";
 import { ACCELERATOR_LABEL, loadPlatform, type ModelSpec } from "../../../components/spec";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
@@ -51,9 +52,11 @@ type CronJobInputs = {
 
 beforeAll(async () => {
   mocks = await useMocks("aws-dev");
+  const runtime = new RuntimeConfig("runtime", { stack, catalog });
   new TrainingJob("fraud-train", {
     stack,
     model: cpuModel,
+    runtime,
     trackingUrl: "http://mlflow.mlops.svc.cluster.local:5000",
     featuresUrl: "http://features.mlops.svc.cluster.local:6566",
     serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/training" },
@@ -61,6 +64,7 @@ beforeAll(async () => {
   new TrainingJob("llm-train", {
     stack,
     model: gpuModel,
+    runtime,
     trackingUrl: "http://mlflow:5000",
     featuresUrl: "http://features:6566",
     serviceAccountAnnotations: {},
@@ -92,7 +96,7 @@ describe("TrainingJob", () => {
     expect(vars.FEATURES_URL).toBe("http://features.mlops.svc.cluster.local:6566");
     expect(Object.keys(vars).some((k) => /AWS_ACCESS_KEY|AWS_SECRET|GOOGLE_APPLICATION_CREDENTIALS/.test(k))).toBe(false);
     const sa = (await recorded(mocks, "kubernetes:core/v1:ServiceAccount")).find(
-      (s) => (s.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer",
+      (s) => (s.inputs as { metadata: { name: string } }).metadata.name === "training",
     );
     expect(sa).toBeDefined();
     expect((sa?.inputs as { metadata: { annotations: Record<string, string> } } | undefined)?.metadata.annotations).toEqual({
@@ -130,11 +134,11 @@ describe("TrainingJob", () => {
     });
   });
 
-  it("lets only the model's drift check create Jobs from the training template", async () => {
+  it("lets only the drift workload create Jobs from the training template", async () => {
     const bindings = await recorded(mocks, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
     const binding = bindings.find((b) => (b.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer-trigger")
       ?.inputs as { subjects: unknown[] };
-    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "drift-fraud-scorer", namespace: "mlops" }]);
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "drift", namespace: "mlops" }]);
     const roles = await recorded(mocks, "kubernetes:rbac.authorization.k8s.io/v1:Role");
     const role = roles.find((r) => (r.inputs as { metadata: { name: string } }).metadata.name === "train-fraud-scorer-trigger")?.inputs as {
       rules: { resources: string[]; verbs: string[] }[];
