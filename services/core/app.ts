@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import type { Registry } from "prom-client";
 import { HttpError } from "./errors";
 import type { Logger } from "./logger";
@@ -26,7 +26,8 @@ export function createApp(options: AppOptions): FastifyInstance {
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestTimeout: options.requestTimeout ?? 30_000,
-    disableRequestLogging: true,
+    // Per-request lines are off: request latency and status go to metrics, errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
     ...options.fastify,
   });
   app.get("/metrics", async (_req, reply) => {
