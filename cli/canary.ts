@@ -6,9 +6,11 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { type FlagSpec, helpText, parseCommand, UsageError } from "../services/core/cli";
-import { formatIssues, loadCatalog, Model, type ModelSpec, SpecError } from "../components/spec";
+import { formatIssues, loadCatalog, type ModelSpec, SpecError } from "../components/spec";
+import { applyWeights, CatalogEditError, type Weights, weightsOf } from "./lifecycle/catalog-edit";
+
+export { applyWeights, type Weights, weightsOf };
 
 export const USAGE = "npx tsx cli/canary.ts <model> <version> --step | --rollback [--to VERSION] [--catalog DIR] [--dry-run] [--json]";
 const DESCRIPTION = `Moves <version> of <model> to the next of the model's canary.steps (the rest of the traffic goes to
@@ -31,7 +33,6 @@ export const FLAGS: FlagSpec[] = [
 ];
 
 /** Where a model's traffic goes: weight per version name. */
-export type Weights = Record<string, number>;
 
 export interface CanaryPlan {
   model: string;
@@ -46,15 +47,11 @@ export interface CanaryPlan {
 }
 
 /** A request the catalog cannot honour: what is wrong and what to do instead. */
-export class CanaryError extends Error {
+export class CanaryError extends CatalogEditError {
   constructor(message: string) {
     super(message);
     this.name = "CanaryError";
   }
-}
-
-export function weightsOf(model: Pick<ModelSpec, "versions">): Weights {
-  return Object.fromEntries(model.versions.map((v) => [v.name, v.weight]));
 }
 
 /**
@@ -130,55 +127,6 @@ export function planCanary(model: ModelSpec, version: string, action: "step" | "
   };
 }
 
-/**
- * Rewrites only the weight values of the versions whose weight changed; every other byte stays.
- * The text is edited at the value's source range rather than re-stringified, because
- * re-stringifying normalises flow-collection spacing and quoting all over the file.
- */
-export function applyWeights(text: string, after: Weights): string {
-  const doc = parseDocument(text, { keepSourceTokens: true });
-  const versions = doc.get("versions", true);
-  if (!isSeq(versions)) throw new CanaryError("the file has no versions: list; edit it by hand");
-  const edits: { at: number; end: number; text: string }[] = [];
-  versions.items.forEach((item) => {
-    if (!isMap(item)) return;
-    const name = String(item.get("name"));
-    const weight = after[name];
-    const node = item.get("weight", true);
-    const old = isScalar(node) ? Number(node.value) : 0;
-    if (weight === undefined || weight === old) return;
-    if (isScalar(node) && node.range) {
-      edits.push({ at: node.range[0], end: node.range[1], text: String(weight) });
-      return;
-    }
-    // No weight key yet (it defaults to 0): add one right after the version's name.
-    const namePair = item.items.find((p) => isScalar(p.key) && p.key.value === "name");
-    const nameValue = namePair?.value;
-    const keyStart = isScalar(namePair?.key) ? namePair.key.range?.[0] : undefined;
-    if (!isScalar(nameValue) || !nameValue.range || keyStart === undefined)
-      throw new CanaryError(`version "${name}" has no name: key to anchor the new weight; edit the file by hand`);
-    if (item.flow) {
-      edits.push({ at: nameValue.range[1], end: nameValue.range[1], text: `, weight: ${weight}` });
-    } else {
-      const lineEnd = text.indexOf("\n", nameValue.range[1]);
-      const column = keyStart - (text.lastIndexOf("\n", keyStart - 1) + 1);
-      const at = lineEnd < 0 ? text.length : lineEnd;
-      edits.push({ at, end: at, text: `\n${" ".repeat(column)}weight: ${weight}` });
-    }
-  });
-  let out = text;
-  for (const edit of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, edit.at) + edit.text + out.slice(edit.end);
-  // Guard against an edit that does not say what we meant (aliases, merge keys, odd layouts).
-  const written = weightsOf(Model.parse(parseDocument(out).toJS()));
-  for (const [name, weight] of Object.entries(after)) {
-    if (written[name] !== weight)
-      throw new CanaryError(
-        `could not rewrite the weight of "${name}" safely (got ${written[name]}, meant ${weight}); edit the file by hand`,
-      );
-  }
-  return out;
-}
-
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -246,7 +194,7 @@ export function main(argv: string[], io: Io = processIo): number {
     }
     return 0;
   } catch (error) {
-    if (error instanceof CanaryError) io.stderr(`canary: ${error.message}\n`);
+    if (error instanceof CatalogEditError) io.stderr(`canary: ${error.message}\n`);
     else if (error instanceof SpecError)
       io.stderr(`canary: the catalog is not valid, so it is left as it is.\n${formatIssues(error.issues)}\n`);
     else throw error;
