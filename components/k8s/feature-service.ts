@@ -33,7 +33,7 @@ export function storeEnv(
     ONLINE_STORE: online.password ? { secret: secretName, key: "online-store-url" } : online.url,
     OFFLINE_STORE: offline.password ? { secret: secretName, key: "offline-store-url" } : offline.url,
     CATALOG: CATALOG_MOUNT,
-    FEAST_PROJECT: stack.featureStore.project,
+    FEATURE_STORE_PROJECT: stack.featureStore.project,
     MATERIALIZATION_STATE,
   };
 }

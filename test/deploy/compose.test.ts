@@ -83,7 +83,7 @@ describe("docker-compose.yml", () => {
   });
 
   it("the serving service's features URL points at the features service", () => {
-    expect(compose.services.serving?.environment?.FEATURES_URL).toBe(`http://features:${compose.services.features?.environment?.PORT}`);
+    expect(compose.services.serving?.environment?.FEATURES).toBe(`http://features:${compose.services.features?.environment?.PORT}`);
   });
 
   it("mounts the alert rules and dashboards of the monitoring component, up to date", () => {

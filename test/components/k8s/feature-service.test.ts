@@ -62,7 +62,7 @@ describe("FeatureService", () => {
       OFFLINE_STORE: "redshift://mlops/features",
       CATALOG: "/etc/mlops/catalog",
       PORT: "6566",
-      FEAST_PROJECT: "mlops",
+      FEATURE_STORE_PROJECT: "mlops",
       MATERIALIZATION_STATE: "/tmp/materialization-state.json",
     });
     // The online store has a password, so its whole URL comes from the Secret.
