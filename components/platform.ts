@@ -117,11 +117,22 @@ export class Platform extends pulumi.ComponentResource {
         },
         meshReady,
       );
-      new DriftCheck(`${model.name}-drift`, { stack, model, runtime, serviceAccountAnnotations: foundation.identities.drift, artifactsUri: foundation.artifacts.uri }, meshReady);
+      new DriftCheck(
+        `${model.name}-drift`,
+        { stack, model, runtime, serviceAccountAnnotations: foundation.identities.drift, artifactsUri: foundation.artifacts.uri },
+        meshReady,
+      );
       if (model.training && this.tracking) {
         new TrainingJob(
           `${model.name}-train`,
-          { stack, model, runtime, trackingUrl: this.tracking.endpoint.url, featuresUrl: this.features.url, serviceAccountAnnotations: foundation.identities.training },
+          {
+            stack,
+            model,
+            runtime,
+            trackingUrl: this.tracking.endpoint.url,
+            featuresUrl: this.features.url,
+            serviceAccountAnnotations: foundation.identities.training,
+          },
           meshReady,
         );
       }

@@ -131,28 +131,29 @@ export class GpuDevicePlugin extends pulumi.ComponentResource {
     const a: DaemonArgs = { stack: args.stack, namespace: args.namespace ?? NAMESPACES.gpu };
     const socketDir = "/var/lib/kubelet/device-plugins";
 
-    if (args.devicePlugin !== false) this.devicePlugin = daemonSet(
-      "nvidia-device-plugin",
-      POLICY_EXCEPTIONS.devicePlugin,
-      DEVICE_PLUGIN_REASON,
-      a,
-      {
-        containers: [
-          rootContainer({
-            name: "nvidia-device-plugin",
-            image: DEVICE_PLUGIN_IMAGE,
-            env: { FAIL_ON_INIT_ERROR: "false", DEVICE_LIST_STRATEGY: "envvar", DEVICE_ID_STRATEGY: "uuid" },
-            resources: { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" },
-            // Registered once the plugin's socket exists beside the kubelet's.
-            probe: { exec: ["test", "-S", `${socketDir}/nvidia-gpu.sock`] },
-            startupSeconds: 60,
-            volumeMounts: [{ name: "device-plugins", mountPath: socketDir }],
-          }),
-        ],
-        volumes: [{ name: "device-plugins", hostPath: { path: socketDir, type: "Directory" } }],
-      },
-      this,
-    );
+    if (args.devicePlugin !== false)
+      this.devicePlugin = daemonSet(
+        "nvidia-device-plugin",
+        POLICY_EXCEPTIONS.devicePlugin,
+        DEVICE_PLUGIN_REASON,
+        a,
+        {
+          containers: [
+            rootContainer({
+              name: "nvidia-device-plugin",
+              image: DEVICE_PLUGIN_IMAGE,
+              env: { FAIL_ON_INIT_ERROR: "false", DEVICE_LIST_STRATEGY: "envvar", DEVICE_ID_STRATEGY: "uuid" },
+              resources: { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" },
+              // Registered once the plugin's socket exists beside the kubelet's.
+              probe: { exec: ["test", "-S", `${socketDir}/nvidia-gpu.sock`] },
+              startupSeconds: 60,
+              volumeMounts: [{ name: "device-plugins", mountPath: socketDir }],
+            }),
+          ],
+          volumes: [{ name: "device-plugins", hostPath: { path: socketDir, type: "Directory" } }],
+        },
+        this,
+      );
 
     const dcgmLabels = { ...k8sLabels(args.stack), "app.kubernetes.io/name": "dcgm-exporter" };
     this.dcgmExporter = daemonSet(

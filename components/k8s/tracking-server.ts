@@ -70,7 +70,14 @@ export class TrackingServer extends pulumi.ComponentResource {
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       TRACKING.name,
       // Named for the workload: the cloud layer binds the tracking identity to exactly this account.
-      { metadata: { name: workloadServiceAccount("tracking", args.stack).name, namespace, labels, annotations: args.serviceAccountAnnotations } },
+      {
+        metadata: {
+          name: workloadServiceAccount("tracking", args.stack).name,
+          namespace,
+          labels,
+          annotations: args.serviceAccountAnnotations,
+        },
+      },
       child,
     );
     const dbSecret = new k8s.core.v1.Secret(

@@ -84,7 +84,8 @@ export function containerSecurityContext(readOnlyRootFilesystem = true, runAsUse
 export function container(a: ContainerArgs): Container {
   const env = Object.entries(a.env ?? {}).map(([name, v]) => {
     if (typeof v === "object" && v !== null && "secret" in v) return { name, valueFrom: { secretKeyRef: { name: v.secret, key: v.key } } };
-    if (typeof v === "object" && v !== null && "configMap" in v) return { name, valueFrom: { configMapKeyRef: { name: v.configMap, key: v.key } } };
+    if (typeof v === "object" && v !== null && "configMap" in v)
+      return { name, valueFrom: { configMapKeyRef: { name: v.configMap, key: v.key } } };
     return { name, value: v as Input<string> };
   });
   const c: Container = {
@@ -129,12 +130,19 @@ export function gpuPlacement(accelerator: string): Pick<PodSpec, "tolerations" |
 export function spread(selector: Record<string, string>): Pick<PodSpec, "topologySpreadConstraints" | "affinity"> {
   return {
     topologySpreadConstraints: [
-      { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: selector },
+      },
       { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
     ],
     affinity: {
       podAntiAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } }],
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } } },
+        ],
       },
     },
   };
@@ -214,7 +222,11 @@ export class Workload extends pulumi.ComponentResource {
     }
     if (args.pdb ?? args.replicas > 1) {
       const budget = args.pdbMaxUnavailable !== undefined ? { maxUnavailable: args.pdbMaxUnavailable } : { minAvailable: 1 };
-      this.pdb = new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { ...budget, selector: { matchLabels: selector } } }, { parent: this });
+      this.pdb = new k8s.policy.v1.PodDisruptionBudget(
+        name,
+        { metadata, spec: { ...budget, selector: { matchLabels: selector } } },
+        { parent: this },
+      );
     }
     this.registerOutputs({ deployment: this.deployment, service: this.service, pdb: this.pdb });
   }

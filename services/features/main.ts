@@ -19,7 +19,13 @@ import { buildTrainingSet } from "./training-set";
 
 const common: FlagSpec[] = [
   { name: "catalog", type: "string", description: "catalog directory", default: "catalog" },
-  { name: "project", type: "string", description: "Feast project name (part of every online key)", default: "mlops", env: "FEATURE_STORE_PROJECT" },
+  {
+    name: "project",
+    type: "string",
+    description: "Feast project name (part of every online key)",
+    default: "mlops",
+    env: "FEATURE_STORE_PROJECT",
+  },
   { name: "json", type: "boolean", description: "print one JSON document instead of progress lines" },
 ];
 const online: FlagSpec = {

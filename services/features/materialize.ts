@@ -8,9 +8,6 @@ import type { OnlineStore, OnlineView, OnlineWrite } from "./online/store";
 import { onlineViewOf } from "./online/view";
 import { coerceEntityValue, coerceValue, toEpochSeconds } from "./values";
 
-/** Rows per online-store write call during materialization. */
-const WRITE_BATCH = 500;
-
 /** Last materialized end per feature view (Feast keeps this in its registry; we keep a small file). */
 export interface MaterializationState {
   get(view: string): Date | undefined;

@@ -12,12 +12,22 @@ describe("workload identity across the layers (gcp-dev)", () => {
 
   it("each ServiceAccount with a Google service account is exactly the member that account trusts", () => {
     const annotated = serviceAccounts(all).filter((a) => a.annotations["iam.gke.io/gcp-service-account"]);
-    expect(annotated.map((a) => `${a.namespace}/${a.name}`).sort()).toEqual(["mlops/drift", "mlops/features", "mlops/tracking", "models/serving", "models/training"]);
-    const bindings = all.filter((r) => r.type === "gcp:serviceaccount/iAMMember:IAMMember" && r.inputs.role === "roles/iam.workloadIdentityUser");
+    expect(annotated.map((a) => `${a.namespace}/${a.name}`).sort()).toEqual([
+      "mlops/drift",
+      "mlops/features",
+      "mlops/tracking",
+      "models/serving",
+      "models/training",
+    ]);
+    const bindings = all.filter(
+      (r) => r.type === "gcp:serviceaccount/iAMMember:IAMMember" && r.inputs.role === "roles/iam.workloadIdentityUser",
+    );
     for (const account of annotated) {
       const email = account.annotations["iam.gke.io/gcp-service-account"] as string;
       const binding = bindings.filter((b) => String(b.inputs.serviceAccountId).includes(email));
-      expect(binding.map((b) => String(b.inputs.member))).toEqual([`serviceAccount:mlops-dev-4821.svc.id.goog[${account.namespace}/${account.name}]`]);
+      expect(binding.map((b) => String(b.inputs.member))).toEqual([
+        `serviceAccount:mlops-dev-4821.svc.id.goog[${account.namespace}/${account.name}]`,
+      ]);
     }
   });
 });

@@ -28,7 +28,10 @@ export function podTemplates(all: PlanResource[]): { kind: string; name: string;
     const kind = r.type.split(":")[2] ?? "";
     if (!r.type.startsWith("kubernetes:") || !["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"].includes(kind)) continue;
     const meta = r.inputs.metadata as Meta;
-    const spec = r.inputs.spec as { template?: { spec?: { serviceAccountName?: string } }; jobTemplate?: { spec?: { template?: { spec?: { serviceAccountName?: string } } } } };
+    const spec = r.inputs.spec as {
+      template?: { spec?: { serviceAccountName?: string } };
+      jobTemplate?: { spec?: { template?: { spec?: { serviceAccountName?: string } } } };
+    };
     const pod = kind === "CronJob" ? spec.jobTemplate?.spec?.template?.spec : spec.template?.spec;
     out.push({ kind, name: meta.name ?? r.name, namespace: meta.namespace ?? "default", serviceAccountName: pod?.serviceAccountName });
   }
@@ -40,5 +43,8 @@ export function expectPodAccountsExist(all: PlanResource[]): void {
   const accounts = new Set(serviceAccounts(all).map((a) => `${a.namespace}/${a.name}`));
   const pods = podTemplates(all).filter((p) => p.serviceAccountName);
   expect(pods.length).toBeGreaterThan(3);
-  for (const p of pods) expect(accounts, `${p.kind} ${p.namespace}/${p.name} runs as a missing ServiceAccount`).toContain(`${p.namespace}/${p.serviceAccountName}`);
+  for (const p of pods)
+    expect(accounts, `${p.kind} ${p.namespace}/${p.name} runs as a missing ServiceAccount`).toContain(
+      `${p.namespace}/${p.serviceAccountName}`,
+    );
 }

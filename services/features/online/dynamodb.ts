@@ -136,7 +136,11 @@ export class DynamoOnlineStore implements OnlineStore {
       if (previous && seconds <= previous.eventTimestamp) return;
       const values: Record<string, AttributeValue> = {};
       for (const [name, value] of Object.entries(row.values)) values[name] = { B: encodeValue(dtypeOf(view, name), value) };
-      const item: Record<string, AttributeValue> = { entity_id: { S: id }, event_ts: { S: new Date(seconds * 1000).toISOString() }, values: { M: values } };
+      const item: Record<string, AttributeValue> = {
+        entity_id: { S: id },
+        event_ts: { S: new Date(seconds * 1000).toISOString() },
+        values: { M: values },
+      };
       // DynamoDB's TTL deletes the item once the value is past the view's TTL (the table's TTL
       // attribute, components/aws/dynamodb.ts); a 0 TTL means forever: no attribute.
       if (view.ttlSeconds > 0) item[EXPIRES_AT] = { N: String(seconds + view.ttlSeconds) };

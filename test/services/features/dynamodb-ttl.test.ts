@@ -22,7 +22,11 @@ describe("DynamoDB online store TTL", () => {
   it("writes expires_at = event time + the view's TTL, the attribute the table's TTL deletes by", async () => {
     const feature = view.features[0]?.name as string;
     await store.writeFeatures(view, [{ key: [1001], eventTimestamp: 1_700_000_000, values: { [feature]: null } }]);
-    const client = new DynamoDBClient({ region: "us-east-1", endpoint: dynalite.endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const client = new DynamoDBClient({
+      region: "us-east-1",
+      endpoint: dynalite.endpoint,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
     const items = (await client.send(new ScanCommand({ TableName: `${view.project}.${view.name}` }))).Items ?? [];
     expect(items).toHaveLength(1);
     expect(view.ttlSeconds).toBe(7200);
