@@ -20,12 +20,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # PostgreSQL (Debian's cluster): a role and database for the offline-store tests.
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres bash -c "$1"; fi; }
 PG_VERSION=$(ls /etc/postgresql | sort -n | tail -1)
 $SUDO pg_ctlcluster "$PG_VERSION" main start 2>/dev/null || true
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 0.5; done
-$SUDO -u postgres psql -q -h /var/run/postgresql -c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='mlops') THEN CREATE ROLE mlops LOGIN SUPERUSER PASSWORD 'mlops'; END IF; END\$\$;" \
-  || su postgres -c "psql -q -c \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='mlops') THEN CREATE ROLE mlops LOGIN SUPERUSER PASSWORD 'mlops'; END IF; END\\\$\\\$;\""
-su postgres -c "psql -tAq -c \"SELECT 1 FROM pg_database WHERE datname='mlops'\"" | grep -q 1 || su postgres -c "createdb -O mlops mlops"
+as_postgres "psql -tAq -c \"SELECT 1 FROM pg_roles WHERE rolname='mlops'\"" | grep -q 1 \
+  || as_postgres "psql -q -c \"CREATE ROLE mlops LOGIN SUPERUSER PASSWORD 'mlops'\""
+as_postgres "psql -tAq -c \"SELECT 1 FROM pg_database WHERE datname='mlops'\"" | grep -q 1 || as_postgres "createdb -O mlops mlops"
 echo "test-env: PostgreSQL ready at postgres://mlops:mlops@127.0.0.1:5432/mlops"
 
 # npm packages exactly as locked (onnxruntime's download is skipped by .npmrc).
