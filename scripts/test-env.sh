@@ -10,8 +10,10 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
-python3 -c "import scipy" 2>/dev/null || need+=(python3-scipy)
-python3 -c "import onnx" 2>/dev/null || need+=(python3-onnx)
+# Debian's interpreter (/usr/bin/python3) is where these packages go; a pyenv python3 may shadow it.
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+"$PY" -c "import scipy" 2>/dev/null || need+=(python3-scipy)
+"$PY" -c "import onnx" 2>/dev/null || need+=(python3-onnx)
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-env: installing ${need[*]}"
