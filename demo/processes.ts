@@ -99,18 +99,17 @@ export interface RedisHandle {
 }
 
 /**
- * Debian's redis-server on a free loopback port. With an append-only file (fsync per write), as a
- * managed Redis with persistence, so a crashed server comes back with its data.
+ * Debian's redis-server on a free loopback port. By default with an append-only file (fsync per
+ * write), as a managed Redis with persistence, so a crashed server comes back with its data.
  */
-export async function startRedis(dir: string): Promise<RedisHandle> {
+export async function startRedis(dir: string, options: { password?: string; persist?: boolean } = {}): Promise<RedisHandle> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir];
+  args.push(...(options.persist === false ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", "always"]));
+  if (options.password) args.push("--requirepass", options.password);
   const start = async () => {
-    child = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir],
-      { stdio: "ignore" },
-    );
+    child = spawn("redis-server", args, { stdio: "ignore" });
     const spawned = child;
     await new Promise<void>((done, fail) => {
       spawned.once("error", (e) =>
@@ -144,5 +143,6 @@ export async function startRedis(dir: string): Promise<RedisHandle> {
     });
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, kill, restart: start, stop: kill };
+  const auth = options.password ? `:${options.password}@` : "";
+  return { url: `redis://${auth}127.0.0.1:${port}`, port, kill, restart: start, stop: kill };
 }

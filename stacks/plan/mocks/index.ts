@@ -31,6 +31,17 @@ function genericOutputs(type: string, name: string, ctx: MockContext): Record<st
   return {};
 }
 
+/** What only the engine's register request carries: parent, options and secret paths. */
+interface RequestMeta {
+  parent?: string;
+  protect: boolean;
+  retainOnDelete: boolean;
+  provider?: string;
+  dependsOn: string[];
+  urn: string;
+  secretPaths: string[];
+}
+
 /**
  * Pulumi mocks that return realistic ids, ARNs and endpoints, record every registered resource
  * (with parent, protect and provider, read from the mock monitor's requests), and refuse an
@@ -40,35 +51,12 @@ export class PlanMocks implements pulumi.runtime.Mocks {
   readonly resources: PlanResource[] = [];
   /** Invokes that had no mock (the engine drops the error text, so the plan reports these). */
   readonly unknownInvokes: string[] = [];
-  private readonly meta = new Map<
-    string,
-    {
-      parent?: string;
-      protect: boolean;
-      retainOnDelete: boolean;
-      provider?: string;
-      dependsOn: string[];
-      urn: string;
-      secretPaths: string[];
-    }
-  >();
+  private readonly meta = new Map<string, RequestMeta>();
 
   constructor(private readonly ctx: MockContext) {}
 
   /** Called by the patched monitor before newResource, with what only the request carries. */
-  noteRequest(
-    type: string,
-    name: string,
-    meta: {
-      parent?: string;
-      protect: boolean;
-      retainOnDelete: boolean;
-      provider?: string;
-      dependsOn: string[];
-      urn: string;
-      secretPaths: string[];
-    },
-  ): void {
+  noteRequest(type: string, name: string, meta: RequestMeta): void {
     this.meta.set(`${type}::${name}::${meta.parent ?? ""}`, meta);
     this.lastKey = `${type}::${name}::${meta.parent ?? ""}`;
   }
