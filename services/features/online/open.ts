@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { DynamoOnlineStore } from "./dynamodb";
 import { EmbeddedOnlineStore } from "./embedded";
 import { RedisOnlineStore } from "./redis";
@@ -5,7 +6,7 @@ import type { OnlineStore, OnlineStoreOptions } from "./store";
 
 /**
  * Opens an online store from its URL:
- *   `redis://[:password@]host:port[/db][?keyTtlSeconds=N]`, `rediss://...` (TLS),
+ *   `redis://[:password@]host:port[/db][?keyTtlSeconds=N]`, `rediss://...[?tlsCa=<PEM file>]` (TLS),
  *   `dynamodb://<region>[?endpoint=URL]`, `embedded` (in-process), `embedded:<file>` (in-process, saved on close).
  */
 export async function openOnlineStore(url: string, options: OnlineStoreOptions = {}): Promise<OnlineStore> {
@@ -14,8 +15,19 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
   if (url.startsWith("redis://") || url.startsWith("rediss://")) {
     const parsed = new URL(url);
     const keyTtl = parsed.searchParams.get("keyTtlSeconds");
+    const tlsCaFile = parsed.searchParams.get("tlsCa");
     parsed.search = "";
-    const store = new RedisOnlineStore(parsed.toString(), { ...options, keyTtlSeconds: keyTtl ? Number(keyTtl) : undefined });
+    let tlsCa: string | undefined;
+    if (tlsCaFile) {
+      try {
+        tlsCa = readFileSync(tlsCaFile, "utf8");
+      } catch (error) {
+        throw new Error(
+          `online store: tlsCa=${tlsCaFile} cannot be read (${(error as NodeJS.ErrnoException).code}); mount the server's CA certificate there`,
+        );
+      }
+    }
+    const store = new RedisOnlineStore(parsed.toString(), { ...options, keyTtlSeconds: keyTtl ? Number(keyTtl) : undefined, tlsCa });
     await store.connect();
     return store;
   }

@@ -9,6 +9,11 @@ import { dtypeOf } from "./view";
 export interface RedisStoreOptions extends OnlineStoreOptions {
   /** Expire keys this many seconds after a write (Feast's `key_ttl_seconds`). Defaults to none. */
   keyTtlSeconds?: number;
+  /**
+   * PEM certificate(s) to trust for `rediss://`, when the server's certificate is signed by a
+   * private CA (Memorystore has its own). Defaults to the system's trusted CAs.
+   */
+  tlsCa?: string;
 }
 
 /**
@@ -35,6 +40,7 @@ export class RedisOnlineStore implements OnlineStore {
       // Reconnect quickly and keep trying, so service resumes within a second of Redis returning.
       retryStrategy: (times) => Math.min(50 * times, 500),
       lazyConnect: true,
+      ...(options.tlsCa && url.startsWith("rediss://") ? { tls: { ca: options.tlsCa } } : {}),
     };
     this.client = new Redis(url, redisOptions);
     // Errors surface on calls; an unhandled 'error' event would only add noise while reconnecting.
