@@ -34,6 +34,8 @@ export interface OnlineStoreConnection {
   url: pulumi.Output<string>;
   /** Password / AUTH token (a Pulumi secret), when there is one; the k8s layer puts it in a Secret. */
   password?: pulumi.Output<string>;
+  /** PEM of the private CA that signs the store's TLS certificate (Memorystore has its own), if any. */
+  caCertificate?: pulumi.Output<string>;
   /** Annotations for the ServiceAccount of pods that use the store (IRSA/WI), if any. */
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
 }

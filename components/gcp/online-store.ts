@@ -95,7 +95,13 @@ export class MemorystoreOnlineStore extends pulumi.ComponentResource {
     const url = pulumi.interpolate`rediss://${this.instance.host}:${this.instance.port}`;
     const password = pulumi.secret(this.instance.authString);
     this.caCertificate = this.instance.serverCaCerts.apply((certs) => certs.map((c) => c.cert).join("\n"));
-    this.connection = { kind: "redis", url, password, serviceAccountAnnotations: pulumi.output<Record<string, string>>({}) };
+    this.connection = {
+      kind: "redis",
+      url,
+      password,
+      caCertificate: this.caCertificate,
+      serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
+    };
     this.registerOutputs({ url, password, caCertificate: this.caCertificate, host: this.instance.host, port: this.instance.port });
   }
 }

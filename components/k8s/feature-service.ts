@@ -18,6 +18,31 @@ export const MATERIALIZATION_STATE = "/tmp/materialization-state.json";
 
 type EnvValue = pulumi.Input<string> | { secret: pulumi.Input<string>; key: string };
 
+/** Where a private CA of the online store is mounted in features pods (Memorystore signs with its own CA). */
+export const ONLINE_STORE_CA = { configMap: "online-store-ca", dir: "/etc/mlops/online-store-ca", file: "ca.crt" } as const;
+
+/** The online store URL the features service opens: with `tlsCa` pointing at the mounted CA when the store has one. */
+export function onlineStoreUrl(online: OnlineStoreConnection, url: pulumi.Input<string> = online.url): pulumi.Output<string> {
+  return pulumi.output(url).apply((u) => {
+    if (!online.caCertificate) return u;
+    const parsed = new URL(u);
+    parsed.searchParams.set("tlsCa", `${ONLINE_STORE_CA.dir}/${ONLINE_STORE_CA.file}`);
+    return parsed.href;
+  });
+}
+
+/** The CA volume and its mount, for pods that open the online store; none when the store needs no private CA. */
+export function onlineStoreCaVolume(online: OnlineStoreConnection): {
+  volumes: k8s.types.input.core.v1.Volume[];
+  mounts: k8s.types.input.core.v1.VolumeMount[];
+} {
+  if (!online.caCertificate) return { volumes: [], mounts: [] };
+  return {
+    volumes: [{ name: "online-store-ca", configMap: { name: ONLINE_STORE_CA.configMap } }],
+    mounts: [{ name: "online-store-ca", mountPath: ONLINE_STORE_CA.dir, readOnly: true }],
+  };
+}
+
 /**
  * The store environment every features process gets (serve and materialize). The features
  * service reads credentials from the store URL itself (`redis://:password@host:port`), so a
@@ -30,7 +55,7 @@ export function storeEnv(
   secretName: pulumi.Input<string>,
 ): Record<string, EnvValue> {
   return {
-    ONLINE_STORE: online.password ? { secret: secretName, key: "online-store-url" } : online.url,
+    ONLINE_STORE: online.password ? { secret: secretName, key: "online-store-url" } : onlineStoreUrl(online),
     OFFLINE_STORE: offline.password ? { secret: secretName, key: "offline-store-url" } : offline.url,
     CATALOG: CATALOG_MOUNT,
     FEATURE_STORE_PROJECT: stack.featureStore.project,
@@ -50,7 +75,12 @@ export function urlWithPassword(url: string, password: string): string {
 export function storeSecretData(online: OnlineStoreConnection, offline: OfflineStoreConnection): Record<string, pulumi.Output<string>> {
   const data: Record<string, pulumi.Output<string>> = {};
   if (online.password)
-    data["online-store-url"] = pulumi.secret(pulumi.all([online.url, online.password]).apply(([url, pw]) => urlWithPassword(url, pw)));
+    data["online-store-url"] = pulumi.secret(
+      onlineStoreUrl(
+        online,
+        pulumi.all([online.url, online.password]).apply(([url, pw]) => urlWithPassword(url, pw)),
+      ),
+    );
   if (offline.password)
     data["offline-store-url"] = pulumi.secret(pulumi.all([offline.url, offline.password]).apply(([url, pw]) => urlWithPassword(url, pw)));
   return data;
@@ -102,6 +132,14 @@ export class FeatureService extends pulumi.ComponentResource {
       { parent: this },
     );
     const catalog = args.runtime.volumeIn(namespace);
+    const ca = onlineStoreCaVolume(args.online);
+    if (args.online.caCertificate) {
+      new k8s.core.v1.ConfigMap(
+        `${name}-online-ca`,
+        { metadata: { ...metadata, name: ONLINE_STORE_CA.configMap }, data: { [ONLINE_STORE_CA.file]: args.online.caCertificate } },
+        { parent: this },
+      );
+    }
     const replicas = prod ? 2 : 1;
     this.workload = new Workload(
       FEATURES_NAME,
@@ -124,10 +162,10 @@ export class FeatureService extends pulumi.ComponentResource {
             probe: { http: "/readyz", port: FEATURES_PORT },
             liveness: { http: "/healthz", port: FEATURES_PORT },
             preStopSleepSeconds: 5,
-            volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }],
+            volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }, ...ca.mounts],
           },
         ],
-        volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "64Mi" } }, ...ca.volumes],
         servicePorts: [{ name: "http", port: FEATURES_PORT, targetPort: FEATURES_PORT }],
       },
       // In prod the HPA below owns the replica count.

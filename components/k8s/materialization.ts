@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
 import type { Catalog, FeatureView, StackSpec } from "../spec";
 import type { OfflineStoreConnection, OnlineStoreConnection } from "../types";
-import { FEATURES_NAME, FEATURES_SECRET, storeEnv } from "./feature-service";
+import { FEATURES_NAME, FEATURES_SECRET, onlineStoreCaVolume, storeEnv } from "./feature-service";
 import { CATALOG_CHECKSUM_ANNOTATION, type RuntimeConfig } from "./runtime-config";
 import { jobContainer, scheduledJobSpec } from "./workload";
 
@@ -69,10 +69,10 @@ export class Materialization extends pulumi.ComponentResource {
                 args: ["dist/services/features/main.js", "materialize-incremental", "now", "--views", view.name],
                 env: storeEnv(args.stack, args.online, args.offline, FEATURES_SECRET),
                 resources: { cpu: "500m", memory: "1Gi", memoryLimit: "2Gi" },
-                volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }],
+                volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }, ...onlineStoreCaVolume(args.online).mounts],
               }),
             ],
-            volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
+            volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "1Gi" } }, ...onlineStoreCaVolume(args.online).volumes],
           }),
         },
         { parent: this },
