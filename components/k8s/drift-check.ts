@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
 import { formatDuration, type ModelSpec, type StackSpec } from "../spec";
+import { PUSHGATEWAY } from "./monitoring";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
 import { jobContainer, scheduledJobSpec } from "./workload";
 
@@ -72,6 +73,8 @@ export class DriftCheck extends pulumi.ComponentResource {
     this.serviceAccount = args.runtime.serviceAccountFor("drift", args.serviceAccountAnnotations);
     const env: Record<string, string> = { CATALOG: CATALOG_MOUNT, MODEL: model.name };
     if (model.drift.webhook) env.WEBHOOK = model.drift.webhook;
+    // The check's pod exits before any scrape: its metrics go to the Pushgateway.
+    if (stack.monitoring.enabled) env.PUSHGATEWAY = PUSHGATEWAY.url;
     this.cronJob = new k8s.batch.v1.CronJob(
       `${name}-cron`,
       {

@@ -92,12 +92,34 @@ export interface MonitoringArgs {
   catalog: Catalog;
 }
 
+/** The Pushgateway drift checks push to; pinned chart. */
+export const PUSHGATEWAY = {
+  release: "prometheus-pushgateway",
+  chartVersion: "2.15.0",
+  url: `http://prometheus-pushgateway.${NAMESPACES.monitoring}.svc.cluster.local:9091`,
+} as const;
+
+/**
+ * Pushgateway values: scraped by a ServiceMonitor that keeps the pushed job and model labels
+ * (honorLabels), non-root with a read-only root filesystem, and the platform's labels.
+ */
+export function pushgatewayValues(stack: StackSpec): Record<string, unknown> {
+  return {
+    serviceMonitor: { enabled: true, honorLabels: true, additionalLabels: k8sLabels(stack) },
+    podLabels: k8sLabels(stack),
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+    securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+    containerSecurityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+  };
+}
+
 /**
  * Monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana), ServiceMonitors for the
  * platform's services, alert rules from each model's SLO and drift threshold, and dashboards.
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
+  readonly pushgateway: k8s.helm.v3.Release;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:Monitoring", name, {}, opts);
@@ -137,6 +159,21 @@ export class Monitoring extends pulumi.ComponentResource {
     );
     // The CRDs come with the chart: custom resources wait for it.
     const afterChart = { parent: this, dependsOn: [this.release] };
+    // Drift checks are CronJobs whose pods exit before any scrape: they push their metrics here.
+    this.pushgateway = new k8s.helm.v3.Release(
+      PUSHGATEWAY.release,
+      {
+        name: PUSHGATEWAY.release,
+        chart: "prometheus-pushgateway",
+        version: PUSHGATEWAY.chartVersion,
+        namespace,
+        createNamespace: false,
+        repositoryOpts: { repo: PROMETHEUS_CHART_REPO },
+        values: pushgatewayValues(stack),
+        cleanupOnFail: true,
+      },
+      afterChart,
+    );
     for (const monitor of objects.serviceMonitors) validatedCustomResource(`servicemonitor-${monitor.metadata.name}`, monitor, afterChart);
     validatedCustomResource("mlops-alerts", objects.rules, afterChart);
     for (const board of objects.dashboards) {
@@ -156,6 +193,7 @@ export class Monitoring extends pulumi.ComponentResource {
     }
     this.registerOutputs({
       release: this.release.name,
+      pushgateway: PUSHGATEWAY.url,
       serviceMonitors: objects.serviceMonitors.map((m) => m.metadata.name),
       alerts: objects.rules.spec.groups?.flatMap((g) => g.rules?.map((r) => r.alert) ?? []),
       dashboards: objects.dashboards.map((d) => d.uid),
