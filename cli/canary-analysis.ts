@@ -9,7 +9,7 @@ import { type FlagSpec, helpText, parseCommand, UsageError } from "../services/c
 import { CanaryError, type Io, loadModel, stableVersionOf } from "./canary";
 
 export const USAGE =
-  "npx tsx cli/canary-analysis.ts <model> <canary-version> [--stable VERSION] [--prometheus URL] [--window 10m] [--min-requests N] [--json]";
+  "npm run canary-analysis -- <model> <canary-version> [--stable VERSION] [--prometheus URL] [--window 10m] [--min-requests N] [--json]";
 const DESCRIPTION = `Compares the canary's error rate and p99 latency with the stable version's and with the model's SLO
 (catalog slo.errorRate and slo.p99LatencyMs), using the serving service's metrics in Prometheus.
   rollback  the canary breaks the SLO                                      exit 1

@@ -12,7 +12,7 @@ import { applyWeights, CatalogEditError, type Weights, weightsOf } from "./lifec
 
 export { applyWeights, type Weights, weightsOf };
 
-export const USAGE = "npx tsx cli/canary.ts <model> <version> --step | --rollback [--to VERSION] [--catalog DIR] [--dry-run] [--json]";
+export const USAGE = "npm run canary -- <model> <version> --step | --rollback [--to VERSION] [--catalog DIR] [--dry-run] [--json]";
 const DESCRIPTION = `Moves <version> of <model> to the next of the model's canary.steps (the rest of the traffic goes to
 the stable version, the other version that carries traffic), or sets it back to 0 with --rollback.
 Edits catalog/models/<team>/<model>.yaml in place; commit it and let the plan check the change.

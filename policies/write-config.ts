@@ -1,5 +1,5 @@
 /**
- * `npx tsx policies/write-config.ts <stack> [--out FILE]`
+ * `npm run policy-config -- <stack> [--out FILE]`
  * Writes the policy pack config of a stack for the real engine:
  *   pulumi preview --stack <stack> --policy-pack policies --policy-pack-config <FILE>
  * so the engine runs every policy at the level and with the facts the offline plan uses.
@@ -22,7 +22,7 @@ const FLAGS = [
   { name: "catalog", type: "string" as const, description: "catalog directory", default: "catalog", env: "CATALOG_DIR" },
   { name: "json", type: "boolean" as const, description: "print a JSON summary for machines" },
 ];
-const USAGE = "npx tsx policies/write-config.ts <stack> [--out FILE] [--json]";
+const USAGE = "npm run policy-config -- <stack> [--out FILE] [--json]";
 
 export function main(argv: string[]): number {
   const args = parseCommand(argv, FLAGS);

@@ -56,14 +56,14 @@ const SERVE_FLAGS: FlagSpec[] = [
   { name: "host", type: "string", description: "listen address", default: "0.0.0.0" },
 ];
 
-const USAGE = `Usage: drift <command> [options]
+const USAGE = `Usage: npm run drift -- <command> [options]
 
 Commands:
   profile --data FILE --out PROFILE      compute the reference profile of a training set
   check --reference FILE_OR_PROFILE --current FILE_OR_LOG_DIR [--model NAME --catalog DIR] [--report report.html] [--json] [--webhook URL]
   serve --reference PROFILE [--port N]   HTTP API: POST /check, GET /metrics
 
-Run "drift <command> --help" for the options of a command.
+Run "npm run drift -- <command> --help" for the options of a command.
 `;
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);
@@ -86,7 +86,9 @@ function numberFlag(values: Record<string, unknown>, name: string): number | und
 async function profileCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, PROFILE_FLAGS);
   if (values.help)
-    return print(helpText("drift profile --data FILE --out PROFILE", "Computes the reference profile of a training set.", PROFILE_FLAGS));
+    return print(
+      helpText("npm run drift -- profile --data FILE --out PROFILE", "Computes the reference profile of a training set.", PROFILE_FLAGS),
+    );
   const data = required(values, "data", "the training set to profile");
   const out = typeof values.out === "string" ? values.out : `${data.replace(/\.[^.]+$/, "")}.profile.json`;
   const started = Date.now();
@@ -127,7 +129,7 @@ async function checkCommand(argv: string[]): Promise<number> {
   if (values.help)
     return print(
       helpText(
-        "drift check --reference FILE_OR_PROFILE --current FILE_OR_LOG_DIR [options]",
+        "npm run drift -- check --reference FILE_OR_PROFILE --current FILE_OR_LOG_DIR [options]",
         "Compares current data with the reference and reports drift per feature and for the dataset.",
         CHECK_FLAGS,
       ),
@@ -182,7 +184,11 @@ async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, SERVE_FLAGS);
   if (values.help)
     return print(
-      helpText("drift serve --reference PROFILE [--port N]", "Serves POST /check (JSON rows or columns) and GET /metrics.", SERVE_FLAGS),
+      helpText(
+        "npm run drift -- serve --reference PROFILE [--port N]",
+        "Serves POST /check (JSON rows or columns) and GET /metrics.",
+        SERVE_FLAGS,
+      ),
     );
   const profile = await loadReference(required(values, "reference", "the reference profile"));
   const { model, settings } = settingsFrom(values);
@@ -219,7 +225,7 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`unknown command "${command}"; use profile, check or serve`);
   } catch (error) {
     process.stderr.write(`drift: ${(error as Error).message}\n`);
-    if (error instanceof UsageError) process.stderr.write(`Run "drift ${command ?? ""} --help" for usage.\n`);
+    if (error instanceof UsageError) process.stderr.write(`Run "npm run drift -- ${command ?? ""} --help" for usage.\n`);
     return error instanceof UsageError ? 2 : 1;
   }
 }
