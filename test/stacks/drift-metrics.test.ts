@@ -15,7 +15,8 @@ describe("drift metrics reach Prometheus (aws-dev)", () => {
   it("installs a pinned Pushgateway whose ServiceMonitor keeps the pushed labels", () => {
     const release = all.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "prometheus-pushgateway");
     expect(release?.inputs.version).toBe(PUSHGATEWAY.chartVersion);
-    expect((release?.inputs.values as { serviceMonitor: { enabled: boolean; honorLabels: boolean } }).serviceMonitor).toMatchObject({
+    expect(release).toBeDefined();
+    expect((release!.inputs.values as { serviceMonitor: { enabled: boolean; honorLabels: boolean } }).serviceMonitor).toMatchObject({
       enabled: true,
       honorLabels: true,
     });
