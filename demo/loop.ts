@@ -244,11 +244,6 @@ export async function waitForLogs(logDir: string, count: number, timeoutMs = 15_
   return seen;
 }
 
-export function percentile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
-
 /** The model's own output on the latest offline feature values of (card, merchant): the ground truth. */
 export async function expectedPredictions(
   model: ModelSpec,

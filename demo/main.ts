@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { helpText, parseCommand } from "../services/core/cli";
-import { percentile, runLoop } from "./loop";
+import { quantile } from "../services/core/quantile";
+import { runLoop } from "./loop";
 
 const FLAGS = [
   { name: "requests", type: "string" as const, description: "prediction requests per phase", default: "600", env: "DEMO_REQUESTS" },
@@ -70,7 +71,7 @@ async function main(): Promise<number> {
     const total = Object.values(byVersion).reduce((a, b) => a + b, 0);
     console.log("\nSummary");
     console.log(
-      `  predictions      ${total} ok of ${result.unshifted.sent + result.shifted.sent} (p50 ${percentile(all, 0.5).toFixed(1)} ms, p99 ${percentile(all, 0.99).toFixed(1)} ms, through features + model + mesh)`,
+      `  predictions      ${total} ok of ${result.unshifted.sent + result.shifted.sent} (p50 ${quantile(all, 0.5).toFixed(1)} ms, p99 ${quantile(all, 0.99).toFixed(1)} ms, through features + model + mesh)`,
     );
     console.log(
       `  by version       ${Object.entries(byVersion)

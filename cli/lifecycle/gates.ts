@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { type Catalog, type ModelSpec, resolveFeatureService } from "../../components/spec";
 import type { MlflowClient, MlflowModelVersion } from "../../services/core/mlflow";
+import { quantile } from "../../services/core/quantile";
 import { checkDrift, readProfile, readTableFile, type Table } from "../../services/drift";
 import { createServingServer } from "../../services/serving";
 
@@ -29,12 +30,6 @@ export interface GateInputs {
   trainingSet?: string;
   /** Requests replayed for the latency gate. Defaults to 300. */
   replays?: number;
-}
-
-/** Latency quantile over measured durations (nearest rank). */
-export function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 }
 
 /** Gate: every minimum metric declared in the catalog is met by the version's MLflow run. */

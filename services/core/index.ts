@@ -4,3 +4,4 @@ export * from "./errors";
 export * from "./logger";
 export * from "./metrics";
 export * from "./mlflow";
+export * from "./quantile";
