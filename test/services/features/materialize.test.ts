@@ -9,8 +9,7 @@ import { type OfflineStore, openOfflineStore } from "../../../services/features/
 import { EmbeddedOnlineStore } from "../../../services/features/online/embedded";
 import { onlineViewOf } from "../../../services/features/online/view";
 import { createFeaturesServer } from "../../../services/features/server";
-import { withSchema } from "../../support/postgres";
-import { driverStatsTableSql, fixtureCatalog, type StatsRow } from "./support";
+import { driverStatsTableSql, fixtureCatalog, type StatsRow, offlineStoresUnderTest } from "./support";
 
 const catalog = fixtureCatalog();
 const view = onlineViewOf(catalog, "driver_hourly_stats");
@@ -79,38 +78,7 @@ const ROWS: StatsRow[] = [
   },
 ];
 
-const stores: [string, () => Promise<{ offline: OfflineStore; setup(sql: string[]): Promise<void>; done(): Promise<void> }>][] = [
-  [
-    "duckdb",
-    async () => {
-      const offline = await DuckDBOfflineStore.open(":memory:");
-      return {
-        offline,
-        setup: async (sql) => {
-          for (const s of sql) await offline.run(s);
-        },
-        done: () => offline.close(),
-      };
-    },
-  ],
-  [
-    "postgres",
-    async () => {
-      const schema = await withSchema("features_mat");
-      const offline = await openOfflineStore(schema.url);
-      return {
-        offline,
-        setup: async (sql) => {
-          for (const s of sql) await schema.client.query(s);
-        },
-        done: async () => {
-          await offline.close();
-          await schema.drop();
-        },
-      };
-    },
-  ],
-];
+const stores = offlineStoresUnderTest("features_mat");
 
 describe.each(stores)("materialization from %s", (_name, open) => {
   let ctx: Awaited<ReturnType<(typeof stores)[number][1]>>;

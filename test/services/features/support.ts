@@ -1,7 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { loadCatalog } from "../../../components/spec/load";
 import type { Catalog } from "../../../components/spec/registry";
+import { DuckDBOfflineStore } from "../../../services/features/offline/duckdb";
+import { type OfflineStore, openOfflineStore } from "../../../services/features/offline/store";
 import type { FeatureValue } from "../../../services/features/values";
+import { withSchema } from "../../support/postgres";
 
 export const FIXTURE_CATALOG = "test/services/features/fixtures/catalog";
 export const PROJECT = "rides_project";
@@ -65,4 +68,50 @@ export function driverStatsTableSql(rows: StatsRow[], table = "driver_hourly_sta
     statements.push(`INSERT INTO ${table} VALUES ${tuples.join(", ")}`);
   }
   return statements;
+}
+
+/** A real offline store for a test file, with a way to load its source tables and to drop it. */
+export interface OfflineUnderTest {
+  offline: OfflineStore;
+  setup(sql: string[]): Promise<void>;
+  done(): Promise<void>;
+}
+
+/**
+ * The offline stores every offline test runs against, for real: DuckDB in memory and PostgreSQL
+ * (Redshift's SQL stand-in) in a fresh schema named with `schemaPrefix`.
+ */
+export function offlineStoresUnderTest(schemaPrefix: string): [string, () => Promise<OfflineUnderTest>][] {
+  return [
+    [
+      "duckdb",
+      async () => {
+        const offline = await DuckDBOfflineStore.open(":memory:");
+        return {
+          offline,
+          setup: async (sql) => {
+            for (const s of sql) await offline.run(s);
+          },
+          done: () => offline.close(),
+        };
+      },
+    ],
+    [
+      "postgres",
+      async () => {
+        const schema = await withSchema(schemaPrefix);
+        const offline = await openOfflineStore(schema.url);
+        return {
+          offline,
+          setup: async (sql) => {
+            for (const s of sql) await schema.client.query(s);
+          },
+          done: async () => {
+            await offline.close();
+            await schema.drop();
+          },
+        };
+      },
+    ],
+  ];
 }

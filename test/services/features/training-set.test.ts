@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DuckDBOfflineStore } from "../../../services/features/offline/duckdb";
 import { readRecords } from "../../../services/features/offline/files";
 import { type OfflineRow, type OfflineStore, openOfflineStore } from "../../../services/features/offline/store";
 import { buildTrainingSet } from "../../../services/features/training-set";
-import { withSchema } from "../../support/postgres";
-import { driverStatsTableSql, fixtureCatalog, type StatsRow } from "./support";
+import { DuckDBOfflineStore } from "../../../services/features/offline/duckdb";
+import { driverStatsTableSql, fixtureCatalog, type StatsRow, offlineStoresUnderTest } from "./support";
 
 const catalog = fixtureCatalog();
 const at = (iso: string) => new Date(`${iso}Z`);
@@ -64,38 +63,7 @@ const ENTITIES: (OfflineRow & { expected: number | null })[] = [
   { driver_id: 3, rider_id: "r1", event_timestamp: at("2024-05-01 10:00:00"), expected: null }, // unknown entity
 ];
 
-const stores: [string, () => Promise<{ offline: OfflineStore; setup(sql: string[]): Promise<void>; done(): Promise<void> }>][] = [
-  [
-    "duckdb",
-    async () => {
-      const offline = await DuckDBOfflineStore.open(":memory:");
-      return {
-        offline,
-        setup: async (sql) => {
-          for (const s of sql) await offline.run(s);
-        },
-        done: () => offline.close(),
-      };
-    },
-  ],
-  [
-    "postgres",
-    async () => {
-      const schema = await withSchema("features_pit");
-      const offline = await openOfflineStore(schema.url);
-      return {
-        offline,
-        setup: async (sql) => {
-          for (const s of sql) await schema.client.query(s);
-        },
-        done: async () => {
-          await offline.close();
-          await schema.drop();
-        },
-      };
-    },
-  ],
-];
+const stores = offlineStoresUnderTest("features_pit");
 
 describe.each(stores)("point-in-time training sets on %s", (_name, open) => {
   let ctx: Awaited<ReturnType<(typeof stores)[number][1]>>;
