@@ -111,15 +111,22 @@ export class Platform extends pulumi.ComponentResource {
           runtime,
           featuresUrl: this.features.url,
           serviceAccountAnnotations: foundation.identities.serving,
-          // Prediction logs go under the artifact store; models:/ URIs resolve through MLflow.
-          artifactsUri: foundation.artifacts.uri,
+          // Prediction logs go where the cloud lets serving write them; models:/ URIs resolve through MLflow.
+          predictionLogsUri: foundation.artifacts.predictionLogsUri,
           trackingUrl: this.tracking?.endpoint.url,
         },
         meshReady,
       );
       new DriftCheck(
         `${model.name}-drift`,
-        { stack, model, runtime, serviceAccountAnnotations: foundation.identities.drift, artifactsUri: foundation.artifacts.uri },
+        {
+          stack,
+          model,
+          runtime,
+          serviceAccountAnnotations: foundation.identities.drift,
+          artifactsUri: foundation.artifacts.uri,
+          predictionLogsUri: foundation.artifacts.predictionLogsUri,
+        },
         meshReady,
       );
       if (model.training && this.tracking) {

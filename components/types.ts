@@ -53,6 +53,11 @@ export interface OfflineStoreConnection {
 export interface ArtifactStore {
   /** URI prefix, e.g. s3://bucket/mlflow. */
   uri: pulumi.Output<string>;
+  /**
+   * Where serving writes sampled prediction logs and drift checks read them (s3://bucket/predictions):
+   * the prefix the cloud layer grants serving write and drift read on, with its own lifecycle.
+   */
+  predictionLogsUri: pulumi.Output<string>;
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
   /**
    * Only for an in-cluster S3-compatible store (local: MinIO): its endpoint and the Secret (same

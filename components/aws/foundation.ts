@@ -38,8 +38,6 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
   readonly offline: OfflineStoreConnection;
   readonly artifacts: ArtifactStore;
   readonly trackingDatabase: { url: pulumi.Output<string> };
-  /** s3://<bucket>/predictions: where serving writes sampled prediction logs for drift checks. */
-  readonly predictionLogsUri: pulumi.Output<string>;
   readonly network: Network;
   readonly eks: EksCluster;
   readonly nodePools: Record<string, NodePool>;
@@ -101,9 +99,8 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
       serviceAccountAnnotations: online.kind === "dynamodb" ? irsa.identities.features : pulumi.output<Record<string, string>>({}),
     };
     this.offline = { kind: "redshift", url: offline.url, serviceAccountAnnotations: irsa.identities.features };
-    this.artifacts = { uri: bucket.uri, serviceAccountAnnotations: irsa.identities.tracking };
+    this.artifacts = { uri: bucket.uri, predictionLogsUri: bucket.predictionLogsUri, serviceAccountAnnotations: irsa.identities.tracking };
     this.trackingDatabase = { url: trackingDb ? trackingDb.url : pulumi.secret("") };
-    this.predictionLogsUri = bucket.predictionLogsUri;
 
     this.registerOutputs({
       clusterName: this.cluster.name,
@@ -115,7 +112,7 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
       onlineStorePassword: this.online.password,
       offlineStoreUrl: this.offline.url,
       artifactsUri: this.artifacts.uri,
-      predictionLogsUri: this.predictionLogsUri,
+      predictionLogsUri: this.artifacts.predictionLogsUri,
       trackingDatabaseUrl: this.trackingDatabase.url,
     });
   }

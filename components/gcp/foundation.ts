@@ -39,8 +39,6 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
   readonly offline: OfflineStoreConnection;
   readonly artifacts: ArtifactStore;
   readonly trackingDatabase: { url: pulumi.Output<string> };
-  /** gs://<bucket>/predictions: where serving writes prediction logs and drift reads them. */
-  readonly predictionLogsUri: pulumi.Output<string>;
 
   readonly network: GcpNetwork;
   readonly gke: GkeCluster;
@@ -110,10 +108,13 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
     this.identities = ids;
     this.online = this.onlineStore.connection;
     this.offline = { kind: "bigquery", url: this.offlineStore.url, serviceAccountAnnotations: ids.features };
-    this.artifacts = { uri: this.artifactStore.uri, serviceAccountAnnotations: ids.tracking };
+    this.artifacts = {
+      uri: this.artifactStore.uri,
+      predictionLogsUri: this.artifactStore.predictionLogsUri,
+      serviceAccountAnnotations: ids.tracking,
+    };
     // With tracking disabled no database exists; the Kubernetes layer does not read this then.
     this.trackingDatabase = { url: this.trackingDb?.url ?? pulumi.secret("") };
-    this.predictionLogsUri = this.artifactStore.predictionLogsUri;
 
     this.registerOutputs({
       clusterName: this.cluster.name,
@@ -123,7 +124,7 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
       onlineStorePassword: this.online.password,
       offlineStoreUrl: this.offline.url,
       artifactsUri: this.artifacts.uri,
-      predictionLogsUri: this.predictionLogsUri,
+      predictionLogsUri: this.artifacts.predictionLogsUri,
       trackingDatabaseUrl: this.trackingDatabase.url,
       nodePools: Object.keys(this.nodePools),
     });

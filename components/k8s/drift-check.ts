@@ -11,7 +11,11 @@ import { jobContainer, scheduledJobSpec } from "./workload";
  * repeated here: the drift service reads them from the model's entry in the mounted catalog
  * (models.json), the same definition Pulumi deployed.
  */
-export function driftCheckArgs(model: ModelSpec, artifactsUri?: pulumi.Input<string>): pulumi.Input<string>[] {
+export function driftCheckArgs(
+  model: ModelSpec,
+  artifactsUri?: pulumi.Input<string>,
+  predictionLogsUri?: pulumi.Input<string>,
+): pulumi.Input<string>[] {
   const args: pulumi.Input<string>[] = [
     "dist/services/drift/main.js",
     "check",
@@ -26,13 +30,9 @@ export function driftCheckArgs(model: ModelSpec, artifactsUri?: pulumi.Input<str
   const reference =
     model.drift.reference ?? (artifactsUri ? pulumi.interpolate`${artifactsUri}/drift/${model.name}/reference.profile.json` : undefined);
   if (reference) args.push("--reference", reference);
-  if (artifactsUri) args.push("--current", predictionLogRoot(artifactsUri));
+  // The serving pods' prediction logs (ArtifactStore.predictionLogsUri) are the current window.
+  if (predictionLogsUri) args.push("--current", predictionLogsUri);
   return args;
-}
-
-/** Where the serving pods write sampled prediction logs (the drift checks' current window). */
-export function predictionLogRoot(artifactsUri: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.interpolate`${artifactsUri}/prediction-logs`;
 }
 
 /** A check may run until its next scheduled start would be due, and at most an hour. */
@@ -45,11 +45,12 @@ export interface DriftCheckArgs {
   /** Cloud identity of the drift workload (reads prediction logs and reference profiles). */
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
   /**
-   * The artifact store (ArtifactStore.uri): prediction logs are read from <uri>/prediction-logs and the
-   * reference profile defaults to <uri>/drift/<model>/reference.profile.json. Without it the check
-   * needs drift.reference in the catalog and reads no logs: pass it.
+   * The artifact store (ArtifactStore.uri): the reference profile defaults to
+   * <uri>/drift/<model>/reference.profile.json. Without it the check needs drift.reference in the catalog.
    */
   artifactsUri?: pulumi.Input<string>;
+  /** Where serving writes prediction logs (ArtifactStore.predictionLogsUri): the check's current window. */
+  predictionLogsUri?: pulumi.Input<string>;
 }
 
 /** A CronJob per model on `model.drift.schedule` running the drift service's check. */
@@ -91,7 +92,7 @@ export class DriftCheck extends pulumi.ComponentResource {
               name: "drift",
               image: stack.serving.image,
               command: ["node"],
-              args: driftCheckArgs(model, args.artifactsUri),
+              args: driftCheckArgs(model, args.artifactsUri, args.predictionLogsUri),
               env,
               resources: { cpu: "500m", memory: "1Gi", memoryLimit: "2Gi" },
               volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }],

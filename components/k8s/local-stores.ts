@@ -294,6 +294,7 @@ export class LocalStores extends pulumi.ComponentResource {
             },
       artifacts: {
         uri: pulumi.output(`s3://${ARTIFACT_BUCKET}/artifacts`),
+        predictionLogsUri: pulumi.output(`s3://${ARTIFACT_BUCKET}/predictions`),
         serviceAccountAnnotations: none,
         objectStore: { endpoint: `http://${LOCAL_STORES.minio.host}:${LOCAL_STORES.minio.port}`, credentialsSecret: OBJECT_STORE_SECRET },
       },

@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels } from "../names";
 import type { Catalog, ModelSpec, ModelVersion, Runtime, StackSpec } from "../spec";
 import { destinationRuleSpec, MODEL_LABEL, retryBudget, SERVING_PORT, validatedIstio, VERSION_LABEL, virtualServiceSpec } from "./routes";
-import { predictionLogRoot } from "./drift-check";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
 import { type ContainerArgs, gpuPlacement, hpaOwnsReplicas, spread, Workload } from "./workload";
 
@@ -48,7 +47,7 @@ export function versionContainers(a: {
   stack: StackSpec;
   model: ModelSpec;
   version: ModelVersion;
-  artifactsUri?: pulumi.Input<string>;
+  predictionLogsUri?: pulumi.Input<string>;
   trackingUrl?: pulumi.Input<string>;
   featuresUrl: pulumi.Input<string>;
 }): ContainerArgs[] {
@@ -70,7 +69,7 @@ export function versionContainers(a: {
       LOG_SAMPLE_RATE: String(model.logging.sampleRate),
       // The service answers 504 before the mesh's per-try timeout, so Envoy sees a clean failure to retry.
       REQUEST_TIMEOUT_MS: String(Math.max(1, retryBudget(model.slo).perTryTimeoutMs - 5)),
-      ...(a.artifactsUri ? { LOG_DIR: predictionLogRoot(a.artifactsUri) } : {}),
+      ...(a.predictionLogsUri ? { LOG_DIR: a.predictionLogsUri } : {}),
       // models:/<name>/<version> URIs are resolved through the MLflow registry.
       ...(a.trackingUrl ? { MLFLOW_TRACKING_URI: a.trackingUrl } : {}),
     },
@@ -119,8 +118,8 @@ export interface ModelServingArgs {
   featuresUrl: pulumi.Output<string>;
   /** Cloud identity for reading model artifacts and writing prediction logs; put on the shared `serving` ServiceAccount. */
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
-  /** The artifact store (ArtifactStore.uri); sampled predictions are logged to <uri>/prediction-logs for the drift checks. Defaults to no logging. */
-  artifactsUri?: pulumi.Input<string>;
+  /** Where sampled predictions are logged for the drift checks (ArtifactStore.predictionLogsUri). Defaults to no logging. */
+  predictionLogsUri?: pulumi.Input<string>;
   /** The tracking server (TrackingServer.endpoint.url), which resolves models:/ URIs; versions with such a URI need it. */
   trackingUrl?: pulumi.Input<string>;
 }
@@ -180,7 +179,7 @@ export class ModelServing extends pulumi.ComponentResource {
             model,
             version,
             featuresUrl: args.featuresUrl,
-            artifactsUri: args.artifactsUri,
+            predictionLogsUri: args.predictionLogsUri,
             trackingUrl: args.trackingUrl,
           }),
           volumes,

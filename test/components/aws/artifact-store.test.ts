@@ -106,6 +106,6 @@ describe.each(AWS_STACKS)("artifact bucket of %s under mocks", (stackName) => {
     expect(await outputValue(artifacts.uri)).toBe(`s3://${bucket().outputs.bucket}/mlflow`);
     const tracking = b().one("aws:iam/role:Role", "-irsa-tracking");
     expect(await outputValue(artifacts.serviceAccountAnnotations)).toEqual({ [IRSA_ANNOTATION]: tracking.outputs.arn });
-    expect(await outputValue(b().foundation.predictionLogsUri)).toBe(`s3://${bucket().outputs.bucket}/predictions`);
+    expect(await outputValue(b().foundation.artifacts.predictionLogsUri)).toBe(`s3://${bucket().outputs.bucket}/predictions`);
   });
 });

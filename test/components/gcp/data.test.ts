@@ -205,7 +205,7 @@ describe.each(GCP_STACKS)("GCP data layer of %s", (stackName) => {
     const name = built[stackName].one(BUCKET, "-artifacts-bucket").outputs.name;
     const artifacts = built[stackName].foundation.artifacts;
     expect(await outputValue(artifacts.uri)).toBe(`gs://${name}/mlflow`);
-    expect(await outputValue(built[stackName].foundation.predictionLogsUri)).toBe(`gs://${name}/predictions`);
+    expect(await outputValue(built[stackName].foundation.artifacts.predictionLogsUri)).toBe(`gs://${name}/predictions`);
     expect(await outputValue(artifacts.serviceAccountAnnotations)).toEqual({
       "iam.gke.io/gcp-service-account": `mlops-${stackName}-tracking@${want.project}.iam.gserviceaccount.com`,
     });

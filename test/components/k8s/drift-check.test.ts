@@ -95,6 +95,7 @@ describe("DriftCheck", () => {
       runtime,
       serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
       artifactsUri: "s3://mlops-artifacts-1a2b/mlflow",
+      predictionLogsUri: "s3://mlops-artifacts-1a2b/predictions",
     });
     const job = (await recorded(mocks)).slice(before).find((r) => r.type === "kubernetes:batch/v1:CronJob")?.inputs as unknown as Obj;
     const args: string[] = job.spec.jobTemplate.spec.template.spec.containers[0].args;
@@ -104,7 +105,7 @@ describe("DriftCheck", () => {
     ]);
     expect(args.slice(args.indexOf("--current"), args.indexOf("--current") + 2)).toEqual([
       "--current",
-      "s3://mlops-artifacts-1a2b/mlflow/prediction-logs",
+      "s3://mlops-artifacts-1a2b/predictions",
     ]);
   });
 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
       serviceAccountAnnotations: pulumi.output<Record<string, string>>({
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/serving",
       }),
-      artifactsUri: "s3://mlops-artifacts-1a2b/mlflow",
+      predictionLogsUri: "s3://mlops-artifacts-1a2b/predictions",
       trackingUrl: "http://mlflow.mlops.svc.cluster.local:5000",
     });
   }
@@ -212,7 +212,7 @@ describe("ModelServing on the mesh", () => {
     expect(serving.args.join(" ")).toContain("--runtime openai --upstream http://127.0.0.1:8000");
     expect(serving.env).toContainEqual({ name: "FEATURES", value: "http://features.mlops.svc.cluster.local:6566" });
     // Sampled predictions go where the drift checks read them.
-    expect(serving.env).toContainEqual({ name: "LOG_DIR", value: "s3://mlops-artifacts-1a2b/mlflow/prediction-logs" });
+    expect(serving.env).toContainEqual({ name: "LOG_DIR", value: "s3://mlops-artifacts-1a2b/predictions" });
     expect(serving.env).toContainEqual({ name: "LOG_SAMPLE_RATE", value: "0.05" });
   });
 

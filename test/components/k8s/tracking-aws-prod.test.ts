@@ -18,6 +18,7 @@ beforeAll(async () => {
     database: { url: pulumi.secret(dbUrl) },
     artifacts: {
       uri: pulumi.output("s3://aws-prod-artifacts-1a2b/mlflow"),
+      predictionLogsUri: pulumi.output("s3://aws-prod-artifacts-1a2b/predictions"),
       serviceAccountAnnotations: pulumi.output<Record<string, string>>({ "eks.amazonaws.com/role-arn": roleArn }),
     },
     serviceAccountAnnotations: pulumi.output<Record<string, string>>({ "eks.amazonaws.com/role-arn": roleArn }),

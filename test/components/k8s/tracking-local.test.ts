@@ -15,6 +15,7 @@ beforeAll(async () => {
     database: { url: pulumi.secret("postgresql://mlflow:pw@postgres.mlops.svc.cluster.local:5432/mlflow") },
     artifacts: {
       uri: pulumi.output("s3://mlflow/artifacts"),
+      predictionLogsUri: pulumi.output("s3://mlflow/predictions"),
       serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
       objectStore: { endpoint: "http://minio.mlops.svc.cluster.local:9000", credentialsSecret: "minio-credentials" },
     },
