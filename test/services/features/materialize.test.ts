@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Catalog } from "../../../components/spec/registry";
 import { FileMaterializationState, materialize, MemoryMaterializationState } from "../../../services/features/materialize";
 import { DuckDBOfflineStore } from "../../../services/features/offline/duckdb";
-import { type OfflineStore, openOfflineStore } from "../../../services/features/offline/store";
 import { EmbeddedOnlineStore } from "../../../services/features/online/embedded";
 import { onlineViewOf } from "../../../services/features/online/view";
 import { createFeaturesServer } from "../../../services/features/server";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRecords } from "../../../services/features/offline/files";
-import { type OfflineRow, type OfflineStore, openOfflineStore } from "../../../services/features/offline/store";
+import type { OfflineRow } from "../../../services/features/offline/store";
 import { buildTrainingSet } from "../../../services/features/training-set";
 import { DuckDBOfflineStore } from "../../../services/features/offline/duckdb";
 import { driverStatsTableSql, fixtureCatalog, type StatsRow, offlineStoresUnderTest } from "./support";
