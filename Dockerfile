@@ -4,12 +4,13 @@
 # so Kubernetes can run it with readOnlyRootFilesystem: true.
 
 # Pinned base image (tag pinned to the exact Node release; pin the digest in your registry mirror).
-FROM node:20.20.2-bookworm-slim AS build
+FROM node:22.23.5-bookworm-slim AS build
 WORKDIR /app
 ENV CI=true
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY definition ./definition
 COPY components ./components
 COPY services ./services
 COPY stacks ./stacks
@@ -21,7 +22,7 @@ RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/@pulumi node_modules/kubernetes-models node_modules/@kubernetes-models \
  && rm -rf dist/stacks dist/policies dist/components/aws dist/components/gcp dist/components/k8s dist/test dist/bench
 
-FROM node:20.20.2-bookworm-slim AS runtime
+FROM node:22.23.5-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     CATALOG=/etc/mlops/catalog \
     HOME=/tmp

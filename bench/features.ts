@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Redis from "ioredis";
-import type { Catalog } from "../components/spec/registry";
+import type { Catalog } from "../definition/registry";
 import { redisKey, featureField, timestampField } from "../services/features/entity-key";
 import { materialize, MemoryMaterializationState } from "../services/features/materialize";
 import { DuckDBOfflineStore } from "../services/features/offline/duckdb";

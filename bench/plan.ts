@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { listStacks } from "../components/spec";
+import { listStacks } from "../definition";
 import { machine, median } from "./_machine";
 
 const root = resolve(__dirname, "..");

@@ -53,7 +53,7 @@ async function child(role: string, arg: string | undefined): Promise<void> {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   } else if (role === "features") {
-    const { loadCatalog } = await import("../components/spec/load");
+    const { loadCatalog } = await import("../definition/load");
     const { openOnlineStore } = await import("../services/features/online/store");
     const { createFeaturesServer } = await import("../services/features/server");
     const { createLogger } = await import("../services/core");
@@ -62,7 +62,7 @@ async function child(role: string, arg: string | undefined): Promise<void> {
     const app = await createFeaturesServer({ catalog, onlineStore, logger: createLogger("features", "silent") });
     url = await app.listen({ port: 0, host: "127.0.0.1" });
   } else {
-    const { loadCatalog } = await import("../components/spec/load");
+    const { loadCatalog } = await import("../definition/load");
     const { createServingServer } = await import("../services/serving");
     const { createLogger } = await import("../services/core");
     const app = await createServingServer({
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   console.log(`model: ${MODEL} (input [1,5] FP32); ${repeats} repeats of ${seconds} s each, ${connections} connection(s); medians\n`);
 
   const { startRedis } = await import("../test/support/redis");
-  const { loadCatalog } = await import("../components/spec/load");
+  const { loadCatalog } = await import("../definition/load");
   const { openOnlineStore } = await import("../services/features/online/store");
   const { onlineViewOf } = await import("../services/features/online/view");
   const redis = await startRedis();

@@ -4,7 +4,7 @@
  * probability that B beats A, and the sample size still needed for the minimum detectable effect.
  */
 import { resolve } from "node:path";
-import { loadCatalog } from "../components/spec";
+import { loadCatalog } from "../definition";
 import { helpText, parseCommand, UsageError } from "../services/core/cli";
 import { abReport, type Arm } from "./lifecycle/ab-stats";
 import { armsFromLogs, armsFromPrometheus, readOutcomes } from "./lifecycle/outcomes";

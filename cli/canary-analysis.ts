@@ -4,7 +4,7 @@
  * or rollback, with an exit code CI can branch on (0 promote, 2 hold, 1 rollback).
  */
 import { resolve } from "node:path";
-import { formatDuration, METRICS, type ModelSpec, parseDuration, SpecError, formatIssues } from "../components/spec";
+import { formatDuration, METRICS, type ModelSpec, parseDuration, SpecError, formatIssues } from "../definition";
 import { type FlagSpec, helpText, parseCommand, UsageError } from "../services/core/cli";
 import { CanaryError, type Io, loadModel, stableVersionOf } from "./canary";
 
@@ -65,7 +65,7 @@ export interface VersionStats {
   p99Ms: number;
 }
 
-/** PromQL for one version, from the serving service's metric names (components/spec/metrics.ts). */
+/** PromQL for one version, from the serving service's metric names (definition/metrics.ts). */
 export function queries(model: string, version: string, window: string): { requests: string; errorRate: string; p99: string } {
   const sel = `model="${model}",version="${version}"`;
   const total = `sum(rate(${METRICS.servingPredictions}{${sel}}[${window}]))`;

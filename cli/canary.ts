@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type FlagSpec, helpText, parseCommand, UsageError } from "../services/core/cli";
-import { formatIssues, loadCatalog, type ModelSpec, SpecError } from "../components/spec";
+import { formatIssues, loadCatalog, type ModelSpec, SpecError } from "../definition";
 import { applyWeights, CatalogEditError, type Weights, weightsOf } from "./lifecycle/catalog-edit";
 
 export { applyWeights, type Weights, weightsOf };

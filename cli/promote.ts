@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { loadCatalog } from "../components/spec";
+import { loadCatalog } from "../definition";
 import { helpText, parseCommand, UsageError } from "../services/core/cli";
 import { MlflowClient, type MlflowModelVersion } from "../services/core/mlflow";
 import { readTableFile } from "../services/drift";

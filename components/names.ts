@@ -1,4 +1,4 @@
-import type { StackSpec } from "./spec";
+import type { StackSpec } from "../definition";
 
 /** Namespaces the platform creates. */
 export const NAMESPACES = {

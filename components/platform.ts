@@ -15,11 +15,11 @@ import {
   TrackingServer,
   TrainingJob,
 } from "./k8s";
-import type { PlatformSpec } from "./spec";
+import type { PlatformSpec } from "../definition";
 import type { CloudFoundation } from "./types";
 
 export interface PlatformArgs {
-  /** The resolved stack and the catalog it deploys (components/spec). */
+  /** The resolved stack and the catalog it deploys (definition). */
   spec: PlatformSpec;
 }
 

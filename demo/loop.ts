@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { virtualServiceSpec } from "../components/k8s/routes";
-import { loadCatalog, type ModelSpec, resolveFeatureService } from "../components/spec";
+import { loadCatalog, type ModelSpec, resolveFeatureService } from "../definition";
 import { buildProfile, tableFromRows, writeProfile } from "../services/drift";
 import { openOfflineStore } from "../services/features/offline/open";
 import { buildTrainingSet } from "../services/features/training-set";

@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { type Catalog, checkCatalog, type StackSpec, trafficOf } from "../components/spec";
+import { type Catalog, checkCatalog, type StackSpec, trafficOf } from "../definition";
 import { isKind, objectMeta } from "./kubernetes";
 import { safeProp } from "./links";
 import { asArray, asRecord, facts, get, type PlatformPolicy, violation } from "./support";
@@ -20,8 +20,8 @@ export const catalogConsistent: PlatformPolicy = {
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      catalog: { type: "object", description: "The merged catalog (components/spec Catalog), written by policies/config.ts." },
-      stack: { type: "object", description: "The resolved stack spec (components/spec StackSpec), written by policies/config.ts." },
+      catalog: { type: "object", description: "The merged catalog (definition Catalog), written by policies/config.ts." },
+      stack: { type: "object", description: "The resolved stack spec (definition StackSpec), written by policies/config.ts." },
     },
   },
   validateStack: (args, report) => {

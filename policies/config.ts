@@ -1,6 +1,6 @@
 import type { PolicyPackConfig } from "@pulumi/policy";
 import { NAMESPACES } from "../components/names";
-import type { Catalog, StackSpec } from "../components/spec";
+import type { Catalog, StackSpec } from "../definition";
 import { allPolicies } from "./policies";
 import type { PlatformPolicy } from "./support";
 

@@ -10,7 +10,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PlanResource } from "../components/plan-resource";
-import type { Catalog, StackSpec } from "../components/spec";
+import type { Catalog, StackSpec } from "../definition";
 import { configValues, type Level, policyPackConfig } from "./config";
 import { allPolicies } from "./policies";
 import { type PlatformPolicy, splitFix } from "./support";

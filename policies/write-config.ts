@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { catalogForStack, listStacks, loadCatalog, loadStack } from "../components/spec";
+import { catalogForStack, listStacks, loadCatalog, loadStack } from "../definition";
 import { helpText, parseCommand, UsageError } from "../services/core/cli";
 import { policyPackConfig } from "./config";
 import { allPolicies } from "./policies";

@@ -1,6 +1,6 @@
 /**
  * Writes the JSON Schemas of the catalog files under catalog/schema/, generated from the zod
- * schemas in components/spec/catalog.ts (zod 4's z.toJSONSchema), so editors validate and
+ * schemas in definition/catalog.ts (zod 4's z.toJSONSchema), so editors validate and
  * complete catalog YAML with exactly the rules the plan enforces. Run after changing the schemas:
  *   npx tsx scripts/gen-catalog-schema.ts [--check]
  * `--check` exits 1 when a committed schema is out of date (CI and the test use it).
@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { FeatureFile, Model } from "../components/spec/catalog";
+import { FeatureFile, Model } from "../definition/catalog";
 
 export const SCHEMA_DIR = join(__dirname, "..", "catalog", "schema");
 
@@ -24,13 +24,13 @@ export function catalogSchemas(): Record<string, string> {
       FeatureFile,
       "https://mlops-platform.dev/catalog/schema/features.schema.json",
       "Catalog feature file (catalog/features/<team>.yaml)",
-      "Entities, feature views, feature services and push sources of one team. Generated from components/spec/catalog.ts; do not edit.",
+      "Entities, feature views, feature services and push sources of one team. Generated from definition/catalog.ts; do not edit.",
     ),
     "model.schema.json": render(
       Model,
       "https://mlops-platform.dev/catalog/schema/model.schema.json",
       "Catalog model file (catalog/models/<team>/<model>.yaml)",
-      "A model's versions, traffic, SLO, autoscaling and drift checks. Generated from components/spec/catalog.ts; do not edit.",
+      "A model's versions, traffic, SLO, autoscaling and drift checks. Generated from definition/catalog.ts; do not edit.",
     ),
   };
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { dashboards, ruleGroups } from "../components/k8s/monitoring";
-import { loadPlatform } from "../components/spec";
+import { loadPlatform } from "../definition";
 
 const root = resolve(__dirname, "..");
 const out = join(root, "deploy", "compose");

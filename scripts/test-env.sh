@@ -36,4 +36,37 @@ if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then npm ci --no-audit --no-
 
 # The small ONNX test model is built from generated data, never downloaded.
 if [ -f scripts/build-test-model.py ]; then python3 scripts/build-test-model.py; fi
+
+# Real peers (Feast, tritonclient, KServe, MLflow, Evidently, schemathesis, Checkov, kube-score,
+# Polaris, ...): one file per peer in scripts/test-env.d/, each installing pinned versions outside the
+# repository with the helpers below. Their pins clash, so each Python peer gets its own virtualenv.
+export MLOPS_CACHE="${MLOPS_CACHE:-$HOME/.cache/mlops}"
+mkdir -p "$MLOPS_CACHE"
+# make_venv NAME CONSTRAINTS: a virtualenv at $MLOPS_CACHE/venv-NAME with exactly the pins in
+# scripts/constraints/CONSTRAINTS (a pip requirements file with == pins); reinstalled only when the pins change.
+make_venv() {
+  local name="$1" req="scripts/constraints/$2" dir="$MLOPS_CACHE/venv-$1"
+  local stamp; stamp=$(sha256sum "$req" | cut -c1-16)
+  if [ -f "$dir/.pins" ] && [ "$(cat "$dir/.pins")" = "$stamp" ]; then echo "test-env: venv-$name up to date"; return; fi
+  echo "test-env: installing venv-$name from $req"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install -q --disable-pip-version-check --upgrade pip >/dev/null
+  "$dir/bin/pip" install -q --disable-pip-version-check -r "$req"
+  echo "$stamp" > "$dir/.pins"
+}
+# go_tool NAME MODULE@VERSION: a Go program built into $MLOPS_CACHE/bin (from the Go module proxy).
+go_tool() {
+  local name="$1" mod="$2"
+  mkdir -p "$MLOPS_CACHE/bin"
+  if [ -x "$MLOPS_CACHE/bin/$name" ] && [ -f "$MLOPS_CACHE/bin/.$name.version" ] && [ "$(cat "$MLOPS_CACHE/bin/.$name.version")" = "$mod" ]; then return; fi
+  echo "test-env: building $name ($mod)"
+  GOBIN="$MLOPS_CACHE/bin" go install "$mod"
+  echo "$mod" > "$MLOPS_CACHE/bin/.$name.version"
+}
+for peer in scripts/test-env.d/*.sh; do
+  [ -e "$peer" ] || continue
+  # shellcheck source=/dev/null
+  source "$peer"
+done
 echo "test-env: ready"

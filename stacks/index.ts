@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Platform } from "../components/platform";
-import { catalogForStack, listStacks, loadCatalog, parseStack } from "../components/spec";
+import { catalogForStack, listStacks, loadCatalog, parseStack } from "../definition";
 
 const root = join(__dirname, "..");
 const stackName = pulumi.getStack();

@@ -5,7 +5,7 @@
  * on a spec error (2), an invalid object, a program error or a mandatory policy violation (1).
  */
 import { join, resolve } from "node:path";
-import { listStacks, SpecError } from "../components/spec";
+import { listStacks, SpecError } from "../definition";
 import { helpText, parseCommand, UsageError } from "../services/core/cli";
 import { evaluatePolicies, formatPolicyReport } from "../policies/harness";
 import { writePlan } from "./plan/output";

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
-import { Model, type ModelSpec } from "../../components/spec";
+import { Model, type ModelSpec } from "../../definition";
 
 /** Traffic weight per version name. */
 export type Weights = Record<string, number>;

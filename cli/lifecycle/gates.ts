@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
-import { type Catalog, type ModelSpec, resolveFeatureService } from "../../components/spec";
+import { type Catalog, type ModelSpec, resolveFeatureService } from "../../definition";
 import type { MlflowClient, MlflowModelVersion } from "../../services/core/mlflow";
 import { quantile } from "../../services/core/quantile";
 import { checkDrift, readProfile, readTableFile, type Table } from "../../services/drift";

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import { awsDefaults, awsName, awsTags, statefulOptions } from "./defaults";
 import { type PolicyStatement, policyDocument } from "./iam-policy";
 import { encryptionKey } from "./kms";

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { cloudTags } from "../names";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 
 /**
  * The AWS layer's secure defaults, resolved in one place from the stack spec. Every component

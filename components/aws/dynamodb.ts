@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { Catalog, StackSpec } from "../spec";
+import type { Catalog, StackSpec } from "../../definition";
 import { awsDefaults, awsTags, statefulOptions } from "./defaults";
 import type { PolicyStatement } from "./iam-policy";
 

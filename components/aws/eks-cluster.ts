@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import type { ClusterAccess } from "../types";
 import { awsDefaults, awsTags } from "./defaults";
 import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./iam-policy";

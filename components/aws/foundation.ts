@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Workload } from "../names";
-import type { Catalog, StackSpec } from "../spec";
+import type { Catalog, StackSpec } from "../../definition";
 import type { ArtifactStore, CloudFoundation, ClusterAccess, OfflineStoreConnection, OnlineStoreConnection } from "../types";
 import { ArtifactBucket } from "./artifact-store";
 import { awsName } from "./defaults";

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_RESOURCE, type NodePoolSpec, type StackSpec, type Taint } from "../spec";
+import { GPU_RESOURCE, type NodePoolSpec, type StackSpec, type Taint } from "../../definition";
 import { awsTags } from "./defaults";
 
 /**

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { WORKLOADS, type Workload, workloadNamespace } from "../names";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import { BUCKET_PREFIXES, type PrefixGrant, s3AccessStatements } from "./artifact-store";
 import { awsTags } from "./defaults";
 import { dynamoAccessStatements } from "./dynamodb";

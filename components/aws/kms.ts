@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import { awsDefaults, awsTags, statefulOptions } from "./defaults";
 
 /** Settings of a customer-managed KMS key: symmetric, rotated yearly, with a deletion window. */

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import { formatCidr, parseCidr, subnet } from "./cidr";
 import { awsDefaults, awsTags } from "./defaults";
 import { policyDocument, serviceTrustPolicy } from "./iam-policy";

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { OfflineStoreSpec, StackSpec } from "../spec";
+import type { OfflineStoreSpec, StackSpec } from "../../definition";
 import { awsName, awsTags, statefulOptions } from "./defaults";
 import type { PolicyStatement } from "./iam-policy";
 import { encryptionKey } from "./kms";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Catalog, StackSpec } from "../spec";
+import type { Catalog, StackSpec } from "../../definition";
 import { DynamoStore } from "./dynamodb";
 import { RedisStore } from "./elasticache";
 import { encryptionKey } from "./kms";

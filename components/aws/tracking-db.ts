@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import { awsDefaults, awsName, awsTags, statefulOptions } from "./defaults";
 import { encryptionKey } from "./kms";
 import { storeSecurityGroup } from "./security-group";

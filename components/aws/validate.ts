@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import { parseCidr } from "./cidr";
 
 /** One stack field the AWS layer cannot build, and what to do instead. */

@@ -1,5 +1,5 @@
-import type { Catalog, Dtype, EntityValueType, FeatureView, Origin } from "../spec";
-import { joinKeysOf } from "../spec";
+import type { Catalog, Dtype, EntityValueType, FeatureView, Origin } from "../../definition";
+import { joinKeysOf } from "../../definition";
 
 /** GoogleSQL column types the offline tables use. */
 export type BigQueryType = "INT64" | "FLOAT64" | "STRING" | "BYTES" | "BOOL" | "TIMESTAMP";

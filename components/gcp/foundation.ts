@@ -1,7 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { Workload } from "../names";
-import type { Catalog, StackSpec } from "../spec";
+import type { Catalog, StackSpec } from "../../definition";
 import type { ArtifactStore, CloudFoundation, ClusterAccess, OfflineStoreConnection, OnlineStoreConnection } from "../types";
 import { GcsArtifactStore } from "./artifact-store";
 import { GkeCluster } from "./gke-cluster";
@@ -16,7 +16,7 @@ import { CloudSqlTrackingDatabase } from "./tracking-db";
 import { WorkloadIdentities } from "./workload-identity";
 
 export interface GcpFoundationArgs {
-  /** The resolved gcp stack (components/spec). */
+  /** The resolved gcp stack (definition). */
   stack: StackSpec;
   /** The catalog: the offline store gets one BigQuery table per offline feature view. */
   catalog: Catalog;

@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { Accelerator, NodePoolSpec, Taint } from "../spec";
+import type { Accelerator, NodePoolSpec, Taint } from "../../definition";
 import { type GcpComponentArgs, gcpTarget, projectInput } from "./project";
 
 /** GKE accelerator type per platform accelerator; `undefined` where GCP has no such GPU. */

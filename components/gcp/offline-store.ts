@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { Catalog, StackSpec } from "../spec";
+import type { Catalog, StackSpec } from "../../definition";
 import { bigQuerySchema, offlineTableViews } from "./bigquery-schema";
 import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 

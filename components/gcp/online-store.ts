@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import type { OnlineStoreConnection } from "../types";
 import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { gcpLabels } from "../names";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 
 /** Where every GCP resource of a stack goes, and the options shared by its stateful resources. */
 export interface GcpTarget {
@@ -28,7 +28,7 @@ export function gcpTarget(stack: StackSpec): GcpTarget {
 
 /** What every GCP component takes besides its own args. */
 export interface GcpComponentArgs {
-  /** The resolved gcp stack (components/spec). */
+  /** The resolved gcp stack (definition). */
   stack: StackSpec;
   /**
    * The project id for the resources' `project` input. Defaults to `stack.project`; the foundation

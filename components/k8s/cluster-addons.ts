@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import type { ClusterAccess } from "../types";
 import { GpuDevicePlugin } from "./gpu-device-plugin";
 

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
-import { formatDuration, type ModelSpec, type StackSpec } from "../spec";
+import { formatDuration, type ModelSpec, type StackSpec } from "../../definition";
 import { PUSHGATEWAY } from "./monitoring";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
 import { jobContainer, scheduledJobSpec } from "./workload";

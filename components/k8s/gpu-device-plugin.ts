@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
-import { GPU_TAINT, POOL_ROLE_LABEL, type StackSpec } from "../spec";
+import { GPU_TAINT, POOL_ROLE_LABEL, type StackSpec } from "../../definition";
 import { container, type ContainerArgs } from "./workload";
 
 /** Pinned NVIDIA images (bump together with the driver version of the GPU node images). */

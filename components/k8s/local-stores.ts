@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { k8sLabels, NAMESPACES, WORKLOADS } from "../names";
-import type { Catalog, StackSpec } from "../spec";
+import type { Catalog, StackSpec } from "../../definition";
 import type { CloudFoundation } from "../types";
 import { container, type ContainerArgs, jobContainer, podSecurityContext } from "./workload";
 

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
-import type { Catalog, FeatureView, StackSpec } from "../spec";
+import type { Catalog, FeatureView, StackSpec } from "../../definition";
 import type { OfflineStoreConnection, OnlineStoreConnection } from "../types";
 import { FEATURES_NAME, FEATURES_SECRET, onlineStoreCaVolume, storeEnv } from "./feature-service";
 import { CATALOG_CHECKSUM_ANNOTATION, type RuntimeConfig } from "./runtime-config";

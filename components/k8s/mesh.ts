@@ -3,7 +3,7 @@ import type { IPeerAuthentication } from "@kubernetes-models/istio/security.isti
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import { type CrdObject, validatedCustomResource } from "./crd-schema";
 import { FEATURES_NAME, FEATURES_PORT } from "./feature-service";
 import { TRACKING } from "./tracking-server";

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels } from "../names";
-import type { Catalog, ModelSpec, ModelVersion, Runtime, StackSpec } from "../spec";
+import type { Catalog, ModelSpec, ModelVersion, Runtime, StackSpec } from "../../definition";
 import { destinationRuleSpec, MODEL_LABEL, retryBudget, SERVING_PORT, validatedIstio, VERSION_LABEL, virtualServiceSpec } from "./routes";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
 import { type ContainerArgs, gpuPlacement, hpaOwnsReplicas, spread, Workload } from "./workload";

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { k8sLabels, NAMESPACES } from "../names";
-import type { Catalog, StackSpec } from "../spec";
+import type { Catalog, StackSpec } from "../../definition";
 import { type CrdObject, validatedCustomResource } from "./crd-schema";
 import { type Dashboard, dashboards } from "./monitoring/dashboards";
 import { ruleGroups } from "./monitoring/rules";

@@ -1,6 +1,6 @@
 import type { IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule";
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
-import { type ModelSpec, trafficOf } from "../spec";
+import { type ModelSpec, trafficOf } from "../../definition";
 
 /**
  * Istio routing for one model, computed as plain data from the catalog so it can be tested

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES, type Workload, workloadServiceAccount } from "../names";
-import { type Catalog, renderRuntimeFiles, type StackSpec } from "../spec";
+import { type Catalog, renderRuntimeFiles, type StackSpec } from "../../definition";
 
 /** Where the services find the catalog inside their pods (the features service's CATALOG default). */
 export const CATALOG_MOUNT = "/etc/mlops/catalog";
@@ -17,7 +17,7 @@ export const CATALOG_CHECKSUM_ANNOTATION = "mlops.platform/catalog-checksum";
  * The files of the runtime config, rendered from the same merged catalog Pulumi deploys:
  * `registry.json` (the feature registry), `models.json` (the model catalog, with SLOs, drift
  * thresholds and traffic) and `project` (the Feast project, part of every online key).
- * The services read them back with `loadCatalog` / `readRuntimeCatalog` (components/spec).
+ * The services read them back with `loadCatalog` / `readRuntimeCatalog` (definition).
  */
 export function renderRuntimeConfig(stack: StackSpec, catalog: Catalog): Record<string, string> {
   return renderRuntimeFiles(catalog, stack);

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES, workloadServiceAccount } from "../names";
-import type { StackSpec } from "../spec";
+import type { StackSpec } from "../../definition";
 import type { ArtifactStore, TrackingEndpoint } from "../types";
 import { type ContainerArgs, Workload } from "./workload";
 

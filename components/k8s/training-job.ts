@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, workloadServiceAccount } from "../names";
-import type { ModelSpec, StackSpec } from "../spec";
+import type { ModelSpec, StackSpec } from "../../definition";
 import type { RuntimeConfig } from "./runtime-config";
 import { gpuPlacement, jobContainer, scheduledJobSpec } from "./workload";
 

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_RESOURCE, GPU_TAINT, ACCELERATOR_LABEL } from "../spec";
+import { GPU_RESOURCE, GPU_TAINT, ACCELERATOR_LABEL } from "../../definition";
 
 type Input<T> = pulumi.Input<T>;
 type Container = k8s.types.input.core.v1.Container;

@@ -5,7 +5,7 @@
  * and never yields NaN: missing values, constant columns, unseen categories and empty windows
  * are counted and explained in `notes`.
  */
-import type { DriftMethod } from "../../components/spec";
+import type { DriftMethod } from "../../definition";
 import { chooseMethod, DEFAULT_THRESHOLDS, FEW_VALUES, isPValueMethod, METHOD_NAMES, type MethodChoice } from "./choose";
 import { chiSquareHomogeneity } from "./methods/chisquare";
 import { jensenShannonDistance } from "./methods/jensen-shannon";

@@ -12,7 +12,7 @@
  *
  * Unique values are counted over reference and current together, as Evidently does.
  */
-import type { DriftMethod } from "../../components/spec";
+import type { DriftMethod } from "../../definition";
 import type { FeatureType } from "./table";
 
 /** Evidently's switch from tests (small reference) to distances (large reference). */

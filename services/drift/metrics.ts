@@ -1,12 +1,12 @@
 /**
- * Prometheus metrics of drift checks (names from components/spec METRICS, so alert rules and
+ * Prometheus metrics of drift checks (names from definition METRICS, so alert rules and
  * dashboards query what this service exports). The HTTP API exposes them on /metrics; the CronJob,
  * which exits after one check, writes them to a textfile-collector file or pushes them to a
  * Pushgateway.
  */
 import { writeFileSync } from "node:fs";
 import { Gauge, Pushgateway, type Registry } from "prom-client";
-import { METRICS } from "../../components/spec/metrics";
+import { METRICS } from "../../definition/metrics";
 import { type DriftResult, driftScore } from "./check";
 
 export interface DriftMetrics {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
-import { loadCatalog, type ModelSpec, parseDuration } from "../../components/spec";
+import { loadCatalog, type ModelSpec, parseDuration } from "../../definition";
 import type { FeatureOverride } from "./check";
 import { gcsStore, type LogReadStats, openLogStore, parseStoreUrl, readLogWindow, s3Store, type TimeWindow } from "./logs";
 import { buildProfile, parseProfile, type Profile, readProfile } from "./profile";

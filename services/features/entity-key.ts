@@ -1,5 +1,5 @@
 import murmur from "murmurhash3js-revisited";
-import type { EntityValueType } from "../../components/spec/catalog";
+import type { EntityValueType } from "../../definition/catalog";
 
 /**
  * Feast's entity-key serialization, version 3 (sdk/python/feast/infra/key_encoding_utils.py):

@@ -5,9 +5,9 @@
  *   materialize-incremental <end> offline -> online from each view's last end
  *   training-set                  point-in-time-correct training set to CSV/Parquet
  */
-import { loadCatalog } from "../../components/spec/load";
-import type { Catalog } from "../../components/spec/registry";
-import { SpecError } from "../../components/spec/errors";
+import { loadCatalog } from "../../definition/load";
+import type { Catalog } from "../../definition/registry";
+import { SpecError } from "../../definition/errors";
 import { closeOnSignals } from "../core/app";
 import { type FlagSpec, helpText, parseCommand, UsageError } from "../core/cli";
 import { createLogger } from "../core/logger";

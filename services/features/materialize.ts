@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Catalog } from "../../components/spec/registry";
+import type { Catalog } from "../../definition/registry";
 import type { FeaturesMetrics } from "./metrics";
 import type { OfflineRow, OfflineStore } from "./offline/store";
 import { type SqlView, sqlViewOf } from "./offline/view";

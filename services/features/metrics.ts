@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { LATENCY_BUCKETS, METRICS } from "../../components/spec/metrics";
+import { LATENCY_BUCKETS, METRICS } from "../../definition/metrics";
 
-/** The features service's metrics; names from components/spec/metrics.ts so alert rules match. */
+/** The features service's metrics; names from definition/metrics.ts so alert rules match. */
 export interface FeaturesMetrics {
   requestSeconds: Histogram<"route" | "status">;
   keysRequested: Counter<"feature_view">;

@@ -1,5 +1,5 @@
-import type { Catalog } from "../../components/spec/registry";
-import { resolveFeatureRef, resolveFeatureService, type ResolvedFeature } from "../../components/spec/registry";
+import type { Catalog } from "../../definition/registry";
+import { resolveFeatureRef, resolveFeatureService, type ResolvedFeature } from "../../definition/registry";
 import { HttpError } from "../core/errors";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineView } from "./online/store";
 import { onlineViewOf } from "./online/view";

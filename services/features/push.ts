@@ -1,4 +1,4 @@
-import type { Catalog } from "../../components/spec/registry";
+import type { Catalog } from "../../definition/registry";
 import { HttpError } from "../core/errors";
 import { onlineWriteOf } from "./materialize";
 import type { OfflineRow, OfflineStore } from "./offline/store";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import type { Catalog } from "../../components/spec/registry";
+import type { Catalog } from "../../definition/registry";
 import { createApp } from "../core/app";
 import { HttpError, StoreUnavailableError } from "../core/errors";
 import { createLogger, type Logger } from "../core/logger";

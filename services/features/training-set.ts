@@ -1,5 +1,5 @@
-import type { Catalog } from "../../components/spec/registry";
-import { resolveFeatureRef, resolveFeatureService } from "../../components/spec/registry";
+import type { Catalog } from "../../definition/registry";
+import { resolveFeatureRef, resolveFeatureService } from "../../definition/registry";
 import type { EntitySource, OfflineStore, TrainingSetResult } from "./offline/store";
 import { sqlViewOf } from "./offline/view";
 

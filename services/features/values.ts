@@ -1,5 +1,5 @@
 import protobuf from "protobufjs";
-import type { Dtype, EntityValueType } from "../../components/spec/catalog";
+import type { Dtype, EntityValueType } from "../../definition/catalog";
 
 /**
  * Feast's value model. Feature values cross three boundaries (offline rows, online-store bytes,

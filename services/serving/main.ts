@@ -3,8 +3,8 @@
  * Every flag has an environment twin (MODEL, FEATURES, PORT, ...) for containers.
  */
 import { existsSync } from "node:fs";
-import { loadCatalog } from "../../components/spec/load";
-import type { Catalog } from "../../components/spec/registry";
+import { loadCatalog } from "../../definition/load";
+import type { Catalog } from "../../definition/registry";
 import { closeOnSignals, createLogger, type FlagSpec, helpText, parseCommand, UsageError } from "../core";
 import { BackendKind } from "./model-backend";
 import type { ModelConfig } from "./model-store";

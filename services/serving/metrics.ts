@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { LATENCY_BUCKETS, METRICS } from "../../components/spec/metrics";
+import { LATENCY_BUCKETS, METRICS } from "../../definition/metrics";
 
 /** Outcome label of the predictions counter. */
 export type PredictionStatus = "ok" | "error" | "shed";

@@ -1,7 +1,7 @@
 import underPressure from "@fastify/under-pressure";
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import { type Catalog, joinKeysOf, resolveFeatureService } from "../../components/spec/registry";
+import { type Catalog, joinKeysOf, resolveFeatureService } from "../../definition/registry";
 import { createApp, createLogger, createRegistry, HttpError, type Logger } from "../core";
 import { instrument, type ServingContext, shed } from "./context";
 import { FeaturesClient } from "./features-client";

@@ -11,7 +11,7 @@ import {
   readYaml,
   type StackSpec,
   stackFile,
-} from "../../components/spec";
+} from "../../definition";
 import { type K8sObject, toK8sObject } from "./k8s-objects";
 import { installMocks, settle } from "./mocks";
 import { type ValidationProblem, validateK8sObject } from "./validate-k8s";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { judge, main, queries } from "../../cli/canary-analysis";
 import type { Io } from "../../cli/canary";
-import { METRICS } from "../../components/spec";
+import { METRICS } from "../../definition";
 
 const ROOT = join(__dirname, "..", "..");
 const SLO = { p99LatencyMs: 50, errorRate: 0.005 }; // fraud-scorer's SLO in the example catalog

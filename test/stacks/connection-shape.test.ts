@@ -4,7 +4,7 @@ import { AwsFoundation } from "../../components/aws";
 import { GcpFoundation } from "../../components/gcp";
 import { LocalStores } from "../../components/k8s";
 import { WORKLOADS } from "../../components/names";
-import { loadPlatform } from "../../components/spec";
+import { loadPlatform } from "../../definition";
 import type { CloudFoundation } from "../../components/types";
 import { recorded, useMocks, valueOf } from "../support/mocks";
 

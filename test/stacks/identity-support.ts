@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import { Platform } from "../../components/platform";
 import type { PlanResource } from "../../components/plan-resource";
-import { loadPlatform } from "../../components/spec";
+import { loadPlatform } from "../../definition";
 import { recorded, useMocks } from "../support/mocks";
 
 type Meta = { name?: string; namespace?: string; annotations?: Record<string, string> };

@@ -1,10 +1,10 @@
-import { type Catalog, EXTERNAL_METRICS, METRICS, type ModelSpec, type StackSpec } from "../../spec";
+import { type Catalog, EXTERNAL_METRICS, METRICS, type ModelSpec, type StackSpec } from "../../../definition";
 import { errorRatio, matchers, quantile } from "./rules";
 
 /**
  * Grafana dashboards as data: one per catalog model (its SLO drawn as threshold lines) and one for
  * the platform. Shipped as ConfigMaps that Grafana's sidecar loads; every query uses the metric
- * names of components/spec/metrics.ts.
+ * names of definition/metrics.ts.
  */
 
 /** Grafana's own rate window for the panel's resolution. */

@@ -1,9 +1,9 @@
 import type { IRuleGroup } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/RuleGroup";
-import { type Catalog, EXTERNAL_METRICS, METRICS, type ModelSpec, type StackSpec } from "../../spec";
+import { type Catalog, EXTERNAL_METRICS, METRICS, type ModelSpec, type StackSpec } from "../../../definition";
 
 /**
  * PromQL for the platform's alerts and dashboards, built from the metric names the services
- * export (components/spec/metrics.ts) and nothing else. Histograms are queried through their
+ * export (definition/metrics.ts) and nothing else. Histograms are queried through their
  * `_bucket` series; latencies are in seconds.
  */
 export const WINDOW = "5m";

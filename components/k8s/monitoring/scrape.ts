@@ -1,7 +1,7 @@
 import type { IEndpoint } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Endpoint";
 import type { IServiceMonitorSpec } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitorSpec";
 import { NAMESPACES } from "../../names";
-import type { StackSpec } from "../../spec";
+import type { StackSpec } from "../../../definition";
 import { FEATURES_NAME } from "../feature-service";
 import { TRACKING } from "../tracking-server";
 

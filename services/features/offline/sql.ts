@@ -1,5 +1,5 @@
-import type { FeatureView } from "../../../components/spec/catalog";
-import type { ResolvedFeature } from "../../../components/spec/registry";
+import type { FeatureView } from "../../../definition/catalog";
+import type { ResolvedFeature } from "../../../definition/registry";
 
 /**
  * SQL for the offline stores, generated per dialect from the same feature view definitions, so

@@ -1,4 +1,4 @@
-import type { ResolvedFeature } from "../../../components/spec/registry";
+import type { ResolvedFeature } from "../../../definition/registry";
 import type { Dialect, SqlView } from "./sql";
 
 /** A row from the offline store, keyed by column name (values as the driver returns them). */

@@ -1,4 +1,4 @@
-import type { Catalog } from "../../../components/spec/registry";
+import type { Catalog } from "../../../definition/registry";
 import type { SqlView } from "./sql";
 
 export type { SqlView };

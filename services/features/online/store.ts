@@ -1,4 +1,4 @@
-import type { Dtype } from "../../../components/spec/catalog";
+import type { Dtype } from "../../../definition/catalog";
 import type { EntityKeyValue, JoinKey } from "../entity-key";
 import type { FeatureValue } from "../values";
 

@@ -1,5 +1,5 @@
-import type { Dtype } from "../../../components/spec/catalog";
-import type { Catalog } from "../../../components/spec/registry";
+import type { Dtype } from "../../../definition/catalog";
+import type { Catalog } from "../../../definition/registry";
 import type { OnlineRow, OnlineStore, OnlineView, ViewRead } from "./store";
 
 /** The OnlineView of a catalog feature view. */

@@ -1,6 +1,6 @@
 import { AwsFoundation } from "../../../components/aws";
 import type { PlanResource } from "../../../components/plan-resource";
-import { loadPlatform, PLATFORM_KEY, type PlatformSpec, parseStack, readYaml, stackFile } from "../../../components/spec";
+import { loadPlatform, PLATFORM_KEY, type PlatformSpec, parseStack, readYaml, stackFile } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded } from "../../support/mocks";
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { amiTypeFor, autoscalerTemplateTags, nodePoolSettings } from "../../../components/aws";
-import { ACCELERATOR_LABEL, GPU_TAINT, type StackSpec } from "../../../components/spec";
+import { ACCELERATOR_LABEL, GPU_TAINT, type StackSpec } from "../../../definition";
 import { useMocks } from "../../support/mocks";
 import { AWS_STACKS, type AwsStackName, awsStacks, type BuiltFoundation, buildFoundations, type Inputs, loadAwsStack } from "./fixture";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dynamoTables, dynamoTableSettings, IRSA_ANNOTATION, redisSettings } from "../../../components/aws";
-import type { StackSpec } from "../../../components/spec";
+import type { StackSpec } from "../../../definition";
 import { useMocks, valueOf as outputValue } from "../../support/mocks";
 import {
   AWS_STACKS,

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bigQuerySchema, bigQueryType, offlineTableSettings, offlineTableViews, ownsOfflineTable } from "../../../components/gcp";
-import { type Catalog, Dtype, type FeatureView, type Origin } from "../../../components/spec";
+import { type Catalog, Dtype, type FeatureView, type Origin } from "../../../definition";
 import { loadGcpStack } from "./fixture";
 
 const origin = (path: string): Origin => ({ file: "catalog/features/test.yaml", path });

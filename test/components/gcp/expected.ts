@@ -2,7 +2,7 @@ import type { GcpStackName } from "./fixture";
 
 /**
  * What each gcp stack must produce, written out from stacks/Pulumi.gcp-*.yaml and the
- * environment defaults (components/spec/defaults.ts) rather than recomputed with the code under test.
+ * environment defaults (definition/defaults.ts) rather than recomputed with the code under test.
  */
 export const EXPECTED: Record<
   GcpStackName,

@@ -1,6 +1,6 @@
 import type { PlanResource } from "../../../components/plan-resource";
 import { GcpFoundation } from "../../../components/gcp";
-import { loadPlatform, type PlatformSpec } from "../../../components/spec";
+import { loadPlatform, type PlatformSpec } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded } from "../../support/mocks";
 

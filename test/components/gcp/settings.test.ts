@@ -23,7 +23,7 @@ import {
   workloadIdentityMember,
 } from "../../../components/gcp";
 import { WORKLOADS, workloadServiceAccount } from "../../../components/names";
-import type { NodePoolSpec, StackSpec } from "../../../components/spec";
+import type { NodePoolSpec, StackSpec } from "../../../definition";
 import { loadGcpStack } from "./fixture";
 
 const dev = loadGcpStack("gcp-dev").stack;

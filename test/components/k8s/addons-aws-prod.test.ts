@@ -8,7 +8,7 @@ import {
   POLICY_EXCEPTIONS,
 } from "../../../components/k8s";
 import type { PlanResource } from "../../../components/plan-resource";
-import { GPU_TAINT, POOL_ROLE_LABEL } from "../../../components/spec";
+import { GPU_TAINT, POOL_ROLE_LABEL } from "../../../definition";
 import { recorded, useMocks } from "../../support/mocks";
 import { containersOf, named, ofKind, plain, platformOf, securityProblems, workloads } from "./k8s-objects";
 

@@ -4,7 +4,7 @@ import { DriftCheck } from "../../../components/k8s/drift-check";
 import { renderRuntimeConfig, RuntimeConfig } from "../../../components/k8s/runtime-config";
 import { k8sLabels } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
-import { loadPlatform } from "../../../components/spec";
+import { loadPlatform } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded, useMocks } from "../../support/mocks";
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { FeatureService, urlWithPassword } from "../../../components/k8s/feature-service";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import type { PlanResource } from "../../../components/plan-resource";
-import { loadPlatform } from "../../../components/spec";
+import { loadPlatform } from "../../../definition";
 import type { OfflineStoreConnection, OnlineStoreConnection } from "../../../components/types";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded, useMocks, valueOf as resolved } from "../../support/mocks";

@@ -1,5 +1,5 @@
 import type { PlanResource } from "../../../components/plan-resource";
-import { loadPlatform, type PlatformSpec } from "../../../components/spec";
+import { loadPlatform, type PlatformSpec } from "../../../definition";
 
 /** Kubernetes objects as the mocked engine recorded them (inputs are the manifest fields). */
 export type K8sObject = PlanResource & { inputs: Manifest };

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Materialization, materializeJobName } from "../../../components/k8s/materialization";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import type { PlanResource } from "../../../components/plan-resource";
-import { loadPlatform } from "../../../components/spec";
+import { loadPlatform } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded, useMocks } from "../../support/mocks";
 

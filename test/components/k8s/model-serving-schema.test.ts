@@ -6,7 +6,7 @@ import { Materialization } from "../../../components/k8s/materialization";
 import { ModelServing } from "../../../components/k8s/model-serving";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import type { PlanResource } from "../../../components/plan-resource";
-import { listStacks, loadPlatform, type PlatformSpec } from "../../../components/spec";
+import { listStacks, loadPlatform, type PlatformSpec } from "../../../definition";
 import { evaluatePolicies } from "../../../policies/harness";
 import { toK8sObject } from "../../../stacks/plan/k8s-objects";
 import type { PlanMocks } from "../../../stacks/plan/mocks";

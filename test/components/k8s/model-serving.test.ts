@@ -5,7 +5,7 @@ import { hpaOwnsReplicas } from "../../../components/k8s/workload";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import { k8sLabels } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
-import { ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT, loadPlatform, type ModelSpec } from "../../../components/spec";
+import { ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT, loadPlatform, type ModelSpec } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded, useMocks } from "../../support/mocks";
 

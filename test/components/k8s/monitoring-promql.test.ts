@@ -1,7 +1,7 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import { describe, expect, it } from "vitest";
 import { dashboards, ruleGroups } from "../../../components/k8s";
-import { EXTERNAL_METRICS, listStacks, METRICS } from "../../../components/spec";
+import { EXTERNAL_METRICS, listStacks, METRICS } from "../../../definition";
 import { platformOf } from "./k8s-objects";
 
 /** The services' histograms (metrics.ts): Prometheus stores each as _bucket, _sum and _count series. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { destinationRuleSpec, retryBudget, routedWeights, validatedIstio, virtualServiceSpec } from "../../../components/k8s/routes";
-import { Model, type ModelSpec } from "../../../components/spec";
+import { Model, type ModelSpec } from "../../../definition";
 
 function modelWith(weights: number[], shadow?: { index: number; mirrorPercentage: number }): ModelSpec {
   const parsed = Model.parse({

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { CATALOG_CONFIG_MAP, renderRuntimeConfig, RuntimeConfig, runtimeConfigChecksum } from "../../../components/k8s/runtime-config";
 import { k8sLabels } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
-import { loadPlatform, resolveFeatureService } from "../../../components/spec";
+import { loadPlatform, resolveFeatureService } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded, useMocks, valueOf as resolved } from "../../support/mocks";
 

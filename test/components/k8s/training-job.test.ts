@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import { jobFromCronJob, ON_DEMAND_SCHEDULE, TrainingJob } from "../../../components/k8s/training-job";
-import { ACCELERATOR_LABEL, loadPlatform, type ModelSpec } from "../../../components/spec";
+import { ACCELERATOR_LABEL, loadPlatform, type ModelSpec } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded, useMocks } from "../../support/mocks";
 

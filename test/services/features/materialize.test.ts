@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Catalog } from "../../../components/spec/registry";
+import type { Catalog } from "../../../definition/registry";
 import { FileMaterializationState, materialize, MemoryMaterializationState } from "../../../services/features/materialize";
 import { DuckDBOfflineStore } from "../../../services/features/offline/duckdb";
 import { EmbeddedOnlineStore } from "../../../services/features/online/embedded";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveFeatureRef } from "../../../components/spec/registry";
+import { resolveFeatureRef } from "../../../definition/registry";
 import { type Dialect, latestRowsSql, type SqlContext, trainingSetSql } from "../../../services/features/offline/sql";
 import { sqlViewOf } from "../../../services/features/offline/view";
 import { fixtureCatalog } from "./support";

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
-import { loadCatalog } from "../../../components/spec/load";
-import type { Catalog } from "../../../components/spec/registry";
+import { loadCatalog } from "../../../definition/load";
+import type { Catalog } from "../../../definition/registry";
 import { DuckDBOfflineStore } from "../../../services/features/offline/duckdb";
 import { type OfflineStore, openOfflineStore } from "../../../services/features/offline/store";
 import type { FeatureValue } from "../../../services/features/values";

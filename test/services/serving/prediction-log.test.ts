@@ -5,7 +5,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { Storage } from "@google-cloud/storage";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadCatalog } from "../../../components/spec/load";
+import { loadCatalog } from "../../../definition/load";
 import { createRegistry } from "../../../services/core";
 import {
   createServingServer,

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCatalog } from "../../../components/spec/load";
+import { loadCatalog } from "../../../definition/load";
 import { createRegistry } from "../../../services/core";
 import { EmbeddedOnlineStore } from "../../../services/features/online/embedded";
 import { onlineViewOf } from "../../../services/features/online/view";

@@ -9,7 +9,7 @@ import {
   readRuntimeCatalog,
   renderRuntimeFiles,
   resolveFeatureService,
-} from "../../components/spec";
+} from "../../definition";
 
 const ROOT = join(__dirname, "..", "..");
 const dirs: string[] = [];

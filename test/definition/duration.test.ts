@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration } from "../../components/spec";
+import { formatDuration, parseDuration } from "../../definition";
 
 describe("durations", () => {
   it("parse units and combinations into seconds", () => {

@@ -14,7 +14,7 @@ import {
   POOL_ROLE_LABEL,
   SpecError,
   type StackConfigInput,
-} from "../../components/spec";
+} from "../../definition";
 
 const base: StackConfigInput = {
   cloud: "aws",

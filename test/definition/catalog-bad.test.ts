@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { loadPlatform, SpecError } from "../../components/spec";
+import { loadPlatform, SpecError } from "../../definition";
 
 const ROOT = join(__dirname, "..", "..");
 const made: string[] = [];
