@@ -23,8 +23,11 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     } else missing.push(`${name} (of ${path || "the root"})`);
   }
 }
-const sorted = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)));
+const sorted = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)),
+);
 lock.packages = sorted;
 writeFileSync("package-lock.json", `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`fix-lock: re-added ${added} platform entries from ${ref}`);
-if (missing.length) console.log(`fix-lock: no entry at ${ref} for: ${missing.join(", ")} (add it by hand from \`npm view <name>@<version> dist\`)`);
+if (missing.length)
+  console.log(`fix-lock: no entry at ${ref} for: ${missing.join(", ")} (add it by hand from \`npm view <name>@<version> dist\`)`);

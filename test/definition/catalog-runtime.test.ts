@@ -2,14 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  loadCatalog,
-  loadPlatform,
-  RUNTIME_FILES,
-  readRuntimeCatalog,
-  renderRuntimeFiles,
-  resolveFeatureService,
-} from "../../definition";
+import { loadCatalog, loadPlatform, RUNTIME_FILES, readRuntimeCatalog, renderRuntimeFiles, resolveFeatureService } from "../../definition";
 
 const ROOT = join(__dirname, "..", "..");
 const dirs: string[] = [];
