@@ -9,6 +9,7 @@
  * 2. Scaling: profile and check time and memory as rows grow 10k -> 1M (10 numeric + 2 categorical).
  * Medians of repeated runs; the last line is the headline ratio (SciPy time / our time).
  */
+import { peerPython } from "../test/support/peers";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -96,7 +97,7 @@ interface ScipyRun {
 }
 
 function runScipy(dir: string): ScipyRun {
-  const out = execFileSync(process.env.PYTHON ?? "python3", [join(__dirname, "drift_scipy.py"), dir], { maxBuffer: 1 << 26 });
+  const out = execFileSync(process.env.PYTHON ?? peerPython("scipy"), [join(__dirname, "drift_scipy.py"), dir], { maxBuffer: 1 << 26 });
   return JSON.parse(out.toString()) as ScipyRun;
 }
 

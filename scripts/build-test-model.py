@@ -1,9 +1,9 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Builds the small fraud-scorer ONNX models used by the serving tests, benchmark and demo.
 
 Trains a logistic regression with numpy on synthetic card transactions it generates itself
-(fixed seeds, so every run writes byte-identical files), writes the graph with Debian's
-python3-onnx, and records the expected probabilities for fixed inputs (computed with numpy in
+(fixed seeds, so every run writes byte-identical files), writes the graph with onnx
+(venv-scipy, pinned in scripts/constraints/scipy.txt), and records the expected probabilities for fixed inputs (computed with numpy in
 float32) so the tests can compare what onnxruntime-node returns with what the model should say.
 
 Inputs follow catalog feature service fraud_scorer_v1, in its order:
@@ -16,7 +16,6 @@ predictions) differ: the canary demo can tell them apart.
 """
 import json
 import os
-import subprocess
 import sys
 
 try:
@@ -24,10 +23,7 @@ try:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 except ImportError:
-    # The shell's python3 may be a pyenv build without Debian's packages; use the system one.
-    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
-        sys.exit(subprocess.call(["/usr/bin/python3", *sys.argv]))
-    sys.exit("build-test-model: needs numpy and onnx; install python3-numpy python3-onnx (scripts/test-env.sh does)")
+    sys.exit("build-test-model: needs numpy and onnx; run it with ~/.cache/mlops/venv-scipy/bin/python (scripts/test-env.sh builds that virtualenv)")
 
 FEATURES = ["txn_count_1h", "txn_amount_avg_7d", "txn_amount_max_24h", "merchant_risk", "chargeback_rate_30d"]
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "fraud-scorer")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs on a fresh Debian machine (run as root or with sudo):
-# Redis and PostgreSQL servers, SciPy and ONNX for parity tests and the test model, Chromium for
-# the HTML report screenshot, and the npm packages. Idempotent: safe to run again.
+# Redis and PostgreSQL servers, Chromium for the HTML report screenshot, the npm packages, then each
+# real peer of scripts/test-env.d/ (SciPy and ONNX first: the parity tests and the test model). Idempotent: safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -10,10 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
-# Debian's interpreter (/usr/bin/python3) is where these packages go; a pyenv python3 may shadow it.
-PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
-"$PY" -c "import scipy" 2>/dev/null || need+=(python3-scipy)
-"$PY" -c "import onnx" 2>/dev/null || need+=(python3-onnx)
+python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-env: installing ${need[*]}"
@@ -33,9 +30,6 @@ echo "test-env: PostgreSQL ready at postgres://mlops:mlops@127.0.0.1:5432/mlops"
 
 # npm packages exactly as locked (onnxruntime's download is skipped by .npmrc).
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
-
-# The small ONNX test model is built from generated data, never downloaded.
-if [ -f scripts/build-test-model.py ]; then python3 scripts/build-test-model.py; fi
 
 # Real peers (Feast, tritonclient, KServe, MLflow, Evidently, schemathesis, Checkov, kube-score,
 # Polaris, ...): one file per peer in scripts/test-env.d/, each installing pinned versions outside the

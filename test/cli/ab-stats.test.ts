@@ -1,3 +1,4 @@
+import { peerPython } from "../support/peers";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,9 +8,9 @@ import { describe, expect, it } from "vitest";
 import { main as abMain } from "../../cli/ab";
 import { abReport, type Arm, probabilityBBeatsA, sampleSizePerArm, twoProportionZTest } from "../../cli/lifecycle/ab-stats";
 
-/** Runs a Python snippet with SciPy (Debian's python3-scipy) and returns its JSON output. */
+/** Runs a Python snippet with SciPy (venv-scipy, from scripts/test-env.sh) and returns its JSON output. */
 function scipy(code: string, input: unknown): unknown {
-  const r = spawnSync("python3", ["-c", code], { input: JSON.stringify(input), encoding: "utf8" });
+  const r = spawnSync(peerPython("scipy"), ["-c", code], { input: JSON.stringify(input), encoding: "utf8" });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }

@@ -1,3 +1,4 @@
+import { peerPython } from "../../support/peers";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -67,7 +68,7 @@ cases.push({ kind: "jensenshannon", label: "disjoint supports", p: [10, 0, 5], q
 
 let answers: Answer[] = [];
 beforeAll(() => {
-  const output = execFileSync(process.env.PYTHON ?? "python3", [join(__dirname, "scipy_reference.py")], {
+  const output = execFileSync(peerPython("scipy"), [join(__dirname, "scipy_reference.py")], {
     input: JSON.stringify(cases),
     maxBuffer: 1 << 30,
     timeout: 120_000,
