@@ -1,10 +1,14 @@
+import { fastifySwagger } from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import type { Registry } from "prom-client";
 import { HttpError } from "./errors";
 import type { Logger } from "./logger";
+import { documentErrors, openApiInfo } from "./openapi";
 
 export interface AppOptions {
   service: string;
+  /** One line on what the service does: the OpenAPI document's description. */
+  description?: string;
   logger: Logger;
   registry: Registry;
   /** Readiness check: resolves when the service can serve (store reachable, model loaded). */
@@ -16,10 +20,29 @@ export interface AppOptions {
   fastify?: Partial<FastifyServerOptions>;
 }
 
+const probeSchemas = {
+  metrics: {
+    description: "Prometheus metrics of this process",
+    response: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
+  },
+  healthz: {
+    description: "Liveness: the process answers",
+    response: { 200: { type: "object", properties: { status: { const: "ok" } }, required: ["status"] } },
+  },
+  readyz: {
+    description: "Readiness: the service can serve (stores reachable, models loaded)",
+    response: {
+      200: { type: "object", properties: { status: { const: "ready" } }, required: ["status"] },
+      503: { type: "object", properties: { status: { const: "not ready" }, reason: { type: "string" } }, required: ["status"] },
+    },
+  },
+} as const;
+
 /**
  * A fastify app with what every platform service needs: `/metrics`, `/healthz` (liveness),
  * `/readyz` (readiness from `ready`), JSON errors with a reason (4xx for bad input, 503 for a
- * store outage, never a stack trace), and a body limit.
+ * store outage, never a stack trace), a body limit, and `/openapi.json`: the OpenAPI 3.1 document
+ * @fastify/swagger builds from the very route schemas fastify validates requests with.
  */
 export function createApp(options: AppOptions): FastifyInstance {
   const app = Fastify({
@@ -30,12 +53,18 @@ export function createApp(options: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     ...options.fastify,
   });
-  app.get("/metrics", async (_req, reply) => {
+  // Applied at once, not through register(): its onRoute hook must be in place before the routes
+  // the caller declares right after createApp returns (a registered plugin loads only at ready()).
+  fastifySwagger(app, { openapi: openApiInfo(options.service, options.description), transform: documentErrors }, (error?: Error) => {
+    if (error) throw error;
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  app.get("/metrics", { schema: probeSchemas.metrics }, async (_req, reply) => {
     reply.header("content-type", options.registry.contentType);
     return options.registry.metrics();
   });
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
+  app.get("/healthz", { schema: probeSchemas.healthz }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: probeSchemas.readyz }, async (_req, reply) => {
     const state = options.ready ? await options.ready().catch((e: Error) => ({ ok: false, reason: e.message })) : { ok: true };
     reply.code(state.ok ? 200 : 503);
     return state.ok ? { status: "ready" } : { status: "not ready", reason: state.reason };
