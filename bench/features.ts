@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../services/features/timestamp";
 /**
  * `npm run bench -- features [--duration S] [--repeats N] [--connections C] [--scale F]`
  *
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
         view,
         Array.from({ length: 1000 }, (_, j) => ({
           key: [i + j],
-          eventTimestamp: now,
+          eventTimestamp: nanosFromSeconds(now),
           values: Object.fromEntries(FEATURES.map((f, k) => [f, k % 2 ? i + j : (i + j) / 7])),
         })),
       );

@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../services/features/timestamp";
 /**
  * `npm run bench -- serving [--duration S] [--repeats N] [--connections C]`
  *
@@ -162,10 +163,10 @@ async function main(): Promise<void> {
     const now = Math.floor(Date.now() / 1000);
     const [count, avg, max, risk, chargeback] = ROW as [number, number, number, number, number];
     await store.writeFeatures(onlineViewOf(catalog, "card_stats"), [
-      { key: [1], eventTimestamp: now, values: { txn_count_1h: count, txn_amount_avg_7d: avg, txn_amount_max_24h: max } },
+      { key: [1], eventTimestamp: nanosFromSeconds(now), values: { txn_count_1h: count, txn_amount_avg_7d: avg, txn_amount_max_24h: max } },
     ]);
     await store.writeFeatures(onlineViewOf(catalog, "merchant_stats"), [
-      { key: [7], eventTimestamp: now, values: { merchant_risk: risk, chargeback_rate_30d: chargeback } },
+      { key: [7], eventTimestamp: nanosFromSeconds(now), values: { merchant_risk: risk, chargeback_rate_30d: chargeback } },
     ]);
     await store.close();
 

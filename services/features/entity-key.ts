@@ -2,16 +2,22 @@ import murmur from "murmurhash3js-revisited";
 import type { EntityValueType } from "../../definition/catalog";
 
 /**
- * Feast's entity-key serialization, version 3 (sdk/python/feast/infra/key_encoding_utils.py):
+ * Feast's entity-key serialization (sdk/python/feast/infra/key_encoding_utils.py), version 3:
  *   u32 LE number of join keys,
  *   per join key (sorted): u32 LE ValueType.STRING (2), u32 LE byte length, utf-8 name,
  *   per value (same order): u32 LE ValueType, u32 LE byte length, value bytes
  *     (INT64: 8 bytes LE signed, INT32: 4 bytes LE signed, STRING: utf-8, BYTES: as is).
+ * Version 2 (`entity_key_serialization_version: 2`, still in older Feast repos) has no count and no
+ * name lengths: per join key u32 LE ValueType.STRING then the utf-8 name; values as in v3.
  * Written by hand because no library implements it; docs/online-store-format.md restates it.
  */
 const VALUE_TYPE: Record<EntityValueType, number> = { BYTES: 1, STRING: 2, INT32: 3, INT64: 4 };
 
-export type EntityKeyValue = number | string | Uint8Array;
+/** Feast's `entity_key_serialization_version`: 3 (Feast's default since 0.38) or 2. */
+export type EntityKeyVersion = 2 | 3;
+
+/** A join-key value: INT64 exact (a number when safe, else a bigint), INT32 a number, STRING, BYTES. */
+export type EntityKeyValue = number | bigint | string | Uint8Array;
 
 /** One join key of a feature view with the value type of its entity. */
 export interface JoinKey {
@@ -32,15 +38,15 @@ interface KeyLayout {
 }
 const layouts = new Map<string, KeyLayout>();
 
-function layoutOf(joinKeys: JoinKey[]): KeyLayout {
-  const id = joinKeys.map((k) => `${k.name}:${k.type}`).join(",");
+function layoutOf(joinKeys: JoinKey[], version: EntityKeyVersion): KeyLayout {
+  const id = `${version}|${joinKeys.map((k) => `${k.name}:${k.type}`).join(",")}`;
   let layout = layouts.get(id);
   if (!layout) {
     const order = joinKeys.map((_, i) => i).sort((a, b) => compareNames((joinKeys[a] as JoinKey).name, (joinKeys[b] as JoinKey).name));
-    const parts: Buffer[] = [u32(joinKeys.length)];
+    const parts: Buffer[] = version === 3 ? [u32(joinKeys.length)] : [];
     for (const i of order) {
       const name = Buffer.from((joinKeys[i] as JoinKey).name, "utf8");
-      parts.push(u32(VALUE_TYPE.STRING), u32(name.length), name);
+      parts.push(u32(VALUE_TYPE.STRING), ...(version === 3 ? [u32(name.length)] : []), name);
     }
     layout = { prefix: Buffer.concat(parts), order };
     if (layouts.size < 10_000) layouts.set(id, layout);
@@ -64,7 +70,7 @@ function valueLength(type: EntityValueType, value: EntityKeyValue): number {
 function writeValue(out: Buffer, at: number, type: EntityValueType, value: EntityKeyValue): void {
   switch (type) {
     case "INT64":
-      out.writeBigInt64LE(BigInt(value as number), at);
+      out.writeBigInt64LE(typeof value === "bigint" ? value : BigInt(value as number), at);
       return;
     case "INT32":
       out.writeInt32LE(value as number, at);
@@ -82,8 +88,8 @@ function writeValue(out: Buffer, at: number, type: EntityValueType, value: Entit
  * sorted here). `suffix` is appended in the same allocation (the Redis key's project name): this
  * runs once per key per request, so it writes one buffer instead of concatenating pieces.
  */
-export function serializeEntityKey(joinKeys: JoinKey[], values: EntityKeyValue[], suffix?: Buffer): Buffer {
-  const { prefix, order } = layoutOf(joinKeys);
+export function serializeEntityKey(joinKeys: JoinKey[], values: EntityKeyValue[], suffix?: Buffer, version: EntityKeyVersion = 3): Buffer {
+  const { prefix, order } = layoutOf(joinKeys, version);
   let size = prefix.length + (suffix?.length ?? 0);
   for (const i of order) size += 8 + valueLength((joinKeys[i] as JoinKey).type, values[i] as EntityKeyValue);
   const out = Buffer.allocUnsafe(size);
@@ -110,13 +116,24 @@ function compareNames(a: string, b: string): number {
 const projectBytes = new Map<string, Buffer>();
 
 /** The Redis key of an entity row: serialized entity key followed by the project name (Feast's `_redis_key`). */
-export function redisKey(project: string, joinKeys: JoinKey[], values: EntityKeyValue[]): Buffer {
+export function redisKey(project: string, joinKeys: JoinKey[], values: EntityKeyValue[], version: EntityKeyVersion = 3): Buffer {
   let suffix = projectBytes.get(project);
   if (!suffix) {
     suffix = Buffer.from(project, "utf8");
     projectBytes.set(project, suffix);
   }
-  return serializeEntityKey(joinKeys, values, suffix);
+  return serializeEntityKey(joinKeys, values, suffix, version);
+}
+
+/**
+ * The DynamoDB `entity_id` of an entity key: Feast's `mmh3.hash_bytes(serialized key).hex()`, the
+ * Murmur3 x64 128-bit hash as Python's mmh3 lays out its bytes (each 64-bit half little-endian);
+ * murmurhash3js prints each half big-endian, so each 8-byte half is reversed here.
+ */
+export function dynamoEntityId(serializedKey: Buffer): string {
+  const bigEndian = murmur.x64.hash128(serializedKey);
+  const half = (hex: string) => (hex.match(/../g) as string[]).reverse().join("");
+  return half(bigEndian.slice(0, 16)) + half(bigEndian.slice(16));
 }
 
 /** Murmur3 x86 32-bit (seed 0) of a string's utf-8 bytes, as 4 little-endian bytes (Feast's `_mmh3`). */

@@ -6,7 +6,8 @@ import type { OfflineRow, OfflineStore } from "./offline/store";
 import { type SqlView, sqlViewOf } from "./offline/view";
 import type { OnlineStore, OnlineView, OnlineWrite } from "./online/store";
 import { onlineViewOf } from "./online/view";
-import { coerceEntityValue, coerceValue, toEpochSeconds } from "./values";
+import { toEpochNanos } from "./timestamp";
+import { coerceEntityValue, coerceValue } from "./values";
 
 /** Last materialized end per feature view (Feast keeps this in its registry; we keep a small file). */
 export interface MaterializationState {
@@ -173,7 +174,7 @@ export function onlineWriteOf(view: OnlineView, row: OfflineRow, timestampColumn
         throw new Error(`feature view "${view.name}": a row has no value for join key "${k.name}"`);
       return coerceEntityValue(k.type, value);
     }),
-    eventTimestamp: toEpochSeconds(row[timestampColumn]),
+    eventTimestamp: toEpochNanos(row[timestampColumn]),
     values,
   };
 }

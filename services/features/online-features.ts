@@ -3,7 +3,8 @@ import { resolveFeatureRef, resolveFeatureService, type ResolvedFeature } from "
 import { HttpError } from "../core/errors";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineView } from "./online/store";
 import { onlineViewOf } from "./online/view";
-import { coerceEntityValue, type FeatureValue, valueToJson } from "./values";
+import { type EpochNanos, formatTimestamp, nanosFromSeconds } from "./timestamp";
+import { coerceEntityValue, type FeatureValue, UndecodableValue, valueToJson } from "./values";
 
 /** Body of `POST /get-online-features`, field names exactly as Feast's feature server takes them. */
 export interface GetOnlineFeaturesRequest {
@@ -13,8 +14,8 @@ export interface GetOnlineFeaturesRequest {
   full_feature_names?: boolean;
 }
 
-/** Feast's FieldStatus names. */
-export type FieldStatus = "PRESENT" | "NULL_VALUE" | "NOT_FOUND" | "OUTSIDE_MAX_AGE";
+/** Feast's FieldStatus names (INVALID: a stored value of a type this service cannot answer, never a silent null). */
+export type FieldStatus = "INVALID" | "PRESENT" | "NULL_VALUE" | "NOT_FOUND" | "OUTSIDE_MAX_AGE";
 
 /** Feast's response: one result (column) per name in `metadata.feature_names`, values across entity rows. */
 export interface GetOnlineFeaturesResponse {
@@ -22,19 +23,19 @@ export interface GetOnlineFeaturesResponse {
   results: { values: unknown[]; statuses: FieldStatus[]; event_timestamps: string[] }[];
 }
 
-const formatted = new Map<number, string>();
+const formatted = new Map<bigint, string>();
 
-/** Timestamps as protobuf's JSON mapping prints them: RFC 3339, no fraction when whole seconds (memoised: rows share times). */
-export function formatTimestamp(seconds: number): string {
-  let text = formatted.get(seconds);
+/** An event time as Feast's feature server prints it (services/features/timestamp.ts), memoised: rows share times. */
+function timestampText(at: EpochNanos): string {
+  let text = formatted.get(at);
   if (text === undefined) {
-    text = new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+    text = formatTimestamp(at);
     if (formatted.size > 100_000) formatted.clear();
-    formatted.set(seconds, text);
+    formatted.set(at, text);
   }
   return text;
 }
-const EPOCH = formatTimestamp(0);
+const EPOCH = formatTimestamp(0n);
 
 interface ViewPlan {
   view: OnlineView;
@@ -140,7 +141,9 @@ export async function getOnlineFeatures(
     options.onKeys?.(plan.view.name, rows);
     const viewRows = fetched[p] as (OnlineRow | undefined)[];
     // One timestamp string per row, shared by the view's features (formatting is the hot spot at 100 rows).
-    const rowTimestamps = viewRows.map((row) => (row ? formatTimestamp(row.eventTimestamp) : EPOCH));
+    const rowTimestamps = viewRows.map((row) => (row ? timestampText(row.eventTimestamp) : EPOCH));
+    // Rows older than this are outside the view's TTL (computed once per view, compared in nanoseconds).
+    const oldest = plan.view.ttlSeconds > 0 ? nanosFromSeconds(now - plan.view.ttlSeconds) : undefined;
     for (const feature of plan.features) {
       featureNames.push(request.full_feature_names ? feature.fullName : feature.name);
       const values = new Array<unknown>(rows);
@@ -148,7 +151,7 @@ export async function getOnlineFeatures(
       const timestamps = new Array<string>(rows);
       for (let r = 0; r < rows; r++) {
         const row = viewRows[r];
-        const cell = cellOf(row, feature.name, plan.view.ttlSeconds, now);
+        const cell = cellOf(row, feature.name, oldest);
         values[r] = cell.value;
         statuses[r] = cell.status;
         timestamps[r] = rowTimestamps[r] as string;
@@ -160,10 +163,11 @@ export async function getOnlineFeatures(
 }
 
 /** Status rules: no row -> NOT_FOUND; row without the value -> NULL_VALUE; older than the TTL -> OUTSIDE_MAX_AGE and null, as a training set would give. */
-function cellOf(row: OnlineRow | undefined, feature: string, ttlSeconds: number, now: number): { value: unknown; status: FieldStatus } {
+function cellOf(row: OnlineRow | undefined, feature: string, oldest: EpochNanos | undefined): { value: unknown; status: FieldStatus } {
   if (!row) return { value: null, status: "NOT_FOUND" };
   const value = row.values[feature];
   if (value === undefined || value === null) return { value: null, status: "NULL_VALUE" };
-  if (ttlSeconds > 0 && row.eventTimestamp < now - ttlSeconds) return { value: null, status: "OUTSIDE_MAX_AGE" };
+  if (value instanceof UndecodableValue) return { value: null, status: "INVALID" };
+  if (oldest !== undefined && row.eventTimestamp < oldest) return { value: null, status: "OUTSIDE_MAX_AGE" };
   return { value: valueToJson(value), status: "PRESENT" };
 }

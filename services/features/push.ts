@@ -6,7 +6,7 @@ import { sqlViewOf } from "./offline/view";
 import { serializeEntityKey } from "./entity-key";
 import type { OnlineStore, OnlineWrite } from "./online/store";
 import { onlineViewOf } from "./online/view";
-import { toEpochSeconds } from "./values";
+import { toEpochNanos } from "./timestamp";
 
 /** Body of `POST /push`, as Feast's feature server takes it. */
 export interface PushRequest {
@@ -76,7 +76,10 @@ export async function push(
   }
   if (target.offline) {
     if (!offline) throw new HttpError(501, "this server has no offline store; start it with --offline-store to push offline");
-    const offlineRows = rows.map((row) => ({ ...row, [timestampColumn]: new Date(toEpochSeconds(row[timestampColumn]) * 1000) }));
+    const offlineRows = rows.map((row) => ({
+      ...row,
+      [timestampColumn]: new Date(Number(toEpochNanos(row[timestampColumn]) / 1_000_000n)),
+    }));
     try {
       result.offline = { rows: await offline.append(sqlViewOf(catalog, view.name), offlineRows) };
     } catch (error) {

@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { Catalog } from "../../definition/registry";
 import { createApp } from "../core/app";
 import { HttpError, StoreUnavailableError } from "../core/errors";
+import { parseJson, stringifyJson } from "../core/json";
 import { createLogger, type Logger } from "../core/logger";
 import { createRegistry } from "../core/metrics";
 import { materialize, type MaterializationState, MemoryMaterializationState } from "./materialize";
@@ -90,18 +91,17 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
   const app = createApp({ service: "features", logger, registry, bodyLimit, ready: () => onlineStore.health().then(() => ({ ok: true })) });
 
   // Feast's documented curl calls use `-d` (form content type) and Python's requests.post(data=...)
-  // sends none: Feast's server reads the body as JSON whatever the header says, so we do too.
-  app.addContentTypeParser(
-    ["application/x-www-form-urlencoded", "text/plain", "*"],
-    { parseAs: "string", bodyLimit },
-    (_req, body, done) => {
-      try {
-        done(null, body === "" ? {} : JSON.parse(body as string));
-      } catch {
-        done(new HttpError(400, "the request body is not JSON"), undefined);
-      }
-    },
-  );
+  // sends none: Feast's server reads the body as JSON whatever the header says, so we do too. Every
+  // body goes through the lossless parser: an INT64 join key above 2^53 must stay exact.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => {
+    try {
+      done(null, body === "" ? {} : parseJson(body as string));
+    } catch {
+      done(new HttpError(400, "the request body is not JSON"), undefined);
+    }
+  });
+  app.setReplySerializer((payload) => stringifyJson(payload));
 
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unknown";
@@ -236,7 +236,6 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
 
 function jsonCell(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === "bigint") return Number(value);
   if (Array.isArray(value)) return value.map(jsonCell);
   return valueToJson(value as never);
 }

@@ -156,13 +156,17 @@ async function insertRows(
   }
 }
 
-/** BIGINT comes back as bigint; rows leave the store with JS numbers like the other stores' rows. */
+/** BIGINT comes back as bigint; rows leave the store with JS numbers where exact, bigint beyond 2^53 (values.ts Int64). */
 function plainRow(row: OfflineRow): OfflineRow {
   for (const [k, v] of Object.entries(row)) {
-    if (typeof v === "bigint") row[k] = Number(v);
-    else if (Array.isArray(v) && typeof v[0] === "bigint") row[k] = v.map(Number);
+    if (typeof v === "bigint") row[k] = exactInteger(v);
+    else if (Array.isArray(v) && typeof v[0] === "bigint") row[k] = v.map(exactInteger);
   }
   return row;
+}
+
+function exactInteger(v: bigint): number | bigint {
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
 
 function toParameter(value: unknown): DuckDBValue {

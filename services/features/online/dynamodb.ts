@@ -10,9 +10,9 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import murmur from "murmurhash3js-revisited";
 import { StoreUnavailableError } from "../../core/errors";
-import { serializeEntityKey } from "../entity-key";
+import { dynamoEntityId, type EntityKeyVersion, serializeEntityKey } from "../entity-key";
+import { formatPythonDatetime, nanosFromIso, secondsOf } from "../timestamp";
 import { decodeValue, encodeValue } from "../values";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineStoreOptions, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
 import { dtypeOf, readEachView } from "./view";
@@ -28,19 +28,34 @@ const MAX_RETRIES = 8;
 export interface DynamoStoreOptions extends OnlineStoreOptions {
   region: string;
   endpoint?: string;
+  /** Table name per feature view, Feast's `table_name_template`. Defaults to "{project}.{table_name}". */
+  tableNameTemplate?: string;
+  /** Feast's `entity_key_serialization_version` of the hashed keys. Defaults to 3. */
+  entityKeyVersion?: EntityKeyVersion;
 }
 
 /**
- * Feast's DynamoDB layout: one table per feature view named "<project>.<view>", partition key
- * `entity_id` (hash of the serialized entity key), `event_ts`, and `values`: a map from feature
- * name to serialized feast.types.Value bytes. Tables are created on first write (on-demand billing).
+ * Feast's DynamoDB layout (feast/infra/online_stores/dynamodb.py): one table per feature view
+ * named by `table_name_template` ("{project}.{table_name}"), partition key `entity_id` =
+ * `mmh3.hash_bytes(serialized entity key).hex()`, `event_ts` = Python's str() of the UTC event time
+ * ("2024-05-01 12:00:00.500000+00:00"), and `values`: a map from feature name to serialized
+ * feast.types.Value bytes. Tables are created on first write (on-demand billing).
+ *
+ * Writes: Feast's DynamoDB store overwrites without reading (last write wins). We read the stored
+ * `event_ts` first (one BatchGetItem of that attribute per 100 keys) and skip rows not newer, the
+ * rule of Feast's Redis store and of our other adapters: a replayed materialization window or a late
+ * push must not replace a newer value, and a switch of store must not change which value wins.
  */
 export class DynamoOnlineStore implements OnlineStore {
   readonly kind = "dynamodb";
   private readonly client: DynamoDBClient;
   private readonly knownTables = new Set<string>();
+  private readonly tableNameTemplate: string;
+  private readonly keyVersion: EntityKeyVersion;
 
   constructor(options: DynamoStoreOptions) {
+    this.tableNameTemplate = options.tableNameTemplate ?? "{project}.{table_name}";
+    this.keyVersion = options.entityKeyVersion ?? 3;
     const timeout = options.timeoutMs ?? 1000;
     this.client = new DynamoDBClient({
       region: options.region,
@@ -53,11 +68,11 @@ export class DynamoOnlineStore implements OnlineStore {
   }
 
   private tableOf(view: OnlineView): string {
-    return `${view.project}.${view.name}`;
+    return this.tableNameTemplate.replaceAll("{project}", view.project).replaceAll("{table_name}", view.name);
   }
 
   private entityId(view: OnlineView, key: EntityKey): string {
-    return murmur.x64.hash128(serializeEntityKey(view.joinKeys, key));
+    return dynamoEntityId(serializeEntityKey(view.joinKeys, key, undefined, this.keyVersion));
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -70,7 +85,20 @@ export class DynamoOnlineStore implements OnlineStore {
   }
 
   async readFeatures(view: OnlineView, entityKeys: EntityKey[], featureNames: string[]): Promise<(OnlineRow | undefined)[]> {
+    return this.readItems(view, entityKeys, featureNames, false);
+  }
+
+  /** BatchGetItem of the keys; `timesOnly` fetches just `event_ts` (the write path's check). */
+  private async readItems(
+    view: OnlineView,
+    entityKeys: EntityKey[],
+    featureNames: string[],
+    timesOnly: boolean,
+  ): Promise<(OnlineRow | undefined)[]> {
     const table = this.tableOf(view);
+    const projection = timesOnly
+      ? { ProjectionExpression: "#id, #ts", ExpressionAttributeNames: { "#id": "entity_id", "#ts": "event_ts" } }
+      : {};
     const ids = entityKeys.map((k) => this.entityId(view, k));
     const found = new Map<string, Record<string, AttributeValue>>();
     const unique = [...new Set(ids)];
@@ -85,7 +113,9 @@ export class DynamoOnlineStore implements OnlineStore {
             );
           if (attempt > 0) await backoff(attempt);
           const reply = await this.call("BatchGetItem", () =>
-            this.client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: false } } })),
+            this.client.send(
+              new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: timesOnly, ...projection } } }),
+            ),
           );
           for (const item of reply.Responses?.[table] ?? []) found.set(item.entity_id?.S ?? "", item);
           pending = reply.UnprocessedKeys?.[table]?.Keys ?? [];
@@ -105,7 +135,7 @@ export class DynamoOnlineStore implements OnlineStore {
         const bytes = stored[name]?.B;
         if (bytes) values[name] = decodeValue(bytes);
       }
-      return { eventTimestamp: Math.floor(Date.parse(item.event_ts?.S ?? "") / 1000), values };
+      return { eventTimestamp: nanosFromIso(item.event_ts?.S ?? "") ?? 0n, values };
     });
   }
 
@@ -122,28 +152,30 @@ export class DynamoOnlineStore implements OnlineStore {
     for (const row of rows) {
       const id = this.entityId(view, row.key);
       const seen = newest.get(id);
-      if (!seen || Math.floor(row.eventTimestamp) > Math.floor(seen.eventTimestamp)) newest.set(id, row);
+      if (!seen || row.eventTimestamp > seen.eventTimestamp) newest.set(id, row);
     }
-    const stored = await this.readFeatures(
+    const stored = await this.readItems(
       view,
       [...newest.values()].map((r) => r.key),
       [],
+      true,
     );
     const requests: WriteRequest[] = [];
     [...newest.entries()].forEach(([id, row], i) => {
       const previous = stored[i];
-      const seconds = Math.floor(row.eventTimestamp);
-      if (previous && seconds <= previous.eventTimestamp) return;
+      // Feast's event_ts keeps microseconds (Python's datetime): compare at that precision.
+      const micros = row.eventTimestamp / 1000n;
+      if (previous && micros <= previous.eventTimestamp / 1000n) return;
       const values: Record<string, AttributeValue> = {};
       for (const [name, value] of Object.entries(row.values)) values[name] = { B: encodeValue(dtypeOf(view, name), value) };
       const item: Record<string, AttributeValue> = {
         entity_id: { S: id },
-        event_ts: { S: new Date(seconds * 1000).toISOString() },
+        event_ts: { S: formatPythonDatetime(row.eventTimestamp) },
         values: { M: values },
       };
       // DynamoDB's TTL deletes the item once the value is past the view's TTL (the table's TTL
       // attribute, components/aws/dynamodb.ts); a 0 TTL means forever: no attribute.
-      if (view.ttlSeconds > 0) item[EXPIRES_AT] = { N: String(seconds + view.ttlSeconds) };
+      if (view.ttlSeconds > 0) item[EXPIRES_AT] = { N: String(secondsOf(row.eventTimestamp) + view.ttlSeconds) };
       requests.push({ PutRequest: { Item: item } });
     });
     for (let i = 0; i < requests.length; i += WRITE_BATCH) {

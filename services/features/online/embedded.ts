@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { serializeEntityKey } from "../entity-key";
+import { nanosFromSeconds } from "../timestamp";
 import { decodeValue, encodeValue } from "../values";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
 import { dtypeOf, readEachView } from "./view";
 
-/** Snapshot file: key -> view -> [event seconds, feature -> base64 feast.types.Value]. */
-type Snapshot = Record<string, Record<string, [number, Record<string, string>]>>;
+/** Snapshot file: key -> view -> [event time (epoch nanoseconds as a decimal string; a number is seconds, the old form), feature -> base64 feast.types.Value]. */
+type Snapshot = Record<string, Record<string, [string | number, Record<string, string>]>>;
 
 /**
  * An in-process store for local runs and tests: a Map keyed like Feast's Redis layout (serialized
@@ -27,7 +28,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
         const map = new Map<string, OnlineRow>();
         for (const [view, [eventTimestamp, values]] of Object.entries(views)) {
           map.set(view, {
-            eventTimestamp,
+            eventTimestamp: typeof eventTimestamp === "number" ? nanosFromSeconds(eventTimestamp) : BigInt(eventTimestamp),
             values: Object.fromEntries(Object.entries(values).map(([f, b64]) => [f, decodeValue(Buffer.from(b64, "base64"))])),
           });
         }
@@ -64,8 +65,8 @@ export class EmbeddedOnlineStore implements OnlineStore {
         this.rows.set(id, views);
       }
       const previous = views.get(view.name);
-      if (previous && Math.floor(row.eventTimestamp) <= previous.eventTimestamp) continue;
-      views.set(view.name, { eventTimestamp: Math.floor(row.eventTimestamp), values: { ...row.values } });
+      if (previous && row.eventTimestamp <= previous.eventTimestamp) continue;
+      views.set(view.name, { eventTimestamp: row.eventTimestamp, values: { ...row.values } });
       if (this.snapshotPath) {
         const encoded = Object.fromEntries(
           Object.entries(row.values).map(([name, value]) => [
@@ -73,7 +74,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
             Buffer.from(encodeValue(dtypeOf(view, name), value)).toString("base64"),
           ]),
         );
-        this.snapshot[id] = { ...this.snapshot[id], [view.name]: [Math.floor(row.eventTimestamp), encoded] };
+        this.snapshot[id] = { ...this.snapshot[id], [view.name]: [row.eventTimestamp.toString(), encoded] };
       }
       written++;
     }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { EntityKeyVersion } from "../entity-key";
 import { DynamoOnlineStore } from "./dynamodb";
 import { EmbeddedOnlineStore } from "./embedded";
 import { RedisOnlineStore } from "./redis";
@@ -7,13 +8,23 @@ import type { OnlineStore, OnlineStoreOptions } from "./store";
 /**
  * Opens an online store from its URL:
  *   `redis://[:password@]host:port[/db][?keyTtlSeconds=N]`, `rediss://...[?tlsCa=<PEM file>]` (TLS),
- *   `dynamodb://<region>[?endpoint=URL]`, `embedded` (in-process), `embedded:<file>` (in-process, saved on close).
+ *   `dynamodb://<region>[?endpoint=URL][&tableNameTemplate={project}.{table_name}]`,
+ *   `embedded` (in-process), `embedded:<file>` (in-process, saved on close).
+ * Redis and DynamoDB take `entityKeySerializationVersion=2` for a store an older Feast repo wrote
+ * (Feast's `entity_key_serialization_version`; default 3).
  */
 export async function openOnlineStore(url: string, options: OnlineStoreOptions = {}): Promise<OnlineStore> {
+  const entityKeyVersion = (parsed: URL): EntityKeyVersion => {
+    const text = parsed.searchParams.get("entityKeySerializationVersion") ?? "3";
+    if (text !== "2" && text !== "3")
+      throw new Error(`online store "${url}": entityKeySerializationVersion=${text} is not supported; use 3 (Feast's default) or 2`);
+    return Number(text) as EntityKeyVersion;
+  };
   if (url === "embedded" || url === "embedded:") return new EmbeddedOnlineStore();
   if (url.startsWith("embedded:")) return new EmbeddedOnlineStore(url.slice("embedded:".length));
   if (url.startsWith("redis://") || url.startsWith("rediss://")) {
     const parsed = new URL(url);
+    const keyVersion = entityKeyVersion(parsed);
     const keyTtl = parsed.searchParams.get("keyTtlSeconds");
     const tlsCaFile = parsed.searchParams.get("tlsCa");
     parsed.search = "";
@@ -27,14 +38,25 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
         );
       }
     }
-    const store = new RedisOnlineStore(parsed.toString(), { ...options, keyTtlSeconds: keyTtl ? Number(keyTtl) : undefined, tlsCa });
+    const store = new RedisOnlineStore(parsed.toString(), {
+      ...options,
+      keyTtlSeconds: keyTtl ? Number(keyTtl) : undefined,
+      tlsCa,
+      entityKeyVersion: keyVersion,
+    });
     await store.connect();
     return store;
   }
   if (url.startsWith("dynamodb://")) {
     const parsed = new URL(url);
     if (!parsed.hostname) throw new Error(`online store "${url}": give the region, like dynamodb://us-east-1`);
-    return new DynamoOnlineStore({ ...options, region: parsed.hostname, endpoint: parsed.searchParams.get("endpoint") ?? undefined });
+    return new DynamoOnlineStore({
+      ...options,
+      region: parsed.hostname,
+      endpoint: parsed.searchParams.get("endpoint") ?? undefined,
+      tableNameTemplate: parsed.searchParams.get("tableNameTemplate") ?? undefined,
+      entityKeyVersion: entityKeyVersion(parsed),
+    });
   }
   throw new Error(
     `online store "${url}" is not supported; use redis://host:port, rediss://host:port, dynamodb://<region>[?endpoint=URL] or embedded`,

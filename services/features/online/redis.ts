@@ -1,6 +1,6 @@
 import Redis, { type RedisOptions } from "ioredis";
 import { StoreUnavailableError, withTimeout } from "../../core/errors";
-import { featureField, redisKey, timestampField } from "../entity-key";
+import { type EntityKeyVersion, featureField, redisKey, timestampField } from "../entity-key";
 import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue } from "../values";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineStoreOptions, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
 import { dtypeOf } from "./view";
@@ -14,6 +14,8 @@ export interface RedisStoreOptions extends OnlineStoreOptions {
    * private CA (Memorystore has its own). Defaults to the system's trusted CAs.
    */
   tlsCa?: string;
+  /** Feast's `entity_key_serialization_version` of the keys in this Redis. Defaults to 3. */
+  entityKeyVersion?: EntityKeyVersion;
 }
 
 /**
@@ -27,10 +29,12 @@ export class RedisOnlineStore implements OnlineStore {
   private readonly client: Redis;
   private readonly timeoutMs: number;
   private readonly keyTtlSeconds?: number;
+  private readonly keyVersion: EntityKeyVersion;
 
   constructor(url: string, options: RedisStoreOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.keyTtlSeconds = options.keyTtlSeconds;
+    this.keyVersion = options.entityKeyVersion ?? 3;
     const redisOptions: RedisOptions = {
       // Fail a call instead of queueing it while disconnected: the caller gets a 503 at once.
       enableOfflineQueue: false,
@@ -70,7 +74,7 @@ export class RedisOnlineStore implements OnlineStore {
     for (const { view, keys, features } of reads) {
       const fields: (string | Buffer)[] = features.map((f) => featureField(view.name, f));
       fields.push(timestampField(view.name));
-      for (const key of keys) pipeline.hmgetBuffer(redisKey(view.project, view.joinKeys, key), ...fields);
+      for (const key of keys) pipeline.hmgetBuffer(redisKey(view.project, view.joinKeys, key, this.keyVersion), ...fields);
     }
     const replies = await this.run("read", async () => (await pipeline.exec()) ?? []);
     let next = 0;
@@ -86,22 +90,28 @@ export class RedisOnlineStore implements OnlineStore {
   async writeFeatures(view: OnlineView, rows: OnlineWrite[]): Promise<WriteResult> {
     if (rows.length === 0) return { written: 0, skipped: 0 };
     const tsField = timestampField(view.name);
-    const keys = rows.map((r) => redisKey(view.project, view.joinKeys, r.key));
-    // Like Feast: read the stored event times first, then write only newer rows, both pipelined.
+    const keys = rows.map((r) => redisKey(view.project, view.joinKeys, r.key, this.keyVersion));
+    // Like Feast's Redis store: read the stored event times first, then write only rows newer than
+    // both the stored time and any earlier row of this batch for the key (nanoseconds), both pipelined.
     const check = this.client.pipeline();
     for (const key of keys) check.hgetBuffer(key, tsField);
     const previous = await this.run("write", async () => (await check.exec()) ?? []);
     const write = this.client.pipeline();
     let written = 0;
+    const latest = new Map<string, bigint>();
     rows.forEach((row, i) => {
       const [error, stored] = previous[i] ?? [null, null];
       if (error) throw new StoreUnavailableError("redis online store", error);
-      const seconds = Math.floor(row.eventTimestamp);
+      const id = (keys[i] as Buffer).toString("latin1");
+      let seen = latest.get(id) ?? 0n;
       if (stored && (stored as Buffer).length > 0) {
-        const storedSeconds = decodeTimestamp(stored as Buffer);
-        if (storedSeconds && seconds <= storedSeconds) return;
+        const storedAt = decodeTimestamp(stored as Buffer);
+        if (storedAt > seen) seen = storedAt;
       }
-      const fieldValues: (string | Buffer | Uint8Array)[] = [tsField, encodeTimestamp(seconds)];
+      // Feast treats a zero stored time as "none"; so a row at the epoch itself is still written.
+      if (seen !== 0n && row.eventTimestamp <= seen) return;
+      latest.set(id, row.eventTimestamp);
+      const fieldValues: (string | Buffer | Uint8Array)[] = [tsField, encodeTimestamp(row.eventTimestamp)];
       for (const [name, value] of Object.entries(row.values))
         fieldValues.push(featureField(view.name, name), encodeValue(dtypeOf(view, name), value));
       const key = keys[i] as Buffer;
@@ -137,5 +147,5 @@ function rowOf(features: string[], reply: (Buffer | null)[]): OnlineRow | undefi
     any = true;
   });
   if (!any && !ts) return undefined;
-  return { eventTimestamp: ts ? decodeTimestamp(ts) : 0, values };
+  return { eventTimestamp: ts ? decodeTimestamp(ts) : 0n, values };
 }

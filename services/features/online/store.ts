@@ -1,6 +1,7 @@
 import type { Dtype } from "../../../definition/catalog";
 import type { EntityKeyValue, JoinKey } from "../entity-key";
-import type { FeatureValue } from "../values";
+import type { EpochNanos } from "../timestamp";
+import type { FeatureValue, UndecodableValue } from "../values";
 
 /**
  * What an online store needs to know about a feature view: where its rows live (project, name,
@@ -21,15 +22,16 @@ export type EntityKey = EntityKeyValue[];
 
 /** One entity row of one feature view as the online store keeps it. */
 export interface OnlineRow {
-  /** Event time in whole epoch seconds (Feast's Redis format keeps seconds). */
-  eventTimestamp: number;
+  /** Event time in epoch nanoseconds (Feast's `_ts` keeps seconds and nanos). */
+  eventTimestamp: EpochNanos;
   /** Requested features that the row holds; a feature absent here was never written. */
-  values: Record<string, FeatureValue>;
+  values: Record<string, FeatureValue | UndecodableValue>;
 }
 
 export interface OnlineWrite {
   key: EntityKey;
-  eventTimestamp: number;
+  /** Event time in epoch nanoseconds (services/features/timestamp.ts converts from seconds, dates, ISO text). */
+  eventTimestamp: EpochNanos;
   values: Record<string, FeatureValue>;
 }
 
@@ -43,7 +45,7 @@ export interface ViewRead {
 export interface WriteResult {
   /** Rows written. */
   written: number;
-  /** Rows skipped because the store already held a newer or equal event time (Feast's rule). */
+  /** Rows skipped because the store already held a newer or equal event time (Feast's Redis rule, to the nanosecond). */
   skipped: number;
 }
 

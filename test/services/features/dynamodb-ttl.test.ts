@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openOnlineStore, type OnlineStore } from "../../../services/features/online/store";
@@ -21,7 +22,7 @@ afterAll(async () => {
 describe("DynamoDB online store TTL", () => {
   it("writes expires_at = event time + the view's TTL, the attribute the table's TTL deletes by", async () => {
     const feature = view.features[0]?.name as string;
-    await store.writeFeatures(view, [{ key: [1001], eventTimestamp: 1_700_000_000, values: { [feature]: null } }]);
+    await store.writeFeatures(view, [{ key: [1001], eventTimestamp: nanosFromSeconds(1_700_000_000), values: { [feature]: null } }]);
     const client = new DynamoDBClient({
       region: "us-east-1",
       endpoint: dynalite.endpoint,

@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,11 +103,11 @@ describe.each(stores)("materialization from %s", (_name, open) => {
     });
     const rows = await online.readFeatures(view, [[1], [2], [3], [4]], ["conv_rate", "acc_rate", "avg_daily_trips"]);
     expect(rows[0]).toEqual({
-      eventTimestamp: seconds("2024-05-01 12:00:00"),
+      eventTimestamp: nanosFromSeconds(seconds("2024-05-01 12:00:00")),
       values: { conv_rate: Math.fround(0.3), acc_rate: 0.3, avg_daily_trips: 30 },
     });
     expect(rows[1]).toEqual({
-      eventTimestamp: seconds("2024-05-01 09:00:00"),
+      eventTimestamp: nanosFromSeconds(seconds("2024-05-01 09:00:00")),
       values: { conv_rate: Math.fround(0.6), acc_rate: null, avg_daily_trips: 60 },
     });
     expect(rows[2]).toBeUndefined();

@@ -1,7 +1,9 @@
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import fc from "fast-check";
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { featureField, mmh3LittleEndian, redisKey, serializeEntityKey } from "../../../services/features/entity-key";
+import { dynamoEntityId, featureField, mmh3LittleEndian, redisKey, serializeEntityKey } from "../../../services/features/entity-key";
+import { formatPythonDatetime, nanosFromIso } from "../../../services/features/timestamp";
 import { openOnlineStore } from "../../../services/features/online/store";
 import { onlineViewOf } from "../../../services/features/online/view";
 import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue } from "../../../services/features/values";
@@ -109,9 +111,12 @@ describe("feast.types.Value bytes", () => {
     expect(decodeValue(hex("6a 06 0801 0802 0803"))).toEqual([1, 2, 3]);
   });
 
-  it("stores the event time as google.protobuf.Timestamp seconds", () => {
-    expect(Buffer.from(encodeTimestamp(1700000000.9))).toEqual(hex("08 80e2cfaa06"));
-    expect(decodeTimestamp(hex("08 80e2cfaa06 10 01"))).toBe(1700000000);
+  it("stores the event time as google.protobuf.Timestamp seconds and nanos, as Feast 0.59+ writes _ts", () => {
+    expect(Buffer.from(encodeTimestamp(1_700_000_000_500_000_000n))).toEqual(hex(`08 80e2cfaa06 10 ${"80cab5ee01"}`));
+    expect(Buffer.from(encodeTimestamp(1_700_000_000_000_000_000n))).toEqual(hex("08 80e2cfaa06"));
+    expect(decodeTimestamp(hex("08 80e2cfaa06 10 01"))).toBe(1_700_000_000_000_000_001n);
+    // Feast before 0.59 wrote seconds only: no nanos field reads as .000000000.
+    expect(decodeTimestamp(hex("08 80e2cfaa06"))).toBe(1_700_000_000_000_000_000n);
   });
 
   it("round-trips any Float64, Int64-safe integer and string, zero values included (property)", () => {
@@ -141,7 +146,7 @@ describe("Redis layout written by the Redis adapter", () => {
     const catalog = fixtureCatalog();
     const store = await openOnlineStore(redis.url);
     await store.writeFeatures(onlineViewOf(catalog, "driver_hourly_stats"), [
-      { key: [1001], eventTimestamp: 1700000000, values: { acc_rate: 0.5, avg_daily_trips: 300 } },
+      { key: [1001], eventTimestamp: nanosFromSeconds(1700000000), values: { acc_rate: 0.5, avg_daily_trips: 300 } },
     ]);
     await store.close();
     const key = Buffer.concat([
@@ -177,6 +182,30 @@ describe("Redis layout written by the Redis adapter", () => {
       ["conv_rate", "acc_rate", "avg_daily_trips"],
     );
     await store.close();
-    expect(row).toEqual({ eventTimestamp: 1700000000, values: { conv_rate: 1.5, acc_rate: null } });
+    expect(row).toEqual({ eventTimestamp: nanosFromSeconds(1700000000), values: { conv_rate: 1.5, acc_rate: null } });
+  });
+});
+
+describe("Feast's DynamoDB layout and entity key v2", () => {
+  // Expected values printed by Feast 0.67's own code (venv-feast):
+  // helpers.compute_entity_id(EntityKey(join_keys=["driver_id"], entity_values=[Value(int64_val=1001)]), v)
+  // and str(utils.make_tzaware(datetime(2024, 5, 1, 12, 0, 0, 500000))).
+  const driver = [{ name: "driver_id", type: "INT64" as const }];
+
+  it("hashes entity_id with mmh3.hash_bytes byte order (each 64-bit half little-endian)", () => {
+    expect(dynamoEntityId(serializeEntityKey(driver, [1001]))).toBe("f3cfd4a822f245b63975464763babaec");
+    expect(dynamoEntityId(serializeEntityKey(driver, [1001], undefined, 2))).toBe("5b483ef27f6503dc22e8faf55eb4df4b");
+  });
+
+  it("serializes entity key v2 without the key count and name lengths", () => {
+    expect(serializeEntityKey(driver, [1001], undefined, 2)).toEqual(
+      hex(`02000000 ${Buffer.from("driver_id").toString("hex")} 04000000 08000000 e903000000000000`),
+    );
+  });
+
+  it("writes event_ts as Python's str() of the UTC datetime, which fromisoformat reads back", () => {
+    expect(formatPythonDatetime(1_714_564_800_500_000_000n)).toBe("2024-05-01 12:00:00.500000+00:00");
+    expect(formatPythonDatetime(1_714_564_800_000_000_000n)).toBe("2024-05-01 12:00:00+00:00");
+    expect(nanosFromIso("2024-05-01 12:00:00.500000+00:00")).toBe(1_714_564_800_500_000_000n);
   });
 });

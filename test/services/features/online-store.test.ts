@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openOnlineStore } from "../../../services/features/online/store";
 import type { OnlineStore } from "../../../services/features/online/store";
@@ -36,52 +37,54 @@ describe.each(adapters)("online store conformance: %s", (_name, url) => {
   afterAll(async () => store?.close());
 
   it("returns every dtype exactly as written, including float32 rounding, bytes and lists", async () => {
-    await store.writeFeatures(allTypes, [{ key: [1], eventTimestamp: T, values: ALL_TYPES_ROW }]);
+    await store.writeFeatures(allTypes, [{ key: [1], eventTimestamp: nanosFromSeconds(T), values: ALL_TYPES_ROW }]);
     const [row] = await store.readFeatures(allTypes, [[1]], Object.keys(ALL_TYPES_ROW));
-    expect(row?.eventTimestamp).toBe(T);
+    expect(row?.eventTimestamp).toBe(nanosFromSeconds(T));
     expect(row?.values).toEqual(ALL_TYPES_ROW);
   });
 
   it("keeps a written null as null, distinct from a feature never written", async () => {
-    await store.writeFeatures(driverStats, [{ key: [2], eventTimestamp: T, values: { conv_rate: null, acc_rate: 0.5 } }]);
+    await store.writeFeatures(driverStats, [{ key: [2], eventTimestamp: nanosFromSeconds(T), values: { conv_rate: null, acc_rate: 0.5 } }]);
     const [row] = await store.readFeatures(driverStats, [[2]], ["conv_rate", "acc_rate", "avg_daily_trips"]);
     expect(row?.values).toEqual({ conv_rate: null, acc_rate: 0.5 });
     expect("avg_daily_trips" in (row?.values ?? {})).toBe(false);
   });
 
   it("answers undefined for an entity key that has no row, in request order", async () => {
-    await store.writeFeatures(driverStats, [{ key: [3], eventTimestamp: T, values: { acc_rate: 3 } }]);
+    await store.writeFeatures(driverStats, [{ key: [3], eventTimestamp: nanosFromSeconds(T), values: { acc_rate: 3 } }]);
     const rows = await store.readFeatures(driverStats, [[999_999], [3], [888_888]], ["acc_rate"]);
     expect(rows.map((r) => r?.values.acc_rate)).toEqual([undefined, 3, undefined]);
   });
 
   it("skips a write whose event time is not newer, and applies a newer one", async () => {
-    await store.writeFeatures(driverStats, [{ key: [4], eventTimestamp: T, values: { acc_rate: 1 } }]);
-    const older = await store.writeFeatures(driverStats, [{ key: [4], eventTimestamp: T - 10, values: { acc_rate: 2 } }]);
-    const same = await store.writeFeatures(driverStats, [{ key: [4], eventTimestamp: T, values: { acc_rate: 3 } }]);
+    await store.writeFeatures(driverStats, [{ key: [4], eventTimestamp: nanosFromSeconds(T), values: { acc_rate: 1 } }]);
+    const older = await store.writeFeatures(driverStats, [{ key: [4], eventTimestamp: nanosFromSeconds(T - 10), values: { acc_rate: 2 } }]);
+    const same = await store.writeFeatures(driverStats, [{ key: [4], eventTimestamp: nanosFromSeconds(T), values: { acc_rate: 3 } }]);
     expect(older).toEqual({ written: 0, skipped: 1 });
     expect(same).toEqual({ written: 0, skipped: 1 });
     expect((await store.readFeatures(driverStats, [[4]], ["acc_rate"]))[0]?.values.acc_rate).toBe(1);
-    await store.writeFeatures(driverStats, [{ key: [4], eventTimestamp: T + 1, values: { acc_rate: 4 } }]);
+    await store.writeFeatures(driverStats, [{ key: [4], eventTimestamp: nanosFromSeconds(T + 1), values: { acc_rate: 4 } }]);
     const [row] = await store.readFeatures(driverStats, [[4]], ["acc_rate"]);
-    expect(row).toEqual({ eventTimestamp: T + 1, values: { acc_rate: 4 } });
+    expect(row).toEqual({ eventTimestamp: nanosFromSeconds(T + 1), values: { acc_rate: 4 } });
   });
 
   it("keeps views that share an entity key apart", async () => {
-    await store.writeFeatures(driverStats, [{ key: [5], eventTimestamp: T, values: { avg_daily_trips: 50 } }]);
-    await store.writeFeatures(allTypes, [{ key: [5], eventTimestamp: T + 100, values: { f_int64: 51 } }]);
+    await store.writeFeatures(driverStats, [{ key: [5], eventTimestamp: nanosFromSeconds(T), values: { avg_daily_trips: 50 } }]);
+    await store.writeFeatures(allTypes, [{ key: [5], eventTimestamp: nanosFromSeconds(T + 100), values: { f_int64: 51 } }]);
     const [stats] = await store.readFeatures(driverStats, [[5]], ["avg_daily_trips"]);
     const [all] = await store.readFeatures(allTypes, [[5]], ["f_int64"]);
-    expect(stats).toEqual({ eventTimestamp: T, values: { avg_daily_trips: 50 } });
-    expect(all).toEqual({ eventTimestamp: T + 100, values: { f_int64: 51 } });
+    expect(stats).toEqual({ eventTimestamp: nanosFromSeconds(T), values: { avg_daily_trips: 50 } });
+    expect(all).toEqual({ eventTimestamp: nanosFromSeconds(T + 100), values: { f_int64: 51 } });
   });
 
   it("handles entities with two join keys and string join keys", async () => {
     await store.writeFeatures(zoneDemand, [
-      { key: [7, 13], eventTimestamp: T, values: { demand: 713 } },
-      { key: [13, 7], eventTimestamp: T, values: { demand: 137 } },
+      { key: [7, 13], eventTimestamp: nanosFromSeconds(T), values: { demand: 713 } },
+      { key: [13, 7], eventTimestamp: nanosFromSeconds(T), values: { demand: 137 } },
     ]);
-    await store.writeFeatures(riderProfile, [{ key: ["rider-ä"], eventTimestamp: T, values: { home_city: "Zürich", rating: 4.9 } }]);
+    await store.writeFeatures(riderProfile, [
+      { key: ["rider-ä"], eventTimestamp: nanosFromSeconds(T), values: { home_city: "Zürich", rating: 4.9 } },
+    ]);
     const zones = await store.readFeatures(
       zoneDemand,
       [
@@ -108,7 +111,7 @@ describe.each(adapters)("online store conformance: %s", (_name, url) => {
     const keys = Array.from({ length: 130 }, (_, i) => [10_000 + i]);
     const result = await store.writeFeatures(
       driverStats,
-      keys.map((key, i) => ({ key, eventTimestamp: T, values: { avg_daily_trips: i } })),
+      keys.map((key, i) => ({ key, eventTimestamp: nanosFromSeconds(T), values: { avg_daily_trips: i } })),
     );
     expect(result.written).toBe(130);
     const rows = await store.readFeatures(driverStats, keys, ["avg_daily_trips"]);

@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { openOnlineStore } from "../../../services/features/online/store";
@@ -34,7 +35,7 @@ describe("Redis online store started before Redis", () => {
       if (!healthy) await new Promise((r) => setTimeout(r, 100));
     }
     expect(healthy).toBe(true);
-    await store.writeFeatures(view, [{ key: [1], eventTimestamp: 1700000000, values: { acc_rate: 0.5 } }]);
+    await store.writeFeatures(view, [{ key: [1], eventTimestamp: nanosFromSeconds(1700000000), values: { acc_rate: 0.5 } }]);
     expect((await store.readFeatures(view, [[1]], ["acc_rate"]))[0]?.values).toEqual({ acc_rate: 0.5 });
     await store.close();
   });

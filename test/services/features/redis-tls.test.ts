@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -88,7 +89,7 @@ describe("Redis over TLS with a private CA (Memorystore)", () => {
     const store = await openOnlineStore(`rediss://127.0.0.1:${port}?tlsCa=${encodeURIComponent(join(dir, "ca.crt"))}`, { timeoutMs: 2000 });
     try {
       await store.health();
-      await store.writeFeatures(view, [{ key: [7], eventTimestamp: 1_700_000_000, values: { conv_rate: 0.5 } }]);
+      await store.writeFeatures(view, [{ key: [7], eventTimestamp: nanosFromSeconds(1_700_000_000), values: { conv_rate: 0.5 } }]);
       const [row] = await store.readFeatures(view, [[7]], ["conv_rate"]);
       expect(row?.values.conv_rate).toBeCloseTo(0.5, 6);
     } finally {

@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openOnlineStore, type OnlineStore } from "../../../services/features/online/store";
@@ -23,9 +24,17 @@ beforeAll(async () => {
   app = await createFeaturesServer({ catalog, onlineStore: store, now: () => clock, maxEntityRows: 100, bodyLimit: 64 * 1024 });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
   await store.writeFeatures(stats, [
-    { key: [1001], eventTimestamp: T, values: { conv_rate: 0.7037263512611389, acc_rate: 0.8724706768989563, avg_daily_trips: 308 } },
-    { key: [1002], eventTimestamp: T, values: { conv_rate: 0.038169607520103455, acc_rate: 0.48534533381462097, avg_daily_trips: 332 } },
-    { key: [1003], eventTimestamp: T - 3 * 3600, values: { conv_rate: 0.5, acc_rate: null, avg_daily_trips: 779 } },
+    {
+      key: [1001],
+      eventTimestamp: nanosFromSeconds(T),
+      values: { conv_rate: 0.7037263512611389, acc_rate: 0.8724706768989563, avg_daily_trips: 308 },
+    },
+    {
+      key: [1002],
+      eventTimestamp: nanosFromSeconds(T),
+      values: { conv_rate: 0.038169607520103455, acc_rate: 0.48534533381462097, avg_daily_trips: 332 },
+    },
+    { key: [1003], eventTimestamp: nanosFromSeconds(T - 3 * 3600), values: { conv_rate: 0.5, acc_rate: null, avg_daily_trips: 779 } },
   ]);
 });
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,7 +24,7 @@ beforeAll(async () => {
     onlineViewOf(catalog, "card_stats"),
     expected.inputs.map((_, r) => ({
       key: [100 + r],
-      eventTimestamp: now - 60,
+      eventTimestamp: nanosFromSeconds(now - 60),
       values: { txn_count_1h: at(r, count), txn_amount_avg_7d: at(r, avg), txn_amount_max_24h: at(r, max) },
     })),
   );
@@ -31,7 +32,7 @@ beforeAll(async () => {
     onlineViewOf(catalog, "merchant_stats"),
     expected.inputs.map((_, r) => ({
       key: [200 + r],
-      eventTimestamp: now - 60,
+      eventTimestamp: nanosFromSeconds(now - 60),
       values: { merchant_risk: at(r, risk), chargeback_rate_30d: at(r, chargeback) },
     })),
   );
