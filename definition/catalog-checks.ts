@@ -1,5 +1,7 @@
+import { featuresOf } from "./aggregations";
 import type { StackSpec } from "./defaults";
 import type { SpecIssue } from "./errors";
+import { checkFeatureEngineering } from "./feature-engineering-checks";
 import type { Catalog } from "./registry";
 
 const LATEST = /(:latest$)|(^[^:@]+$)/;
@@ -59,23 +61,33 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
         );
     });
   }
+  checkFeatureEngineering(catalog, at);
   for (const service of Object.values(catalog.featureServices)) {
     service.features.forEach((ref, i) => {
       const [viewName, name] = ref.split(":") as [string, string];
       const view = catalog.featureViews[viewName];
-      if (!view) {
+      const onDemand = catalog.onDemandFeatureViews?.[viewName];
+      if (onDemand) {
+        if (!onDemand.features.some((f) => f.name === name))
+          at(
+            service.origin,
+            `features[${i}]`,
+            `"${ref}": on-demand feature view "${viewName}" has no feature "${name}"`,
+            `use one of ${list(onDemand.features.map((f) => f.name))}`,
+          );
+      } else if (!view) {
         at(
           service.origin,
           `features[${i}]`,
           `"${ref}" names feature view "${viewName}", which does not exist`,
           `use one of ${list(Object.keys(catalog.featureViews))}`,
         );
-      } else if (!view.fields.some((f) => f.name === name)) {
+      } else if (!featuresOf(view).some((f) => f.name === name)) {
         at(
           service.origin,
           `features[${i}]`,
           `"${ref}": feature view "${viewName}" has no field "${name}"`,
-          `use one of ${list(view.fields.map((f) => f.name))}`,
+          `use one of ${list(featuresOf(view).map((f) => f.name))}`,
         );
       } else if (!view.online) {
         at(
@@ -268,9 +280,8 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
           continue;
         }
         const ref = service.features.find((r) => r.split(":")[1] === feature || r.replace(":", "__") === feature);
-        const dtype = ref
-          ? catalog.featureViews[ref.split(":")[0] as string]?.fields.find((f) => f.name === ref.split(":")[1])?.dtype
-          : undefined;
+        const refView = ref ? catalog.featureViews[ref.split(":")[0] as string] : undefined;
+        const dtype = refView ? featuresOf(refView).find((f) => f.name === ref?.split(":")[1])?.dtype : undefined;
         const method = override.method;
         if (dtype && method && !methodFits(method, dtype)) {
           at(

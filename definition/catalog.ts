@@ -66,6 +66,65 @@ export const Source = z
   .strict()
   .refine((s) => (s.table === undefined) !== (s.query === undefined), { message: "give exactly one of table and query" });
 
+/** A duration kept as written ("7d"): aggregation names are built from the text, so "7d" stays "7d" (not "1w"). */
+const DurationText = z.string().refine((text) => (parseDuration(text) ?? 0) > 0, {
+  message: 'must be a positive duration like "5m", "1h", "24h" or "7d"',
+});
+
+/** Aggregation functions over raw events (sample stddev/variance, as pandas' default ddof=1). */
+export const AggregationFunction = [
+  "count",
+  "sum",
+  "mean",
+  "min",
+  "max",
+  "stddev",
+  "variance",
+  "count_distinct",
+  "last",
+  "last_n",
+] as const;
+export type AggregationFunction = (typeof AggregationFunction)[number];
+
+export const Aggregation = z
+  .object({
+    /** The raw event column aggregated; omitted only for count (which then counts events). */
+    column: featureName
+      .optional()
+      .describe("The raw event column aggregated; omitted only for count, which then counts events (with it, non-null values)."),
+    function: z
+      .enum(AggregationFunction)
+      .describe("count, sum, mean, min, max, stddev, variance (sample), count_distinct, last, last_n (a list, newest first)."),
+    window: DurationText.describe('How far back the value looks, e.g. "1h", "7d": events with t - window < event time <= t (see tile).'),
+    /** Only events where this expression is true are aggregated. */
+    where: z.string().min(1).optional().describe('Only events where this expression is true count, e.g. "amount > 100".'),
+    /** Feature name; defaults to <column>_<function>_<window> (count_<window> without a column). */
+    name: featureName.optional().describe("Feature name; defaults to <column>_<function>_<window> (count_<window> without a column)."),
+    /** For last_n: how many values, newest first. */
+    n: z.number().int().min(1).max(1000).optional().describe("For last_n: how many values are kept, newest first (1..1000)."),
+    /** Tile size of this aggregation; defaults to the view's tile, or 5m (< 12h windows), 1h (< 12d), 1d. */
+    tile: DurationText.optional().describe(
+      "Tile size; the window must be a multiple of it. Defaults to the view's tile, else 5m for windows under 12h, 1h under 12d, 1d above.",
+    ),
+    description: z.string().default(""),
+  })
+  .strict();
+export type Aggregation = z.output<typeof Aggregation>;
+
+/** A feature computed from other features of the same view, by an expression. */
+export const DerivedFeature = z
+  .object({
+    name: featureName,
+    dtype: z.enum(Dtype),
+    expression: z
+      .string()
+      .min(1)
+      .describe('An expression over the view\'s aggregates, e.g. "amount_mean_7d / amount_mean_30d" (docs/features.md).'),
+    description: z.string().default(""),
+  })
+  .strict();
+export type DerivedFeature = z.output<typeof DerivedFeature>;
+
 export const FeatureView = z
   .object({
     name: featureName,
@@ -74,8 +133,30 @@ export const FeatureView = z
     ttl: Duration.default(86400).describe(
       'How long a value stays valid; older values are served as OUTSIDE_MAX_AGE / null. "0s" means forever.',
     ),
-    fields: z.array(Field).min(1),
+    /**
+     * Features of a plain view. For a view with aggregations: the raw event columns with their dtypes
+     * (columns the aggregations read and are not listed are Float64).
+     */
+    fields: z
+      .array(Field)
+      .default([])
+      .describe(
+        "Features of a plain view. With aggregations: the raw event columns and dtypes (unlisted columns the aggregations read are Float64).",
+      ),
     source: Source,
+    aggregations: z
+      .array(Aggregation)
+      .optional()
+      .describe("Windowed aggregations over the raw events of the source; each becomes a feature (docs/features.md)."),
+    derived: z
+      .array(DerivedFeature)
+      .optional()
+      .describe("Features computed from the view's aggregates by an expression, the same in training sets and online."),
+    tile: DurationText.optional().describe("Tile size of every aggregation of the view (each may override it); see docs/features.md."),
+    /** Pushed events older than now minus this are refused (counted in a metric); applied otherwise. Defaults to 1h (DEFAULT_ALLOWED_LATENESS). */
+    allowedLateness: Duration.optional().describe(
+      "Pushed raw events older than now minus this are refused and counted (features_late_events_total); newer ones are applied. Defaults to 1h.",
+    ),
     online: z.boolean().default(true).describe("Served from the online store (materialized or pushed)."),
     offline: z.boolean().default(true).describe("Kept in the offline store for training sets."),
     /** Materialization schedule (cron) for the CronJob; omitted means no scheduled materialization. */
@@ -102,6 +183,30 @@ export type FeatureService = z.output<typeof FeatureService>;
 export const PushSource = z.object({ name: featureName, featureView: featureName }).strict();
 export type PushSource = z.output<typeof PushSource>;
 
+/** A feature computed at request time from request data and other views' features. */
+export const OnDemandFeature = z
+  .object({
+    name: featureName,
+    dtype: z.enum(Dtype),
+    expression: z
+      .string()
+      .min(1)
+      .describe('An expression over request fields and "view:feature" references, e.g. "amount / card_txn:amount_mean_7d".'),
+    description: z.string().default(""),
+  })
+  .strict();
+
+export const OnDemandFeatureView = z
+  .object({
+    name: featureName,
+    /** Fields the request carries (in the entity rows of a training set, in the request online). */
+    request: z.array(Field).default([]).describe("Fields each request carries (online) or each entity row has (training sets)."),
+    features: z.array(OnDemandFeature).min(1),
+    description: z.string().default(""),
+  })
+  .strict();
+export type OnDemandFeatureView = z.output<typeof OnDemandFeatureView>;
+
 /** One `catalog/features/<team>.yaml` file. */
 export const FeatureFile = z
   .object({
@@ -110,6 +215,10 @@ export const FeatureFile = z
     featureViews: z.array(FeatureView).default([]).describe("Groups of features read from one source, keyed by entities."),
     featureServices: z.array(FeatureService).default([]).describe("Ordered feature lists a model reads."),
     pushSources: z.array(PushSource).default([]).describe("Sources that push rows straight into a feature view online."),
+    onDemandFeatureViews: z
+      .array(OnDemandFeatureView)
+      .default([])
+      .describe("Features computed at request time from request data and other features (never stored)."),
   })
   .strict();
 export type FeatureFile = z.output<typeof FeatureFile>;

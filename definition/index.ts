@@ -1,3 +1,4 @@
+export * from "./aggregations";
 export * from "./catalog";
 export * from "./catalog-checks";
 export * from "./defaults";
@@ -9,3 +10,4 @@ export * from "./stack";
 export * from "./stack-checks";
 export * from "./yaml-source";
 export * from "./metrics";
+export * from "./expressions";

@@ -96,7 +96,16 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
   // models.json), already parsed, checked and filtered to the stack: read it as it is.
   const rendered = readRuntimeCatalog(catalogDir);
   if (rendered) return rendered;
-  const catalog: Catalog = { project, entities: {}, featureViews: {}, featureServices: {}, pushSources: {}, models: {} };
+  const onDemandFeatureViews: NonNullable<Catalog["onDemandFeatureViews"]> = {};
+  const catalog: Catalog = {
+    project,
+    entities: {},
+    featureViews: {},
+    featureServices: {},
+    pushSources: {},
+    onDemandFeatureViews,
+    models: {},
+  };
   const issues: SpecIssue[] = [];
   const sources = new Map<string, YamlSource>();
   const claim = <T extends { name: string }>(
@@ -138,6 +147,9 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
     f.featureViews.forEach((v, i) => claim(catalog.featureViews, "feature view", v, source.file, `featureViews[${i}]`));
     f.featureServices.forEach((s, i) => claim(catalog.featureServices, "feature service", s, source.file, `featureServices[${i}]`));
     f.pushSources.forEach((p, i) => claim(catalog.pushSources, "push source", p, source.file, `pushSources[${i}]`));
+    f.onDemandFeatureViews.forEach((v, i) =>
+      claim(onDemandFeatureViews, "on-demand feature view", v, source.file, `onDemandFeatureViews[${i}]`),
+    );
   }
 
   for (const path of yamlFiles(join(catalogDir, "models"))) {

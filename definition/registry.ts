@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Entity, FeatureService, FeatureView, Field, ModelParsed, PushSource } from "./catalog";
+import { featuresOf } from "./aggregations";
+import type { Entity, FeatureService, FeatureView, Field, ModelParsed, OnDemandFeatureView, PushSource } from "./catalog";
 
 /** Where a catalog object was declared, for error messages. */
 export interface Origin {
@@ -25,6 +26,8 @@ export interface Catalog {
   featureViews: Record<string, FeatureView & { origin: Origin }>;
   featureServices: Record<string, FeatureService & { origin: Origin }>;
   pushSources: Record<string, PushSource & { origin: Origin }>;
+  /** Features computed at request time (never stored); feature services reference them like views. */
+  onDemandFeatureViews?: Record<string, OnDemandFeatureView & { origin: Origin }>;
   models: Record<string, ModelSpec>;
 }
 
@@ -46,12 +49,14 @@ export function resolveFeatureService(catalog: Catalog, serviceName: string): Re
   return service.features.map((ref) => resolveFeatureRef(catalog, ref));
 }
 
-/** Resolves "view:feature" against the registry; throws with the reason when it does not exist. */
+/** Resolves "view:feature" against the registry (feature views, then on-demand views); throws with the reason when it does not exist. */
 export function resolveFeatureRef(catalog: Catalog, ref: string): ResolvedFeature {
   const [viewName, name] = ref.split(":") as [string, string];
   const view = catalog.featureViews[viewName];
-  if (!view) throw new Error(`feature view "${viewName}" (in "${ref}") is not in the catalog`);
-  const field = view.fields.find((f) => f.name === name);
+  const onDemand = catalog.onDemandFeatureViews?.[viewName];
+  if (!view && !onDemand) throw new Error(`feature view "${viewName}" (in "${ref}") is not in the catalog`);
+  const fields: Pick<Field, "name" | "dtype">[] = view ? featuresOf(view) : (onDemand?.features ?? []);
+  const field = fields.find((f) => f.name === name);
   if (!field) throw new Error(`feature "${name}" is not a field of feature view "${viewName}"`);
   return { featureView: viewName, name, dtype: field.dtype, ref, fullName: `${viewName}__${name}` };
 }
@@ -87,9 +92,9 @@ export const RUNTIME_FILES = { registry: "registry.json", models: "models.json",
  */
 export function renderRuntimeFiles(catalog: Catalog, stack: { name: string; featureStore: { project: string } }): Record<string, string> {
   const project = stack.featureStore.project;
-  const { entities, featureViews, featureServices, pushSources } = catalog;
+  const { entities, featureViews, featureServices, pushSources, onDemandFeatureViews } = catalog;
   return {
-    [RUNTIME_FILES.registry]: stableJson({ project, entities, featureViews, featureServices, pushSources }),
+    [RUNTIME_FILES.registry]: stableJson({ project, entities, featureViews, featureServices, pushSources, onDemandFeatureViews }),
     [RUNTIME_FILES.models]: stableJson({ project, stack: stack.name, models: catalog.models }),
     [RUNTIME_FILES.project]: project,
   };
@@ -127,6 +132,7 @@ export function readRuntimeCatalog(dir: string): Catalog | undefined {
     featureViews: registry.featureViews as Catalog["featureViews"],
     featureServices: registry.featureServices as Catalog["featureServices"],
     pushSources: registry.pushSources as Catalog["pushSources"],
+    onDemandFeatureViews: (registry.onDemandFeatureViews ?? {}) as Catalog["onDemandFeatureViews"],
     models: (models.models ?? {}) as Catalog["models"],
   };
 }

@@ -1,4 +1,5 @@
 import type { Dtype } from "../../../definition/catalog";
+import { featuresOf } from "../../../definition/aggregations";
 import type { Catalog } from "../../../definition/registry";
 import type { OnlineRow, OnlineStore, OnlineView, ViewRead } from "./store";
 
@@ -15,7 +16,7 @@ export function onlineViewOf(catalog: Catalog, viewName: string): OnlineView {
     project: catalog.project,
     name: view.name,
     joinKeys,
-    features: view.fields.map((f) => ({ name: f.name, dtype: f.dtype })),
+    features: featuresOf(view).map((f) => ({ name: f.name, dtype: f.dtype })),
     ttlSeconds: view.ttl,
   };
 }
