@@ -4,13 +4,17 @@
  *   materialize <start> <end>     offline -> online for a window
  *   materialize-incremental <end> offline -> online from each view's last end
  *   training-set                  point-in-time-correct training set to CSV/Parquet
+ *   export-feast                  a Feast repository (feature_store.yaml + definitions) from the catalog
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadCatalog } from "../../definition/load";
 import type { Catalog } from "../../definition/registry";
 import { SpecError } from "../../definition/errors";
 import { closeOnSignals } from "../core/app";
 import { type FlagSpec, helpText, parseCommand, UsageError } from "../core/cli";
 import { createLogger } from "../core/logger";
+import { feastRepository } from "./export-feast";
 import { FileMaterializationState, materialize } from "./materialize";
 import { openOfflineStore } from "./offline/store";
 import { openOnlineStore } from "./online/store";
@@ -93,6 +97,22 @@ const COMMANDS: Record<string, { usage: string; description: string; flags: Flag
       { name: "out", type: "string", description: "output file (.csv or .parquet)" },
       { name: "timestamp-column", type: "string", description: "event time column of the entity rows", default: "event_timestamp" },
       { name: "full-feature-names", type: "boolean", description: "name columns <view>__<feature>" },
+    ],
+  },
+  "export-feast": {
+    usage: "npm run features -- export-feast --out DIR [--online-store URL | --feature-server URL] [--offline-store URL]",
+    description:
+      "Writes a Feast repository (feature_store.yaml and Python definitions of the entities, feature views, feature services and push sources) from the catalog, for Feast's SDK and CLI on the same stores.",
+    flags: [
+      ...common,
+      { name: "out", type: "string", description: "directory to write the repository to" },
+      { ...online, default: undefined, description: "online store URL Feast reads: redis://, rediss://, redis+cluster://, dynamodb://" },
+      { ...offline, default: undefined, description: `${offline.description}; default Feast's file store` },
+      {
+        name: "feature-server",
+        type: "string",
+        description: "instead of a store: Feast's remote online store pointed at this service, like http://features:6566",
+      },
     ],
   },
 };
@@ -189,6 +209,21 @@ export async function main(argv: string[]): Promise<number> {
       await onlineStore.close();
       await offlineStore.close();
     }
+    return 0;
+  }
+
+  if (name === "export-feast") {
+    const dir = values.out as string | undefined;
+    if (!dir) throw new UsageError("--out DIR is required: the directory to write the Feast repository to");
+    const files = feastRepository(catalog, {
+      onlineStore: values["online-store"] as string | undefined,
+      featureServer: values["feature-server"] as string | undefined,
+      offlineStore: values["offline-store"] as string | undefined,
+    });
+    mkdirSync(join(dir, "data"), { recursive: true });
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    if (json) process.stdout.write(`${JSON.stringify({ out: dir, files: Object.keys(files) }, null, 2)}\n`);
+    else say(`wrote a Feast repository to ${dir} (${Object.keys(files).join(", ")}); run \`feast apply\` there`);
     return 0;
   }
 
