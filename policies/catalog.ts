@@ -186,23 +186,33 @@ export const virtualServiceMatchesCatalog: PlatformPolicy = {
         continue;
       }
       const want = Object.fromEntries(trafficOf(model).weighted.map((w) => [w.version, w.weight]));
-      // The split route is the one without a match; header-override routes come before it.
-      const split = asArray(get(safeProp(vs, "spec"), "http")).find((r) => get(r, "match") === undefined);
-      const got: Record<string, number> = {};
-      for (const d of asArray(get(split, "route"))) {
-        const subset = String(get(d, "destination", "subset"));
-        got[subset] = (got[subset] ?? 0) + Number(get(d, "weight") ?? (asArray(get(split, "route")).length === 1 ? 100 : 0));
-      }
+      // The split routes are the one without a match (HTTP) and those that match only a port (gRPC);
+      // header-override routes come before them. Each protocol must send the catalog's weights.
+      const splits = asArray(get(safeProp(vs, "spec"), "http")).filter((r) => {
+        const match = get(r, "match");
+        return match === undefined || asArray(match).every((m) => Object.keys(asRecord(m)).every((k) => k === "port"));
+      });
+      const gotOf = (split: unknown): Record<string, number> => {
+        const got: Record<string, number> = {};
+        for (const d of asArray(get(split, "route"))) {
+          const subset = String(get(d, "destination", "subset"));
+          got[subset] = (got[subset] ?? 0) + Number(get(d, "weight") ?? (asArray(get(split, "route")).length === 1 ? 100 : 0));
+        }
+        return got;
+      };
       const show = (w: Record<string, number>) =>
         Object.entries(w)
           .map(([k, v]) => `${k}=${v}`)
           .sort()
           .join(", ") || "none";
-      if (show(want) !== show(got)) {
+      for (const split of splits.length ? splits : [undefined]) {
+        const got = gotOf(split);
+        if (show(want) === show(got)) continue;
+        const which = get(split, "match") === undefined ? "" : ` on port ${String(get(asArray(get(split, "match"))[0], "port"))}`;
         report(
           violation(
             `VirtualService "${objectMeta(asRecord(vs.props), vs.name).ref}"`,
-            `sends ${show(got)}, but ${model.origin.file} declares ${show(want)}`,
+            `sends ${show(got)}${which}, but ${model.origin.file} declares ${show(want)}`,
             "change weights in the catalog file, not in the VirtualService",
           ),
           vs.urn,

@@ -2,12 +2,23 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels } from "../names";
 import type { Catalog, ModelSpec, ModelVersion, Runtime, StackSpec } from "../../definition";
-import { destinationRuleSpec, MODEL_LABEL, retryBudget, SERVING_PORT, validatedIstio, VERSION_LABEL, virtualServiceSpec } from "./routes";
+import {
+  destinationRuleSpec,
+  GRPC_PORT,
+  MODEL_LABEL,
+  retryBudget,
+  SERVING_PORT,
+  validatedIstio,
+  VERSION_LABEL,
+  virtualServiceSpec,
+} from "./routes";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
 import { type ContainerArgs, gpuPlacement, hpaOwnsReplicas, spread, Workload } from "./workload";
 
 /** Port an external runtime listens on inside the pod (Triton's and vLLM's HTTP default). */
 export const RUNTIME_PORT = 8000;
+/** Triton's V2 gRPC port inside the pod (its default): the serving service proxies gRPC there. */
+export const RUNTIME_GRPC_PORT = 8001;
 /** Seconds a pod keeps serving after it is told to stop, while the mesh drains it from the endpoints. */
 export const DRAIN_SECONDS = 10;
 
@@ -32,7 +43,13 @@ export function versionName(model: Pick<ModelSpec, "name">, version: Pick<ModelV
 /** The runtime's command line: where it finds the model, its port, and the catalog's extra args. */
 export function runtimeArgs(version: ModelVersion): string[] {
   if (version.runtime === "triton")
-    return ["tritonserver", `--model-repository=${version.modelUri}`, `--http-port=${RUNTIME_PORT}`, ...version.args];
+    return [
+      "tritonserver",
+      `--model-repository=${version.modelUri}`,
+      `--http-port=${RUNTIME_PORT}`,
+      `--grpc-port=${RUNTIME_GRPC_PORT}`,
+      ...version.args,
+    ];
   if (version.runtime === "openai") return ["--model", version.modelUri, "--port", String(RUNTIME_PORT), ...version.args];
   return version.args;
 }
@@ -56,6 +73,8 @@ export function versionContainers(a: {
   const serveArgs = ["dist/services/serving/main.js", "serve", "--model", `${model.name}=${version.modelUri}`, "--version", version.name];
   // External runtimes: the serving service proxies to the runtime container over localhost.
   if (external) serveArgs.push("--runtime", version.runtime, "--upstream", `http://127.0.0.1:${RUNTIME_PORT}`);
+  // Triton speaks V2 gRPC too: gRPC clients are proxied over gRPC, binary tensors and all.
+  if (version.runtime === "triton") serveArgs.push("--upstream-grpc", `127.0.0.1:${RUNTIME_GRPC_PORT}`);
   const serving: ContainerArgs = {
     name: "serving",
     image: stack.serving.image,
@@ -63,6 +82,7 @@ export function versionContainers(a: {
     args: serveArgs,
     env: {
       PORT: String(SERVING_PORT),
+      GRPC_PORT: String(GRPC_PORT),
       FEATURES: a.featuresUrl,
       CATALOG: CATALOG_MOUNT,
       FEATURE_STORE_PROJECT: stack.featureStore.project,
@@ -73,10 +93,14 @@ export function versionContainers(a: {
       // models:/<name>/<version> URIs are resolved through the MLflow registry.
       ...(a.trackingUrl ? { MLFLOW_TRACKING_URI: a.trackingUrl } : {}),
     },
-    ports: [{ name: "http", containerPort: SERVING_PORT }],
+    ports: [
+      { name: "http", containerPort: SERVING_PORT },
+      { name: "grpc", containerPort: GRPC_PORT },
+    ],
     resources: external ? { cpu: "250m", memory: "256Mi", memoryLimit: "512Mi" } : { ...version.resources },
     probe: { http: "/v2/health/ready", port: SERVING_PORT },
-    liveness: { http: "/v2/health/live", port: SERVING_PORT },
+    // Liveness asks the gRPC server (grpc.health.v1): a process whose gRPC listener died is restarted, as is one whose HTTP loop hangs.
+    liveness: { grpc: GRPC_PORT },
     startupSeconds: external ? undefined : 60,
     preStopSleepSeconds: DRAIN_SECONDS,
     volumeMounts: [
@@ -137,6 +161,8 @@ export class ModelServing extends pulumi.ComponentResource {
   readonly destinationRule: k8s.apiextensions.CustomResource;
   /** In-cluster URL of the model, e.g. http://fraud-scorer.models.svc.cluster.local:8080 */
   readonly url: pulumi.Output<string>;
+  /** In-cluster gRPC target of the model (V2 GRPCInferenceService), e.g. fraud-scorer.models.svc.cluster.local:8081 */
+  readonly grpcTarget: pulumi.Output<string>;
 
   constructor(name: string, args: ModelServingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:ModelServing", name, {}, opts);
@@ -227,7 +253,11 @@ export class ModelServing extends pulumi.ComponentResource {
         metadata: { name: model.name, namespace, labels },
         spec: {
           selector: { [MODEL_LABEL]: model.name },
-          ports: [{ name: "http", port: SERVING_PORT, targetPort: SERVING_PORT, protocol: "TCP", appProtocol: "http" }],
+          // Istio picks the protocol from the port name: "grpc" makes Envoy route it as HTTP/2.
+          ports: [
+            { name: "http", port: SERVING_PORT, targetPort: SERVING_PORT, protocol: "TCP", appProtocol: "http" },
+            { name: "grpc", port: GRPC_PORT, targetPort: GRPC_PORT, protocol: "TCP", appProtocol: "grpc" },
+          ],
         },
       },
       parent,
@@ -257,6 +287,7 @@ export class ModelServing extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.destinationRule] },
     );
     this.url = pulumi.interpolate`http://${this.service.metadata.name}.${namespace}.svc.cluster.local:${SERVING_PORT}`;
-    this.registerOutputs({ url: this.url, versions: Object.keys(this.versions) });
+    this.grpcTarget = pulumi.interpolate`${this.service.metadata.name}.${namespace}.svc.cluster.local:${GRPC_PORT}`;
+    this.registerOutputs({ url: this.url, grpcTarget: this.grpcTarget, versions: Object.keys(this.versions) });
   }
 }

@@ -18,6 +18,11 @@ export const VERSION_LABEL = "version";
 export const MODEL_LABEL = "mlops.platform/model";
 /** Conditions on which Envoy retries: server errors and connection failures, never client errors. */
 export const RETRY_ON = "5xx,reset,connect-failure,refused-stream";
+/**
+ * The same for gRPC, whose failures arrive as grpc-status on HTTP 200: UNAVAILABLE (draining,
+ * not ready) and RESOURCE_EXHAUSTED (shed) mean the pod did not run the request.
+ */
+export const GRPC_RETRY_ON = `${RETRY_ON},unavailable,resource-exhausted`;
 /** Retries after the first try; one retry keeps the worst case near 2x the per-try budget. */
 export const RETRY_ATTEMPTS = 1;
 
@@ -41,34 +46,50 @@ export function retryBudget(slo: ModelSpec["slo"]): { attempts: number; perTryTi
   return { attempts: RETRY_ATTEMPTS, perTryTimeoutMs, timeoutMs: Math.ceil(perTryTimeoutMs * (RETRY_ATTEMPTS + 1) * 1.1) };
 }
 
-/** The VirtualService spec of a model: one header route per version, then the weighted route. */
+/**
+ * The VirtualService spec of a model: for gRPC (matched by port) and then for HTTP, one header
+ * route per version and then the weighted route. The gRPC routes carry the same weights, header
+ * and mirror as the HTTP ones, so a canary sees the same share of either protocol.
+ */
 export function virtualServiceSpec(model: ModelSpec, namespace: string): VirtualServiceSpec {
   const host = modelHost(model, namespace);
+  return {
+    hosts: [host, model.name],
+    http: [...protocolRoutes(model, host, { port: GRPC_PORT, prefix: "grpc-", retryOn: GRPC_RETRY_ON }), ...protocolRoutes(model, host)],
+  };
+}
+
+/** One protocol's routes; the gRPC ones match its port (first, so the port-less HTTP routes never take them). */
+function protocolRoutes(model: ModelSpec, host: string, grpc?: { port: number; prefix: string; retryOn: string }): HttpRoute[] {
+  const port = grpc?.port ?? SERVING_PORT;
+  const prefix = grpc?.prefix ?? "";
   const budget = retryBudget(model.slo);
   const resilience = {
-    retries: { attempts: budget.attempts, perTryTimeout: istioDuration(budget.perTryTimeoutMs), retryOn: RETRY_ON },
+    retries: { attempts: budget.attempts, perTryTimeout: istioDuration(budget.perTryTimeoutMs), retryOn: grpc?.retryOn ?? RETRY_ON },
     timeout: istioDuration(budget.timeoutMs),
   };
+  const onPort = grpc ? { port: grpc.port } : {};
   const header = model.headerOverride.header;
   // Header routes come first: Istio takes the first matching route, so a request that names a
   // version reaches it whatever the weights (0-weight and shadow versions included).
   const headerRoutes: HttpRoute[] = model.versions.map((v) => ({
-    name: `${header}-${v.name}`,
-    match: [{ headers: { [header]: { exact: v.name } } }],
-    route: [{ destination: { host, subset: v.name, port: { number: SERVING_PORT } }, weight: 100 }],
+    name: `${prefix}${header}-${v.name}`,
+    match: [{ headers: { [header]: { exact: v.name } }, ...onPort }],
+    route: [{ destination: { host, subset: v.name, port: { number: port } }, weight: 100 }],
     ...resilience,
   }));
   const traffic = trafficOf(model);
   const weighted: HttpRoute = {
-    name: "weighted",
-    route: traffic.weighted.map((w) => ({ destination: { host, subset: w.version, port: { number: SERVING_PORT } }, weight: w.weight })),
+    name: `${prefix}weighted`,
+    ...(grpc ? { match: [onPort] } : {}),
+    route: traffic.weighted.map((w) => ({ destination: { host, subset: w.version, port: { number: port } }, weight: w.weight })),
     ...resilience,
   };
   if (traffic.shadow) {
-    weighted.mirror = { host, subset: traffic.shadow.version, port: { number: SERVING_PORT } };
+    weighted.mirror = { host, subset: traffic.shadow.version, port: { number: port } };
     weighted.mirrorPercentage = { value: traffic.shadow.mirrorPercentage };
   }
-  return { hosts: [host, model.name], http: [...headerRoutes, weighted] };
+  return [...headerRoutes, weighted];
 }
 
 /**
@@ -89,10 +110,12 @@ export function destinationRuleSpec(model: ModelSpec, namespace: string): Destin
 
 /** Port of the serving service in every model pod (KServe V2 over HTTP). */
 export const SERVING_PORT = 8080;
+/** Port of its V2 gRPC API (KServe's model server default, 8081). */
+export const GRPC_PORT = 8081;
 
-/** Weighted share per version as the VirtualService sends it (0 for versions without a route). */
-export function routedWeights(spec: VirtualServiceSpec): Record<string, number> {
-  const weighted = spec.http?.find((r) => r.match === undefined);
+/** Weighted share per version as the VirtualService sends it (0 for versions without a route); `grpc` reads the gRPC split. */
+export function routedWeights(spec: VirtualServiceSpec, protocol: "http" | "grpc" = "http"): Record<string, number> {
+  const weighted = spec.http?.find((r) => r.name === (protocol === "grpc" ? "grpc-weighted" : "weighted"));
   const out: Record<string, number> = {};
   for (const r of weighted?.route ?? []) out[r.destination.subset ?? ""] = r.weight ?? 0;
   return out;

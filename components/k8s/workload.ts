@@ -20,7 +20,7 @@ export interface ResourceArgs {
 }
 
 /** How the kubelet checks the container: an HTTP path, or a TCP port. */
-export type ProbeArgs = { http: string; port: number | string } | { tcp: number | string } | { exec: string[] };
+export type ProbeArgs = { http: string; port: number | string } | { tcp: number | string } | { grpc: number } | { exec: string[] };
 
 export interface ContainerArgs {
   name: string;
@@ -52,6 +52,7 @@ function probe(p: ProbeArgs, periodSeconds: number, failureThreshold: number): k
   const common = { periodSeconds, failureThreshold, timeoutSeconds: 2 };
   if ("http" in p) return { ...common, httpGet: { path: p.http, port: p.port } };
   if ("tcp" in p) return { ...common, tcpSocket: { port: p.tcp } };
+  if ("grpc" in p) return { ...common, grpc: { port: p.grpc } };
   return { ...common, exec: { command: p.exec } };
 }
 

@@ -66,6 +66,18 @@ describeRule(
       fix: "catalog file",
     },
     {
+      stack: "aws-dev",
+      change: "only the gRPC split was edited outside the catalog",
+      edit: (p) =>
+        edit(p, "fraud-scorer-vs", (r) => {
+          const grpc = r.spec.http.find((route: Record<string, unknown>) => route.name === "grpc-weighted");
+          grpc.route[0].weight = 0;
+          grpc.route[1].weight = 100;
+        }),
+      names: "sends v1=0, v2=100 on port 8081, but catalog/models/fraud/fraud-scorer.yaml declares v1=90, v2=10",
+      fix: "catalog file",
+    },
+    {
       stack: "local",
       change: "a catalog model has no VirtualService",
       edit: (p) => {

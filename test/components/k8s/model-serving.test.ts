@@ -73,8 +73,10 @@ describe("ModelServing on the mesh", () => {
 
   it("puts the header override routes first, one per version, before the weighted route", () => {
     for (const m of models) {
-      const http = one(VS, m.name).spec.http;
-      expect(http).toHaveLength(m.versions.length + 1);
+      // The gRPC routes (same header and weights, matched on the gRPC port) come before HTTP's.
+      const all = one(VS, m.name).spec.http;
+      expect(all).toHaveLength(2 * (m.versions.length + 1));
+      const http = all.slice(m.versions.length + 1);
       m.versions.forEach((v, i) => {
         expect(http[i].match).toEqual([{ headers: { "x-model-version": { exact: v.name } } }]);
         expect(http[i].route).toEqual([expect.objectContaining({ destination: expect.objectContaining({ subset: v.name }), weight: 100 })]);
@@ -88,8 +90,11 @@ describe("ModelServing on the mesh", () => {
     expect(weighted.mirror).toEqual({ host: "churn-predictor.models.svc.cluster.local", subset: "v4", port: { number: 8080 } });
     expect(weighted.mirrorPercentage).toEqual({ value: 25 });
     expect(weighted.route.map((r: { destination: { subset: string } }) => r.destination.subset)).toEqual(["v3"]);
-    const headerRoutes = one(VS, "churn-predictor").spec.http.slice(0, -1);
+    const routes = one(VS, "churn-predictor").spec.http;
+    const headerRoutes = routes.filter((r: { name: string }) => !r.name.endsWith("weighted"));
     for (const r of headerRoutes) expect(r.mirror).toBeUndefined();
+    const grpc = routes.find((r: { name: string }) => r.name === "grpc-weighted");
+    expect(grpc.mirror).toEqual({ host: "churn-predictor.models.svc.cluster.local", subset: "v4", port: { number: 8081 } });
     expect(one(VS, "fraud-scorer").spec.http.at(-1).mirror).toBeUndefined();
   });
 
@@ -194,6 +199,16 @@ describe("ModelServing on the mesh", () => {
     expect(serving.env).toContainEqual({ name: "MLFLOW_TRACKING_URI", value: "http://mlflow.mlops.svc.cluster.local:5000" });
   });
 
+  it("exposes V2 gRPC on a Service port named grpc, with a gRPC liveness probe on it", () => {
+    const svc = one("kubernetes:core/v1:Service", "fraud-scorer");
+    expect(svc.spec.ports).toContainEqual({ name: "grpc", port: 8081, targetPort: 8081, protocol: "TCP", appProtocol: "grpc" });
+    const serving = container(one("kubernetes:apps/v1:Deployment", "fraud-scorer-v2"), "serving");
+    expect(serving.ports).toContainEqual({ name: "grpc", containerPort: 8081 });
+    expect(serving.env).toContainEqual({ name: "GRPC_PORT", value: "8081" });
+    expect(serving.livenessProbe.grpc).toEqual({ port: 8081 });
+    expect(serving.readinessProbe.httpGet).toEqual({ path: "/v2/health/ready", port: 8080 });
+  });
+
   it("runs an external runtime's image beside the serving service, which proxies to it over localhost", () => {
     const d = one("kubernetes:apps/v1:Deployment", "support-assistant-llama-8b");
     expect(podOf(d).containers.map((c: { name: string }) => c.name)).toEqual(["serving", "openai"]);
@@ -216,7 +231,7 @@ describe("ModelServing on the mesh", () => {
     expect(serving.env).toContainEqual({ name: "LOG_SAMPLE_RATE", value: "0.05" });
   });
 
-  it("hardens every serving container: probes on 8080, non-root, read-only root, no capabilities, drain before stop", () => {
+  it("hardens every serving container: readiness on 8080, liveness over gRPC on 8081, non-root, read-only root, no capabilities, drain before stop", () => {
     for (const d of objects("kubernetes:apps/v1:Deployment")) {
       const pod = podOf(d);
       expect(pod.securityContext.runAsNonRoot).toBe(true);
@@ -239,14 +254,17 @@ describe("ModelServing on the mesh", () => {
       }
       const serving = container(d, "serving");
       expect(serving.readinessProbe.httpGet).toEqual({ path: "/v2/health/ready", port: 8080 });
-      expect(serving.livenessProbe.httpGet).toEqual({ path: "/v2/health/live", port: 8080 });
+      expect(serving.livenessProbe.grpc).toEqual({ port: 8081 });
     }
   });
 
   it("puts one Service in front of all versions of a model", () => {
     const svc = one("kubernetes:core/v1:Service", "fraud-scorer").spec;
     expect(svc.selector).toEqual({ "mlops.platform/model": "fraud-scorer" });
-    expect(svc.ports).toEqual([expect.objectContaining({ port: 8080, targetPort: 8080, name: "http" })]);
+    expect(svc.ports).toEqual([
+      expect.objectContaining({ port: 8080, targetPort: 8080, name: "http" }),
+      expect.objectContaining({ port: 8081, targetPort: 8081, name: "grpc" }),
+    ]);
   });
 
   it("runs every model as the one serving ServiceAccount the cloud identity is bound to", () => {

@@ -1,6 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { destinationRuleSpec, retryBudget, routedWeights, validatedIstio, virtualServiceSpec } from "../../../components/k8s/routes";
+import {
+  destinationRuleSpec,
+  GRPC_PORT,
+  GRPC_RETRY_ON,
+  retryBudget,
+  routedWeights,
+  SERVING_PORT,
+  validatedIstio,
+  virtualServiceSpec,
+} from "../../../components/k8s/routes";
 import { Model, type ModelSpec } from "../../../definition";
 
 function modelWith(weights: number[], shadow?: { index: number; mirrorPercentage: number }): ModelSpec {
@@ -29,6 +38,7 @@ describe("routes", () => {
         const expected = Object.fromEntries(weights.flatMap((w, i) => (w > 0 ? [[`v${i + 1}`, w]] : [])));
         expect(routed).toEqual(expected);
         expect(Object.values(routed).every((w) => w > 0)).toBe(true);
+        expect(routedWeights(spec, "grpc")).toEqual(expected);
       }),
       { numRuns: 500 },
     );
@@ -40,8 +50,10 @@ describe("routes", () => {
         const zero = weights.indexOf(0);
         fc.pre(zero >= 0);
         const spec = virtualServiceSpec(modelWith(weights, { index: zero, mirrorPercentage: pct }), "models");
-        const http = spec.http ?? [];
+        // gRPC's routes (header, weighted) come first, matched by port; then HTTP's.
+        const http = (spec.http ?? []).slice(weights.length + 1);
         expect(http.slice(0, weights.length).every((r) => r.match !== undefined && r.mirror === undefined)).toBe(true);
+        expect(spec.http?.[weights.length]?.mirror).toEqual({ ...http.at(-1)?.mirror, port: { number: GRPC_PORT } });
         const last = http.at(-1);
         expect(last?.match).toBeUndefined();
         expect(last?.mirror?.subset).toBe(`v${zero + 1}`);
@@ -54,15 +66,44 @@ describe("routes", () => {
 
   it("routes a request naming a version in the override header to that version, whatever its weight", () => {
     const spec = virtualServiceSpec(modelWith([100, 0]), "models");
-    expect(spec.http?.[1]).toMatchObject({
+    expect(spec.http?.find((r) => r.name === "x-model-version-v2")).toMatchObject({
       match: [{ headers: { "x-model-version": { exact: "v2" } } }],
-      route: [{ destination: { subset: "v2" }, weight: 100 }],
+      route: [{ destination: { subset: "v2", port: { number: SERVING_PORT } }, weight: 100 }],
     });
+  });
+
+  it("routes gRPC on its own port by the same header and weights, before the HTTP routes can take it", () => {
+    const spec = virtualServiceSpec(modelWith([90, 10, 0]), "models");
+    const http = spec.http ?? [];
+    expect(http.map((r) => r.name)).toEqual([
+      "grpc-x-model-version-v1",
+      "grpc-x-model-version-v2",
+      "grpc-x-model-version-v3",
+      "grpc-weighted",
+      "x-model-version-v1",
+      "x-model-version-v2",
+      "x-model-version-v3",
+      "weighted",
+    ]);
+    expect(http[2]).toMatchObject({
+      match: [{ headers: { "x-model-version": { exact: "v3" } }, port: GRPC_PORT }],
+      route: [{ destination: { subset: "v3", port: { number: GRPC_PORT } }, weight: 100 }],
+    });
+    expect(http[3]?.match).toEqual([{ port: GRPC_PORT }]);
+    expect(http[3]?.route?.map((r) => [r.destination.subset, r.destination.port?.number, r.weight])).toEqual([
+      ["v1", GRPC_PORT, 90],
+      ["v2", GRPC_PORT, 10],
+    ]);
+    // gRPC failures arrive as grpc-status: shed (RESOURCE_EXHAUSTED) and draining (UNAVAILABLE) are retried.
+    expect(http[3]?.retries?.retryOn).toBe(GRPC_RETRY_ON);
+    expect(GRPC_RETRY_ON.split(",")).toEqual(expect.arrayContaining(["unavailable", "resource-exhausted"]));
+    expect(http[7]?.match).toBeUndefined();
   });
 
   it("honours a custom override header", () => {
     const spec = virtualServiceSpec({ ...modelWith([100]), headerOverride: { header: "x-canary" } }, "models");
     expect(Object.keys(spec.http?.[0]?.match?.[0]?.headers ?? {})).toEqual(["x-canary"]);
+    expect(Object.keys(spec.http?.[2]?.match?.[0]?.headers ?? {})).toEqual(["x-canary"]);
   });
 
   it("derives retries and timeouts from the SLO so every try fits the overall timeout", () => {
