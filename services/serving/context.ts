@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError, withTimeout } from "../core";
 import type { FeaturesClient } from "./features-client";
 import type { PredictionRecord } from "./log-sinks";
-import { flatten } from "./tensor";
 import type { ServingMetrics } from "./metrics";
 import type { ModelBackend } from "./model-backend";
 import type { ModelStore } from "./model-store";
 import type { PredictionLog } from "./prediction-log";
+import { plainValues } from "./tensor";
 import type { InferenceRequest, InferenceResponse, ResponseOutput } from "./v2-types";
 
 declare module "fastify" {
@@ -61,7 +61,7 @@ function finish(context: ServingContext, request: FastifyRequest, status: number
 /** Version headers on every response, and request metrics for every request that reached a model. */
 export function instrument(app: FastifyInstance, context: ServingContext): void {
   app.addHook("onSend", async (request, reply, payload) => {
-    const served = request.servedBy ?? single(context);
+    const served = request.servedBy ?? named(context, request) ?? single(context);
     if (served) {
       reply.header("x-model-name", served.model);
       reply.header("x-model-version", served.version);
@@ -69,6 +69,17 @@ export function instrument(app: FastifyInstance, context: ServingContext): void 
     return payload;
   });
   app.addHook("onResponse", async (request, reply) => finish(context, request, reply.statusCode, reply.elapsedTime / 1000));
+}
+
+/**
+ * The model version a request names in its path, when this process serves it: metadata, ready
+ * and requests refused before inference (schema 400s, shed 503s) carry its headers too.
+ */
+function named(context: ServingContext, request: FastifyRequest): { model: string; version: string } | undefined {
+  const { name, version } = (request.params ?? {}) as { name?: string; version?: string };
+  if (!name || !context.store.names().includes(name)) return undefined;
+  if (version === undefined) return { model: name, version: context.store.defaultVersion(name) as string };
+  return context.store.versionsOf(name).includes(version) ? { model: name, version } : undefined;
 }
 
 /** With one model in the process, even probes and errors before routing name it in their headers. */
@@ -111,7 +122,7 @@ export async function timedInfer(context: ServingContext, backend: ModelBackend,
 
 /** Row i of an output whose first dimension is the batch: a number when the row holds one value. */
 export function outputRow(output: ResponseOutput, row: number, rows: number): number | number[] {
-  const flat = flatten(output.data);
+  const flat = plainValues(output);
   const width = rows > 0 ? flat.length / rows : 0;
   const values = flat.slice(row * width, (row + 1) * width).map(Number);
   return values.length === 1 ? (values[0] as number) : values;

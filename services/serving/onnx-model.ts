@@ -1,7 +1,9 @@
 import { InferenceSession, type Tensor } from "onnxruntime-node";
 import { HttpError } from "../core";
 import type { ModelBackend } from "./model-backend";
+import { wantsBinary } from "./binary-extension";
 import { fromOrtTensor, type TensorLimits, toOrtTensor, v2Datatype, v2Shape } from "./tensor";
+import { ELEMENT_BYTES } from "./tensor-codec";
 import type { InferenceRequest, InferenceResponse, MetadataTensor, ResponseOutput } from "./v2-types";
 
 export interface OnnxModelOptions {
@@ -25,7 +27,8 @@ function tensorMetadata(meta: InferenceSession.ValueMetadata): MetadataTensor {
 /** A model run in this process by onnxruntime (CPU). */
 export class OnnxModel implements ModelBackend {
   readonly kind = "onnx" as const;
-  readonly platform = "onnxruntime_onnx";
+  /** The protocol's platform name for ONNX (inference_rest.md, "Platforms"); Triton says "onnxruntime_onnx", clients only display it. */
+  readonly platform = "onnx_onnxv1";
   readonly inputs: MetadataTensor[];
   readonly outputs: MetadataTensor[];
   private readonly byName: Map<string, MetadataTensor>;
@@ -53,28 +56,27 @@ export class OnnxModel implements ModelBackend {
         interOpNumThreads: 1,
       });
     } catch (error) {
-      throw new Error(
-        `model ${options.name} ${options.version}: ${options.path} is not a loadable ONNX model: ${(error as Error).message}`,
-      );
+      const message = (error as Error).message;
+      // ONNX element type 16 is bfloat16, which onnxruntime-node has no tensor type for.
+      if (/Unsupported data type: 16\b/.test(message))
+        throw new Error(
+          `model ${options.name} ${options.version}: ${options.path} has a BF16 (bfloat16) tensor, which onnxruntime-node cannot run; serve it with --runtime triton (BF16 passes through the proxy as binary data) or export it as FP16/FP32`,
+        );
+      throw new Error(`model ${options.name} ${options.version}: ${options.path} is not a loadable ONNX model: ${message}`);
     }
     const model = new OnnxModel(options.name, options.version, session, options.limits);
     await model.warmUp();
     return model;
   }
 
-  /** One inference on a batch of one zero-filled row (variable dimensions set to 1). */
+  /** One inference on a batch of one zero-filled row (variable dimensions set to 1): zero bytes are a valid value of every datatype. */
   private async warmUp(): Promise<void> {
     const feeds: Record<string, Tensor> = {};
     for (const input of this.inputs) {
       const shape = input.shape.map((d) => (d < 0 ? 1 : d));
       const count = shape.reduce((n, d) => n * d, 1);
-      const data =
-        input.datatype === "BYTES"
-          ? Array<string>(count).fill("")
-          : input.datatype === "BOOL"
-            ? Array<boolean>(count).fill(false)
-            : Array<number>(count).fill(0);
-      feeds[input.name] = toOrtTensor({ name: input.name, datatype: input.datatype, shape, data }, input, {
+      const raw = new Uint8Array(input.datatype === "BYTES" ? 4 * count : count * (ELEMENT_BYTES[input.datatype] ?? 0));
+      feeds[input.name] = toOrtTensor({ name: input.name, datatype: input.datatype, shape, raw }, input, {
         maxElements: Number.MAX_SAFE_INTEGER,
       });
     }
@@ -115,7 +117,7 @@ export class OnnxModel implements ModelBackend {
       // Shapes were checked above, so what remains is a value the graph rejects (e.g. a Gather index out of range).
       throw new HttpError(400, `model ${this.name} could not run on this input: ${(error as Error).message}`);
     }
-    const outputs: ResponseOutput[] = wanted.map((name) => fromOrtTensor(name, results[name] as Tensor));
+    const outputs: ResponseOutput[] = wanted.map((name) => fromOrtTensor(name, results[name] as Tensor, wantsBinary(request, name)));
     return { model_name: this.name, model_version: this.version, id: request.id, outputs };
   }
 

@@ -1,8 +1,9 @@
 import { Tensor } from "onnxruntime-node";
 import { HttpError } from "../core";
-import type { MetadataTensor, RequestInput, ResponseOutput, TensorData } from "./v2-types";
+import { elementCount, flattenData, fromJsonValues, fromRaw, MAX_RANK, type TypedValues, toJsonValues, toRaw } from "./tensor-codec";
+import type { MetadataTensor, RequestInput, ResponseOutput, TensorData, TensorValue } from "./v2-types";
 
-/** onnxruntime element types <-> V2 datatypes. FP16 has no JSON form in the protocol without the binary extension. */
+/** onnxruntime element types <-> V2 datatypes. onnxruntime-node has no bfloat16 tensors, so BF16 runs only in an external runtime. */
 const ORT_TO_V2: Record<string, string> = {
   float32: "FP32",
   float64: "FP64",
@@ -35,96 +36,74 @@ export interface TensorLimits {
   maxElements: number;
 }
 
-function elementCount(shape: number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
+/** Checks an input's shape against the limits (and the model's metadata when known): 400 naming what to change, 413 when too large. */
+export function checkShape(
+  input: Pick<RequestInput, "name" | "shape" | "datatype">,
+  expected: MetadataTensor | undefined,
+  limits: TensorLimits,
+): void {
+  const where = `input "${input.name}"`;
+  if (input.shape.length > MAX_RANK) throw new HttpError(400, `${where} has rank ${input.shape.length}; the limit is ${MAX_RANK}`);
+  if (expected) {
+    if (input.datatype !== expected.datatype)
+      throw new HttpError(400, `${where} has datatype ${input.datatype}, but the model expects ${expected.datatype}`);
+    if (input.shape.length !== expected.shape.length)
+      throw new HttpError(
+        400,
+        `${where} has shape [${input.shape}] (rank ${input.shape.length}), but the model expects rank ${expected.shape.length}: [${expected.shape}] (-1 = any size)`,
+      );
+    input.shape.forEach((d, i) => {
+      const want = expected.shape[i] as number;
+      if (want >= 0 && d !== want)
+        throw new HttpError(
+          400,
+          `${where} has shape [${input.shape}], but dimension ${i} must be ${want}: the model expects [${expected.shape}]`,
+        );
+    });
+  }
+  const count = elementCount(input.shape);
+  if (count > limits.maxElements)
+    throw new HttpError(413, `${where} has ${count} elements; the limit is ${limits.maxElements}; send smaller batches`);
 }
 
-/** The protocol allows nested (natural) or flat row-major data; the runtime wants it flat. */
-export function flatten(data: TensorData): Array<number | string | boolean> {
-  const items = data as unknown[];
-  return (items.length > 0 && Array.isArray(items[0]) ? items.flat(Number.POSITIVE_INFINITY) : items) as Array<number | string | boolean>;
+/** The typed contents of a request input, from its raw bytes or its JSON data. */
+export function inputValues(input: RequestInput): TypedValues {
+  const where = `input "${input.name}"`;
+  if (input.raw) return fromRaw(input.datatype, input.raw, input.shape, where);
+  if (input.data === undefined) throw new HttpError(400, `${where} has neither "data" nor binary data (parameters.binary_data_size)`);
+  return fromJsonValues(input.datatype, flattenData(input.data, input.shape, where), where);
 }
 
 /**
  * Turns one V2 request input into an onnxruntime tensor, checking it against the model's input
- * metadata: datatype, fixed dimensions, element count and element types. Each failure is a 400
+ * metadata: datatype, fixed dimensions, element count and element values. Each failure is a 400
  * naming the input and what to change; an oversized tensor is a 413.
  */
 export function toOrtTensor(input: RequestInput, expected: MetadataTensor, limits: TensorLimits): Tensor {
-  const where = `input "${input.name}"`;
-  if (input.datatype !== expected.datatype) {
-    throw new HttpError(400, `${where} has datatype ${input.datatype}, but the model expects ${expected.datatype}`);
-  }
-  if (input.shape.length !== expected.shape.length) {
-    throw new HttpError(
-      400,
-      `${where} has shape [${input.shape}] (rank ${input.shape.length}), but the model expects rank ${expected.shape.length}: [${expected.shape}] (-1 = any size)`,
-    );
-  }
-  input.shape.forEach((d, i) => {
-    const want = expected.shape[i] as number;
-    if (want >= 0 && d !== want)
-      throw new HttpError(
-        400,
-        `${where} has shape [${input.shape}], but dimension ${i} must be ${want}: the model expects [${expected.shape}]`,
-      );
-  });
-  const count = elementCount(input.shape);
-  if (count > limits.maxElements) {
-    throw new HttpError(413, `${where} has ${count} elements; the limit is ${limits.maxElements}; send smaller batches`);
-  }
-  const values = flatten(input.data);
-  if (values.length !== count) {
-    throw new HttpError(400, `${where} has ${values.length} data elements, but shape [${input.shape}] needs ${count}`);
-  }
+  checkShape(input, expected, limits);
   const ortType = V2_TO_ORT[input.datatype];
-  if (!ortType || ortType === "float16")
-    throw new HttpError(400, `${where}: datatype ${input.datatype} is not supported in JSON; use FP32`);
-  return new Tensor(ortType, typedData(ortType, values, where), input.shape);
+  if (!ortType) throw new HttpError(400, `input "${input.name}": datatype ${input.datatype} cannot run in onnxruntime here`);
+  return new Tensor(ortType, inputValues(input) as Tensor.DataType, input.shape);
 }
 
-function typedData(type: Tensor.Type, values: Array<number | string | boolean>, where: string): Tensor.DataType {
-  const bad = (i: number, want: string): never => {
-    throw new HttpError(400, `${where}: data[${i}] is ${JSON.stringify(values[i])}, but ${want} is expected`);
-  };
-  if (type === "string") return values.map((v, i) => (typeof v === "string" ? v : bad(i, "a string")));
-  if (type === "bool") return Uint8Array.from(values, (v, i) => (typeof v === "boolean" ? Number(v) : bad(i, "true or false")));
-  if (type === "int64" || type === "uint64") {
-    const out = type === "int64" ? new BigInt64Array(values.length) : new BigUint64Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v !== "number" || !Number.isInteger(v)) bad(i, "an integer");
-      out[i] = BigInt(v as number);
-    }
-    return out;
-  }
-  const Typed = {
-    float32: Float32Array,
-    float64: Float64Array,
-    int8: Int8Array,
-    int16: Int16Array,
-    int32: Int32Array,
-    uint8: Uint8Array,
-    uint16: Uint16Array,
-    uint32: Uint32Array,
-  }[type as "float32"];
-  if (!Typed) throw new HttpError(400, `${where}: element type ${type} is not supported`);
-  const out = new Typed(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v !== "number") bad(i, "a number");
-    out[i] = v as number;
-  }
-  return out;
+/** An onnxruntime output tensor as a V2 response output: flat row-major JSON data (as Triton answers), or raw bytes when `binary`. */
+export function fromOrtTensor(name: string, tensor: Tensor, binary: boolean): ResponseOutput {
+  const datatype = v2Datatype(tensor.type);
+  const shape = tensor.dims.map(Number);
+  const values = tensor.data as TypedValues;
+  return binary ? { name, datatype, shape, raw: toRaw(datatype, values) } : { name, datatype, shape, data: toJsonValues(datatype, values) };
 }
 
-/** An onnxruntime output tensor as a V2 response output (flat row-major data, as Triton answers). */
-export function fromOrtTensor(name: string, tensor: Tensor): ResponseOutput {
-  const data = tensor.data;
-  let values: TensorData;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) values = Array.from(data, Number);
-  else if (tensor.type === "bool") values = Array.from(data as Uint8Array, Boolean);
-  else if (Array.isArray(data)) values = data as string[];
-  else values = Array.from(data as Float32Array);
-  return { name, datatype: v2Datatype(tensor.type), shape: tensor.dims.map(Number), data: values };
+/** A tensor's elements as JSON values, whichever form it came in (for prediction logs and entity-keyed answers). */
+export function plainValues(tensor: {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data?: TensorData;
+  raw?: Uint8Array;
+}): TensorValue[] {
+  const where = `tensor "${tensor.name}"`;
+  if (tensor.raw) return toJsonValues(tensor.datatype, fromRaw(tensor.datatype, tensor.raw, tensor.shape, where));
+  const data = tensor.data ?? [];
+  return (data.length > 0 && Array.isArray(data[0]) ? flattenData(data, tensor.shape, where) : data) as TensorValue[];
 }

@@ -3,14 +3,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../core";
 import { begin, type ServingContext, predictionRecords, timedInfer } from "./context";
 import type { PredictionRecord } from "./log-sinks";
-import { flatten } from "./tensor";
+import { encodeInferResponse, HEADER_LENGTH, parseInferBody } from "./binary-extension";
+import { plainValues } from "./tensor";
 import { inferSchema, liveSchema, modelMetadataSchema, modelReadySchema, readySchema, serverMetadataSchema } from "./v2-schemas";
-import type { InferenceRequest, InferenceResponse, ModelMetadata, RequestInput } from "./v2-types";
+import type { InferenceRequest, ModelMetadata, RequestInput } from "./v2-types";
 
 type ModelParams = { name: string; version?: string };
 
-/** Server metadata: the protocol defines no standard extensions, and this server implements none. */
-const SERVER = { name: "mlops-serving", version: "0.1.0", extensions: [] as string[] };
+/** Server metadata: Triton's binary tensor extension is the one this server implements (tritonclient reads the list). */
+export const SERVER = { name: "mlops-serving", version: "0.1.0", extensions: ["binary_tensor_data"] };
 
 /**
  * The Open Inference Protocol (KServe V2) REST API: health, server and model metadata, model
@@ -22,7 +23,28 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   const { context } = options;
   const { store } = context;
 
+  // Every body is read as bytes: tritonclient sends no Content-Type at all, KServe's SDK sends
+  // application/json or application/octet-stream, and the binary extension puts raw tensors
+  // after the JSON header. The JSON is parsed with exact 64-bit integers (v2-json.ts).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body, done) => {
+    try {
+      const header = request.headers[HEADER_LENGTH];
+      done(null, parseInferBody(body as Buffer, Array.isArray(header) ? header[0] : header));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  // The protocol's media type is application/json, and the KServe SDK reads an error's message
+  // only when the content type is exactly that (JSON is UTF-8 by definition, RFC 8259).
+  app.addHook("onSend", async (_request, reply, payload) => {
+    const type = reply.getHeader("content-type");
+    if (typeof type === "string" && type.startsWith("application/json")) reply.header("content-type", "application/json");
+    return payload;
+  });
+
   app.get("/v2", { schema: serverMetadataSchema }, async () => SERVER);
+  app.get("/v2/", { schema: serverMetadataSchema }, async () => SERVER);
   app.get("/v2/health/live", { schema: liveSchema }, async () => ({ live: true }));
   app.get("/v2/health/ready", { schema: readySchema }, async (_request, reply) => {
     const readiness = context.readiness();
@@ -58,10 +80,7 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   app.get<{ Params: ModelParams }>("/v2/models/:name/ready", { schema: modelReadySchema }, ready);
   app.get<{ Params: ModelParams }>("/v2/models/:name/versions/:version/ready", { schema: modelReadySchema }, ready);
 
-  const infer = async (
-    request: FastifyRequest<{ Params: ModelParams; Body: InferenceRequest }>,
-    reply: FastifyReply,
-  ): Promise<InferenceResponse> => {
+  const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: InferenceRequest }>, reply: FastifyReply) => {
     const backend = store.resolve(request.params.name, request.params.version);
     begin(context, request, reply, backend);
     // The protocol echoes the client's id; without one we make one, so the response and its prediction log line can be matched.
@@ -72,7 +91,9 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
       const rows = tensorRows(body.inputs, context.featureServiceOf(backend.name)?.features);
       log.add(predictionRecords(backend, body.id as string, rows, response.outputs));
     }
-    return { ...response, id: body.id };
+    const { body: out, headerLength } = encodeInferResponse({ ...response, id: body.id });
+    if (headerLength === undefined) return reply.type("application/json").send(out);
+    return reply.type("application/octet-stream").header(HEADER_LENGTH, String(headerLength)).send(out);
   };
   const shed = { shed: true };
   app.post<{ Params: ModelParams; Body: InferenceRequest }>("/v2/models/:name/infer", { schema: inferSchema, config: shed }, infer);
@@ -97,7 +118,7 @@ function tensorRows(
   const rows = first.shape[0] ?? 1;
   const out = Array.from({ length: rows }, () => ({ entities: {}, features: {} as PredictionRecord["features"] }));
   for (const input of inputs) {
-    const flat = flatten(input.data);
+    const flat = plainValues(input).map((v) => (typeof v === "bigint" ? v.toString() : v));
     const width = rows > 0 ? flat.length / rows : 0;
     const names = inputs.length === 1 && featureNames?.length === width ? featureNames : undefined;
     for (let r = 0; r < rows; r++) {

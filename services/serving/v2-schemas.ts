@@ -3,11 +3,13 @@ import { V2Datatype } from "./v2-types";
 /**
  * JSON schemas of the Open Inference Protocol REST payloads (open_inference_rest.yaml). Fastify
  * validates requests with them (400 with the failing path) and serialises fixed-shape responses.
+ * The body is parsed by v2-routes.ts (JSON, or Triton's binary extension), then validated here.
  * Tensor `data` is only checked to be an array here: walking a million elements through a
  * recursive anyOf costs more than the inference; tensor.ts checks elements while copying them.
  */
 
-const parameters = { type: "object", additionalProperties: true } as const;
+/** $parameters: "an object whose values are strings, numbers or booleans" (inference_rest.md, Parameters). */
+const parameters = { type: "object", additionalProperties: { type: ["string", "number", "boolean"] } } as const;
 const errorResponse = { type: "object", properties: { error: { type: "string" } }, required: ["error"] } as const;
 
 const metadataTensor = {
@@ -91,7 +93,8 @@ export const inferSchema = {
             parameters,
             data: { type: "array" },
           },
-          required: ["name", "shape", "datatype", "data"],
+          // "data" may be absent when parameters.binary_data_size says the tensor follows the JSON as bytes.
+          required: ["name", "shape", "datatype"],
         },
       },
       outputs: {

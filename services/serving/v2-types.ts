@@ -15,15 +15,19 @@ export const V2Datatype = [
   "INT32",
   "INT64",
   "FP16",
+  "BF16",
   "FP32",
   "FP64",
   "BYTES",
 ] as const;
 export type V2Datatype = (typeof V2Datatype)[number];
 
+/** One tensor element in JSON: 64-bit integers beyond 2^53 are bigint (written exactly by v2-json.ts). */
+export type TensorValue = number | bigint | string | boolean;
 /** Tensor contents in row-major order, flat or nested. */
-export type TensorData = Array<number | string | boolean | TensorData>;
-export type Parameters = Record<string, unknown>;
+export type TensorData = Array<TensorValue | TensorData>;
+/** The protocol's $parameters: values are strings, numbers or booleans. */
+export type Parameters = Record<string, string | number | boolean>;
 
 /** $metadata_tensor: variable-size dimensions are -1. */
 export interface MetadataTensor {
@@ -38,7 +42,10 @@ export interface RequestInput {
   shape: number[];
   datatype: string;
   parameters?: Parameters;
-  data: TensorData;
+  /** JSON contents; absent when `raw` carries them. */
+  data?: TensorData;
+  /** Raw little-endian contents (Triton's binary extension, gRPC raw_input_contents). */
+  raw?: Uint8Array;
 }
 
 /** $inference_request */
@@ -55,7 +62,10 @@ export interface ResponseOutput {
   shape: number[];
   datatype: string;
   parameters?: Parameters;
-  data: TensorData;
+  /** JSON contents; absent when `raw` carries them. */
+  data?: TensorData;
+  /** Raw little-endian contents, when the client asked for binary outputs. */
+  raw?: Uint8Array;
 }
 
 /** $inference_response */

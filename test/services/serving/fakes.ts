@@ -20,6 +20,23 @@ export interface Expected {
 }
 export const expected: Expected = JSON.parse(readFileSync(join(ROOT, "models", "fraud-scorer", "expected.json"), "utf8"));
 export const modelPath = (version: "v1" | "v2") => join(ROOT, expected.versions[version].path);
+/** models/dtypes (scripts/build-dtype-model.py): out_<T> = Identity(in_<T>) for every datatype onnxruntime runs. */
+export const DTYPES_MODEL = join(ROOT, "models", "dtypes", "model.onnx");
+export const DATATYPES = [
+  "BOOL",
+  "UINT8",
+  "UINT16",
+  "UINT32",
+  "UINT64",
+  "INT8",
+  "INT16",
+  "INT32",
+  "INT64",
+  "FP16",
+  "FP32",
+  "FP64",
+  "BYTES",
+];
 
 /** Largest absolute difference between predictions and the expected probabilities (prefix). */
 export function maxError(actual: number[], want: number[]): number {

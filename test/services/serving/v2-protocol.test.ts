@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistry } from "../../../services/core";
@@ -40,7 +41,8 @@ describe("KServe V2 health and metadata", () => {
   it("server metadata has name, version and extensions", async () => {
     const res = await app.inject("/v2");
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ name: "mlops-serving", version: expect.any(String), extensions: [] });
+    expect(res.json()).toEqual({ name: "mlops-serving", version: expect.any(String), extensions: ["binary_tensor_data"] });
+    expect((await app.inject("/v2/")).json()).toEqual(res.json());
   });
 
   it("model metadata lists versions, platform and the model's tensors with -1 for the batch dimension", async () => {
@@ -49,7 +51,7 @@ describe("KServe V2 health and metadata", () => {
     expect(res.json()).toEqual({
       name: "fraud-scorer",
       versions: ["v1", "v2"],
-      platform: "onnxruntime_onnx",
+      platform: "onnx_onnxv1",
       inputs: [{ name: "features", datatype: "FP32", shape: [-1, 5] }],
       outputs: [{ name: "probability", datatype: "FP32", shape: [-1, 1] }],
     });
@@ -102,6 +104,24 @@ describe("KServe V2 inference on the real ONNX model", () => {
     expect(typeof res.json().id).toBe("string");
     const v2 = await infer("/v2/models/fraud-scorer/versions/v2/infer", fraudInput(expected.inputs.slice(0, 1)));
     expect(v2.headers["x-model-version"]).toBe("v2");
+  });
+
+  it("refuses ragged nested data with a 400 even when its total count matches the shape", async () => {
+    const res = await infer("/v2/models/fraud-scorer/infer", {
+      inputs: [
+        {
+          name: "features",
+          shape: [2, 5],
+          datatype: "FP32",
+          data: [
+            [1, 2, 3, 4, 5, 6],
+            [7, 8, 9, 10],
+          ],
+        },
+      ],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatch(/input "features": data\[0\] has 6 items, but shape \[2,5\] needs 5 there/);
   });
 
   it("accepts nested (natural-shape) tensor data as well as flat data", async () => {
@@ -177,6 +197,64 @@ describe("KServe V2 inference errors", () => {
     const res = await infer("/v2/models/fraud-scorer/infer", fraudInput(rows));
     expect(res.statusCode).toBe(413);
     expect(res.json().error).toMatch(/65536-byte limit/);
+  });
+});
+
+describe("what real clients send and read", () => {
+  it("a request without Content-Type (tritonclient's HTTP client) is answered, JSON or binary", async () => {
+    // Over a socket: inject() would add a Content-Type of its own.
+    const address = await app.listen({ port: 0, host: "127.0.0.1" });
+    const body = Buffer.from(JSON.stringify(fraudInput(expected.inputs)));
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${address}/v2/models/fraud-scorer/infer`,
+        { method: "POST", headers: { "content-length": body.length } },
+        (res) => {
+          let text = "";
+          res.on("data", (c) => {
+            text += c;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on("error", reject);
+      expect(req.getHeader("content-type")).toBeUndefined();
+      req.end(body);
+    });
+    expect(answer.status, answer.text).toBe(200);
+    expect(maxError(JSON.parse(answer.text).outputs[0].data, expected.versions.v1.probability)).toBeLessThan(1e-6);
+  });
+
+  it("errors are exactly application/json, the one content type the KServe SDK reads a message from", async () => {
+    const res = await infer("/v2/models/fraud-scorer/infer", {
+      inputs: [{ name: "features", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toBe("application/json");
+    expect((await app.inject("/v2/models/fraud-scorer")).headers["content-type"]).toBe("application/json");
+  });
+
+  it("parameter values are strings, numbers or booleans: an object is a 400", async () => {
+    const res = await infer("/v2/models/fraud-scorer/infer", fraudInput(expected.inputs, { parameters: { nested: { a: 1 } } }));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatch(/parameters/);
+    const ok = await infer("/v2/models/fraud-scorer/infer", fraudInput(expected.inputs, { parameters: { a: "x", b: 1, c: true } }));
+    expect(ok.statusCode).toBe(200);
+  });
+
+  it("with several models served, metadata, ready and schema-rejected requests still carry the version headers", async () => {
+    for (const [url, version] of [
+      ["/v2/models/fraud-scorer", "v1"],
+      ["/v2/models/fraud-scorer/versions/v2", "v2"],
+      ["/v2/models/fraud-scorer/ready", "v1"],
+      ["/v2/models/fraud-scorer/versions/v2/ready", "v2"],
+    ] as const) {
+      const res = await app.inject(url);
+      expect([res.headers["x-model-name"], res.headers["x-model-version"]], url).toEqual(["fraud-scorer", version]);
+    }
+    const rejected = await infer("/v2/models/fraud-scorer/versions/v2/infer", { inputs: [] });
+    expect(rejected.statusCode).toBe(400);
+    expect([rejected.headers["x-model-name"], rejected.headers["x-model-version"]]).toEqual(["fraud-scorer", "v2"]);
   });
 });
 
