@@ -9,7 +9,10 @@ import { V2Datatype } from "./v2-types";
  */
 
 /** $parameters: "an object whose values are strings, numbers or booleans" (inference_rest.md, Parameters). */
-const parameters = { type: "object", additionalProperties: { type: ["string", "number", "boolean"] } } as const;
+const parameters = {
+  type: "object",
+  additionalProperties: { anyOf: [{ type: "string" }, { type: "number" }, { type: "boolean" }] },
+} as const;
 const errorResponse = { type: "object", properties: { error: { type: "string" } }, required: ["error"] } as const;
 
 const metadataTensor = {
