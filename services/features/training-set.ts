@@ -1,3 +1,4 @@
+import { parseExpression, referencesOf } from "../../definition/expressions/parse";
 import type { Catalog } from "../../definition/registry";
 import { resolveFeatureRef, resolveFeatureService } from "../../definition/registry";
 import type { EntitySource, OfflineStore, TrainingSetResult } from "./offline/store";
@@ -25,7 +26,21 @@ export async function buildTrainingSet(catalog: Catalog, offline: OfflineStore, 
   const features = options.featureService
     ? resolveFeatureService(catalog, options.featureService)
     : (options.features as string[]).map((ref) => resolveFeatureRef(catalog, ref));
-  const viewNames = [...new Set(features.map((f) => f.featureView))];
+  // On-demand features read request columns of the entity rows and features of other views:
+  // those views join too, with the features the expressions read.
+  const extra = new Map<string, Set<string>>();
+  for (const f of features) {
+    const odfv = catalog.onDemandFeatureViews?.[f.featureView];
+    const expression = odfv?.features.find((x) => x.name === f.name)?.expression;
+    for (const ref of expression ? referencesOf(parseExpression(expression)) : []) {
+      if (ref.view) extra.set(ref.view, (extra.get(ref.view) ?? new Set()).add(ref.name));
+    }
+  }
+  const viewNames = [...new Set([...features.map((f) => f.featureView), ...extra.keys()])].filter((v) => catalog.featureViews[v]);
+  const onDemandViews = [...new Set(features.map((f) => f.featureView))].flatMap((name) => {
+    const odfv = catalog.onDemandFeatureViews?.[name];
+    return odfv ? [{ name, joinKeys: [], source: { timestampField: "" }, ttlSeconds: 0, onDemand: odfv }] : [];
+  });
   const joinKeyTypes: Record<string, "INT64" | "INT32" | "STRING" | "BYTES"> = {};
   for (const name of viewNames) {
     for (const entityName of catalog.featureViews[name]?.entities ?? []) {
@@ -37,7 +52,10 @@ export async function buildTrainingSet(catalog: Catalog, offline: OfflineStore, 
     entities: options.entities,
     timestampColumn: options.timestampColumn ?? "event_timestamp",
     joinKeyTypes,
-    views: viewNames.map((name) => sqlViewOf(catalog, name)),
+    views: [
+      ...viewNames.map((name) => ({ ...sqlViewOf(catalog, name), extraFeatures: [...(extra.get(name) ?? [])] })),
+      ...onDemandViews,
+    ],
     features,
     fullFeatureNames: options.fullFeatureNames ?? false,
     out: options.out,

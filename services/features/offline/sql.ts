@@ -1,5 +1,8 @@
-import type { FeatureView } from "../../../definition/catalog";
+import type { FeatureView, OnDemandFeatureView } from "../../../definition/catalog";
+import { parseExpression } from "../../../definition/expressions/parse";
 import type { ResolvedFeature } from "../../../definition/registry";
+import { expressionSql, scalarSqlType } from "../aggregations/expression-sql";
+import { type AggregatedDefinition, aggregatedViewCte } from "../aggregations/training-sql";
 
 /**
  * SQL for the offline stores, generated per dialect from the same feature view definitions, so
@@ -24,6 +27,12 @@ export interface SqlView {
   joinKeys: string[];
   source: FeatureView["source"];
   ttlSeconds: number;
+  /** Aggregated views: their aggregations and derived features (services/features/aggregations). */
+  aggregated?: AggregatedDefinition;
+  /** On-demand views: computed in the training set's final SELECT from entity columns and other views. */
+  onDemand?: OnDemandFeatureView;
+  /** Features a plain view's CTE selects besides the requested ones (read by on-demand features). */
+  extraFeatures?: string[];
 }
 
 export interface SqlContext {
@@ -122,7 +131,20 @@ export function trainingSetSql(ctx: SqlContext, spec: TrainingSetSql): string {
   const selects = spec.entityColumns.map((c) => `${q("entity")}.${q(c)}`);
   const joins: string[] = [];
   for (const view of spec.views) {
-    const features = spec.features.filter((f) => f.featureView === view.name);
+    if (view.onDemand) continue;
+    if (view.aggregated) {
+      const cte = q(`${view.name}__asof`);
+      ctes.push(aggregatedViewCte(ctx, view, view.aggregated, spec.timestampColumn));
+      joins.push(`LEFT JOIN ${cte} ON ${cte}.${q("_entity_row")} = ${q("entity")}.${q("_entity_row")}`);
+      continue;
+    }
+    const requested = spec.features.filter((f) => f.featureView === view.name);
+    const features = [
+      ...requested,
+      ...(view.extraFeatures ?? [])
+        .filter((name) => !requested.some((f) => f.name === name))
+        .map((name) => ({ name, fullName: `${view.name}__${name}` })),
+    ];
     if (features.length === 0) continue;
     const cte = q(`${view.name}__asof`);
     const ts = `${q("source")}.${q(view.source.timestampField)}`;
@@ -145,8 +167,14 @@ export function trainingSetSql(ctx: SqlContext, spec: TrainingSetSql): string {
     );
     joins.push(`LEFT JOIN ${cte} ON ${cte}.${q("_entity_row")} = ${q("entity")}.${q("_entity_row")} AND ${cte}.${q("_feast_rank")} = 1`);
   }
-  for (const f of spec.features)
-    selects.push(`${q(`${f.featureView}__asof`)}.${q(f.fullName)} AS ${q(spec.fullFeatureNames ? f.fullName : f.name)}`);
+  const onDemand = new Map(spec.views.filter((v) => v.onDemand).map((v) => [v.name, v.onDemand as OnDemandFeatureView]));
+  for (const f of spec.features) {
+    const odfv = onDemand.get(f.featureView);
+    const column = odfv
+      ? onDemandSql(ctx, odfv, f.name)
+      : `${q(`${f.featureView}__asof`)}.${q(f.fullName)}`;
+    selects.push(`${column} AS ${q(spec.fullFeatureNames ? f.fullName : f.name)}`);
+  }
   return [
     `WITH ${ctes.join(",\n")}`,
     `SELECT ${selects.join(",\n  ")}`,
@@ -154,4 +182,19 @@ export function trainingSetSql(ctx: SqlContext, spec: TrainingSetSql): string {
     ...joins,
     `ORDER BY ${q("entity")}.${q("_entity_row")}`,
   ].join("\n");
+}
+
+/**
+ * An on-demand feature in SQL: request fields are the entity rows' columns (cast to their
+ * declared dtype), "view:feature" references the view's as-of column.
+ */
+function onDemandSql(ctx: SqlContext, view: OnDemandFeatureView, feature: string): string {
+  const q = (s: string) => quote(ctx.dialect, s);
+  const definition = view.features.find((f) => f.name === feature);
+  if (!definition) throw new Error(`on-demand feature view "${view.name}" has no feature "${feature}"`);
+  return expressionSql(ctx.dialect, parseExpression(definition.expression), (ref) => {
+    if (ref.view) return `${q(`${ref.view}__asof`)}.${q(`${ref.view}__${ref.name}`)}`;
+    const field = view.request.find((r) => r.name === ref.name);
+    return `CAST(${q("entity")}.${q(ref.name)} AS ${scalarSqlType(ctx.dialect, field?.dtype ?? "String")})`;
+  });
 }

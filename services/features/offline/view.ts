@@ -1,3 +1,4 @@
+import { isAggregated, resolveAggregations } from "../../../definition/aggregations";
 import type { Catalog } from "../../../definition/registry";
 import type { SqlView } from "./sql";
 
@@ -12,5 +13,6 @@ export function sqlViewOf(catalog: Catalog, viewName: string): SqlView {
     joinKeys: view.entities.flatMap((e) => catalog.entities[e]?.joinKeys ?? []),
     source: view.source,
     ttlSeconds: view.ttl,
+    ...(isAggregated(view) ? { aggregated: { aggregations: resolveAggregations(view), derived: view.derived ?? [] } } : {}),
   };
 }
