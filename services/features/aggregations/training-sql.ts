@@ -1,6 +1,6 @@
 import type { ResolvedAggregation } from "../../../definition/aggregations";
 import type { DerivedFeature } from "../../../definition/catalog";
-import { parseExpression } from "../../../definition/expressions/parse";
+import { parseExpression, referencesOf } from "../../../definition/expressions/parse";
 import { type Dialect, quote, type SqlContext, sourceRelation, type SqlView } from "../offline/sql";
 import { doubleType, epochMicros, expressionSql, intDiv } from "./expression-sql";
 
@@ -89,11 +89,21 @@ export function whereSql(dialect: Dialect, a: ResolvedAggregation, source: strin
  * The CTE `<view>__asof` of a training set for an aggregated view: for each entity row, every
  * aggregation as of the row's time t over the events with floor_s(t - W) < event time <= t
  * (definition/aggregations.ts), then the derived features. Columns: `_entity_row` and
- * `<view>__<feature>` for every feature of the view. A LEFT JOIN keeps rows without events
+ * `<view>__<feature>` for the features asked for. A LEFT JOIN keeps rows without events
  * (counts 0, others null, last_n []).
  */
-export function aggregatedViewCte(ctx: SqlContext, view: SqlView, definition: AggregatedDefinition, timestampColumn: string): string {
+export function aggregatedViewCte(
+  ctx: SqlContext,
+  view: SqlView,
+  definition: AggregatedDefinition,
+  timestampColumn: string,
+  features: string[],
+): string {
   const d = ctx.dialect;
+  // Only what is asked for (and what the asked derived features read) is computed.
+  const derivedNeeded = definition.derived.filter((f) => features.includes(f.name));
+  const read = new Set([...features, ...derivedNeeded.flatMap((f) => referencesOf(parseExpression(f.expression)).map((r) => r.name))]);
+  definition = { aggregations: definition.aggregations.filter((a) => read.has(a.name)), derived: derivedNeeded };
   const q = (s: string) => quote(d, s);
   const src = q("source");
   const us = `${src}.${q("__us")}`;
@@ -108,8 +118,7 @@ export function aggregatedViewCte(ctx: SqlContext, view: SqlView, definition: Ag
     return `    ${aggregateSql(d, a, column, us, condition)} AS ${full(a.name)}`;
   });
   const derived = definition.derived.map(
-    (f) =>
-      `${expressionSql(d, parseExpression(f.expression), (ref) => `${q("agg")}.${full(ref.name)}`)} AS ${full(f.name)}`,
+    (f) => `${expressionSql(d, parseExpression(f.expression), (ref) => `${q("agg")}.${full(ref.name)}`)} AS ${full(f.name)}`,
   );
   const keys = view.joinKeys.map(q);
   const ts = q(view.source.timestampField);

@@ -134,7 +134,8 @@ export function trainingSetSql(ctx: SqlContext, spec: TrainingSetSql): string {
     if (view.onDemand) continue;
     if (view.aggregated) {
       const cte = q(`${view.name}__asof`);
-      ctes.push(aggregatedViewCte(ctx, view, view.aggregated, spec.timestampColumn));
+      const asked = [...spec.features.filter((f) => f.featureView === view.name).map((f) => f.name), ...(view.extraFeatures ?? [])];
+      ctes.push(aggregatedViewCte(ctx, view, view.aggregated, spec.timestampColumn, asked));
       joins.push(`LEFT JOIN ${cte} ON ${cte}.${q("_entity_row")} = ${q("entity")}.${q("_entity_row")}`);
       continue;
     }
@@ -170,9 +171,7 @@ export function trainingSetSql(ctx: SqlContext, spec: TrainingSetSql): string {
   const onDemand = new Map(spec.views.filter((v) => v.onDemand).map((v) => [v.name, v.onDemand as OnDemandFeatureView]));
   for (const f of spec.features) {
     const odfv = onDemand.get(f.featureView);
-    const column = odfv
-      ? onDemandSql(ctx, odfv, f.name)
-      : `${q(`${f.featureView}__asof`)}.${q(f.fullName)}`;
+    const column = odfv ? onDemandSql(ctx, odfv, f.name) : `${q(`${f.featureView}__asof`)}.${q(f.fullName)}`;
     selects.push(`${column} AS ${q(spec.fullFeatureNames ? f.fullName : f.name)}`);
   }
   return [
