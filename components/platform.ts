@@ -97,7 +97,7 @@ export class Platform extends pulumi.ComponentResource {
     );
     new Materialization(
       `${name}-materialize`,
-      { stack, catalog, runtime, online: foundation.online, offline: foundation.offline },
+      { stack, catalog, runtime, online: foundation.online, offline: foundation.offline, artifacts: foundation.artifacts },
       meshReady,
     );
     this.models = {};

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "./duration";
+import { Materialization } from "./materialization";
 import { Accelerator } from "./stack";
 
 /**
@@ -161,6 +162,10 @@ export const FeatureView = z
     offline: z.boolean().default(true).describe("Kept in the offline store for training sets."),
     /** Materialization schedule (cron) for the CronJob; omitted means no scheduled materialization. */
     schedule: cron.optional().describe("Materialization schedule (cron) for the CronJob; omitted means no scheduled materialization."),
+    /** Fan-out of scheduled materialization (shards, parallelism); defaults to one writer. */
+    materialization: Materialization.optional().describe(
+      "Fan-out of scheduled materialization (shards, parallelism); defaults to one writer.",
+    ),
     tags: z.record(z.string(), z.string()).default({}),
     description: z.string().default(""),
   })

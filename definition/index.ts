@@ -5,6 +5,7 @@ export * from "./defaults";
 export * from "./duration";
 export * from "./errors";
 export * from "./load";
+export * from "./materialization";
 export * from "./registry";
 export * from "./stack";
 export * from "./stack-checks";

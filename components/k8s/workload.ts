@@ -28,7 +28,10 @@ export interface ContainerArgs {
   image: Input<string>;
   command?: Input<string>[];
   args?: Input<string>[];
-  env?: Record<string, Input<string> | { secret: Input<string>; key: string } | { configMap: Input<string>; key: string }>;
+  env?: Record<
+    string,
+    Input<string> | { secret: Input<string>; key: string } | { configMap: Input<string>; key: string } | { fieldPath: string }
+  >;
   ports?: { name: string; containerPort: number }[];
   resources: ResourceArgs;
   /** Readiness (and, unless `liveness` is given, liveness) probe. Required: no container without probes. */
@@ -87,6 +90,8 @@ export function container(a: ContainerArgs): Container {
     if (typeof v === "object" && v !== null && "secret" in v) return { name, valueFrom: { secretKeyRef: { name: v.secret, key: v.key } } };
     if (typeof v === "object" && v !== null && "configMap" in v)
       return { name, valueFrom: { configMapKeyRef: { name: v.configMap, key: v.key } } };
+    // The downward API: the pod's own labels and annotations (an Indexed Job's completion index).
+    if (typeof v === "object" && v !== null && "fieldPath" in v) return { name, valueFrom: { fieldRef: { fieldPath: v.fieldPath } } };
     return { name, value: v as Input<string> };
   });
   const c: Container = {
@@ -249,9 +254,13 @@ export interface ScheduledJobArgs {
   volumes?: k8s.types.input.core.v1.Volume[];
   /** Seconds a run may take before Kubernetes stops it. */
   activeDeadlineSeconds: number;
-  /** Retries of a failed run. Defaults to 2. */
+  /** Retries of a failed run. Defaults to 2 (left out for an indexed run, whose shards retry alone). */
   backoffLimit?: number;
   podAnnotations?: Record<string, string>;
+  /** Runs the Job as `completions` Indexed pods (JOB_COMPLETION_INDEX 0..n-1), each retried alone. Defaults to one pod. */
+  indexed?: { completions: number; parallelism: number; backoffLimitPerIndex: number };
+  /** Which pod failures fail the Job at once or do not count (requires restartPolicy Never). */
+  podFailurePolicy?: k8s.types.input.batch.v1.PodFailurePolicy;
 }
 
 /**
@@ -267,7 +276,15 @@ export function scheduledJobSpec(a: ScheduledJobArgs): k8s.types.input.batch.v1.
     failedJobsHistoryLimit: 3,
     jobTemplate: {
       spec: {
-        backoffLimit: a.backoffLimit ?? 2,
+        ...(a.indexed
+          ? {
+              completionMode: "Indexed",
+              completions: a.indexed.completions,
+              parallelism: a.indexed.parallelism,
+              backoffLimitPerIndex: a.indexed.backoffLimitPerIndex,
+            }
+          : { backoffLimit: a.backoffLimit ?? 2 }),
+        podFailurePolicy: a.podFailurePolicy,
         activeDeadlineSeconds: a.activeDeadlineSeconds,
         ttlSecondsAfterFinished: 86400,
         template: {

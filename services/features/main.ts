@@ -11,11 +11,15 @@ import { join } from "node:path";
 import { loadCatalog } from "../../definition/load";
 import type { Catalog } from "../../definition/registry";
 import { SpecError } from "../../definition/errors";
+import { MATERIALIZE_EXIT_CODES } from "../../definition/materialization";
 import { closeOnSignals } from "../core/app";
 import { type FlagSpec, helpText, parseCommand, UsageError } from "../core/cli";
 import { createLogger } from "../core/logger";
 import { feastRepository } from "./export-feast";
 import { FileMaterializationState, materialize } from "./materialize";
+import { materializeShard, parseShard, type ShardSummary } from "./materialize-shard";
+import { openStateStore, type StateStore, StoredMaterializationState } from "./materialize-state";
+import { openOfflineStoreOnUse } from "./offline/open";
 import { openOfflineStore } from "./offline/store";
 import { openOnlineStore } from "./online/store";
 import { createFeaturesServer } from "./server";
@@ -47,10 +51,35 @@ const offline: FlagSpec = {
 const state: FlagSpec = {
   name: "state",
   type: "string",
-  description: "file recording the last materialized end per feature view",
+  description:
+    "materialization state: a .json file (one process), a directory, online (the Redis online store, shared by every pod) or redis://...",
   default: ".data/materialization-state.json",
   env: "MATERIALIZATION_STATE",
 };
+const shardFlags: FlagSpec[] = [
+  {
+    name: "shard",
+    type: "string",
+    description:
+      "i/N: write only shard i of N of a pushed-down export (one pod of an Indexed Job); the state must be shared by every writer",
+    env: "MATERIALIZATION_SHARD",
+  },
+  {
+    name: "run-id",
+    type: "string",
+    description: "id shared by every shard of one run (the Job's uid); default: the window",
+    env: "MATERIALIZATION_RUN_ID",
+  },
+  {
+    name: "export-uri",
+    type: "string",
+    description:
+      "where sharded runs export: a directory (DuckDB, PostgreSQL), gs://bucket/prefix (BigQuery), s3://bucket/prefix (Redshift)",
+    default: ".data/exports",
+    env: "MATERIALIZATION_EXPORT_URI",
+  },
+  { name: "batch-rows", type: "string", description: "rows per online-store write of a sharded run", default: "10000" },
+];
 const views: FlagSpec = {
   name: "views",
   type: "string",
@@ -77,12 +106,12 @@ const COMMANDS: Record<string, { usage: string; description: string; flags: Flag
   materialize: {
     usage: "npm run features -- materialize <start> <end> [--offline-store URL] [--online-store URL]",
     description: "Copies the latest row per entity key with event time in [start, end] from the offline store to the online store.",
-    flags: [...common, online, offline, state, views],
+    flags: [...common, online, offline, state, views, ...shardFlags],
   },
   "materialize-incremental": {
     usage: "npm run features -- materialize-incremental <end> [--offline-store URL] [--online-store URL]",
     description: "Materializes each feature view from its last materialized end (or end minus its TTL) up to <end>.",
-    flags: [...common, online, offline, state, views],
+    flags: [...common, online, offline, state, views, ...shardFlags],
   },
   "training-set": {
     usage: "npm run features -- training-set --entities FILE --feature-service NAME --out FILE",
@@ -186,28 +215,64 @@ export async function main(argv: string[]): Promise<number> {
     const [first, second] = positionals;
     const start = name === "materialize" ? parseTime("<start>", first) : undefined;
     const end = parseTime("<end>", name === "materialize" ? second : first);
-    // A batch job: store calls carry hundreds of rows, so they get a longer timeout than lookups.
-    const onlineStore = await openOnlineStore(values["online-store"] as string, { timeoutMs: 10_000 });
-    const offlineStore = await openOfflineStore(values["offline-store"] as string);
+    // A batch job: store calls carry thousands of rows, so they get a longer timeout than lookups.
+    const onlineUrl = values["online-store"] as string;
+    const onlineStore = await openOnlineStore(onlineUrl, { timeoutMs: 10_000 });
+    const sharded = values.shard !== undefined;
+    const offlineStore = sharded
+      ? openOfflineStoreOnUse(values["offline-store"] as string)
+      : await openOfflineStore(values["offline-store"] as string);
+    const stateArg = values.state as string;
+    const durable = sharded || !stateArg.endsWith(".json");
+    const stateStore = durable
+      ? openStateStore(stateArg.endsWith(".json") ? `${stateArg.slice(0, -5)}.d` : stateArg, onlineUrl, catalog.project)
+      : undefined;
+    const viewNames = values.views
+      ? String(values.views)
+          .split(",")
+          .map((v) => v.trim())
+      : undefined;
     try {
-      const summary = await materialize({
-        catalog,
-        online: onlineStore,
-        offline: offlineStore,
-        state: new FileMaterializationState(values.state as string),
-        views: values.views
-          ? String(values.views)
-              .split(",")
-              .map((v) => v.trim())
-          : undefined,
-        start,
-        end,
-        progress: say,
-      });
-      if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      if (sharded) {
+        const shard = parseShard(String(values.shard));
+        const names = viewNames ?? Object.values(catalog.featureViews).flatMap((v) => (v.online ? [v.name] : []));
+        const shards: ShardSummary[] = [];
+        for (const view of names) {
+          shards.push(
+            await materializeShard({
+              catalog,
+              offline: offlineStore,
+              online: onlineStore,
+              state: stateStore as StateStore,
+              view,
+              shard,
+              runId: values["run-id"] as string | undefined,
+              start,
+              end,
+              exportRoot: values["export-uri"] as string,
+              batchRows: Number(values["batch-rows"]),
+              progress: say,
+            }),
+          );
+        }
+        if (json) process.stdout.write(`${JSON.stringify({ shards }, null, 2)}\n`);
+      } else {
+        const summary = await materialize({
+          catalog,
+          online: onlineStore,
+          offline: offlineStore,
+          state: stateStore ? new StoredMaterializationState(stateStore) : new FileMaterializationState(stateArg),
+          views: viewNames,
+          start,
+          end,
+          progress: say,
+        });
+        if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      }
     } finally {
       await onlineStore.close();
       await offlineStore.close();
+      await stateStore?.close();
     }
     return 0;
   }
@@ -263,7 +328,13 @@ if (require.main === module) {
       if (error instanceof UsageError) process.stderr.write(`features: ${error.message}\nRun with --help for usage.\n`);
       else if (error instanceof SpecError) process.stderr.write(`features: the catalog has errors:\n${error.message}\n`);
       else process.stderr.write(`features: ${error.message}\n`);
-      process.exit(error instanceof UsageError ? 2 : 1);
+      process.exit(
+        error instanceof UsageError
+          ? MATERIALIZE_EXIT_CODES.usage
+          : error instanceof SpecError
+            ? MATERIALIZE_EXIT_CODES.definition
+            : MATERIALIZE_EXIT_CODES.failure,
+      );
     },
   );
 }

@@ -9,10 +9,13 @@ import { onlineViewOf } from "./online/view";
 import { toEpochNanos } from "./timestamp";
 import { coerceEntityValue, coerceValue } from "./values";
 
-/** Last materialized end per feature view (Feast keeps this in its registry; we keep a small file). */
+/**
+ * Last materialized end per feature view (Feast keeps this in its registry): a small file for
+ * local runs, or the durable state store every pod reads (materialize-state.ts).
+ */
 export interface MaterializationState {
-  get(view: string): Date | undefined;
-  set(view: string, end: Date): void;
+  get(view: string): Date | undefined | Promise<Date | undefined>;
+  set(view: string, end: Date): void | Promise<void>;
 }
 
 /** A JSON file `{ "<view>": "<ISO end>" }`, replaced atomically on each update. */
@@ -100,13 +103,13 @@ export async function materialize(request: MaterializeRequest): Promise<Material
       throw new Error(`feature view "${name}" is not in the catalog; known: ${Object.keys(request.catalog.featureViews).join(", ")}`);
     const onlineView = onlineViewOf(request.catalog, name);
     const start =
-      request.start ?? request.state.get(name) ?? new Date(definition.ttl > 0 ? request.end.getTime() - definition.ttl * 1000 : 0);
+      request.start ?? (await request.state.get(name)) ?? new Date(definition.ttl > 0 ? request.end.getTime() - definition.ttl * 1000 : 0);
     if (start >= request.end) {
       request.progress?.(`${name}: already materialized up to ${request.end.toISOString()}`);
       continue;
     }
     summaries.push(await materializeView(request, onlineView, sqlViewOf(request.catalog, name), start));
-    request.state.set(name, request.end);
+    await request.state.set(name, request.end);
     request.metrics?.materializationLag.set({ feature_view: name }, Math.max(0, (Date.now() - request.end.getTime()) / 1000));
   }
   const summary = {

@@ -1,7 +1,8 @@
 import { BigQuery, BigQueryTimestamp } from "@google-cloud/bigquery";
+import { bigqueryExportSql } from "./export";
 import { writeRecords } from "./files";
 import { latestRowsSql, type SqlView, trainingSetSql } from "./sql";
-import type { OfflineRow, OfflineStore, TrainingSetRequest, TrainingSetResult } from "./store";
+import type { ExportManifest, ExportRequest, OfflineRow, OfflineStore, TrainingSetRequest, TrainingSetResult } from "./store";
 
 /** Rows handed to the materializer per batch. */
 const BATCH = 5000;
@@ -41,6 +42,16 @@ export class BigQueryOfflineStore implements OfflineStore {
       }
     }
     if (batch.length) yield batch;
+  }
+
+  /** One script: the window is scanned once into a temporary table, each shard exported to GCS from it, counts returned. */
+  async exportShards(request: ExportRequest): Promise<ExportManifest> {
+    const { query, start, end, shards, uri } = request;
+    const [job] = await this.client.createQueryJob({ query: bigqueryExportSql(this.context, query, shards, uri) });
+    const [counts] = await job.getQueryResults();
+    const rows = Array.from({ length: shards }, () => 0);
+    for (const c of counts as { shard: number; rows: number }[]) rows[Number(c.shard)] = Number(c.rows);
+    return { uri, shards, rows, start: start.toISOString(), end: end.toISOString() };
   }
 
   async trainingSet(request: TrainingSetRequest): Promise<TrainingSetResult> {

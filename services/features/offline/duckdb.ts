@@ -1,8 +1,18 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, extname } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { duckdbExportSql } from "./export";
+import { countLocalShards } from "./shard-files";
 import { latestRowsSql, quote, sourceRelation, type SqlView, trainingSetSql } from "./sql";
-import { entitySqlType, type OfflineRow, type OfflineStore, type TrainingSetRequest, type TrainingSetResult } from "./store";
+import {
+  type ExportManifest,
+  type ExportRequest,
+  entitySqlType,
+  type OfflineRow,
+  type OfflineStore,
+  type TrainingSetRequest,
+  type TrainingSetResult,
+} from "./store";
 
 const q = (s: string) => quote("duckdb", s);
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -56,6 +66,15 @@ export class DuckDBOfflineStore implements OfflineStore {
     // A streaming result hands over one DuckDB chunk (2048 rows) at a time.
     const result = await this.connection.stream(latestRowsSql({ dialect: "duckdb" }, view, features, start, end));
     for await (const rows of result.yieldRowObjectJs()) yield rows as OfflineRow[];
+  }
+
+  /** One COPY writes every shard; a rerun of an export replaces the directory, never mixes with a partial one. */
+  async exportShards(request: ExportRequest): Promise<ExportManifest> {
+    rmSync(request.uri, { recursive: true, force: true });
+    mkdirSync(dirname(request.uri), { recursive: true });
+    const { query, start, end, shards, uri } = request;
+    await this.connection.run(duckdbExportSql(query, shards, uri));
+    return { uri, shards, rows: await countLocalShards(this.connection, uri, shards), start: start.toISOString(), end: end.toISOString() };
   }
 
   async trainingSet(request: TrainingSetRequest): Promise<TrainingSetResult> {

@@ -21,3 +21,35 @@ export async function openOfflineStore(url: string): Promise<OfflineStore> {
     `offline store "${url}" is not supported; use duckdb:<path>, postgres://..., bigquery://<project>/<dataset> or redshift://<workgroup-or-cluster>/<database>`,
   );
 }
+
+/**
+ * An offline store opened on first use. A sharded run's pods all start with an offline store,
+ * but only the one that exports uses it: the others never connect to the warehouse (and never
+ * take a DuckDB file's lock, which one process at a time may hold).
+ */
+export function openOfflineStoreOnUse(url: string): OfflineStore & { readonly dialect: OfflineStore["dialect"] } {
+  let opened: Promise<OfflineStore> | undefined;
+  const store = () => {
+    opened ??= openOfflineStore(url);
+    return opened;
+  };
+  const dialect = url.startsWith("duckdb:")
+    ? "duckdb"
+    : url.startsWith("bigquery://")
+      ? "bigquery"
+      : url.startsWith("redshift://")
+        ? "redshift"
+        : "postgres";
+  return {
+    dialect,
+    async *latestRows(view, features, start, end) {
+      yield* (await store()).latestRows(view, features, start, end);
+    },
+    exportShards: async (request) => (await store()).exportShards(request),
+    trainingSet: async (request) => (await store()).trainingSet(request),
+    append: async (view, rows) => (await store()).append(view, rows),
+    close: async () => {
+      if (opened) await (await opened).close();
+    },
+  };
+}

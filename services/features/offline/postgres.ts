@@ -1,7 +1,17 @@
 import pg from "pg";
+import { shardedSql } from "./export";
 import { readRecords, writeRecords } from "./files";
+import { writeShardsFromRows } from "./shard-files";
 import { latestRowsSql, quote, sourceRelation, type SqlView, trainingSetSql } from "./sql";
-import { entitySqlType, type OfflineRow, type OfflineStore, type TrainingSetRequest, type TrainingSetResult } from "./store";
+import {
+  type ExportManifest,
+  type ExportRequest,
+  entitySqlType,
+  type OfflineRow,
+  type OfflineStore,
+  type TrainingSetRequest,
+  type TrainingSetResult,
+} from "./store";
 
 const q = (s: string) => quote("postgres", s);
 /** Rows fetched per cursor round trip while materializing. */
@@ -34,15 +44,38 @@ export class PostgresOfflineStore implements OfflineStore {
     return store;
   }
 
-  async *latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
+  latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
+    return this.cursor(latestRowsSql({ dialect: "postgres" }, view, features, start, end));
+  }
+
+  /**
+   * PostgreSQL computes the latest rows and their shard (the pushdown); it cannot write Parquet,
+   * so the rows stream through a cursor into DuckDB's partitioned writer on local disk.
+   */
+  async exportShards(request: ExportRequest): Promise<ExportManifest> {
+    const { query, start, end, shards, uri } = request;
+    let fields: pg.FieldDef[] = [];
+    const sql = shardedSql({ dialect: "postgres" }, query, shards);
+    const rows = await writeShardsFromRows(
+      this.cursor(sql, (f) => {
+        fields = f;
+      }),
+      () => Object.fromEntries(fields.map((f) => [f.name, duckdbTypeOf(f.dataTypeID)])),
+      uri,
+      shards,
+    );
+    return { uri, shards, rows, start: start.toISOString(), end: end.toISOString() };
+  }
+
+  /** A server-side cursor over a query, FETCH_ROWS at a time: memory stays flat. */
+  private async *cursor(sql: string, onFields?: (fields: pg.FieldDef[]) => void): AsyncIterable<OfflineRow[]> {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN READ ONLY");
-      await client.query(
-        `DECLARE features_latest NO SCROLL CURSOR FOR ${latestRowsSql({ dialect: "postgres" }, view, features, start, end)}`,
-      );
+      await client.query(`DECLARE features_latest NO SCROLL CURSOR FOR ${sql}`);
       for (;;) {
-        const { rows } = await client.query(`FETCH ${FETCH_ROWS} FROM features_latest`);
+        const { rows, fields } = await client.query(`FETCH ${FETCH_ROWS} FROM features_latest`);
+        onFields?.(fields);
         if (rows.length === 0) break;
         yield rows as OfflineRow[];
       }
@@ -129,4 +162,27 @@ function toParameter(value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value);
   if (typeof value === "bigint") return value.toString();
   return value ?? null;
+}
+
+/** DuckDB column type for a PostgreSQL type oid (what the staged rows are read back as). */
+function duckdbTypeOf(oid: number): string {
+  const types: Record<number, string> = {
+    16: "BOOLEAN",
+    17: "BLOB",
+    20: "BIGINT",
+    21: "SMALLINT",
+    23: "INTEGER",
+    700: "FLOAT",
+    701: "DOUBLE",
+    1114: "TIMESTAMP",
+    1184: "TIMESTAMP",
+    1700: "DOUBLE",
+    1007: "INTEGER[]",
+    1016: "BIGINT[]",
+    1021: "FLOAT[]",
+    1022: "DOUBLE[]",
+    1009: "VARCHAR[]",
+    1000: "BOOLEAN[]",
+  };
+  return types[oid] ?? "VARCHAR";
 }

@@ -5,9 +5,10 @@ import {
   GetStatementResultCommand,
   RedshiftDataClient,
 } from "@aws-sdk/client-redshift-data";
+import { redshiftUnloadSql, SHARD_COLUMN } from "./export";
 import { writeRecords } from "./files";
 import { latestRowsSql, type SqlView, trainingSetSql } from "./sql";
-import type { OfflineRow, OfflineStore, TrainingSetRequest, TrainingSetResult } from "./store";
+import type { ExportManifest, ExportRequest, OfflineRow, OfflineStore, TrainingSetRequest, TrainingSetResult } from "./store";
 
 /** Seconds to wait for one statement before giving up (materialization windows can be large). */
 const STATEMENT_TIMEOUT_S = 1800;
@@ -24,6 +25,7 @@ export class RedshiftOfflineStore implements OfflineStore {
   private constructor(
     private readonly client: RedshiftDataClient,
     private readonly target: { WorkgroupName?: string; ClusterIdentifier?: string; DbUser?: string; Database: string },
+    private readonly unloadRole = "default",
   ) {}
 
   static fromUrl(url: string): RedshiftOfflineStore {
@@ -37,6 +39,7 @@ export class RedshiftOfflineStore implements OfflineStore {
     return new RedshiftOfflineStore(
       new RedshiftDataClient({ region: parsed.searchParams.get("region") ?? process.env.AWS_REGION }),
       target,
+      parsed.searchParams.get("unloadRole") ?? "default",
     );
   }
 
@@ -68,6 +71,26 @@ export class RedshiftOfflineStore implements OfflineStore {
 
   async *latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
     yield* this.pages(await this.execute(latestRowsSql({ dialect: "redshift" }, view, features, start, end)));
+  }
+
+  /**
+   * One UNLOAD writes every shard to S3 with a verbose manifest; the rows per shard come from the
+   * manifest's record counts (the files' paths carry the shard). The role is the cluster's default
+   * IAM role unless `?unloadRole=<arn>` is on the store URL.
+   */
+  async exportShards(request: ExportRequest): Promise<ExportManifest> {
+    const { query, start, end, shards, uri } = request;
+    await this.execute(redshiftUnloadSql(query, shards, uri, this.unloadRole));
+    const { S3Client, GetObjectCommand } = await import("@aws-sdk/client-s3");
+    const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(`${uri}/manifest`) as RegExpExecArray;
+    const object = await new S3Client({ region: process.env.AWS_REGION }).send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+    return {
+      uri,
+      shards,
+      rows: unloadedRows(JSON.parse(await (object.Body as { transformToString(): Promise<string> }).transformToString()), shards),
+      start: start.toISOString(),
+      end: end.toISOString(),
+    };
   }
 
   async trainingSet(request: TrainingSetRequest): Promise<TrainingSetResult> {
@@ -115,4 +138,17 @@ function fieldValue(field: Field, typeName?: string): unknown {
   if (field.blobValue !== undefined) return field.blobValue;
   if (field.stringValue !== undefined && typeName?.startsWith("timestamp")) return new Date(`${field.stringValue.replace(" ", "T")}Z`);
   return field.stringValue;
+}
+
+/** Rows per shard from an UNLOAD MANIFEST VERBOSE document (entries' url holds `_shard=<i>/`). */
+export function unloadedRows(manifest: { entries?: { url: string; meta?: { record_count?: number } }[] }, shards: number): number[] {
+  const rows = Array.from({ length: shards }, () => 0);
+  const pattern = new RegExp(`/${SHARD_COLUMN}=(\\d+)/`);
+  for (const entry of manifest.entries ?? []) {
+    const shard = Number(pattern.exec(entry.url)?.[1] ?? Number.NaN);
+    if (!(shard >= 0 && shard < shards))
+      throw new Error(`UNLOAD manifest entry ${entry.url} is not under a ${SHARD_COLUMN}=<0..${shards - 1}> prefix`);
+    rows[shard] = (rows[shard] as number) + (entry.meta?.record_count ?? 0);
+  }
+  return rows;
 }

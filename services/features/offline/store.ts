@@ -1,4 +1,5 @@
 import type { ResolvedFeature } from "../../../definition/registry";
+import type { ExportQuery } from "./export";
 import type { Dialect, SqlView } from "./sql";
 
 /** A row from the offline store, keyed by column name (values as the driver returns them). */
@@ -28,6 +29,28 @@ export interface TrainingSetResult {
   records?: OfflineRow[];
 }
 
+export interface ExportRequest {
+  /** The rows to export and their key columns (offline/export.ts). */
+  query: ExportQuery;
+  /** The window, recorded in the manifest. */
+  start: Date;
+  end: Date;
+  shards: number;
+  /** Local directory (DuckDB, PostgreSQL), gs://bucket/prefix (BigQuery) or s3://bucket/prefix (Redshift). */
+  uri: string;
+}
+
+/** What an export wrote: kept in the materialization state so every writer reads the same one. */
+export interface ExportManifest {
+  uri: string;
+  shards: number;
+  /** Rows per shard, index = shard. */
+  rows: number[];
+  /** The window exported (ISO). */
+  start: string;
+  end: string;
+}
+
 /**
  * An offline store: where feature history lives. Adding one is a file implementing this and a
  * case in `openOfflineStore`; the SQL comes from offline/sql.ts for its dialect.
@@ -36,6 +59,12 @@ export interface OfflineStore {
   readonly dialect: Dialect;
   /** Latest row per entity key with event time in [start, end], streamed in batches; never all rows at once. */
   latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]>;
+  /**
+   * Pushdown of materialization: the store itself writes the latest row per key in the window as
+   * Parquet under `uri`, split into `shards` by the stable key hash (offline/export.ts), and
+   * returns how many rows each shard holds. Writers then read only their shard.
+   */
+  exportShards(request: ExportRequest): Promise<ExportManifest>;
   /** Point-in-time-correct training set. */
   trainingSet(request: TrainingSetRequest): Promise<TrainingSetResult>;
   /** Appends pushed rows to the view's source table; returns rows written. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Materialization, materializeJobName } from "../../../components/k8s/materialization";
+import { exportRoot, Materialization, materializationPlan, materializeJobName } from "../../../components/k8s/materialization";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import type { PlanResource } from "../../../components/plan-resource";
 import { loadPlatform } from "../../../definition";
@@ -31,6 +31,11 @@ beforeAll(async () => {
     offline: {
       kind: "bigquery",
       url: pulumi.output("bigquery://mlops-dev-4821/features"),
+      serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
+    },
+    artifacts: {
+      uri: pulumi.output("gs://mlops-dev-artifacts/mlflow"),
+      predictionLogsUri: pulumi.output("gs://mlops-dev-artifacts/predictions"),
       serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
     },
   });
@@ -65,7 +70,9 @@ describe("Materialization", () => {
     expect(env).toMatchObject({
       OFFLINE_STORE: "bigquery://mlops-dev-4821/features",
       CATALOG: "/etc/mlops/catalog",
-      MATERIALIZATION_STATE: "/tmp/materialization-state.json",
+      // Durable state in the Redis online store, where every pod and every run reads it.
+      MATERIALIZATION_STATE: "online",
+      MATERIALIZATION_EXPORT_URI: "gs://mlops-dev-artifacts/materialization",
     });
     expect(env.ONLINE_STORE).toEqual({ secretKeyRef: { name: "features-stores", key: "online-store-url" } });
   });
@@ -74,7 +81,9 @@ describe("Materialization", () => {
     for (const j of jobs.map((r) => r.inputs as unknown as CronJob)) {
       expect(j.spec.concurrencyPolicy).toBe("Forbid");
       const spec = j.spec.jobTemplate.spec;
-      expect(spec.backoffLimit).toBe(2);
+      expect(spec.completionMode).toBe("Indexed");
+      expect(spec.backoffLimitPerIndex).toBe(2);
+      expect(spec.backoffLimit).toBeUndefined();
       expect(spec.activeDeadlineSeconds).toBe(3600);
       expect(spec.ttlSecondsAfterFinished).toBeGreaterThan(0);
       expect(spec.template.spec.restartPolicy).toBe("Never");
@@ -92,5 +101,48 @@ describe("Materialization", () => {
     const long = materializeJobName(`${"a_".repeat(40)}b`);
     expect(long.length).toBeLessThanOrEqual(52);
     expect(long).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+  });
+
+  it("fails the whole Job at once on a usage or definition error, and does not count evictions against a shard", () => {
+    const policy = job("card_stats").spec.jobTemplate.spec.podFailurePolicy;
+    expect(policy.rules).toEqual([
+      { action: "FailJob", onExitCodes: { containerName: "materialize", operator: "In", values: [2, 3] } },
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+    ]);
+  });
+});
+
+describe("materializationPlan", () => {
+  const view = catalog.featureViews.card_stats as NonNullable<(typeof catalog.featureViews)[string]>;
+  const cloud = { online: "redis", offline: "bigquery" } as const;
+
+  it("runs one pod per shard, all at once unless parallelism is lower, each writing its own index of the export", () => {
+    const plan = materializationPlan({ ...view, materialization: { shards: 4, parallelism: 2 } }, cloud);
+    expect(plan.indexed).toEqual({ completions: 4, parallelism: 2, backoffLimitPerIndex: 2 });
+    expect(plan.args.slice(-2)).toEqual(["--shard", "$(SHARD_INDEX)/4"]);
+    expect(plan.env.SHARD_INDEX).toEqual({ fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" });
+    // Every pod of one Job shares its uid as the run id: one window, one export.
+    expect(plan.env.MATERIALIZATION_RUN_ID).toEqual({ fieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']" });
+  });
+
+  it("defaults the shards by expected rows: one per 20M, at most 32", () => {
+    const shards = (expectedRows: number) => materializationPlan({ ...view, materialization: { expectedRows } }, cloud).shards;
+    expect(shards(0)).toBe(1);
+    expect(shards(20_000_000)).toBe(1);
+    expect(shards(100_000_000)).toBe(5);
+    expect(shards(1_000_000_000)).toBe(32);
+    expect(materializationPlan(view, cloud).args).not.toContain("--shard");
+  });
+
+  it("runs a sharded view in one pod on a stack whose export stays on the pod's disk, and says why", () => {
+    const plan = materializationPlan({ ...view, materialization: { shards: 4 } }, { online: "redis", offline: "duckdb" });
+    expect(plan.shards).toBe(1);
+    expect(plan.notes[0]).toContain("4 shards run as 1 on this stack");
+  });
+
+  it("exports under the artifact bucket's materialization/ prefix when the warehouse can write it", () => {
+    expect(exportRoot("bigquery", "gs://acme-artifacts/mlflow")).toBe("gs://acme-artifacts/materialization");
+    expect(exportRoot("redshift", "s3://acme-artifacts/mlflow")).toBe("s3://acme-artifacts/materialization");
+    expect(exportRoot("duckdb", "s3://minio/mlflow")).toBe("/tmp/exports");
   });
 });
