@@ -6,7 +6,7 @@ import { dynamoEntityId, featureField, mmh3LittleEndian, redisKey, serializeEnti
 import { formatPythonDatetime, nanosFromIso } from "../../../services/features/timestamp";
 import { openOnlineStore } from "../../../services/features/online/store";
 import { onlineViewOf } from "../../../services/features/online/view";
-import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue } from "../../../services/features/values";
+import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue, UndecodableValue } from "../../../services/features/values";
 import { type RedisServer, startRedis } from "../../support/redis";
 import { fixtureCatalog } from "./support";
 
@@ -207,5 +207,29 @@ describe("Feast's DynamoDB layout and entity key v2", () => {
     expect(formatPythonDatetime(1_714_564_800_500_000_000n)).toBe("2024-05-01 12:00:00.500000+00:00");
     expect(formatPythonDatetime(1_714_564_800_000_000_000n)).toBe("2024-05-01 12:00:00+00:00");
     expect(nanosFromIso("2024-05-01 12:00:00.500000+00:00")).toBe(1_714_564_800_500_000_000n);
+  });
+});
+
+describe("every Value type Feast 0.67 writes is read, never a silent null", () => {
+  // Bytes printed by Feast 0.67's own protos (venv-feast): Value(json_val=...).SerializeToString().hex() etc.
+  const uuid = "6f1b3c1e-8d2a-4c55-9a0b-2f1e3d4c5b6a";
+  const cases: [string, string, unknown][] = [
+    ["json_val = 32 (the JSON text, as Feast's server answers it)", "82020d7b2261223a205b312c20325d7d", '{"a": [1, 2]}'],
+    ["json_list_val = 33", "8a02090a027b7d0a035b315d", ["{}", "[1]"]],
+    ["uuid_val = 36", `a20224${Buffer.from(uuid).toString("hex")}`, uuid],
+    ["uuid_list_val = 38", `b202260a24${Buffer.from(uuid).toString("hex")}`, [uuid]],
+    ["string_set_val = 23", "ba01060a01780a0179", ["x", "y"]],
+    ["int64_set_val = 25, exact above 2^53", "ca010a0a088180808080808010", [9007199254740993n]],
+    ["map_val = 20, nested values", "a2011a0a080a017312031201760a0e0a016b1209208180808080808010", { s: "v", k: 9007199254740993n }],
+    ["null_val = 19", "980100", null],
+  ];
+  it.each(cases)("%s", (_field, bytes, value) => {
+    expect(decodeValue(hex(bytes))).toEqual(value);
+  });
+
+  it("answers a type it cannot represent (zoned_timestamp_val, or a field newer than 0.67) as undecodable, not null", () => {
+    expect(decodeValue(hex("8203140880e2cfaa06120c4575726f70652f5061726973"))).toBeInstanceOf(UndecodableValue);
+    // Field 99 (a future Feast type), length-delimited.
+    expect(decodeValue(hex("9a0603616263"))).toBeInstanceOf(UndecodableValue);
   });
 });
