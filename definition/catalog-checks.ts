@@ -102,21 +102,22 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
     if (dupes.length) at(service.origin, "features", `lists ${list(dupes)} twice`, "list each feature once");
   }
   for (const push of Object.values(catalog.pushSources)) {
-    const target = catalog.featureViews[push.featureView];
-    if (!target) {
-      at(
-        push.origin,
-        "featureView",
-        `"${push.featureView}" is not a feature view`,
-        `use one of ${list(Object.keys(catalog.featureViews))}`,
-      );
-    } else if (!target.online) {
-      at(
-        push.origin,
-        "featureView",
-        `"${push.featureView}" is offline only, but pushed rows are written to the online store`,
-        `set online: true on feature view "${push.featureView}"`,
-      );
+    const named: [string, string][] = [
+      ["featureView", push.featureView],
+      ...(push.featureViews ?? []).map((v, i): [string, string] => [`featureViews[${i}]`, v]),
+    ];
+    for (const [field, viewName] of named) {
+      const target = catalog.featureViews[viewName];
+      if (!target) {
+        at(push.origin, field, `"${viewName}" is not a feature view`, `use one of ${list(Object.keys(catalog.featureViews))}`);
+      } else if (!target.online) {
+        at(
+          push.origin,
+          field,
+          `"${viewName}" is offline only, but pushed rows are written to the online store`,
+          `set online: true on feature view "${viewName}"`,
+        );
+      }
     }
   }
 

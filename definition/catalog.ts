@@ -185,7 +185,17 @@ export const FeatureService = z
   .strict();
 export type FeatureService = z.output<typeof FeatureService>;
 
-export const PushSource = z.object({ name: featureName, featureView: featureName }).strict();
+export const PushSource = z
+  .object({
+    name: featureName,
+    featureView: featureName,
+    /** More feature views fed by the same pushed rows (Feast: every view whose stream_source is this push source). */
+    featureViews: z
+      .array(featureName)
+      .optional()
+      .describe("More feature views fed by the same pushed rows (Feast: every view whose stream_source is this push source)."),
+  })
+  .strict();
 export type PushSource = z.output<typeof PushSource>;
 
 /** A feature computed at request time from request data and other views' features. */

@@ -1,5 +1,6 @@
 import type { Dtype, EntityValueType } from "../../definition/catalog";
 import type { Catalog } from "../../definition/registry";
+import { pushTargets } from "./push";
 
 /**
  * `export-feast`: a Feast repository (feature_store.yaml + Python definitions) generated from the
@@ -174,7 +175,9 @@ export function feastRepository(catalog: Catalog, options: FeastExportOptions): 
     entityVars.set(entity.name, vars);
   }
   lines.push("");
-  const pushOf = new Map(Object.values(catalog.pushSources).map((p) => [p.featureView, p.name]));
+  // Feast gives a push source one batch source: the first view's; every view it feeds uses the push source.
+  const pushOf = new Map(Object.values(catalog.pushSources).flatMap((p) => pushTargets(p).map((v) => [v, p.name] as const)));
+  const declared = new Set<string>();
   const needsPostgres = offline.yaml.type === "postgres";
   for (const view of Object.values(catalog.featureViews)) {
     const batch = `source_${pyName(view.name)}`;
@@ -185,7 +188,8 @@ export function feastRepository(catalog: Catalog, options: FeastExportOptions): 
     let source = batch;
     if (push) {
       source = `push_${pyName(push)}`;
-      lines.push(`${source} = PushSource(name=${py(push)}, batch_source=${batch})`);
+      if (!declared.has(push)) lines.push(`${source} = PushSource(name=${py(push)}, batch_source=${batch})`);
+      declared.add(push);
     }
     const schema = view.fields.map((f) => `        Field(name=${py(f.name)}, dtype=${pyDtype(f.dtype)}),`).join("\n");
     const entities = view.entities.flatMap((e) => entityVars.get(e) ?? []).join(", ");

@@ -21,6 +21,7 @@ import { materializeShard, parseShard, type ShardSummary } from "./materialize-s
 import { openStateStore, type StateStore, StoredMaterializationState } from "./materialize-state";
 import { openOfflineStoreOnUse } from "./offline/open";
 import { openOfflineStore } from "./offline/store";
+import type { StatusMode } from "./online-features";
 import { openOnlineStore } from "./online/store";
 import { createFeaturesServer } from "./server";
 import { buildTrainingSet } from "./training-set";
@@ -101,6 +102,20 @@ const COMMANDS: Record<string, { usage: string; description: string; flags: Flag
       { name: "host", type: "string", description: "address to listen on", default: "0.0.0.0" },
       { name: "max-entity-rows", type: "string", description: "entity rows per request", default: "1000" },
       { name: "store-timeout-ms", type: "string", description: "timeout of each online store call", default: "1000" },
+      {
+        name: "statuses",
+        type: "string",
+        description:
+          "lookup statuses and TTL: platform (NOT_FOUND, NULL_VALUE, OUTSIDE_MAX_AGE) or feast (as Feast 0.67's Redis path: every cell PRESENT, no TTL)",
+        default: "platform",
+        env: "STATUSES",
+      },
+      {
+        name: "strict-entities",
+        type: "boolean",
+        description: "answer 400 for an entities column that is no join key (Feast ignores it)",
+        env: "STRICT_ENTITIES",
+      },
     ],
   },
   materialize: {
@@ -163,6 +178,11 @@ function parseTime(what: string, text: string | undefined): Date {
   return at;
 }
 
+function statusMode(text: string): StatusMode {
+  if (text !== "platform" && text !== "feast") throw new UsageError(`--statuses ${text} is not a mode; use platform or feast`);
+  return text;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h") {
@@ -198,6 +218,8 @@ export async function main(argv: string[]): Promise<number> {
       logger,
       state: new FileMaterializationState(values.state as string),
       maxEntityRows: Number(values["max-entity-rows"]),
+      statuses: statusMode(values.statuses as string),
+      strictEntities: values["strict-entities"] === true,
     });
     const address = await app.listen({ port: Number(values.port), host: values.host as string });
     logger.info(

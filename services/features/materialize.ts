@@ -63,6 +63,8 @@ export interface MaterializeRequest {
   end: Date;
   /** Progress lines for people. */
   progress?: (line: string) => void;
+  /** Feast's `disable_event_timestamp`: write every row with the current time as its event time. */
+  disableEventTimestamp?: boolean;
   metrics?: FeaturesMetrics;
 }
 
@@ -135,7 +137,10 @@ async function materializeView(request: MaterializeRequest, view: OnlineView, sq
   for await (const batch of request.offline.latestRows(sqlView, features, start, request.end)) {
     const result = await request.online.writeFeatures(
       view,
-      batch.map((row) => onlineWriteOf(view, row)),
+      batch.map((row) => {
+        const write = onlineWriteOf(view, row);
+        return request.disableEventTimestamp ? { ...write, eventTimestamp: BigInt(Date.now()) * 1_000_000n } : write;
+      }),
     );
     rowsRead += batch.length;
     keysWritten += result.written;

@@ -42,19 +42,37 @@ interface ViewPlan {
   features: ResolvedFeature[];
 }
 
-/** Resolves which features a request asks for, grouped by feature view; 400 naming what is unknown. */
+/**
+ * How cells are answered. "platform" (default): NOT_FOUND for a missing row, NULL_VALUE for a
+ * missing value, OUTSIDE_MAX_AGE and null past the view's TTL, as a training set would give.
+ * "feast": what Feast 0.67's Redis read path answers, so a switch changes no client-visible value:
+ * every cell PRESENT (null where nothing is stored), no TTL applied.
+ */
+export type StatusMode = "platform" | "feast";
+
+/** Options of the entity columns: Feast ignores columns that are no join key; strict answers 400 naming them. */
+export interface EntityOptions {
+  strictEntities?: boolean;
+}
+
+/**
+ * Resolves which features a request asks for, grouped by feature view. As Feast: a feature service
+ * wins over a features list when both are given, repeated refs are read once, and an unknown
+ * feature view, feature or service is 404.
+ */
 export function planFeatures(catalog: Catalog, request: Pick<GetOnlineFeaturesRequest, "features" | "feature_service">): ViewPlan[] {
   const hasList = Array.isArray(request.features) && request.features.length > 0;
-  if (hasList === (request.feature_service !== undefined)) {
-    throw new HttpError(400, 'give exactly one of "features" (a list of "<feature_view>:<feature>") and "feature_service"');
+  if (!hasList && request.feature_service === undefined) {
+    throw new HttpError(400, 'give "features" (a list of "<feature_view>:<feature>") or "feature_service"');
   }
   let features: ResolvedFeature[];
   try {
-    features = hasList
-      ? (request.features as string[]).map((ref) => resolveFeatureRef(catalog, ref))
-      : resolveFeatureService(catalog, request.feature_service as string);
+    features =
+      request.feature_service !== undefined
+        ? resolveFeatureService(catalog, request.feature_service)
+        : [...new Set(request.features as string[])].map((ref) => resolveFeatureRef(catalog, ref));
   } catch (error) {
-    throw new HttpError(400, (error as Error).message);
+    throw new HttpError(404, (error as Error).message);
   }
   const plans = new Map<string, ViewPlan>();
   for (const feature of features) {
@@ -68,11 +86,16 @@ export function planFeatures(catalog: Catalog, request: Pick<GetOnlineFeaturesRe
   return [...plans.values()];
 }
 
-/** Checks the `entities` columns against the planned views and returns the typed entity keys per view. */
+/**
+ * Checks the `entities` columns against the planned views and returns the typed entity keys per
+ * view. A column may be named by the join key or, as Feast allows, by an entity with one join key;
+ * other columns are ignored (Feast) or refused (`strictEntities`).
+ */
 export function entityKeysFor(
   plans: ViewPlan[],
   entities: Record<string, unknown[]>,
   maxRows: number,
+  options: EntityOptions & { catalog?: Catalog } = {},
 ): { rows: number; keys: EntityKey[][]; columns: Record<string, unknown[]> } {
   if (typeof entities !== "object" || entities === null || Array.isArray(entities))
     throw new HttpError(400, '"entities" must be an object of join key -> list of values, like {"driver_id": [1001, 1002]}');
@@ -83,19 +106,21 @@ export function entityKeysFor(
   const columns: Record<string, unknown[]> = {};
   for (const name of names) {
     const column = entities[name];
-    if (!Array.isArray(column)) throw new HttpError(400, `entities.${name} must be a list of values`);
-    const type = joinKeyTypes.get(name);
-    if (!type) {
+    const joinKey = joinKeyTypes.has(name) ? name : joinKeyOfEntity(options.catalog, name, joinKeyTypes);
+    const type = joinKey === undefined ? undefined : joinKeyTypes.get(joinKey);
+    if (!type || joinKey === undefined) {
+      if (!options.strictEntities) continue;
       const known = plans.map((p) => `${p.view.name}: ${p.view.joinKeys.map((k) => k.name).join(", ")}`).join("; ");
       throw new HttpError(400, `entities.${name} is not a join key of the requested feature views (${known})`);
     }
+    if (!Array.isArray(column)) throw new HttpError(400, `entities.${name} must be a list of values`);
     if (rows >= 0 && column.length !== rows)
       throw new HttpError(
         400,
         `entities.${name} has ${column.length} values but other columns have ${rows}; every column needs one value per row`,
       );
     rows = column.length;
-    columns[name] = column.map((value, i) => {
+    columns[joinKey] = column.map((value, i) => {
       try {
         return coerceEntityValue(type, value);
       } catch (error) {
@@ -118,15 +143,27 @@ export function entityKeysFor(
   return { rows, keys, columns };
 }
 
+/** The join key an entity name stands for, when the entity has exactly one join key among the requested ones. */
+function joinKeyOfEntity(catalog: Catalog | undefined, name: string, joinKeys: Map<string, unknown>): string | undefined {
+  const keys = catalog?.entities[name]?.joinKeys.filter((k) => joinKeys.has(k)) ?? [];
+  return keys.length === 1 ? keys[0] : undefined;
+}
+
 /** Serves one request: one store round trip for all views, then Feast's column-per-feature response. */
 export async function getOnlineFeatures(
   catalog: Catalog,
   store: OnlineStore,
   request: GetOnlineFeaturesRequest,
-  options: { maxRows: number; now: () => number; onKeys?: (view: string, count: number) => void },
+  options: EntityOptions & {
+    maxRows: number;
+    now: () => number;
+    statuses?: StatusMode;
+    onKeys?: (view: string, count: number) => void;
+  },
 ): Promise<GetOnlineFeaturesResponse> {
   const plans = planFeatures(catalog, request);
-  const { rows, keys, columns } = entityKeysFor(plans, request.entities, options.maxRows);
+  const { rows, keys, columns } = entityKeysFor(plans, request.entities, options.maxRows, { ...options, catalog });
+  const feastStatuses = options.statuses === "feast";
   const fetched = await store.readMany(
     plans.map((p, i) => ({ view: p.view, keys: keys[i] as EntityKey[], features: p.features.map((f) => f.name) })),
   );
@@ -143,7 +180,7 @@ export async function getOnlineFeatures(
     // One timestamp string per row, shared by the view's features (formatting is the hot spot at 100 rows).
     const rowTimestamps = viewRows.map((row) => (row ? timestampText(row.eventTimestamp) : EPOCH));
     // Rows older than this are outside the view's TTL (computed once per view, compared in nanoseconds).
-    const oldest = plan.view.ttlSeconds > 0 ? nanosFromSeconds(now - plan.view.ttlSeconds) : undefined;
+    const oldest = plan.view.ttlSeconds > 0 && !feastStatuses ? nanosFromSeconds(now - plan.view.ttlSeconds) : undefined;
     for (const feature of plan.features) {
       featureNames.push(request.full_feature_names ? feature.fullName : feature.name);
       const values = new Array<unknown>(rows);
@@ -151,7 +188,7 @@ export async function getOnlineFeatures(
       const timestamps = new Array<string>(rows);
       for (let r = 0; r < rows; r++) {
         const row = viewRows[r];
-        const cell = cellOf(row, feature.name, oldest);
+        const cell = feastStatuses ? feastCellOf(row, feature.name) : cellOf(row, feature.name, oldest);
         values[r] = cell.value;
         statuses[r] = cell.status;
         timestamps[r] = rowTimestamps[r] as string;
@@ -170,4 +207,11 @@ function cellOf(row: OnlineRow | undefined, feature: string, oldest: EpochNanos 
   if (value instanceof UndecodableValue) return { value: null, status: "INVALID" };
   if (oldest !== undefined && row.eventTimestamp < oldest) return { value: null, status: "OUTSIDE_MAX_AGE" };
   return { value: valueToJson(value), status: "PRESENT" };
+}
+
+/** Feast 0.67's Redis read path: every cell PRESENT, null where nothing (or null) is stored, no TTL. */
+function feastCellOf(row: OnlineRow | undefined, feature: string): { value: unknown; status: FieldStatus } {
+  const value = row?.values[feature];
+  if (value instanceof UndecodableValue) return { value: null, status: "INVALID" };
+  return { value: value === undefined || value === null ? null : valueToJson(value), status: "PRESENT" };
 }

@@ -1,10 +1,11 @@
+import type { PushSource } from "../../definition/catalog";
 import type { Catalog } from "../../definition/registry";
-import { HttpError } from "../core/errors";
+import { HttpError, StoreUnavailableError } from "../core/errors";
 import { onlineWriteOf } from "./materialize";
 import type { OfflineRow, OfflineStore } from "./offline/store";
 import { sqlViewOf } from "./offline/view";
 import { serializeEntityKey } from "./entity-key";
-import type { OnlineStore, OnlineWrite } from "./online/store";
+import type { OnlineStore, OnlineView, OnlineWrite } from "./online/store";
 import { onlineViewOf } from "./online/view";
 import { toEpochNanos } from "./timestamp";
 
@@ -13,7 +14,7 @@ export interface PushRequest {
   push_source_name: string;
   /** Columns of the dataframe: name -> values (Feast sends pandas' dict-of-lists). */
   df: Record<string, unknown[]>;
-  /** "online" (default), "offline", "online_and_offline"; Feast's docs also write "both". */
+  /** "online" (default), "offline", "online_and_offline" (Feast's PushMode). */
   to?: string;
   allow_registry_cache?: boolean;
   transform_on_write?: boolean;
@@ -25,14 +26,67 @@ export interface PushResult {
   offline?: { rows: number };
 }
 
+/** Feast's PushMode values; anything else (the "both" some Feast docs write) is refused by Feast's server too. */
 const TARGETS: Record<string, { online: boolean; offline: boolean }> = {
   online: { online: true, offline: false },
   offline: { online: false, offline: true },
   online_and_offline: { online: true, offline: true },
-  both: { online: true, offline: true },
 };
 
-/** Writes pushed rows to the push source's feature view, online and/or offline. */
+/** Every feature view a push source feeds (Feast: every view whose stream_source is the push source). */
+export function pushTargets(source: PushSource): string[] {
+  return [source.featureView, ...(source.featureViews ?? []).filter((v) => v !== source.featureView)];
+}
+
+/** A feature view's part of a push: the view and its writes, checked before anything is written. */
+interface ViewWrite {
+  view: OnlineView;
+  timestampColumn: string;
+  rows: OfflineRow[];
+}
+
+function viewWriteOf(
+  catalog: Catalog,
+  viewName: string,
+  rows: OfflineRow[],
+  df: Record<string, unknown>,
+  fallbackTimestamp?: string,
+): ViewWrite {
+  const view = onlineViewOf(catalog, viewName);
+  let timestampColumn = catalog.featureViews[viewName]?.source.timestampField ?? "event_timestamp";
+  // Feast's remote online store always names the column event_timestamp, whatever the view's field.
+  if (!(timestampColumn in df) && fallbackTimestamp && fallbackTimestamp in df) timestampColumn = fallbackTimestamp;
+  for (const column of [...view.joinKeys.map((k) => k.name), timestampColumn]) {
+    if (!(column in df))
+      throw new HttpError(400, `df.${column} is missing; feature view "${view.name}" needs its join keys and "${timestampColumn}"`);
+  }
+  if (!view.features.some((f) => f.name in df))
+    throw new HttpError(400, `df has none of the features of "${view.name}" (${view.features.map((f) => f.name).join(", ")})`);
+  return { view, timestampColumn, rows };
+}
+
+/** The online writes of a view's rows, the newest per key (as the store would keep after writing them in order). */
+function onlineWritesOf({ view, timestampColumn, rows }: ViewWrite): OnlineWrite[] {
+  const newest = new Map<string, OnlineWrite>();
+  rows.forEach((row, i) => {
+    let write: OnlineWrite;
+    try {
+      write = onlineWriteOf(view, row, timestampColumn);
+    } catch (error) {
+      throw new HttpError(400, `df row ${i}: ${(error as Error).message}`);
+    }
+    const id = serializeEntityKey(view.joinKeys, write.key).toString("base64");
+    const seen = newest.get(id);
+    if (!seen || write.eventTimestamp >= seen.eventTimestamp) newest.set(id, write);
+  });
+  return [...newest.values()];
+}
+
+/**
+ * Writes pushed rows to every feature view of the push source. Offline first: when the offline
+ * write fails nothing is written online, so the two stores never disagree about a push that failed.
+ * Every row is checked (types, join keys) before either store is written.
+ */
 export async function push(
   catalog: Catalog,
   online: OnlineStore,
@@ -42,51 +96,68 @@ export async function push(
 ): Promise<PushResult> {
   const source = catalog.pushSources[request.push_source_name];
   if (!source)
+    // Feast answers an unknown push source with 422 (PushSourceNotFoundException).
     throw new HttpError(
-      400,
+      422,
       `push source "${request.push_source_name}" is not in the catalog; known: ${Object.keys(catalog.pushSources).join(", ") || "none"}`,
     );
   const target = TARGETS[request.to ?? "online"];
   if (!target) throw new HttpError(400, `"to": "${request.to}" is not a push mode; use one of online, offline, online_and_offline`);
-  const view = onlineViewOf(catalog, source.featureView);
-  const timestampColumn = catalog.featureViews[source.featureView]?.source.timestampField ?? "event_timestamp";
   const rows = rowsOf(request.df, maxRows);
-  for (const column of [...view.joinKeys.map((k) => k.name), timestampColumn]) {
-    if (!(column in request.df))
-      throw new HttpError(400, `df.${column} is missing; feature view "${view.name}" needs its join keys and "${timestampColumn}"`);
-  }
-  if (!view.features.some((f) => f.name in request.df))
-    throw new HttpError(400, `df has none of the features of "${view.name}" (${view.features.map((f) => f.name).join(", ")})`);
+  const views = pushTargets(source).map((name) => viewWriteOf(catalog, name, rows, request.df));
+  const writes = target.online ? views.map(onlineWritesOf) : [];
   const result: PushResult = { rows: rows.length };
-  if (target.online) {
-    const newest = new Map<string, OnlineWrite>();
-    rows.forEach((row, i) => {
-      let write: OnlineWrite;
-      try {
-        write = onlineWriteOf(view, row, timestampColumn);
-      } catch (error) {
-        throw new HttpError(400, `df row ${i}: ${(error as Error).message}`);
-      }
-      // Several rows for one key in one push: keep the newest, as the store would after writing them in order.
-      const id = serializeEntityKey(view.joinKeys, write.key).toString("base64");
-      const seen = newest.get(id);
-      if (!seen || write.eventTimestamp >= seen.eventTimestamp) newest.set(id, write);
-    });
-    result.online = await online.writeFeatures(view, [...newest.values()]);
-  }
   if (target.offline) {
     if (!offline) throw new HttpError(501, "this server has no offline store; start it with --offline-store to push offline");
-    const offlineRows = rows.map((row) => ({
-      ...row,
-      [timestampColumn]: new Date(Number(toEpochNanos(row[timestampColumn]) / 1_000_000n)),
-    }));
-    try {
-      result.offline = { rows: await offline.append(sqlViewOf(catalog, view.name), offlineRows) };
-    } catch (error) {
-      throw new HttpError(400, (error as Error).message);
+    let appended = 0;
+    for (const { view, timestampColumn } of views) {
+      const offlineRows = rows.map((row) => ({
+        ...row,
+        [timestampColumn]: new Date(Number(toEpochNanos(row[timestampColumn]) / 1_000_000n)),
+      }));
+      try {
+        appended += await offline.append(sqlViewOf(catalog, view.name), offlineRows);
+      } catch (error) {
+        if (error instanceof HttpError || error instanceof StoreUnavailableError) throw error;
+        throw new HttpError(400, `offline write to "${view.name}" failed, nothing was written online: ${(error as Error).message}`);
+      }
+    }
+    result.offline = { rows: appended };
+  }
+  if (target.online) {
+    result.online = { written: 0, skipped: 0 };
+    for (const [i, { view }] of views.entries()) {
+      const written = await online.writeFeatures(view, writes[i] as OnlineWrite[]);
+      result.online.written += written.written;
+      result.online.skipped += written.skipped;
     }
   }
   return result;
+}
+
+/** Body of `POST /write-to-online-store`, what Feast's `remote` online store sends. */
+export interface WriteToOnlineStoreRequest {
+  feature_view_name: string;
+  df: Record<string, unknown[]>;
+  allow_registry_cache?: boolean;
+  transform_on_write?: boolean;
+}
+
+/** Writes rows to one feature view online (Feast's FeatureStore.write_to_online_store); unknown columns are ignored. */
+export async function writeToOnlineStore(
+  catalog: Catalog,
+  online: OnlineStore,
+  request: WriteToOnlineStoreRequest,
+  maxRows: number,
+): Promise<{ written: number; skipped: number }> {
+  if (!catalog.featureViews[request.feature_view_name])
+    throw new HttpError(
+      404,
+      `feature view "${request.feature_view_name}" is not in the catalog; known: ${Object.keys(catalog.featureViews).join(", ")}`,
+    );
+  const rows = rowsOf(request.df, maxRows);
+  const write = viewWriteOf(catalog, request.feature_view_name, rows, request.df, "event_timestamp");
+  return online.writeFeatures(write.view, onlineWritesOf(write));
 }
 
 function rowsOf(df: Record<string, unknown[]>, maxRows: number): OfflineRow[] {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Registry } from "prom-client";
 import type { Catalog } from "../../definition/registry";
 import { createApp } from "../core/app";
@@ -9,9 +9,10 @@ import { createRegistry } from "../core/metrics";
 import { materialize, type MaterializationState, MemoryMaterializationState } from "./materialize";
 import { createFeaturesMetrics, type FeaturesMetrics } from "./metrics";
 import type { OfflineRow, OfflineStore } from "./offline/store";
-import { getOnlineFeatures, type GetOnlineFeaturesRequest } from "./online-features";
+import { MaterializationRuns } from "./materialization-runs";
+import { getOnlineFeatures, type GetOnlineFeaturesRequest, type StatusMode } from "./online-features";
 import type { OnlineStore } from "./online/store";
-import { push, type PushRequest } from "./push";
+import { push, type PushRequest, type WriteToOnlineStoreRequest, writeToOnlineStore } from "./push";
 import { buildTrainingSet } from "./training-set";
 import { valueToJson } from "./values";
 
@@ -30,6 +31,10 @@ export interface FeaturesServerOptions {
   bodyLimit?: number;
   /** Clock in epoch seconds, for TTL checks. Defaults to the system clock. */
   now?: () => number;
+  /** How lookups answer statuses and TTL (online-features.ts StatusMode). Defaults to "platform"; "feast" answers as Feast 0.67 does. */
+  statuses?: StatusMode;
+  /** Answer 400 for an `entities` column that is no join key, instead of ignoring it as Feast does. Defaults to false. */
+  strictEntities?: boolean;
 }
 
 const stringList = { type: "array", items: { type: "string" } } as const;
@@ -55,12 +60,33 @@ const schemas = {
       transform_on_write: { type: "boolean" },
     },
   },
+  writeToOnlineStore: {
+    type: "object",
+    required: ["feature_view_name", "df"],
+    properties: {
+      feature_view_name: { type: "string" },
+      df: { type: "object" },
+      allow_registry_cache: { type: "boolean" },
+      transform_on_write: { type: "boolean" },
+    },
+  },
   materialize: {
     type: "object",
     required: ["start_ts", "end_ts"],
-    properties: { start_ts: { type: "string" }, end_ts: { type: "string" }, feature_views: stringList },
+    properties: {
+      start_ts: { type: "string" },
+      end_ts: { type: "string" },
+      feature_views: stringList,
+      disable_event_timestamp: { type: "boolean" },
+      full_feature_names: { type: "boolean" },
+    },
   },
-  materializeIncremental: { type: "object", required: ["end_ts"], properties: { end_ts: { type: "string" }, feature_views: stringList } },
+  materializeIncremental: {
+    type: "object",
+    required: ["end_ts"],
+    properties: { end_ts: { type: "string" }, feature_views: stringList, full_feature_names: { type: "boolean" } },
+  },
+  materializeQuery: { type: "object", properties: { async: { type: "boolean" } } },
   historical: {
     type: "object",
     required: ["entity_df"],
@@ -76,8 +102,9 @@ const schemas = {
 
 /**
  * The features service's HTTP API, compatible with Feast's Python feature server:
- * POST /get-online-features, /push, /materialize, /materialize-incremental, /get-historical-features,
- * GET /health; plus /metrics, /healthz and /readyz from the shared core.
+ * POST /get-online-features, /push, /write-to-online-store, /materialize, /materialize-incremental
+ * (both with Feast's `?async=true`; GET /materialize/status), /get-historical-features, GET /health;
+ * plus /metrics, /healthz and /readyz from the shared core.
  */
 export async function createFeaturesServer(options: FeaturesServerOptions): Promise<FastifyInstance> {
   const { catalog, onlineStore, offlineStore } = options;
@@ -118,11 +145,18 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
     }
   };
 
+  // Unknown routes answer the documented {"error"} body, not Fastify's default.
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}; see /openapi.json for the routes` });
+  });
+
   app.post<{ Body: GetOnlineFeaturesRequest }>("/get-online-features", { schema: { body: schemas.getOnlineFeatures } }, (request) =>
     guarded("read", onlineStore.kind, () =>
       getOnlineFeatures(catalog, onlineStore, request.body, {
         maxRows,
         now,
+        statuses: options.statuses,
+        strictEntities: options.strictEntities,
         onKeys: (view, count) => metrics.keysRequested.inc({ feature_view: view }, count),
       }),
     ),
@@ -130,6 +164,11 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
 
   app.post<{ Body: PushRequest }>("/push", { schema: { body: schemas.push } }, (request) =>
     guarded("write", onlineStore.kind, () => push(catalog, onlineStore, offlineStore, request.body, maxRows)),
+  );
+
+  // Feast's `remote` online store writes through this route.
+  app.post<{ Body: WriteToOnlineStoreRequest }>("/write-to-online-store", { schema: { body: schemas.writeToOnlineStore } }, (request) =>
+    guarded("write", onlineStore.kind, () => writeToOnlineStore(catalog, onlineStore, request.body, maxRows)),
   );
 
   const needOffline = (): OfflineStore => {
@@ -145,45 +184,65 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
   };
   const checkViews = (names?: string[]) => {
     for (const name of names ?? [])
-      if (!catalog.featureViews[name]) throw new HttpError(400, `feature view "${name}" is not in the catalog`);
+      if (!catalog.featureViews[name]) throw new HttpError(404, `feature view "${name}" is not in the catalog`);
     return names;
   };
 
-  app.post<{ Body: { start_ts: string; end_ts: string; feature_views?: string[] } }>(
-    "/materialize",
-    { schema: { body: schemas.materialize } },
-    async (request) => {
-      const offline = needOffline();
-      const summary = await materialize({
-        catalog,
-        online: onlineStore,
-        offline,
-        state,
-        metrics,
-        views: checkViews(request.body.feature_views),
-        start: parseTime("start_ts", request.body.start_ts),
-        end: parseTime("end_ts", request.body.end_ts),
-        progress: (line) => logger.info(line),
-      });
-      return summary;
-    },
-  );
+  // `?async=true` (Feast): 202 at once, the run continues here; GET /materialize/status tells how it went.
+  const runs = new MaterializationRuns();
+  const startMaterialize = async (
+    reply: FastifyReply,
+    async: boolean | undefined,
+    views: string[] | undefined,
+    run: (views: string[] | undefined) => Promise<unknown>,
+  ) => {
+    const names = checkViews(views);
+    if (!async) return run(names);
+    const targets =
+      names ??
+      Object.values(catalog.featureViews)
+        .filter((v) => v.online)
+        .map((v) => v.name);
+    const busy = runs.busy(targets);
+    if (busy.length) throw new HttpError(409, `feature views ${busy.join(", ")} are being materialized; wait for GET /materialize/status`);
+    runs.start(targets, run(names));
+    reply.code(202);
+    return { status: "accepted", feature_views: targets };
+  };
+  app.get("/materialize/status", async () => runs.status());
 
-  app.post<{ Body: { end_ts: string; feature_views?: string[] } }>(
-    "/materialize-incremental",
-    { schema: { body: schemas.materializeIncremental } },
-    async (request) => {
-      const offline = needOffline();
-      return materialize({
+  app.post<{
+    Body: { start_ts: string; end_ts: string; feature_views?: string[]; disable_event_timestamp?: boolean };
+    Querystring: { async?: boolean };
+  }>("/materialize", { schema: { body: schemas.materialize, querystring: schemas.materializeQuery } }, async (request, reply) => {
+    const offline = needOffline();
+    const start = parseTime("start_ts", request.body.start_ts);
+    const end = parseTime("end_ts", request.body.end_ts);
+    return startMaterialize(reply, request.query.async, request.body.feature_views, (views) =>
+      materialize({
         catalog,
         online: onlineStore,
         offline,
         state,
         metrics,
-        views: checkViews(request.body.feature_views),
-        end: parseTime("end_ts", request.body.end_ts),
+        views,
+        start,
+        end,
+        disableEventTimestamp: request.body.disable_event_timestamp,
         progress: (line) => logger.info(line),
-      });
+      }),
+    );
+  });
+
+  app.post<{ Body: { end_ts: string; feature_views?: string[] }; Querystring: { async?: boolean } }>(
+    "/materialize-incremental",
+    { schema: { body: schemas.materializeIncremental, querystring: schemas.materializeQuery } },
+    async (request, reply) => {
+      const offline = needOffline();
+      const end = parseTime("end_ts", request.body.end_ts);
+      return startMaterialize(reply, request.query.async, request.body.feature_views, (views) =>
+        materialize({ catalog, online: onlineStore, offline, state, metrics, views, end, progress: (line) => logger.info(line) }),
+      );
     },
   );
 

@@ -238,7 +238,7 @@ describe("materialization over HTTP", () => {
       url: "/materialize",
       payload: { start_ts: "2024-05-01", end_ts: "2024-05-02", feature_views: ["nope"] },
     });
-    expect(unknown.statusCode).toBe(400);
+    expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error).toContain('feature view "nope"');
     await app.close();
     await offline.close();

@@ -131,13 +131,20 @@ describe("Feast-compatible /get-online-features", () => {
       'feature "nope" is not a field of feature view "driver_hourly_stats"',
     ],
     [{ feature_service: "nope", entities: { driver_id: [1] } }, 'feature service "nope"'],
+  ])("answers an unknown feature view, feature or service with 404, as Feast does (%#)", async (body, reason) => {
+    const { status, json } = await curl("/get-online-features", JSON.stringify(body));
+    expect(status).toBe(404);
+    expect(json.error).toContain(reason);
+  });
+
+  it.each([
     [{ features: ["driver_hourly_stats:conv_rate"], entities: { driver_id: ["abc"] } }, "entities.driver_id[0]"],
-    [{ features: ["driver_hourly_stats:conv_rate"], entities: { rider_id: ["r1"] } }, "entities.rider_id is not a join key"],
+    [{ features: ["driver_hourly_stats:conv_rate"], entities: { rider_id: ["r1"] } }, 'needs join key "driver_id"'],
     [
       { features: ["driver_hourly_stats:conv_rate", "rider_profile:rating"], entities: { driver_id: [1] } },
       'feature view "rider_profile" needs join key "rider_id"',
     ],
-    [{ features: ["driver_hourly_stats:conv_rate"], feature_service: "driver_activity", entities: { driver_id: [1] } }, "exactly one of"],
+    [{ features: [], entities: { driver_id: [1] } }, 'give "features"'],
     [
       { features: ["driver_hourly_stats:conv_rate", "zone_demand:demand"], entities: { driver_id: [1], zone: [1, 2], hour: [3, 4] } },
       "has 2 values",
@@ -210,7 +217,7 @@ describe("push", () => {
     expect(json.results[1]?.event_timestamps[0]).toBe("2022-05-13T10:59:42Z");
   });
 
-  it("rejects an unknown push source, a bad mode and a missing join key with 400", async () => {
+  it("rejects an unknown push source (422), a bad mode and a missing join key (400)", async () => {
     const unknown = await curl("/push", JSON.stringify({ push_source_name: "nope", df: { driver_id: [1] } }));
     const mode = await curl(
       "/push",
@@ -223,7 +230,8 @@ describe("push", () => {
         df: { event_timestamp: ["2022-05-13 10:59:42"], conv_rate: [1] },
       }),
     );
-    expect([unknown.status, mode.status, key.status]).toEqual([400, 400, 400]);
+    // Feast: an unknown push source is 422; a mode that is not a PushMode is refused (400 here, never a 500).
+    expect([unknown.status, mode.status, key.status]).toEqual([422, 400, 400]);
     expect(unknown.json.error).toContain('push source "nope"');
     expect(mode.json.error).toContain('"sideways"');
     expect(key.json.error).toContain("df.driver_id is missing");
