@@ -86,6 +86,8 @@ export class DriftCheck extends pulumi.ComponentResource {
           activeDeadlineSeconds: DRIFT_DEADLINE_SECONDS,
           backoffLimit: 1,
           serviceAccountName: this.serviceAccount.metadata.name,
+          // It starts the model's training Job through the Kubernetes API.
+          kubernetesApi: true,
           podAnnotations: { [CATALOG_CHECKSUM_ANNOTATION]: args.runtime.checksum },
           containers: [
             jobContainer({

@@ -147,6 +147,7 @@ export class FeatureService extends pulumi.ComponentResource {
         namespace,
         labels,
         replicas,
+        autoscaled: prod,
         pdb: prod,
         serviceAccountName: this.serviceAccount.metadata.name,
         podAnnotations: { [CATALOG_CHECKSUM_ANNOTATION]: args.runtime.checksum },

@@ -44,7 +44,7 @@ interface StatefulStoreArgs {
 }
 
 /**
- * A single-replica StatefulSet with a PVC and a ClusterIP Service named after it: the shape of
+ * A single-replica StatefulSet with a PVC and a headless Service named after it: the shape of
  * every in-cluster store. The container comes from the shared builder (probes, resources,
  * non-root, read-only root, drop ALL).
  */
@@ -59,7 +59,9 @@ function statefulStore(
   const scratch = (a.scratch ?? []).map((path, i) => ({ name: `scratch-${i}`, path }));
   const service = new k8s.core.v1.Service(
     name,
-    { metadata, spec: { selector, ports: [{ ...a.port, targetPort: a.port.port, protocol: "TCP" }] } },
+    // Headless: the StatefulSet's governing Service (serviceName), which gives the pod its stable
+    // DNS name; with one replica the Service name resolves to that pod as a ClusterIP would.
+    { metadata, spec: { clusterIP: "None", selector, ports: [{ ...a.port, targetPort: a.port.port, protocol: "TCP" }] } },
     opts,
   );
   const set = new k8s.apps.v1.StatefulSet(

@@ -6,6 +6,7 @@ import { k8sLabels, NAMESPACES } from "../names";
 import type { StackSpec } from "../../definition";
 import { type CrdObject, validatedCustomResource } from "./crd-schema";
 import { FEATURES_NAME, FEATURES_PORT } from "./feature-service";
+import { networkPolicies } from "./network-policies";
 import { TRACKING } from "./tracking-server";
 
 /** Where the Istio charts come from. */
@@ -177,11 +178,14 @@ export interface MeshArgs {
 
 /**
  * The service mesh: Istio installed with Helm (or an existing install adopted), STRICT mTLS
- * mesh-wide and deny-by-default authorization with explicit allows for the platform's traffic.
+ * mesh-wide and deny-by-default authorization with explicit allows for the platform's traffic,
+ * fenced again at the network layer by default-deny NetworkPolicies with the same allows.
  */
 export class Mesh extends pulumi.ComponentResource {
   readonly releases: k8s.helm.v3.Release[] = [];
   readonly policies: k8s.apiextensions.CustomResource[];
+  /** The network-layer fence under the authorization policies (network-policies.ts). */
+  readonly networkPolicies: k8s.networking.v1.NetworkPolicy[];
 
   constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:Mesh", name, {}, opts);
@@ -210,6 +214,19 @@ export class Mesh extends pulumi.ComponentResource {
     this.policies = meshPolicies(stack).map(({ resourceName, object }) =>
       validatedCustomResource(resourceName, object, { parent: this, dependsOn: this.releases }),
     );
-    this.registerOutputs({ mode: stack.mesh.mode, releases: this.releases.map((r) => r.name), policies: this.policies.length });
+    this.networkPolicies = networkPolicies(stack).map(
+      (p) =>
+        new k8s.networking.v1.NetworkPolicy(
+          `${p.namespace}-${p.name}`,
+          { metadata: { name: p.name, namespace: p.namespace, labels: k8sLabels(stack) }, spec: p.spec },
+          { parent: this },
+        ),
+    );
+    this.registerOutputs({
+      mode: stack.mesh.mode,
+      releases: this.releases.map((r) => r.name),
+      policies: this.policies.length,
+      networkPolicies: this.networkPolicies.length,
+    });
   }
 }

@@ -22,11 +22,11 @@ export const RUNTIME_GRPC_PORT = 8001;
 /** Seconds a pod keeps serving after it is told to stop, while the mesh drains it from the endpoints. */
 export const DRAIN_SECONDS = 10;
 
-/** Health paths of each external runtime's HTTP server. */
-const RUNTIME_HEALTH: Record<Exclude<Runtime, "onnx">, { ready: string; live: string }> = {
+/** Readiness and liveness paths per runtime; without a separate liveness path, liveness is a TCP connect (livenessFor). */
+const RUNTIME_HEALTH: Record<Exclude<Runtime, "onnx">, { ready: string; live?: string }> = {
   triton: { ready: "/v2/health/ready", live: "/v2/health/live" },
   "kserve-v2": { ready: "/v2/health/ready", live: "/v2/health/live" },
-  openai: { ready: "/health", live: "/health" },
+  openai: { ready: "/health" },
 };
 
 /** Replicas of a version: the catalog's minimum, and never fewer than 2 in prod (one can be drained). */
@@ -118,7 +118,7 @@ export function versionContainers(a: {
     ports: [{ name: "runtime", containerPort: RUNTIME_PORT }],
     resources: { ...version.resources, gpus: version.gpu?.count },
     probe: { http: health.ready, port: RUNTIME_PORT },
-    liveness: { http: health.live, port: RUNTIME_PORT },
+    liveness: health.live ? { http: health.live, port: RUNTIME_PORT } : undefined,
     // Large models take minutes to download and load onto the GPU.
     startupSeconds: version.gpu ? 900 : 300,
     preStopSleepSeconds: DRAIN_SECONDS,
@@ -196,6 +196,7 @@ export class ModelServing extends pulumi.ComponentResource {
           labels: { ...labels, [VERSION_LABEL]: version.name },
           extraSelector: { [VERSION_LABEL]: version.name },
           replicas: replicas.min,
+          autoscaled: true,
           pdb: true,
           // One replica may go during a drain when there is only one; otherwise keep all but one.
           pdbMaxUnavailable: 1,

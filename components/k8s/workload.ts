@@ -17,7 +17,19 @@ export interface ResourceArgs {
   memoryLimit?: string;
   /** GPUs per container (nvidia.com/gpu, requests = limits). */
   gpus?: number;
+  /**
+   * Local disk for the container's logs and writable layer (requests = limits), before the
+   * disk-backed emptyDirs it mounts are added (`withEmptyDirStorage`). Defaults to EPHEMERAL_STORAGE.
+   */
+  ephemeralStorage?: string;
 }
+
+/**
+ * Ephemeral storage a container gets besides its emptyDirs: its logs and the writable layer, which
+ * the read-only root filesystem keeps small. Without a limit one pod filling the node's disk evicts
+ * its neighbours; without a request the scheduler packs pods onto a full disk.
+ */
+export const EPHEMERAL_STORAGE = "1Gi";
 
 /** How the kubelet checks the container: an HTTP path, or a TCP port. */
 export type ProbeArgs = { http: string; port: number | string } | { tcp: number | string } | { grpc: number } | { exec: string[] };
@@ -34,8 +46,9 @@ export interface ContainerArgs {
   >;
   ports?: { name: string; containerPort: number }[];
   resources: ResourceArgs;
-  /** Readiness (and, unless `liveness` is given, liveness) probe. Required: no container without probes. */
+  /** Readiness probe. Required: no container without probes. */
   probe: ProbeArgs;
+  /** Liveness probe. Defaults to `livenessFor(probe)`. */
   liveness?: ProbeArgs;
   /** Seconds to wait for start-up before liveness applies (large models load slowly). Defaults to 0. */
   startupSeconds?: number;
@@ -59,10 +72,21 @@ function probe(p: ProbeArgs, periodSeconds: number, failureThreshold: number): k
   return { ...common, exec: { command: p.exec } };
 }
 
+/**
+ * The liveness probe when none is given: for an HTTP readiness check, a TCP connect to the same
+ * port. Liveness asks "is the process stuck?", readiness "should it get traffic?"; the same HTTP
+ * check for both restarts a container whose dependency (a store, a model load) is slow, which a
+ * restart cannot fix (kube-score pod-probes-identical). Exec and TCP probes are already that minimal.
+ */
+export function livenessFor(readiness: ProbeArgs): ProbeArgs {
+  return "http" in readiness ? { tcp: readiness.port } : readiness;
+}
+
 /** Requests and limits; limits = requests unless given, GPUs in both. */
 export function resources(r: ResourceArgs): k8s.types.input.core.v1.ResourceRequirements {
-  const requests: Record<string, string> = { cpu: r.cpu, memory: r.memory };
-  const limits: Record<string, string> = { cpu: r.cpuLimit ?? r.cpu, memory: r.memoryLimit ?? r.memory };
+  const storage = r.ephemeralStorage ?? EPHEMERAL_STORAGE;
+  const requests: Record<string, string> = { cpu: r.cpu, memory: r.memory, "ephemeral-storage": storage };
+  const limits: Record<string, string> = { cpu: r.cpuLimit ?? r.cpu, memory: r.memoryLimit ?? r.memory, "ephemeral-storage": storage };
   if (r.gpus) {
     requests[GPU_RESOURCE] = String(r.gpus);
     limits[GPU_RESOURCE] = String(r.gpus);
@@ -97,20 +121,60 @@ export function container(a: ContainerArgs): Container {
   const c: Container = {
     name: a.name,
     image: a.image,
-    imagePullPolicy: "IfNotPresent",
+    // Always: the kubelet re-checks the registry (and the pull secret) on every start, so a
+    // re-pushed tag or a revoked credential is noticed; by digest the check is a manifest HEAD.
+    imagePullPolicy: "Always",
     command: a.command,
     args: a.args,
     env: env.length ? env : undefined,
     ports: a.ports,
     resources: resources(a.resources),
     readinessProbe: probe(a.probe, 5, 3),
-    livenessProbe: probe(a.liveness ?? a.probe, 10, 3),
+    livenessProbe: probe(a.liveness ?? livenessFor(a.probe), 10, 3),
     securityContext: containerSecurityContext(a.readOnlyRootFilesystem ?? true, a.runAsUser ?? RUN_AS_USER),
     volumeMounts: a.volumeMounts,
   };
   if (a.preStopSleepSeconds) c.lifecycle = { preStop: { sleep: { seconds: a.preStopSleepSeconds } } };
-  if (a.startupSeconds) c.startupProbe = { ...probe(a.liveness ?? a.probe, 5, Math.ceil(a.startupSeconds / 5)) };
+  if (a.startupSeconds) c.startupProbe = { ...probe(a.liveness ?? livenessFor(a.probe), 5, Math.ceil(a.startupSeconds / 5)) };
   return c;
+}
+
+const QUANTITY_MI: Record<string, number> = { "": 1 / (1024 * 1024), Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 };
+
+/** A binary Kubernetes quantity ("64Mi", "20Gi") in MiB; undefined for what it cannot read (an Output, decimal units). */
+export function quantityMi(quantity: unknown): number | undefined {
+  const m = typeof quantity === "string" ? /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(quantity) : null;
+  return m ? Number(m[1]) * (QUANTITY_MI[m[2] ?? ""] as number) : undefined;
+}
+
+/**
+ * Adds each disk-backed emptyDir's sizeLimit to the ephemeral storage of the first container that
+ * mounts it: the kubelet counts emptyDir usage against the pod's ephemeral limit (the sum of its
+ * containers'), so a 100Gi model cache under a 1Gi limit would be evicted as it fills. Memory-backed
+ * emptyDirs count against memory instead and are skipped.
+ */
+export function withEmptyDirStorage(containers: Container[], volumes: k8s.types.input.core.v1.Volume[] = []): Container[] {
+  const extraMi = new Map<string, number>();
+  for (const v of volumes) {
+    const emptyDir = (v as { emptyDir?: { medium?: unknown; sizeLimit?: unknown } }).emptyDir;
+    const size = quantityMi(emptyDir?.sizeLimit);
+    if (!emptyDir || emptyDir.medium === "Memory" || size === undefined) continue;
+    const owner = containers.find(
+      (c) => Array.isArray(c.volumeMounts) && c.volumeMounts.some((m) => (m as { name?: unknown }).name === v.name),
+    );
+    if (owner) extraMi.set(owner.name as string, (extraMi.get(owner.name as string) ?? 0) + size);
+  }
+  return containers.map((c) => {
+    const extra = extraMi.get(c.name as string);
+    const r = c.resources as { requests?: Record<string, string>; limits?: Record<string, string> } | undefined;
+    const base = quantityMi(r?.limits?.["ephemeral-storage"]);
+    if (!extra || !r?.requests || !r.limits || base === undefined) return c;
+    const storage = `${Math.ceil(base + extra)}Mi`;
+    return {
+      ...c,
+      resources: { requests: { ...r.requests, "ephemeral-storage": storage }, limits: { ...r.limits, "ephemeral-storage": storage } },
+    };
+  });
 }
 
 /** Pod-level security: non-root, RuntimeDefault seccomp, fsGroup for writable volumes, no host namespaces. */
@@ -159,9 +223,23 @@ export interface WorkloadArgs {
   /** Labels on every object; the selector is `app.kubernetes.io/name` (+ `extraSelector`). */
   labels: Record<string, string>;
   extraSelector?: Record<string, string>;
+  /** Replicas of the first rollout, and the PDB's reason to exist; with `autoscaled`, the Deployment carries none. */
   replicas: number;
+  /**
+   * An HPA (or a KEDA ScaledObject) owns the replica count: the Deployment leaves `replicas` unset,
+   * so no `pulumi up` resets a scaled-out workload to its minimum (kube-score
+   * deployment-targeted-by-hpa-does-not-have-replicas-configured). Defaults to false.
+   */
+  autoscaled?: boolean;
   containers: ContainerArgs[];
   serviceAccountName?: Input<string>;
+  /**
+   * The pods call the Kubernetes API, so their ServiceAccount token is mounted (the drift check
+   * creates training Jobs). Defaults to false: cloud identity does not need it (EKS's IRSA webhook
+   * projects its own web-identity token, GKE Workload Identity answers on the metadata server), and
+   * a pod without a token has no API credential to steal (CKV_K8S_38).
+   */
+  kubernetesApi?: boolean;
   /** Service ports; omitted means no Service. */
   servicePorts?: { name: string; port: number; targetPort: number | string }[];
   /** Creates a PodDisruptionBudget (minAvailable 1) when true; defaults to replicas > 1. */
@@ -199,17 +277,17 @@ export class Workload extends pulumi.ComponentResource {
       {
         metadata,
         spec: {
-          replicas: args.replicas,
+          ...(args.autoscaled ? {} : { replicas: args.replicas }),
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
             metadata: { labels, annotations: args.podAnnotations },
             spec: {
               serviceAccountName: args.serviceAccountName,
-              automountServiceAccountToken: args.serviceAccountName !== undefined,
+              automountServiceAccountToken: args.kubernetesApi ?? false,
               securityContext: podSecurityContext(),
               terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? 30,
-              containers: args.containers.map(container),
+              containers: withEmptyDirStorage(args.containers.map(container), args.volumes),
               volumes: args.volumes,
               ...placement,
               ...args.pod,
@@ -251,6 +329,13 @@ export interface ScheduledJobArgs {
   labels: Record<string, string>;
   containers: Container[];
   serviceAccountName?: Input<string>;
+  /**
+   * The pods call the Kubernetes API, so their ServiceAccount token is mounted (the drift check
+   * creates training Jobs). Defaults to false: cloud identity does not need it (EKS's IRSA webhook
+   * projects its own web-identity token, GKE Workload Identity answers on the metadata server), and
+   * a pod without a token has no API credential to steal (CKV_K8S_38).
+   */
+  kubernetesApi?: boolean;
   volumes?: k8s.types.input.core.v1.Volume[];
   /** Seconds a run may take before Kubernetes stops it. */
   activeDeadlineSeconds: number;
@@ -292,9 +377,9 @@ export function scheduledJobSpec(a: ScheduledJobArgs): k8s.types.input.batch.v1.
           spec: {
             restartPolicy: "Never",
             serviceAccountName: a.serviceAccountName,
-            automountServiceAccountToken: a.serviceAccountName !== undefined,
+            automountServiceAccountToken: a.kubernetesApi ?? false,
             securityContext: podSecurityContext(),
-            containers: a.containers,
+            containers: withEmptyDirStorage(a.containers, a.volumes),
             volumes: a.volumes,
           },
         },

@@ -53,7 +53,11 @@ export function manifestFileName(object: K8sObject): string {
   return `${ns}.${object.kind}.${object.metadata?.name ?? "unnamed"}.yaml`.toLowerCase().replace(/[^a-z0-9._-]/g, "-");
 }
 
-/** Writes plan.json and manifests/*.yaml under `out` (replacing a previous plan there). */
+/**
+ * Writes plan.json and manifests/*.yaml under `out` (replacing a previous plan there). Manifests are
+ * YAML 1.1, as kubectl and every Go tool read them: under 1.2 rules an arg `yes` stays unquoted and
+ * they parse it as a boolean (kube-score refused the local Redis StatefulSet for it).
+ */
 export function writePlan(
   out: string,
   plan: { resources: PlanResource[]; objects: K8sObject[]; summary: Record<string, unknown> },
@@ -64,7 +68,10 @@ export function writePlan(
   const planFile = join(out, "plan.json");
   writeFileSync(planFile, `${JSON.stringify({ ...plan.summary, resources: plan.resources.map(maskedResource) }, null, 2)}\n`);
   for (const object of plan.objects) {
-    writeFileSync(join(manifestsDir, manifestFileName(object)), stringify(maskSecretObject(object, object.kind), { lineWidth: 0 }));
+    writeFileSync(
+      join(manifestsDir, manifestFileName(object)),
+      stringify(maskSecretObject(object, object.kind), { lineWidth: 0, version: "1.1" }),
+    );
   }
   return { planFile, manifestsDir };
 }

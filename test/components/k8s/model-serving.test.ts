@@ -141,7 +141,8 @@ describe("ModelServing on the mesh", () => {
         });
         const pdb = one("kubernetes:policy/v1:PodDisruptionBudget", name).spec;
         expect(pdb.selector.matchLabels).toEqual({ "app.kubernetes.io/name": name, version: v.name });
-        expect(one("kubernetes:apps/v1:Deployment", name).spec.replicas).toBeGreaterThanOrEqual(2);
+        // The HPA owns the count: the Deployment carries none (kube-score deployment-targeted-by-hpa-...).
+        expect(one("kubernetes:apps/v1:Deployment", name).spec.replicas).toBeUndefined();
       }
     }
   });
@@ -194,7 +195,7 @@ describe("ModelServing on the mesh", () => {
     expect([...serving.command, ...serving.args].join(" ")).toContain(
       "node dist/services/serving/main.js serve --model fraud-scorer=models:/fraud-scorer/2",
     );
-    expect(serving.resources.requests).toEqual({ cpu: "500m", memory: "512Mi" });
+    expect(serving.resources.requests).toEqual({ cpu: "500m", memory: "512Mi", "ephemeral-storage": "1280Mi" });
     // models:/fraud-scorer/2 is resolved through the MLflow registry.
     expect(serving.env).toContainEqual({ name: "MLFLOW_TRACKING_URI", value: "http://mlflow.mlops.svc.cluster.local:5000" });
   });
@@ -222,7 +223,10 @@ describe("ModelServing on the mesh", () => {
       "--max-model-len",
       "8192",
     ]);
-    expect(runtime.startupProbe.httpGet).toEqual({ path: "/health", port: 8000 });
+    // vLLM has one health path: readiness asks it, liveness (and start-up) only connect to the port.
+    expect(runtime.readinessProbe.httpGet).toEqual({ path: "/health", port: 8000 });
+    expect(runtime.livenessProbe.tcpSocket).toEqual({ port: 8000 });
+    expect(runtime.startupProbe.tcpSocket).toEqual({ port: 8000 });
     const serving = container(d, "serving");
     expect(serving.args.join(" ")).toContain("--runtime openai --upstream http://127.0.0.1:8000");
     expect(serving.env).toContainEqual({ name: "FEATURES", value: "http://features.mlops.svc.cluster.local:6566" });

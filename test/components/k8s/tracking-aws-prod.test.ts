@@ -47,11 +47,12 @@ describe("the MLflow tracking server on a cloud stack (aws-prod)", () => {
     expect(JSON.stringify(mlflow().object.inputs)).not.toContain("s3cretPassw0rd");
   });
 
-  it("probe /health and run non-root on a read-only root filesystem with a writable /tmp", () => {
+  it("probe readiness on /health, liveness on the port, and run non-root on a read-only root filesystem with a writable /tmp", () => {
     const { pod } = mlflow();
     const c = pod.containers[0];
     expect(c?.readinessProbe?.httpGet).toEqual({ path: "/health", port: 5000 });
-    expect(c?.livenessProbe?.httpGet?.path).toBe("/health");
+    // MLflow has one health path: liveness only asks whether the server accepts connections.
+    expect(c?.livenessProbe?.tcpSocket).toEqual({ port: 5000 });
     expect(securityProblems(c as NonNullable<typeof c>)).toEqual([]);
     expect(c?.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
     expect(pod.volumes?.find((v) => v.name === "tmp")?.emptyDir).toBeDefined();

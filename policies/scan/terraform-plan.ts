@@ -1,0 +1,147 @@
+import type { PlanResource } from "../../components/plan-resource";
+import { isBridgedCloudType, jsonStringAttributes, mapAttributes, pluralBlockNames, terraformTypes } from "./terraform-types";
+
+/**
+ * The plan's AWS and GCP resources written as the JSON `terraform show -json` prints for a plan,
+ * so Checkov's terraform_plan framework judges our resources with its own checks. Pulumi's bridged
+ * providers are the Terraform providers underneath; what differs is the spelling, undone here:
+ * - the type token maps to the Terraform type (terraform-types.ts);
+ * - camelCase attributes become snake_case;
+ * - a nested block with at most one item (an object in Pulumi) becomes a one-element list, as
+ *   Terraform always writes blocks;
+ * - a list block Pulumi pluralised (`rules`) gets its singular Terraform name back (`rule`);
+ * - a policy document given as an object becomes the JSON string Terraform stores;
+ * - an input equal to another resource's id, ARN or name becomes a reference in `configuration`,
+ *   which is how Checkov's graph checks (CKV2_*) connect e.g. a public-access block to its bucket.
+ */
+
+export interface TerraformPlanResource {
+  address: string;
+  mode: "managed";
+  type: string;
+  name: string;
+  provider_name: string;
+  values: Record<string, unknown>;
+}
+
+export interface TerraformPlan {
+  format_version: string;
+  terraform_version: string;
+  planned_values: { root_module: { resources: TerraformPlanResource[] } };
+  resource_changes: {
+    address: string;
+    mode: "managed";
+    type: string;
+    name: string;
+    change: { actions: string[]; before: null; after: Record<string, unknown> };
+  }[];
+  configuration: {
+    root_module: {
+      resources: { address: string; mode: "managed"; type: string; name: string; expressions: Record<string, { references: string[] }> }[];
+    };
+  };
+}
+
+/** `enableKeyRotation` -> `enable_key_rotation`, `cidrIpv4` -> `cidr_ipv4`. */
+export function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+/** Pulumi's plural name of a list block back to Terraform's singular (`rules` -> `rule`, `accesses` -> `access`). */
+export function singularBlockName(name: string): string {
+  if (pluralBlockNames.has(name)) return name;
+  if (name.endsWith("ies")) return `${name.slice(0, -3)}y`;
+  if (name.endsWith("sses")) return name.slice(0, -2);
+  if (name.endsWith("s")) return name.slice(0, -1);
+  return name;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** One attribute value in Terraform's plan shape (see the module comment). */
+function terraformValue(key: string, value: unknown): unknown {
+  if (mapAttributes.has(key)) return value;
+  if (jsonStringAttributes.has(key) && typeof value === "object" && value !== null) return JSON.stringify(value);
+  if (isObject(value)) return [terraformBlock(value)];
+  if (Array.isArray(value)) return value.map((item) => (isObject(item) ? terraformBlock(item) : item));
+  return value;
+}
+
+/** A block's attributes renamed and reshaped for Terraform (see the module comment). */
+export function terraformBlock(inputs: Record<string, unknown>): Record<string, unknown> {
+  const block: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(inputs)) {
+    if (value === undefined) continue;
+    let key = snakeCase(name);
+    if (Array.isArray(value) && value.some(isObject)) key = singularBlockName(key);
+    block[key] = terraformValue(key, value);
+  }
+  return block;
+}
+
+/** A Terraform resource name from a Pulumi one (letters, digits, `_` and `-`; not starting with a digit). */
+function terraformName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_-]/g, "_");
+  return /^[A-Za-z_]/.test(cleaned) ? cleaned : `r_${cleaned}`;
+}
+
+/** Output values that other resources' inputs carry when they point at this resource. */
+function identities(r: PlanResource): string[] {
+  const out = r.outputs ?? {};
+  return ["id", "arn", "name", "bucket", "selfLink"]
+    .map((k) => out[k])
+    .filter((v): v is string => typeof v === "string" && v.length > 8 && !v.includes("*"));
+}
+
+/**
+ * The Terraform plan of the cloud resources in `resources` (kubernetes, random and provider
+ * resources are not in it: the rendered manifests carry the Kubernetes ones). Throws, naming the
+ * type and the file to edit, on a bridged type that terraform-types.ts does not list.
+ */
+export function terraformPlan(resources: PlanResource[]): TerraformPlan {
+  const cloud = resources.filter((r) => r.custom && isBridgedCloudType(r.type));
+  const unknown = [...new Set(cloud.filter((r) => !terraformTypes[r.type]).map((r) => r.type))];
+  if (unknown.length) {
+    throw new Error(
+      `policies/scan/terraform-types.ts: no Terraform type for ${unknown.join(", ")}; add each with the Terraform resource it wraps ` +
+        "(the provider's docs page names it), so Checkov scans it",
+    );
+  }
+  const used = new Set<string>();
+  const addressOf = new Map<PlanResource, string>();
+  for (const r of cloud) {
+    const type = terraformTypes[r.type] as string;
+    let name = terraformName(r.name);
+    for (let n = 2; used.has(`${type}.${name}`); n++) name = `${terraformName(r.name)}_${n}`;
+    used.add(`${type}.${name}`);
+    addressOf.set(r, `${type}.${name}`);
+  }
+  const byIdentity = new Map<string, string>();
+  for (const r of cloud) for (const id of identities(r)) if (!byIdentity.has(id)) byIdentity.set(id, addressOf.get(r) as string);
+
+  const plan: TerraformPlan = {
+    format_version: "1.2",
+    terraform_version: "1.9.8",
+    planned_values: { root_module: { resources: [] } },
+    resource_changes: [],
+    configuration: { root_module: { resources: [] } },
+  };
+  for (const r of cloud) {
+    const address = addressOf.get(r) as string;
+    const [type, name] = address.split(/\.(.*)/s) as [string, string];
+    const provider = type.startsWith("aws_") ? "registry.terraform.io/hashicorp/aws" : "registry.terraform.io/hashicorp/google";
+    const values = terraformBlock(r.inputs);
+    plan.planned_values.root_module.resources.push({ address, mode: "managed", type, name, provider_name: provider, values });
+    plan.resource_changes.push({ address, mode: "managed", type, name, change: { actions: ["create"], before: null, after: values } });
+    const expressions: Record<string, { references: string[] }> = {};
+    for (const [key, value] of Object.entries(r.inputs)) {
+      const values = Array.isArray(value) ? value : [value];
+      const targets = values
+        .map((v) => (typeof v === "string" ? byIdentity.get(v) : undefined))
+        .filter((t): t is string => !!t && t !== address);
+      if (targets.length) expressions[snakeCase(key)] = { references: targets.flatMap((t) => [`${t}.id`, t]) };
+    }
+    plan.configuration.root_module.resources.push({ address, mode: "managed", type, name, expressions });
+  }
+  return plan;
+}

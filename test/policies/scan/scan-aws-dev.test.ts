@@ -1,0 +1,3 @@
+import { describeScan } from "./run-scan";
+
+describeScan("aws-dev", true);

@@ -1,0 +1,3 @@
+import { describeScan } from "./run-scan";
+
+describeScan("gcp-prod", true);
