@@ -16,7 +16,7 @@ COPY services ./services
 COPY stacks ./stacks
 COPY policies ./policies
 COPY cli ./cli
-RUN npx tsc -p tsconfig.json --outDir dist
+RUN npx tsc -p tsconfig.json --outDir dist && cp -r services/serving/proto dist/services/serving/proto
 # Production dependencies only, then drop what only the Pulumi program needs (the services never load it).
 RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/@pulumi node_modules/kubernetes-models node_modules/@kubernetes-models \

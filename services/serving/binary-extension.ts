@@ -64,6 +64,22 @@ export function parseInferBody(body: Buffer, headerLength: string | undefined): 
   return request;
 }
 
+/** A request as JSON, or as JSON header + binary tail when an input carries raw bytes (to forward it to a runtime). */
+export function encodeInferRequest(request: InferenceRequest): { body: string | Buffer; headerLength?: number } {
+  if (!request.inputs.some((i) => i.raw)) return { body: stringifyV2(request) };
+  const raws: Uint8Array[] = [];
+  const header: InferenceRequest = {
+    ...request,
+    inputs: request.inputs.map(({ raw, ...input }) => {
+      if (!raw) return input;
+      raws.push(raw);
+      return { ...input, parameters: { ...input.parameters, binary_data_size: raw.byteLength } };
+    }),
+  };
+  const json = Buffer.from(stringifyV2(header), "utf8");
+  return { body: Buffer.concat([json, ...raws]), headerLength: json.length };
+}
+
 /** A response as JSON, or as JSON header + binary tail when an output carries raw bytes. */
 export function encodeInferResponse(response: InferenceResponse): { body: string | Buffer; headerLength?: number } {
   if (!response.outputs.some((o) => o.raw)) return { body: stringifyV2(response) };

@@ -3,7 +3,7 @@ import { HttpError, withTimeout } from "../core";
 import type { FeaturesClient } from "./features-client";
 import type { PredictionRecord } from "./log-sinks";
 import type { ServingMetrics } from "./metrics";
-import type { ModelBackend } from "./model-backend";
+import type { InferOptions, ModelBackend } from "./model-backend";
 import type { ModelStore } from "./model-store";
 import type { PredictionLog } from "./prediction-log";
 import { plainValues } from "./tensor";
@@ -34,6 +34,16 @@ export interface ServingContext {
   maxBatch: number;
   /** Whole-server readiness: every model loaded and warmed. */
   readiness(): { ok: boolean; reason?: string };
+  /** Load shedding shared by REST and gRPC predictions. */
+  admission: Admission;
+}
+
+/** One bound on concurrent predictions and event-loop delay for every protocol. */
+export interface Admission {
+  /** Admits one prediction (undefined), or says why it is shed; an admitted one must call leave() once. */
+  enter(): string | undefined;
+  leave(): void;
+  retryAfterSeconds: number;
 }
 
 /**
@@ -106,11 +116,17 @@ export function shed(
   return { error: `overloaded (${reason}); retry after ${retryAfterSeconds} s` };
 }
 
-/** Runs one inference under the deadline and records its duration. */
-export async function timedInfer(context: ServingContext, backend: ModelBackend, request: InferenceRequest): Promise<InferenceResponse> {
+/** Runs one inference under the deadline (the server's, or the client's gRPC deadline when sooner) and records its duration. */
+export async function timedInfer(
+  context: ServingContext,
+  backend: ModelBackend,
+  request: InferenceRequest,
+  options: InferOptions & { timeoutMs?: number } = {},
+): Promise<InferenceResponse> {
   const end = context.metrics.inferenceSeconds.startTimer({ model: backend.name, version: backend.version });
+  const timeoutMs = Math.min(options.timeoutMs ?? Number.POSITIVE_INFINITY, context.inferenceTimeoutMs);
   try {
-    return await withTimeout(backend.infer(request), context.inferenceTimeoutMs, `inference of ${backend.name} ${backend.version}`);
+    return await withTimeout(backend.infer(request, options), timeoutMs, `inference of ${backend.name} ${backend.version}`);
   } catch (error) {
     if (error instanceof HttpError) throw error;
     if ((error as Error).message.includes("timed out")) throw new HttpError(504, (error as Error).message);

@@ -40,6 +40,7 @@ const FLAGS: FlagSpec[] = [
   { name: "log-sample-rate", type: "string", description: "share of requests logged, 0..1 (default: the catalog's logging.sampleRate)" },
   { name: "mlflow-tracking-uri", type: "string", description: "MLflow server for models:/ URIs", env: "MLFLOW_TRACKING_URI" },
   { name: "port", type: "string", default: "8080", description: "port to listen on" },
+  { name: "grpc-port", type: "string", default: "8081", description: "port of the V2 gRPC API (0 = any free port)", env: "GRPC_PORT" },
   { name: "host", type: "string", default: "0.0.0.0", description: "address to listen on" },
   { name: "max-in-flight", type: "string", default: "256", description: "concurrent predictions before shedding with 503" },
   { name: "max-event-loop-delay", type: "string", default: "200", description: "event-loop delay (ms) before shedding with 503" },
@@ -135,8 +136,10 @@ async function main(argv: string[]): Promise<number> {
   });
   closeOnSignals(app, logger);
   const address = await app.listen({ port: number(values, "port"), host: String(values.host) });
+  const grpcPort = await app.serving.listenGrpc({ port: number(values, "grpc-port"), host: String(values.host) });
   const summary = {
     address,
+    grpc: `${String(values.host)}:${grpcPort}`,
     models: models.map((m) => ({
       name: m.name,
       version: m.version,
@@ -148,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
   };
   if (values.json) console.log(JSON.stringify(summary));
   else {
-    console.error(`serving: listening on ${address}`);
+    console.error(`serving: listening on ${address} (REST) and ${summary.grpc} (gRPC)`);
     for (const m of summary.models) console.error(`serving: loading ${m.name} ${m.version} (${m.runtime}) from ${m.source}`);
   }
   try {

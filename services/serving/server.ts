@@ -3,7 +3,8 @@ import type { FastifyError, FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { type Catalog, joinKeysOf, resolveFeatureService } from "../../definition/registry";
 import { createApp, createLogger, createRegistry, HttpError, type Logger } from "../core";
-import { instrument, type ServingContext, shed } from "./context";
+import { type Admission, instrument, type ServingContext, shed } from "./context";
+import { type GrpcServing, listenGrpc } from "./grpc-server";
 import { FeaturesClient } from "./features-client";
 import { type PredictionLogSink, sinkFor } from "./log-sinks";
 import { ServingMetrics } from "./metrics";
@@ -54,6 +55,11 @@ export interface ServingServerOptions {
 /** What the server exposes besides its routes (the CLI and tests use it). */
 export interface ServingHandle {
   store: ModelStore;
+  /**
+   * Starts the V2 gRPC API (inference.GRPCInferenceService, grpc.health.v1) on the same models,
+   * metrics and shedding; resolves with the bound port. Closing the app drains it with the REST server.
+   */
+  listenGrpc(options: { port: number; host?: string }): Promise<number>;
   predictionLog?: PredictionLog;
   metrics: ServingMetrics;
   /** Settles when every model has loaded (rejects with the reasons when one failed). */
@@ -102,6 +108,23 @@ export async function createServingServer(options: ServingServerOptions): Promis
       })
     : undefined;
 
+  // In-flight bound: a cap on concurrent predictions keeps memory and tail latency bounded when a runtime or the features service slows down.
+  // Event-loop delay: the process is CPU-saturated, and queueing more work only makes every request late.
+  let inFlight = 0;
+  let pressureReason = (): string | undefined => undefined;
+  const admission: Admission = {
+    retryAfterSeconds: retryAfter,
+    enter() {
+      const pressure = pressureReason();
+      if (pressure) return pressure;
+      if (inFlight >= maxInFlight) return `${inFlight} requests in flight, limit ${maxInFlight}`;
+      inFlight++;
+      return undefined;
+    },
+    leave() {
+      inFlight--;
+    },
+  };
   const featureServices = new Map<string, ReturnType<ServingContext["featureServiceOf"]>>();
   const context: ServingContext = {
     store,
@@ -111,6 +134,7 @@ export async function createServingServer(options: ServingServerOptions): Promis
     inferenceTimeoutMs: options.inferenceTimeoutMs ?? 5_000,
     maxBatch: options.maxBatch ?? 1_000,
     readiness: () => store.readiness(),
+    admission,
     featureServiceOf(model) {
       if (!featureServices.has(model)) {
         const spec = catalog?.models[model];
@@ -142,8 +166,12 @@ export async function createServingServer(options: ServingServerOptions): Promis
   // connection whose request is in flight would hold shutdown open forever. Answering that
   // request with "connection: close" lets the client's socket end with it.
   let closing = false;
+  const grpcServers: GrpcServing[] = [];
+  let grpcDrained: Promise<unknown> = Promise.resolve();
   app.addHook("preClose", async () => {
     closing = true;
+    // gRPC drains beside HTTP: no new calls, in-flight ones finish (bounded by the inference deadline).
+    grpcDrained = Promise.all(grpcServers.map((g) => g.drain(context.inferenceTimeoutMs + 1_000)));
   });
   app.addHook("onSend", async (_request, reply, payload) => {
     if (closing) reply.header("connection", "close");
@@ -161,23 +189,13 @@ export async function createServingServer(options: ServingServerOptions): Promis
     retryAfter,
     pressureHandler: () => undefined,
   });
-  // In-flight bound: a cap on concurrent predictions keeps memory and tail latency bounded when a runtime or the features service slows down.
-  let inFlight = 0;
+  pressureReason = () => (app.isUnderPressure() ? `event-loop delay ${Math.round(app.memoryUsage().eventLoopDelay)} ms` : undefined);
   app.addHook("onRequest", async (request, reply) => {
     if (!request.routeOptions.config.shed) return;
-    if (app.isUnderPressure())
-      return reply.send(shed(context, request, reply, retryAfter, `event-loop delay ${Math.round(app.memoryUsage().eventLoopDelay)} ms`));
-    if (inFlight >= maxInFlight)
-      return reply.send(shed(context, request, reply, retryAfter, `${inFlight} requests in flight, limit ${maxInFlight}`));
-    inFlight++;
-    let released = false;
+    const reason = admission.enter();
+    if (reason) return reply.send(shed(context, request, reply, retryAfter, reason));
     // 'close' fires whether the response finished or the client went away, so the count cannot leak.
-    reply.raw.once("close", () => {
-      if (!released) {
-        released = true;
-        inFlight--;
-      }
-    });
+    reply.raw.once("close", () => admission.leave());
   });
 
   await app.register(async (scope) => {
@@ -194,6 +212,7 @@ export async function createServingServer(options: ServingServerOptions): Promis
 
   app.addHook("onClose", async () => {
     // Runs after the listener stopped and in-flight requests finished: their log records are in the buffer.
+    await grpcDrained;
     await predictionLog?.close();
     await store.close();
   });
@@ -205,7 +224,25 @@ export async function createServingServer(options: ServingServerOptions): Promis
     await waitForCalm();
     calm = true;
   });
-  app.decorate("serving", { store, predictionLog, metrics, loaded });
+  const grpcMessageBytes = bodyLimit;
+  app.decorate("serving", {
+    store,
+    predictionLog,
+    metrics,
+    loaded,
+    async listenGrpc({ port, host }) {
+      if (closing) throw new Error("the server is closing; gRPC cannot start");
+      const served = await listenGrpc(context, {
+        port,
+        host: host ?? "0.0.0.0",
+        maxMessageBytes: grpcMessageBytes,
+        logger,
+        isClosing: () => closing,
+      });
+      grpcServers.push(served);
+      return served.port;
+    },
+  });
   if (options.waitUntilReady ?? true) {
     try {
       await loaded;

@@ -1,6 +1,7 @@
 import { HttpError } from "../core";
 import type { BackendKind, ModelBackend } from "./model-backend";
 import type { TensorLimits } from "./tensor";
+import { encodeInferRequest, HEADER_LENGTH, parseInferResponse } from "./binary-extension";
 import { callUpstream, type UpstreamOptions, upstreamJson } from "./upstream";
 import type { InferenceRequest, InferenceResponse, MetadataTensor, ModelMetadata } from "./v2-types";
 
@@ -67,8 +68,13 @@ export class UpstreamModel implements ModelBackend {
         );
       }
     }
-    const response = await callUpstream(this.options, `${this.modelPath}/infer`, { method: "POST", body: JSON.stringify(request) });
-    const body = await upstreamJson<InferenceResponse & { error?: string }>(response, `runtime at ${this.options.url}`);
+    // Binary inputs go on as Triton's binary extension (the bytes unchanged), and binary outputs come back the same way.
+    const { body: sent, headerLength } = encodeInferRequest(request);
+    const headers: Record<string, string> =
+      headerLength === undefined ? {} : { "content-type": "application/octet-stream", [HEADER_LENGTH]: String(headerLength) };
+    const response = await callUpstream(this.options, `${this.modelPath}/infer`, { method: "POST", body: sent, headers });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const body = parseUpstreamAnswer(bytes, response.headers.get(HEADER_LENGTH), response.status, this.options.url);
     if (response.status >= 400) {
       const reason = body.error ?? `HTTP ${response.status}`;
       // The runtime's 4xx is the client's problem and keeps its status; its 5xx is ours to report as a bad gateway.
@@ -79,4 +85,21 @@ export class UpstreamModel implements ModelBackend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A runtime's infer answer; one that is not V2 JSON (or a binary header + tensors) is a 502 quoting what came back. */
+function parseUpstreamAnswer(
+  bytes: Buffer,
+  headerLength: string | null,
+  status: number,
+  url: string,
+): InferenceResponse & { error?: string } {
+  try {
+    return parseInferResponse(bytes, headerLength);
+  } catch {
+    throw new HttpError(
+      502,
+      `runtime at ${url} answered HTTP ${status} with a body that is not JSON: ${bytes.subarray(0, 200).toString("utf8")}`,
+    );
+  }
 }

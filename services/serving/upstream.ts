@@ -45,7 +45,7 @@ function sleep(ms: number): Promise<void> {
 export async function callUpstream(
   options: UpstreamOptions,
   path: string,
-  init: { method: string; body?: string; headers?: Record<string, string> },
+  init: { method: string; body?: string | Uint8Array; headers?: Record<string, string> },
 ): Promise<Response> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const retries = options.retries ?? 2;
@@ -58,7 +58,8 @@ export async function callUpstream(
     try {
       response = await fetch(url, {
         method: init.method,
-        body: init.body,
+        // A Buffer is a valid fetch body; lib.dom's BodyInit only lists ArrayBuffer-backed views.
+        body: init.body as BodyInit | undefined,
         headers: { "content-type": "application/json", ...init.headers },
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -1,6 +1,6 @@
 import { isInteger, isSafeNumber, parse as parseLossless, stringify as stringifyLossless } from "lossless-json";
 import { HttpError } from "../core";
-import type { InferenceResponse } from "./v2-types";
+import type { InferenceRequest, InferenceResponse } from "./v2-types";
 
 /**
  * JSON for V2 bodies with exact 64-bit integers. JSON.parse turns 2^63-1 into a rounded double;
@@ -32,8 +32,10 @@ function hasBigInt(data: unknown): boolean {
   return false;
 }
 
-/** Writes a response; bigint elements (only 64-bit outputs hold them) are written as exact integer literals. */
-export function stringifyV2(response: InferenceResponse): string {
-  const exact = response.outputs.some((o) => (o.datatype === "INT64" || o.datatype === "UINT64") && hasBigInt(o.data));
-  return exact ? (stringifyLossless(response) as string) : JSON.stringify(response);
+/** Writes a request or response; bigint elements (only 64-bit tensors hold them) are written as exact integer literals. */
+export function stringifyV2(body: InferenceResponse | InferenceRequest): string {
+  const tensors: Array<{ datatype: string; data?: unknown }> =
+    "outputs" in body && !("inputs" in body) ? body.outputs : ((body as InferenceRequest).inputs ?? []);
+  const exact = tensors.some((t) => (t.datatype === "INT64" || t.datatype === "UINT64") && hasBigInt(t.data));
+  return exact ? (stringifyLossless(body) as string) : JSON.stringify(body);
 }

@@ -109,7 +109,7 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
  * catalog features is logged under the feature names, so drift checks see the same columns as
  * for entity-keyed requests; anything else is logged as `<input>_<column>`.
  */
-function tensorRows(
+export function tensorRows(
   inputs: RequestInput[],
   featureNames: string[] | undefined,
 ): Array<{ entities: Record<string, never>; features: PredictionRecord["features"] }> {

@@ -19,6 +19,7 @@ const EXPECTED = join(ROOT, "models", "fraud-scorer", "expected.json");
 
 let app: FastifyInstance;
 let http: string;
+let grpc: string;
 
 beforeAll(async () => {
   app = await createServingServer({
@@ -31,6 +32,7 @@ beforeAll(async () => {
     maxEventLoopDelayMs: 0,
   });
   http = await app.listen({ port: 0, host: "127.0.0.1" });
+  grpc = `127.0.0.1:${await app.serving.listenGrpc({ port: 0, host: "127.0.0.1" })}`;
 });
 afterAll(() => app.close());
 
@@ -65,11 +67,41 @@ describe("tritonclient, unchanged", () => {
       "an unknown model surfaces our message",
     ]);
   }, 180_000);
+
+  it("over gRPC: health, metadata, raw tensors of every datatype, exact INT64 and FP16, outputs, errors", async () => {
+    const results = await client("triton_client.py", "grpc", grpc);
+    expectAllPass(results, [
+      "live and ready",
+      "unknown model is not ready",
+      "server metadata",
+      "model metadata",
+      "fraud-scorer v1 binary matches numpy",
+      "fraud-scorer v2 binary matches numpy",
+      "every datatype binary round-trips exactly",
+      "only the requested output comes back",
+      "every output when none is named",
+      "a bad shape surfaces our message",
+      "an unknown model surfaces our message",
+    ]);
+  }, 180_000);
 });
 
 describe("the KServe SDK, unchanged", () => {
   it("InferenceRESTClient: health, JSON and binary tensors of every datatype, outputs, our error message", async () => {
     const results = await client("kserve_client.py", "rest", http);
+    expectAllPass(results, [
+      "live and ready",
+      "fraud-scorer json matches numpy",
+      "fraud-scorer binary matches numpy",
+      "every datatype json round-trips exactly",
+      "every datatype binary round-trips exactly",
+      "only the requested output comes back",
+      "a bad shape surfaces our message",
+    ]);
+  }, 180_000);
+
+  it("InferenceGRPCClient: health, typed and raw tensors of every datatype, outputs, our error message", async () => {
+    const results = await client("kserve_client.py", "grpc", grpc);
     expectAllPass(results, [
       "live and ready",
       "fraud-scorer json matches numpy",

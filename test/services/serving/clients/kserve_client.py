@@ -44,7 +44,7 @@ async def main():
         live = lambda: client.is_server_live(url)  # noqa: E731
         model_ready = lambda m: client.is_model_ready(url, m)  # noqa: E731
     else:
-        client = InferenceGRPCClient(url, timeout=30, retries=1)
+        client = InferenceGRPCClient(url, timeout=30)
         infer = client.infer
         ready = client.is_server_ready
         live = client.is_server_live
