@@ -16,7 +16,16 @@ export interface PlanResource {
   /** Whether this is a ComponentResource (no provider behind it). */
   custom: boolean;
   /** Resource options that policies look at. */
-  options: { protect: boolean; retainOnDelete?: boolean; provider?: string; dependsOn?: string[] };
+  options: {
+    protect: boolean;
+    retainOnDelete?: boolean;
+    provider?: string;
+    dependsOn?: string[];
+    /** Delete the old resource before creating its replacement (fixed physical names). */
+    deleteBeforeReplace?: boolean;
+    /** Input paths the engine does not diff. */
+    ignoreChanges?: string[];
+  };
   /** Input property paths that are secrets (masked in plan.json). */
   secretPaths?: string[];
 }

@@ -73,12 +73,13 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
 function options(r: PlanResource): PolicyResourceOptions {
   const opts: PolicyResourceOptions = {
     protect: r.options.protect,
-    ignoreChanges: [],
+    ignoreChanges: r.options.ignoreChanges ?? [],
     aliases: [],
     customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
     additionalSecretOutputs: [],
   };
   if (r.parent) opts.parent = r.parent;
+  if (r.options.deleteBeforeReplace) opts.deleteBeforeReplace = true;
   return opts;
 }
 

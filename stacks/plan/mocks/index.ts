@@ -38,6 +38,8 @@ interface RequestMeta {
   retainOnDelete: boolean;
   provider?: string;
   dependsOn: string[];
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
   urn: string;
   secretPaths: string[];
 }
@@ -84,6 +86,8 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         retainOnDelete: meta?.retainOnDelete,
         provider: meta?.provider || undefined,
         dependsOn: meta?.dependsOn,
+        deleteBeforeReplace: meta?.deleteBeforeReplace || undefined,
+        ignoreChanges: meta?.ignoreChanges?.length ? meta.ignoreChanges : undefined,
       },
       secretPaths: meta?.secretPaths,
     });
@@ -152,6 +156,8 @@ export async function installMocks(ctx: MockContext): Promise<PlanMocks> {
           retainOnDelete: Boolean(req.getRetainondelete?.()),
           provider: req.getProvider(),
           dependsOn: req.getDependenciesList?.() ?? [],
+          deleteBeforeReplace: Boolean(req.getDeletebeforereplace?.()),
+          ignoreChanges: req.getIgnorechangesList?.() ?? [],
           urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
           secretPaths,
         });
@@ -172,6 +178,8 @@ interface RegisterRequest {
   getRetainondelete?(): boolean;
   getProvider(): string;
   getDependenciesList?(): string[];
+  getDeletebeforereplace?(): boolean;
+  getIgnorechangesList?(): string[];
   getObject(): unknown;
 }
 
