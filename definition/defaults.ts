@@ -2,6 +2,7 @@ import {
   ACCELERATOR_LABEL,
   type Accelerator,
   type Cloud,
+  type DisruptionBudget,
   type Environment,
   GPU_TAINT,
   POOL_ROLE_LABEL,
@@ -23,6 +24,40 @@ export interface NodePoolSpec {
   labels: Record<string, string>;
   /** Includes the GPU taint for GPU pools. */
   taints: Taint[];
+  /** When node autoscaling (Karpenter on EKS) may take the pool's nodes away. */
+  disruption: PoolDisruptionSpec;
+}
+
+/** A pool's disruption settings with defaults resolved (Karpenter's vocabulary). */
+export interface PoolDisruptionSpec {
+  /** WhenEmpty: only nodes running nothing but daemons are consolidated. */
+  consolidationPolicy: "WhenEmpty" | "WhenEmptyOrUnderutilized";
+  consolidateAfter: string;
+  expireAfter: string;
+  budgets: DisruptionBudget[];
+}
+
+/**
+ * Disruption defaults by role. GPU nodes are consolidated only when empty (a node serving a model,
+ * or pulling its multi-GB image for a pod already bound to it, is never empty) and only after
+ * 30 minutes empty, so a scale-down followed by a scale-up does not pay the image pull twice;
+ * never replaced just because a newer AMI exists (a Drifted budget of 0: they roll at expiry,
+ * drained with their PodDisruptionBudgets respected); and at most one at a time. Other pools
+ * consolidate underutilized nodes after a minute, 10% at a time.
+ */
+export function defaultDisruption(role: "system" | "gpu"): PoolDisruptionSpec {
+  if (role === "gpu") {
+    return {
+      consolidationPolicy: "WhenEmpty",
+      consolidateAfter: "30m",
+      expireAfter: "720h",
+      budgets: [
+        { nodes: "0", reasons: ["Drifted"] },
+        { nodes: "1", reasons: ["Empty", "Underutilized"] },
+      ],
+    };
+  }
+  return { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "1m", expireAfter: "720h", budgets: [{ nodes: "10%" }] };
 }
 
 export type OnlineStoreSpec =
@@ -54,6 +89,10 @@ export interface StackSpec {
     privateEndpoint: boolean;
     publicAccessCidrs: string[];
     releaseChannel: "RAPID" | "REGULAR" | "STABLE";
+    /** Cluster administrators besides the creator: IAM role ARNs (AWS) or IAM members (GCP). */
+    admins: string[];
+    /** GKE node auto-provisioning limits; absent when off. */
+    autoProvisioning?: { maxCpu: number; maxMemoryGb: number; gpus: Partial<Record<Accelerator, number>> };
     kubeconfig?: string;
     context?: string;
   };
@@ -123,6 +162,7 @@ export function resolveStack(name: string, cfg: StackConfigParsed): StackSpec {
       diskSizeGb: pool.diskSizeGb,
       labels,
       taints,
+      disruption: { ...defaultDisruption(pool.role), ...pool.disruption },
     };
   });
   return {
@@ -147,6 +187,8 @@ export function resolveStack(name: string, cfg: StackConfigParsed): StackSpec {
       // Never open to the internet by default: a public endpoint needs the CIDRs allowed (checked in stack-checks).
       publicAccessCidrs: cfg.cluster.publicAccessCidrs ?? [],
       releaseChannel: cfg.cluster.releaseChannel ?? (prod ? "STABLE" : "REGULAR"),
+      admins: cfg.cluster.admins,
+      autoProvisioning: cfg.cluster.autoProvisioning,
       kubeconfig: cfg.cluster.kubeconfig,
       context: cfg.cluster.context,
     },

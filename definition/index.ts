@@ -12,3 +12,4 @@ export * from "./stack-checks";
 export * from "./yaml-source";
 export * from "./metrics";
 export * from "./expressions";
+export * from "./cidr";

@@ -6,7 +6,7 @@ import { resolveStack, type StackSpec } from "./defaults";
 import { type SpecIssue, SpecError, zodIssues } from "./errors";
 import { type Catalog, readRuntimeCatalog } from "./registry";
 import { StackConfig } from "./stack";
-import { checkStack } from "./stack-checks";
+import { checkStack, type StackCheckOptions } from "./stack-checks";
 import { readYaml, splitPath, withLine, type YamlSource } from "./yaml-source";
 
 /** The Pulumi project name (Pulumi.yaml `name`): stack config keys are `<project>:<key>`. */
@@ -38,7 +38,7 @@ export function listStacks(stacksDir: string): string[] {
  * Validates the platform object of a stack (as the Pulumi engine hands it over through
  * `pulumi.Config`, or as read from the file), resolves defaults and runs the cross-checks.
  */
-export function parseStack(raw: unknown, name: string, file: string, source?: YamlSource): StackSpec {
+export function parseStack(raw: unknown, name: string, file: string, source?: YamlSource, options: StackCheckOptions = {}): StackSpec {
   const docPrefix = ["config", PLATFORM_KEY];
   const locate = (issues: SpecIssue[]) => (source ? issues.map((i) => withLine(source, i, [...docPrefix, ...splitPath(i.path)])) : issues);
   if (raw === undefined || raw === null) {
@@ -54,13 +54,17 @@ export function parseStack(raw: unknown, name: string, file: string, source?: Ya
   const parsed = StackConfig.safeParse(raw);
   if (!parsed.success) throw new SpecError(locate(zodIssues(file, raw, parsed.error)));
   const stack = resolveStack(name, parsed.data);
-  const issues = checkStack(stack, file);
+  const issues = checkStack(stack, file, options);
   if (issues.length) throw new SpecError(locate(issues));
   return stack;
 }
 
-/** Reads `stacks/Pulumi.<name>.yaml` and returns its resolved stack spec. */
-export function loadStack(stacksDir: string, name: string): StackSpec {
+/**
+ * Reads `stacks/Pulumi.<name>.yaml` and returns its resolved stack spec. For offline readers (the
+ * plan, tests, the policy config): placeholders are accepted unless `allowPlaceholders: false`.
+ * The program (stacks/index.ts) parses the engine's config with parseStack, which refuses them.
+ */
+export function loadStack(stacksDir: string, name: string, options: StackCheckOptions = { allowPlaceholders: true }): StackSpec {
   const path = stackFile(stacksDir, name);
   if (!existsSync(path)) {
     const known = listStacks(stacksDir);
@@ -75,7 +79,7 @@ export function loadStack(stacksDir: string, name: string): StackSpec {
   }
   const source = readYaml(path);
   const config = (source.data as { config?: Record<string, unknown> }).config ?? {};
-  return parseStack(config[PLATFORM_KEY], name, source.file, source);
+  return parseStack(config[PLATFORM_KEY], name, source.file, source, options);
 }
 
 function yamlFiles(dir: string): string[] {
@@ -211,9 +215,15 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
   return catalog;
 }
 
+/**
+ * Set by the credential-free plan for the program it runs: the stack checks then accept the
+ * shipped placeholders (CIDR_PLACEHOLDER) that `pulumi preview` and `up` refuse.
+ */
+export const OFFLINE_PLAN_ENV = "MLOPS_OFFLINE_PLAN";
+
 /** Loads a stack and the catalog it deploys, cross-checked together. */
-export function loadPlatform(options: { stacksDir: string; catalogDir: string; stack: string }): PlatformSpec {
-  const stack = loadStack(options.stacksDir, options.stack);
+export function loadPlatform(options: { stacksDir: string; catalogDir: string; stack: string } & StackCheckOptions): PlatformSpec {
+  const stack = loadStack(options.stacksDir, options.stack, { allowPlaceholders: options.allowPlaceholders ?? true });
   return {
     stack,
     catalog: catalogForStack(loadCatalog(options.catalogDir, stack.featureStore.project, stack), stack, listStacks(options.stacksDir)),

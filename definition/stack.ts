@@ -44,6 +44,39 @@ export const Taint = z
   .strict();
 export type Taint = z.infer<typeof Taint>;
 
+/** A Go duration as Karpenter reads it (`30m`, `720h`, `1h30m`), or `Never`. */
+const karpenterDuration = z.string().regex(/^(([0-9]+(s|m|h))+|Never)$/, 'must be a duration like 30m or 720h, or "Never"');
+
+/**
+ * One Karpenter disruption budget: at most `nodes` (a count or a percentage) of the pool's nodes
+ * may be disrupted at once for the listed reasons (all reasons when omitted), optionally only in a
+ * cron `schedule` window of `duration`.
+ */
+export const DisruptionBudget = z
+  .object({
+    nodes: z.string().regex(/^((100|[0-9]{1,2})%|[0-9]+)$/, 'must be a node count like "1" or a percentage like "10%"'),
+    reasons: z.array(z.enum(["Underutilized", "Empty", "Drifted"])).optional(),
+    schedule: z.string().optional(),
+    duration: z
+      .string()
+      .regex(/^([0-9]+(s|m|h))+$/)
+      .optional(),
+  })
+  .strict();
+export type DisruptionBudget = z.infer<typeof DisruptionBudget>;
+
+/** How node autoscaling may take a pool's nodes away (Karpenter on EKS). Defaults per role in definition/defaults.ts. */
+export const PoolDisruption = z
+  .object({
+    /** How long a node must be empty (or underutilized) before it is removed. */
+    consolidateAfter: karpenterDuration.optional(),
+    /** Nodes are replaced after this age (patched AMIs); their pods are drained, PDBs respected. */
+    expireAfter: karpenterDuration.optional(),
+    /** Replace the defaults' budgets. */
+    budgets: z.array(DisruptionBudget).max(50).optional(),
+  })
+  .strict();
+
 export const NodePool = z
   .object({
     /** Pool name; child resource names derive from it. */
@@ -68,6 +101,8 @@ export const NodePool = z
     labels: z.record(z.string(), z.string()).default({}),
     /** Extra taints; GPU pools always carry nvidia.com/gpu=present:NoSchedule. */
     taints: z.array(Taint).default([]),
+    /** When node autoscaling may remove this pool's nodes (Karpenter on EKS); defaults per role. */
+    disruption: PoolDisruption.optional(),
   })
   .strict();
 export type NodePoolInput = z.input<typeof NodePool>;
@@ -151,6 +186,24 @@ export const StackConfig = z
         privateEndpoint: z.boolean().optional(),
         /** CIDRs allowed to reach a public endpoint. No default: a public endpoint must list them. */
         publicAccessCidrs: z.array(z.string()).optional(),
+        /**
+         * Who administers the cluster besides its creator: IAM role ARNs on AWS (EKS access entries
+         * with the cluster-admin policy), IAM members (user:, group:, serviceAccount:) on GCP
+         * (roles/container.admin). Defaults to none: only the identity that ran `pulumi up` first.
+         */
+        admins: z.array(z.string().min(1)).default([]),
+        /**
+         * GKE node auto-provisioning: GKE may create node pools of its own for pending pods, within
+         * these limits (cpu cores, memory GiB, GPUs per accelerator). Off when absent; gcp only.
+         */
+        autoProvisioning: z
+          .object({
+            maxCpu: z.number().int().min(1),
+            maxMemoryGb: z.number().int().min(1),
+            gpus: z.partialRecord(z.enum(Accelerator), z.number().int().min(0)).default({}),
+          })
+          .strict()
+          .optional(),
         /** GKE release channel. */
         releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE"]).optional(),
         /** local only: kubeconfig path (defaults to ~/.kube/config) and context. */
@@ -158,7 +211,7 @@ export const StackConfig = z
         context: z.string().optional(),
       })
       .strict()
-      .default({ version: "1.31" }),
+      .default({ version: "1.31", admins: [] }),
     nodePools: z.array(NodePool).default([]),
     onlineStore: OnlineStoreConfig.optional(),
     offlineStore: OfflineStoreConfig.optional(),

@@ -3,11 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlanResource } from "../../components/plan-resource";
 import {
   type Catalog,
+  CIDR_PLACEHOLDER,
   catalogForStack,
   listStacks,
   loadCatalog,
   loadStack,
+  OFFLINE_PLAN_ENV,
   PROJECT,
+  placeholderFields,
   readYaml,
   type StackSpec,
   stackFile,
@@ -54,8 +57,16 @@ export async function runProgram(root: string, stackName: string, progress: (lin
     `spec ok: ${stack.cloud}/${stack.environment}, ${stack.nodePools.length} node pools, ${Object.keys(catalog.featureViews).length} feature views, ${Object.keys(catalog.models).length} models`,
   );
 
+  const placeholders = placeholderFields(stack);
+  if (placeholders.length) {
+    progress(
+      `note: ${placeholders.join(", ")} ${placeholders.length > 1 ? "are placeholders" : "is a placeholder"} (${CIDR_PLACEHOLDER}): ` +
+        "this plan accepts it, `pulumi preview` and `pulumi up` refuse it until you set your own value (docs/aws.md, docs/gcp.md)",
+    );
+  }
   const config = engineConfig(root, stackName);
   process.env.PULUMI_CONFIG = JSON.stringify(config);
+  process.env[OFFLINE_PLAN_ENV] = "1";
   const errors: string[] = [];
   const onError = (error: unknown) => errors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.on("unhandledRejection", onError);

@@ -21,7 +21,7 @@ const base: StackConfigInput = {
   environment: "dev",
   region: "us-east-1",
   tags: { team: "ml", costCenter: "cc-1" },
-  cluster: { version: "1.31", publicAccessCidrs: ["203.0.113.0/24"] },
+  cluster: { version: "1.31", publicAccessCidrs: ["81.2.69.160/32"] },
   nodePools: [
     { name: "system", role: "system", machineType: "m6i.large" },
     { name: "gpu", role: "gpu", machineType: "g6.xlarge", accelerator: { type: "nvidia-l4", count: 1 } },

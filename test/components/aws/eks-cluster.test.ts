@@ -45,7 +45,7 @@ describe("cluster settings (pure)", () => {
     expect(clusterSettings(dev.stack, "c")).toMatchObject({
       endpointPrivateAccess: true,
       endpointPublicAccess: true,
-      publicAccessCidrs: ["203.0.113.0/24"],
+      publicAccessCidrs: ["REPLACE-WITH-YOUR-EGRESS-CIDR"],
       deletionProtection: false,
     });
   });
@@ -108,7 +108,7 @@ describe.each(AWS_STACKS)("EKS cluster of %s under mocks", (stackName) => {
       expect(vpc.publicAccessCidrs).toBeUndefined();
     } else {
       expect(vpc.endpointPublicAccess).toBe(true);
-      expect(vpc.publicAccessCidrs).toEqual(["203.0.113.0/24"]);
+      expect(vpc.publicAccessCidrs).toEqual(["REPLACE-WITH-YOUR-EGRESS-CIDR"]);
     }
     const privateIds = b()
       .ofType("aws:ec2/subnet:Subnet")

@@ -35,7 +35,7 @@ export const EXPECTED: Record<
     services: "10.68.0.0/20",
     privateEndpoint: false,
     channel: "REGULAR",
-    authorizedCidrs: ["203.0.113.0/24"],
+    authorizedCidrs: ["REPLACE-WITH-YOUR-EGRESS-CIDR"],
     zones: ["us-central1-a", "us-central1-b"],
     system: { machineType: "e2-standard-4", min: 1, max: 3 },
     gpu: { machineType: "g2-standard-8", max: 2, spot: true },
