@@ -16,9 +16,23 @@ export const DYNAMODB_LAYOUT = {
   ttlAttribute: "expires_at",
 } as const;
 
-/** Feast's default table name template, `{project}.{table_name}`. */
-export function dynamoTableName(project: string, featureView: string): string {
-  return `${project}.${featureView}`;
+/**
+ * Table names are unique per account and region, so they carry the stack: Feast's
+ * `table_name_template` set to `{project}.<stack>.{table_name}` (the features service reads the same
+ * template from the store URL, dynamoTableTemplate).
+ */
+export function dynamoTableName(project: string, featureView: string, stack: string): string {
+  return dynamoTableTemplate(stack).replace("{project}", project).replace("{table_name}", featureView);
+}
+
+/** The Feast `table_name_template` of a stack's tables. */
+export function dynamoTableTemplate(stack: string): string {
+  return `{project}.${stack}.{table_name}`;
+}
+
+/** The online store URL of a stack's tables: `dynamodb://<region>?tableNameTemplate=...`. */
+export function dynamoUrl(region: string, stack: string): string {
+  return `dynamodb://${region}?tableNameTemplate=${encodeURIComponent(dynamoTableTemplate(stack))}`;
 }
 
 export interface DynamoTablePlan {
@@ -29,10 +43,10 @@ export interface DynamoTablePlan {
 }
 
 /** One table for every feature view that is served online, in name order. */
-export function dynamoTables(catalog: Catalog, project: string): DynamoTablePlan[] {
+export function dynamoTables(catalog: Catalog, project: string, stack: string): DynamoTablePlan[] {
   return Object.values(catalog.featureViews)
     .filter((view) => view.online)
-    .map((view) => ({ featureView: view.name, tableName: dynamoTableName(project, view.name), ttlSeconds: view.ttl }))
+    .map((view) => ({ featureView: view.name, tableName: dynamoTableName(project, view.name, stack), ttlSeconds: view.ttl }))
     .sort((a, b) => a.tableName.localeCompare(b.tableName));
 }
 
@@ -98,7 +112,7 @@ export class DynamoStore extends pulumi.ComponentResource {
   constructor(name: string, args: DynamoStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:aws:DynamoStore", name, {}, opts);
     const { stack } = args;
-    this.tables = dynamoTables(args.catalog, stack.featureStore.project);
+    this.tables = dynamoTables(args.catalog, stack.featureStore.project, stack.name);
     const tables = this.tables.map(
       (plan) =>
         new aws.dynamodb.Table(
@@ -108,10 +122,11 @@ export class DynamoStore extends pulumi.ComponentResource {
             serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
             tags: awsTags(stack, plan.tableName, { featureView: plan.featureView }),
           },
-          statefulOptions(stack, this),
+          // The table name is its address (the services and Feast find it by name): free it before a replacement.
+          { ...statefulOptions(stack, this), deleteBeforeReplace: true },
         ),
     );
-    this.url = pulumi.output(`dynamodb://${stack.region}`);
+    this.url = pulumi.output(dynamoUrl(stack.region, stack.name));
     this.tableArns = pulumi.all(tables.map((t) => t.arn));
     this.registerOutputs({ url: this.url, tableArns: this.tableArns, tables: this.tables });
   }

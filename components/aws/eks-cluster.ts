@@ -107,7 +107,7 @@ export interface EksClusterArgs {
   clusterName: string;
   /** Private subnets for the control plane's network interfaces. */
   subnetIds: pulumi.Input<string>[];
-  /** IAM roles granted cluster-admin through access entries. Defaults to none (the creator is admin). */
+  /** IAM roles granted cluster-admin through access entries. Defaults to the stack's cluster.admins. */
   adminRoleArns?: pulumi.Input<string>[];
 }
 
@@ -154,7 +154,8 @@ export class EksCluster extends pulumi.ComponentResource {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       { name: `/aws/eks/${settings.name}/cluster`, retentionInDays: settings.logRetentionDays, tags: awsTags(stack, `${name}-logs`) },
-      parent,
+      // Its name is fixed by EKS: a replacement must delete the old group first.
+      { parent: this, deleteBeforeReplace: true },
     );
 
     const cluster = new aws.eks.Cluster(
@@ -175,7 +176,8 @@ export class EksCluster extends pulumi.ComponentResource {
         deletionProtection: settings.deletionProtection,
         tags: awsTags(stack, settings.name),
       },
-      { parent: this, dependsOn: [clusterPolicy, kmsPolicy, logGroup] },
+      // The cluster's name is fixed (subnet tags, kubeconfigs and IAM name it): delete before replacing.
+      { parent: this, dependsOn: [clusterPolicy, kmsPolicy, logGroup], deleteBeforeReplace: true },
     );
 
     const issuerUrl = cluster.identities.apply((ids) => {
@@ -203,7 +205,7 @@ export class EksCluster extends pulumi.ComponentResource {
         ),
     );
 
-    (args.adminRoleArns ?? []).forEach((principalArn, i) => {
+    (args.adminRoleArns ?? stack.cluster.admins).forEach((principalArn, i) => {
       const entry = new aws.eks.AccessEntry(
         `${name}-admin-${i}`,
         { clusterName: cluster.name, principalArn, type: "STANDARD", tags: awsTags(stack, `${name}-admin-${i}`) },

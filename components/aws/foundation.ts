@@ -41,6 +41,7 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
   readonly network: Network;
   readonly eks: EksCluster;
   readonly nodePools: Record<string, NodePool>;
+  readonly nodes: pulumi.Resource[];
 
   constructor(name: string, args: AwsFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:aws:AwsFoundation", name, {}, opts);
@@ -71,7 +72,7 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
     // With tracking off there is no MLflow to use a database, so none is created (and the URL is empty).
     const trackingDb = stack.tracking.enabled ? new TrackingDatabase(`${name}-tracking-db`, data, parent) : undefined;
 
-    const hasTables = online.kind === "dynamodb" && dynamoTables(catalog, stack.featureStore.project).length > 0;
+    const hasTables = online.kind === "dynamodb" && dynamoTables(catalog, stack.featureStore.project, stack.name).length > 0;
     const irsa = new WorkloadIdentities(
       `${name}-irsa`,
       {
@@ -101,6 +102,7 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
     this.offline = { kind: "redshift", url: offline.url, serviceAccountAnnotations: irsa.identities.features };
     this.artifacts = { uri: bucket.uri, predictionLogsUri: bucket.predictionLogsUri, serviceAccountAnnotations: irsa.identities.tracking };
     this.trackingDatabase = { url: trackingDb ? trackingDb.url : pulumi.secret("") };
+    this.nodes = Object.values(this.nodePools);
 
     this.registerOutputs({
       clusterName: this.cluster.name,

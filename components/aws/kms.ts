@@ -15,6 +15,11 @@ export function kmsKeySettings(stack: StackSpec, purpose: string): aws.kms.KeyAr
   };
 }
 
+/** `alias/<stack>/<component>`: unique per account and region, readable in the console. */
+export function kmsAliasName(stack: StackSpec, name: string): string {
+  return `alias/${stack.name}/${name}`;
+}
+
 /**
  * A customer-managed key (and an alias naming it) owned by one component, so each store's data
  * can be revoked or audited on its own. Keys are stateful: losing one loses the data it encrypts,
@@ -22,6 +27,7 @@ export function kmsKeySettings(stack: StackSpec, purpose: string): aws.kms.KeyAr
  */
 export function encryptionKey(name: string, stack: StackSpec, purpose: string, parent: pulumi.Resource): aws.kms.Key {
   const key = new aws.kms.Key(`${name}-key`, kmsKeySettings(stack, purpose), statefulOptions(stack, parent));
-  new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${name}`, targetKeyId: key.keyId }, { parent });
+  // Alias names are unique per account and region: the stack keeps two stacks' aliases apart.
+  new aws.kms.Alias(`${name}-key-alias`, { name: kmsAliasName(stack, name), targetKeyId: key.keyId }, { parent });
   return key;
 }

@@ -108,7 +108,9 @@ describe.each([...AWS_STACKS, "dynamo-prod"] as const)("AwsFoundation of %s unde
     expect(f.cluster.workloadIdentity).toBe("irsa");
     expect(Object.keys(f.identities).sort()).toEqual([...WORKLOADS].sort());
     expect(await outputValue(f.online.url)).toMatch(
-      stackName === "dynamo-prod" ? /^dynamodb:\/\/[a-z0-9-]+$/ : /^rediss:\/\/master\.[a-z0-9.-]+\.cache\.amazonaws\.com:6379$/,
+      stackName === "dynamo-prod"
+        ? /^dynamodb:\/\/[a-z0-9-]+\?tableNameTemplate=%7Bproject%7D\.dynamo-prod\.%7Btable_name%7D$/
+        : /^rediss:\/\/master\.[a-z0-9.-]+\.cache\.amazonaws\.com:6379$/,
     );
     expect(await outputValue(f.offline.url)).toMatch(/^redshift:\/\/[a-z0-9-]+\/features$/);
     expect(await outputValue(f.artifacts.uri)).toMatch(/^s3:\/\/[a-z0-9.-]+\/mlflow$/);

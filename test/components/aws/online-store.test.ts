@@ -63,18 +63,18 @@ describe("online store settings (pure)", () => {
     expect(redisSettings(prod.stack, { ...online(prod.stack), replicas: 0 }, "o").automaticFailoverEnabled).toBe(false);
   });
 
-  it("DynamoDB: one Feast-named table per online feature view, on demand, PITR, TTL", () => {
-    const tables = dynamoTables(dev.catalog, "mlops");
+  it("DynamoDB: one Feast-named table per online feature view and stack, on demand, PITR, TTL", () => {
+    const tables = dynamoTables(dev.catalog, "mlops", "aws-dev");
     expect(tables.map((t) => t.tableName)).toEqual([
-      "mlops.card_realtime",
-      "mlops.card_stats",
-      "mlops.customer_profile",
-      "mlops.merchant_stats",
+      "mlops.aws-dev.card_realtime",
+      "mlops.aws-dev.card_stats",
+      "mlops.aws-dev.customer_profile",
+      "mlops.aws-dev.merchant_stats",
     ]);
     expect(tables.find((t) => t.featureView === "card_stats")?.ttlSeconds).toBe(2 * 86400);
     const s = dynamoTableSettings(prod.stack, tables[0] as (typeof tables)[number]);
     expect(s).toEqual({
-      name: "mlops.card_realtime",
+      name: "mlops.aws-dev.card_realtime",
       billingMode: "PAY_PER_REQUEST",
       hashKey: "entity_id",
       attributes: [{ name: "entity_id", type: "S" }],
@@ -88,7 +88,7 @@ describe("online store settings (pure)", () => {
     const view = dev.catalog.featureViews.card_stats;
     if (!view) throw new Error("card_stats expected in the catalog");
     const catalog = { ...dev.catalog, featureViews: { ...dev.catalog.featureViews, card_stats: { ...view, online: false } } };
-    expect(dynamoTables(catalog, "mlops").map((t) => t.featureView)).not.toContain("card_stats");
+    expect(dynamoTables(catalog, "mlops", "aws-dev").map((t) => t.featureView)).not.toContain("card_stats");
   });
 });
 
@@ -169,11 +169,12 @@ describe.each(["dynamo-dev", "dynamo-prod"] as const)("DynamoDB online store of 
   const tables = () => b().ofType(TABLE);
 
   it("creates one Feast-named table per online feature view, and no ElastiCache", () => {
+    const stack = b().spec.stack.name;
     expect(tables().map((t) => t.inputs.name)).toEqual([
-      "mlops.card_realtime",
-      "mlops.card_stats",
-      "mlops.customer_profile",
-      "mlops.merchant_stats",
+      `mlops.${stack}.card_realtime`,
+      `mlops.${stack}.card_stats`,
+      `mlops.${stack}.customer_profile`,
+      `mlops.${stack}.merchant_stats`,
     ]);
     expect(b().ofType(REDIS)).toEqual([]);
   });
@@ -207,12 +208,23 @@ describe.each(["dynamo-dev", "dynamo-prod"] as const)("DynamoDB online store of 
     const online = b().foundation.online;
     expect(online.kind).toBe("dynamodb");
     expect(online.password).toBeUndefined();
-    expect(await outputValue(online.url)).toBe(`dynamodb://${b().spec.stack.region}`);
+    const stack = b().spec.stack;
+    // The features service finds the tables by Feast's template, with the stack in it.
+    expect(await outputValue(online.url)).toBe(`dynamodb://${stack.region}?tableNameTemplate=%7Bproject%7D.${stack.name}.%7Btable_name%7D`);
     const features = b().one("aws:iam/role:Role", "-irsa-features");
     expect(await outputValue(online.serviceAccountAnnotations)).toEqual({ [IRSA_ANNOTATION]: features.outputs.arn });
     const policy = parseJson(b().one("aws:iam/rolePolicy:RolePolicy", "-irsa-features").inputs.policy);
     const statement = (policy.Statement as Inputs[]).find((s) => s.Sid === "OnlineStoreTables");
     expect(statement?.Resource).toEqual(tables().map((t) => t.outputs.arn));
-    expect(statement?.Resource).toContain(`arn:aws:dynamodb:us-east-1:123456789012:table/mlops.card_stats`);
+    expect(statement?.Resource).toContain(`arn:aws:dynamodb:us-east-1:123456789012:table/mlops.${stack.name}.card_stats`);
+  });
+
+  it("names every table after its stack, so a second stack in the account and region cannot collide", () => {
+    const stack = b().spec.stack;
+    for (const t of tables()) expect(t.inputs.name).toMatch(new RegExp(`^mlops\\.${stack.name}\\.[a-z_]+$`));
+  });
+
+  it("deletes a table before creating its replacement, whose name is the same", () => {
+    for (const t of tables()) expect(t.options.deleteBeforeReplace).toBe(true);
   });
 });
