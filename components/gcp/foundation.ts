@@ -48,6 +48,7 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
   readonly artifactStore: GcsArtifactStore;
   readonly trackingDb?: CloudSqlTrackingDatabase;
   readonly workloadIdentities: WorkloadIdentities;
+  readonly nodes: pulumi.Resource[];
 
   constructor(name: string, args: GcpFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:Foundation", name, {}, opts);
@@ -92,7 +93,7 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
     this.artifactStore = new GcsArtifactStore(`${name}-artifacts`, { stack, project }, parent);
     this.workloadIdentities = new WorkloadIdentities(
       `${name}-identity`,
-      { stack, project, datasetId: this.offlineStore.datasetId, bucketName: this.artifactStore.bucketName },
+      { stack, project, datasetId: this.offlineStore.datasetId, bucketName: this.artifactStore.bucketName, cluster: this.gke.cluster },
       parent,
     );
     if (stack.tracking.enabled) {
@@ -115,6 +116,7 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
     };
     // With tracking disabled no database exists; the Kubernetes layer does not read this then.
     this.trackingDatabase = { url: this.trackingDb?.url ?? pulumi.secret("") };
+    this.nodes = Object.values(this.nodePools);
 
     this.registerOutputs({
       clusterName: this.cluster.name,

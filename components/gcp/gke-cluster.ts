@@ -48,6 +48,9 @@ export interface GkeClusterSettings {
   resourceLabels: Record<string, string>;
 }
 
+/** The IAM role `cluster.admins` get on GCP. */
+export const GKE_ADMIN_ROLE = "roles/container.admin";
+
 /** The Workload Identity pool of a project: Kubernetes ServiceAccounts appear in IAM as members of it. */
 export function workloadPool(project: string): string {
   return `${project}.svc.id.goog`;
@@ -184,7 +187,23 @@ export class GkeCluster extends pulumi.ComponentResource {
         .apply(([ctx, endpoint, auth]) => gkeKubeconfig({ context: ctx, endpoint, caCertificate: auth.clusterCaCertificate ?? "" })),
     );
     // GKE's GPU driver installation runs NVIDIA's device plugin itself.
-    this.access = { name: this.clusterName, kubeconfig: this.kubeconfig, workloadIdentity: "gke", managedGpuDevicePlugin: true };
+    this.access = {
+      name: this.clusterName,
+      kubeconfig: this.kubeconfig,
+      workloadIdentity: "gke",
+      managedGpuDevicePlugin: true,
+      // GKE limits the critical priority classes to kube-system unless a namespace has a quota for them.
+      criticalPodsNeedQuota: true,
+    };
+    // Administrators named in the stack: GKE maps IAM onto Kubernetes, and container.admin is full
+    // access to the clusters of the project and their objects (there is no per-cluster IAM binding).
+    args.stack.cluster.admins.forEach((member, i) => {
+      new gcp.projects.IAMMember(
+        `${name}-admin-${i}`,
+        { project, role: GKE_ADMIN_ROLE, member },
+        { parent: this, dependsOn: [this.cluster] },
+      );
+    });
     this.registerOutputs({
       clusterName: this.clusterName,
       kubeconfig: this.kubeconfig,

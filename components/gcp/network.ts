@@ -124,10 +124,19 @@ export class GcpNetwork extends pulumi.ComponentResource {
       },
       parent,
     );
+    // Deleting the peering fails for days after Cloud SQL / Memorystore are gone ("Producer services
+    // still using this connection"): ABANDON drops it from the state instead, and deleting the
+    // network then removes the peering with it. The explicit dependsOn keeps the order on destroy:
+    // the stores, then the connection, then the range and the network.
     this.privateServices = new gcp.servicenetworking.Connection(
       `${name}-private-services`,
-      { network: this.network.id, service: "servicenetworking.googleapis.com", reservedPeeringRanges: [range.name] },
-      parent,
+      {
+        network: this.network.id,
+        service: "servicenetworking.googleapis.com",
+        reservedPeeringRanges: [range.name],
+        deletionPolicy: "ABANDON",
+      },
+      { parent: this, dependsOn: [this.network, range] },
     );
     new gcp.compute.Firewall(
       `${name}-control-plane-webhooks`,

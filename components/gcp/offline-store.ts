@@ -89,7 +89,9 @@ export class BigQueryOfflineStore extends pulumi.ComponentResource {
   constructor(name: string, args: BigQueryOfflineStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:gcp:BigQueryOfflineStore", name, {}, opts);
     const project = projectInput(args);
-    const stateful = statefulOptions(args.stack, this);
+    // The dataset and table ids are the store's address (the services and Feast name them), so a
+    // replacement must free the name first: create-before-delete fails with "Already Exists".
+    const stateful = { ...statefulOptions(args.stack, this), deleteBeforeReplace: true };
     this.dataset = new gcp.bigquery.Dataset(`${name}-dataset`, { project, ...datasetSettings(args.stack) }, stateful);
     this.tables = {};
     for (const table of offlineTableSettings(args.stack, args.catalog)) {

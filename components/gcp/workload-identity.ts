@@ -67,6 +67,11 @@ export interface WorkloadIdentitiesArgs extends GcpComponentArgs {
   datasetId: pulumi.Input<string>;
   /** The artifact bucket's name. */
   bucketName: pulumi.Input<string>;
+  /**
+   * The GKE cluster: its creation creates the `<project>.svc.id.goog` pool the bindings name, so they
+   * wait for it (on a fresh project IAM refuses them otherwise: "Identity Pool does not exist").
+   */
+  cluster: pulumi.Resource;
 }
 
 /**
@@ -107,7 +112,7 @@ export class WorkloadIdentities extends pulumi.ComponentResource {
           role: "roles/iam.workloadIdentityUser",
           member: workloadIdentityMember(projectId, ksa.namespace, ksa.name),
         },
-        parent,
+        { parent: this, dependsOn: [args.cluster] },
       );
       WORKLOAD_GRANTS[workload].forEach((grant, i) => {
         const grantName = `${name}-${workload}-${grant.scope}-${i}`;
