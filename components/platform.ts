@@ -51,23 +51,24 @@ export class Platform extends pulumi.ComponentResource {
         { stack, catalog },
         { parent: this, provider: addons.provider, dependsOn: [addons] },
       );
-      foundation = { cluster, ...stores.connections };
+      foundation = { cluster, ...stores.connections, nodes: [] };
     } else {
       const cloud =
         stack.cloud === "aws"
           ? new AwsFoundation(`${name}-aws`, { stack, catalog }, parent)
           : new GcpFoundation(`${name}-gcp`, { stack, catalog }, parent);
       foundation = cloud;
-      addons = new ClusterAddons(`${name}-addons`, { cluster: cloud.cluster, stack }, parent);
+      // No pod can start before its nodes: the whole Kubernetes layer hangs off the add-ons.
+      addons = new ClusterAddons(`${name}-addons`, { cluster: cloud.cluster, stack }, { parent: this, dependsOn: cloud.nodes });
     }
     this.foundation = foundation;
     this.addons = addons;
     const k8s = { parent: this, provider: addons.provider, dependsOn: [addons] };
 
     // Operations layer: mesh, monitoring, tracking.
-    const mesh = new Mesh(`${name}-mesh`, { stack }, k8s);
+    const mesh = new Mesh(`${name}-mesh`, { stack, dependsOn: addons.criticalPodQuotas }, k8s);
     const meshReady = { ...k8s, dependsOn: [addons, mesh] };
-    if (stack.monitoring.enabled) new Monitoring(`${name}-monitoring`, { stack, catalog }, k8s);
+    if (stack.monitoring.enabled) new Monitoring(`${name}-monitoring`, { stack, catalog, mesh }, meshReady);
     if (stack.tracking.enabled) {
       this.tracking = new TrackingServer(
         `${name}-tracking`,

@@ -23,6 +23,12 @@ export interface ClusterAccess {
    * driver install), so the platform must not register the GPUs a second time. Defaults to false.
    */
   managedGpuDevicePlugin?: boolean;
+  /**
+   * The API server admits `system-node-critical` pods outside kube-system only into namespaces with
+   * a ResourceQuota for that priority class (GKE), so the platform creates one where its node agents
+   * run. Defaults to false.
+   */
+  criticalPodsNeedQuota?: boolean;
 }
 
 export type WorkloadIdentityKind = "irsa" | "gke" | "none";
@@ -86,4 +92,9 @@ export interface CloudFoundation {
   artifacts: ArtifactStore;
   /** The tracking server's database URL (a secret): RDS, Cloud SQL or in-cluster PostgreSQL. */
   trackingDatabase: { url: pulumi.Output<string> };
+  /**
+   * What must exist before any pod can run: the node groups / pools (and the cluster add-ons that
+   * storage and autoscaling need). The Kubernetes layer waits for them. Empty for local.
+   */
+  nodes: pulumi.Resource[];
 }

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
 import type { StackSpec } from "../../definition";
 import type { ClusterAccess } from "../types";
-import { GpuDevicePlugin } from "./gpu-device-plugin";
+import { GpuDevicePlugin, NODE_CRITICAL_PRIORITY } from "./gpu-device-plugin";
 
 /** Default kubeconfig of a local stack, as kubectl uses it. */
 export const DEFAULT_KUBECONFIG = "~/.kube/config";
@@ -100,6 +100,28 @@ export function namespaceLabels(stack: StackSpec, ns: NamespacePlan): Record<str
   return labels;
 }
 
+/** Namespaces where the platform runs system-node-critical pods: GPU agents, and istio-cni when Istio is installed. */
+export function criticalPodNamespaces(stack: StackSpec): NamespaceKey[] {
+  const keys: NamespaceKey[] = [];
+  if (stack.nodePools.some((p) => p.role === "gpu")) keys.push("gpu");
+  if (stack.mesh.mode === "install") keys.push("mesh");
+  return keys;
+}
+
+/**
+ * The ResourceQuota that lets a namespace run system-node-critical pods where the API server limits
+ * that class (GKE). It exists to admit, not to bound: one pod per node per agent fits under it.
+ */
+export function criticalPodQuota(stack: StackSpec, namespace: pulumi.Input<string>): k8s.core.v1.ResourceQuotaArgs {
+  return {
+    metadata: { name: "system-node-critical-pods", namespace, labels: k8sLabels(stack) },
+    spec: {
+      hard: { pods: "1000" },
+      scopeSelector: { matchExpressions: [{ scopeName: "PriorityClass", operator: "In", values: [NODE_CRITICAL_PRIORITY] }] },
+    },
+  };
+}
+
 export interface ClusterAddonsArgs {
   /** The cluster to configure (from the cloud layer, or localClusterAccess). */
   cluster: ClusterAccess;
@@ -116,6 +138,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
   readonly namespaces: Record<NamespaceKey, k8s.core.v1.Namespace>;
   /** Present when the stack has GPU pools. */
   readonly gpu?: GpuDevicePlugin;
+  /** The system-node-critical quotas (GKE); charts and DaemonSets using that class wait for them. */
+  readonly criticalPodQuotas: k8s.core.v1.ResourceQuota[] = [];
 
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:ClusterAddons", name, {}, opts);
@@ -137,10 +161,27 @@ export class ClusterAddons extends pulumi.ComponentResource {
     }
     this.namespaces = namespaces as Record<NamespaceKey, k8s.core.v1.Namespace>;
 
-    if (stack.nodePools.some((p) => p.role === "gpu")) {
+    const gpu = stack.nodePools.some((p) => p.role === "gpu");
+    const quotas: Partial<Record<NamespaceKey, k8s.core.v1.ResourceQuota>> = {};
+    if (cluster.criticalPodsNeedQuota) {
+      for (const key of criticalPodNamespaces(stack)) {
+        const namespace = this.namespaces[key];
+        quotas[key] = new k8s.core.v1.ResourceQuota(`${name}-${key}-critical-pods`, criticalPodQuota(stack, namespace.metadata.name), {
+          ...k8sOpts,
+          dependsOn: [namespace],
+        });
+      }
+      this.criticalPodQuotas = Object.values(quotas);
+    }
+    if (gpu) {
       this.gpu = new GpuDevicePlugin(
         `${name}-gpu`,
-        { stack, namespace: this.namespaces.gpu.metadata.name, devicePlugin: !cluster.managedGpuDevicePlugin },
+        {
+          stack,
+          namespace: this.namespaces.gpu.metadata.name,
+          devicePlugin: !cluster.managedGpuDevicePlugin,
+          dependsOn: quotas.gpu ? [quotas.gpu] : [],
+        },
         { parent: this, provider: this.provider },
       );
     }

@@ -7,6 +7,8 @@ import { container, type ContainerArgs } from "./workload";
 /** Pinned NVIDIA images (bump together with the driver version of the GPU node images). */
 export const DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.16.2";
 export const DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04";
+/** The priority class of node agents (these DaemonSets, istio-cni): evicting them takes nodes out of service. */
+export const NODE_CRITICAL_PRIORITY = "system-node-critical";
 /** Port of the DCGM exporter's /metrics and /health. */
 export const DCGM_PORT = 9400;
 
@@ -70,6 +72,7 @@ function rootContainer(args: ContainerArgs): k8s.types.input.core.v1.Container {
 interface DaemonArgs {
   stack: StackSpec;
   namespace: pulumi.Input<string>;
+  dependsOn: pulumi.Resource[];
 }
 
 function daemonSet(
@@ -94,7 +97,7 @@ function daemonSet(
           metadata: { labels, annotations },
           spec: {
             // Node daemons: evicting them would take GPUs out of service.
-            priorityClassName: "system-node-critical",
+            priorityClassName: NODE_CRITICAL_PRIORITY,
             automountServiceAccountToken: false,
             hostNetwork: false,
             hostPID: false,
@@ -105,7 +108,7 @@ function daemonSet(
         },
       },
     },
-    { parent },
+    { parent, dependsOn: a.dependsOn },
   );
 }
 
@@ -115,6 +118,8 @@ export interface GpuDevicePluginArgs {
   namespace?: pulumi.Input<string>;
   /** Deploy the device plugin; false where the provider runs its own (GKE). Defaults to true. */
   devicePlugin?: boolean;
+  /** What the DaemonSets wait for (the namespace's priority-class quota on GKE). Defaults to none. */
+  dependsOn?: pulumi.Resource[];
 }
 
 /**
@@ -128,7 +133,7 @@ export class GpuDevicePlugin extends pulumi.ComponentResource {
 
   constructor(name: string, args: GpuDevicePluginArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:GpuDevicePlugin", name, {}, opts);
-    const a: DaemonArgs = { stack: args.stack, namespace: args.namespace ?? NAMESPACES.gpu };
+    const a: DaemonArgs = { stack: args.stack, namespace: args.namespace ?? NAMESPACES.gpu, dependsOn: args.dependsOn ?? [] };
     const socketDir = "/var/lib/kubelet/device-plugins";
 
     if (args.devicePlugin !== false)

@@ -133,7 +133,7 @@ export interface LocalStoresArgs {
  * connection shape a cloud layer does. Give it the cluster's provider in `opts`.
  */
 export class LocalStores extends pulumi.ComponentResource {
-  readonly connections: Omit<CloudFoundation, "cluster">;
+  readonly connections: Omit<CloudFoundation, "cluster" | "nodes">;
 
   constructor(name: string, args: LocalStoresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:local:LocalStores", name, {}, opts);

@@ -165,6 +165,9 @@ export function istioReleases(stack: StackSpec): IstioRelease[] {
       chart: "gateway",
       values: {
         labels: MESH_INGRESS.selector,
+        // kind and other local clusters have no load balancer: a LoadBalancer Service never gets an
+        // address there, and the Helm release waits for one until it times out. NodePort instead.
+        service: { type: stack.cloud === "local" ? "NodePort" : "LoadBalancer" },
         autoscaling: { enabled: true, minReplicas: prod ? 2 : 1, maxReplicas: prod ? 5 : 2 },
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "1Gi" } },
       },
@@ -174,6 +177,8 @@ export function istioReleases(stack: StackSpec): IstioRelease[] {
 
 export interface MeshArgs {
   stack: StackSpec;
+  /** What the first chart must wait for (the priority-class quotas of istio-system on GKE). Defaults to none. */
+  dependsOn?: pulumi.Resource[];
 }
 
 /**
@@ -206,7 +211,7 @@ export class Mesh extends pulumi.ComponentResource {
             cleanupOnFail: true,
             timeout: 600,
           },
-          { parent: this, dependsOn: previous ? [previous] : [] },
+          { parent: this, dependsOn: previous ? [previous] : (args.dependsOn ?? []) },
         );
         this.releases.push(previous);
       }

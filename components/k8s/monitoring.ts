@@ -90,6 +90,11 @@ export function prometheusStackValues(stack: StackSpec): Record<string, unknown>
 export interface MonitoringArgs {
   stack: StackSpec;
   catalog: Catalog;
+  /**
+   * The mesh: Prometheus scrapes through its sidecar's mTLS certificates, so it must start after
+   * istiod can inject and sign them (else every scrape of a STRICT namespace fails). Defaults to none.
+   */
+  mesh?: pulumi.Resource;
 }
 
 /** The Pushgateway drift checks push to; pinned chart. */
@@ -155,7 +160,7 @@ export class Monitoring extends pulumi.ComponentResource {
         cleanupOnFail: true,
         timeout: 900,
       },
-      { parent: this, dependsOn: [adminSecret] },
+      { parent: this, dependsOn: [adminSecret, ...(args.mesh ? [args.mesh] : [])] },
     );
     // The CRDs come with the chart: custom resources wait for it.
     const afterChart = { parent: this, dependsOn: [this.release] };

@@ -8,7 +8,7 @@ import { loadPlatform } from "../../definition";
 import type { CloudFoundation } from "../../components/types";
 import { recorded, useMocks, valueOf } from "../support/mocks";
 
-type Neutral = Omit<CloudFoundation, "cluster">;
+type Neutral = Omit<CloudFoundation, "cluster" | "nodes">;
 const parts: Record<string, Neutral> = {};
 
 /** The URL forms the services open (services/features/online/open.ts, offline/open.ts; MLflow's backend). */
