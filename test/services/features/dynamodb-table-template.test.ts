@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoUrl } from "../../../components/aws/dynamodb";
 import { openOnlineStore, type OnlineStore } from "../../../services/features/online/store";
 import { onlineViewOf } from "../../../services/features/online/view";
+import { nanosFromSeconds } from "../../../services/features/timestamp";
 import { fixtureCatalog, startDynalite } from "./support";
 
 let dynalite: Awaited<ReturnType<typeof startDynalite>>;
@@ -22,7 +23,7 @@ afterAll(async () => {
 describe("DynamoDB online store table names", () => {
   it("follows the stack's table name template from the URL, as Pulumi names the tables", async () => {
     const feature = view.features[0]?.name as string;
-    await store.writeFeatures(view, [{ key: [1001], eventTimestamp: 1_700_000_000, values: { [feature]: null } }]);
+    await store.writeFeatures(view, [{ key: [1001], eventTimestamp: nanosFromSeconds(1_700_000_000), values: { [feature]: null } }]);
     const client = new DynamoDBClient({
       region: "us-east-1",
       endpoint: dynalite.endpoint,
@@ -31,6 +32,6 @@ describe("DynamoDB online store table names", () => {
     const tables = (await client.send(new ListTablesCommand({}))).TableNames ?? [];
     expect(tables).toEqual([`${view.project}.aws-dev2.${view.name}`]);
     const [row] = await store.readFeatures(view, [[1001]], [feature]);
-    expect(row?.eventTimestamp).toBe(1_700_000_000);
+    expect(row?.eventTimestamp).toBe(nanosFromSeconds(1_700_000_000));
   });
 });
