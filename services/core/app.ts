@@ -51,6 +51,9 @@ export function createApp(options: AppOptions): FastifyInstance {
     requestTimeout: options.requestTimeout ?? 30_000,
     // Per-request lines are off: request latency and status go to metrics, errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),
+    // No type coercion: a body or query value of the wrong type is a 400, not silently turned into
+    // another (fastify's default coerces "abc" into ["abc"] and 1 into "1"; schemathesis found it).
+    ajv: { customOptions: { coerceTypes: false } },
     ...options.fastify,
   });
   // Applied at once, not through register(): its onRoute hook must be in place before the routes
@@ -59,6 +62,34 @@ export function createApp(options: AppOptions): FastifyInstance {
     if (error) throw error;
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  // Unknown routes answer {"error": ...} like every other error; a known path asked with a method it
+  // does not have answers 405 with Allow (RFC 9110), not 404.
+  const paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  app.addHook("onRoute", (route) => {
+    const entry = paths.get(route.url) ?? { pattern: routePattern(route.url), methods: new Set<string>() };
+    for (const method of [route.method].flat()) entry.methods.add(method);
+    paths.set(route.url, entry);
+  });
+  const allowedOn = (path: string): string | undefined => {
+    const methods = [...paths.values()].filter((p) => p.pattern.test(path)).flatMap((p) => [...p.methods]);
+    return methods.length ? [...new Set(methods)].sort().join(", ") : undefined;
+  };
+  // In onRequest, before body parsing: a body-carrying method (QUERY, PATCH) would otherwise be
+  // refused for its missing content type before the router's verdict.
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.is404) return;
+    const path = request.url.split("?")[0] ?? "/";
+    const allow = allowedOn(path);
+    if (allow)
+      return reply
+        .code(405)
+        .header("allow", allow)
+        .send({ error: `${request.method} is not allowed on ${path}; allowed: ${allow}` });
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    reply.code(404);
+    return { error: `no route ${request.method} ${request.url.split("?")[0]}` };
+  });
   app.get("/metrics", { schema: probeSchemas.metrics }, async (_req, reply) => {
     reply.header("content-type", options.registry.contentType);
     return options.registry.metrics();
@@ -77,6 +108,12 @@ export function createApp(options: AppOptions): FastifyInstance {
     reply.code(status).send({ error: message, ...details });
   });
   return app;
+}
+
+/** A fastify route URL (`/v2/models/:name/infer`) as a pattern matching concrete paths. */
+export function routePattern(url: string): RegExp {
+  const escaped = url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z0-9_]+/g, "[^/]+");
+  return new RegExp(`^${escaped}/?$`);
 }
 
 /** Closes the app on SIGTERM/SIGINT, letting in-flight requests finish (Kubernetes sends SIGTERM, then waits). */

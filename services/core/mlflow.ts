@@ -1,8 +1,12 @@
 /**
- * A small client for the MLflow tracking server's REST API (2.x): runs and metrics, registered
- * models, model versions, aliases and stages, and artifacts through the server's proxied
- * artifact API (`--serve-artifacts`), so pods need no bucket credentials of their own.
- * MLflow has no maintained JavaScript client; this covers the calls the platform makes.
+ * A small client for the MLflow tracking server's REST API (`/api/2.0`, served by MLflow 2 and 3):
+ * runs and metrics, registered models, model versions, aliases and stages, and artifacts through
+ * the server's proxied artifact API (`--serve-artifacts`), so pods need no bucket credentials of
+ * their own. MLflow has no maintained JavaScript client; this covers the calls the platform makes,
+ * and is tested against a real `mlflow server` (test/e2e/mlflow-lifecycle.test.ts).
+ *
+ * MLflow 3 registers a logged model's version with `source: models:/m-<id>` (the LoggedModel),
+ * not an artifact path: where the files are comes from `model-versions/get-download-uri`.
  */
 
 export interface MlflowRun {
@@ -57,6 +61,8 @@ export class MlflowError extends Error {
 export interface MlflowClientOptions {
   /** Per-request timeout in ms. Defaults to 10 s. */
   timeoutMs?: number;
+  /** Retries of a read (GET) that found the server unreachable or answering 502/503/504. Defaults to 2. */
+  retries?: number;
   /** Bearer token or basic auth header value, if the server is behind auth. */
   authorization?: string;
 }
@@ -64,16 +70,22 @@ export interface MlflowClientOptions {
 export class MlflowClient {
   private readonly base: string;
   private readonly timeoutMs: number;
+  private readonly retries: number;
   private readonly headers: Record<string, string>;
 
   constructor(trackingUri: string, options: MlflowClientOptions = {}) {
     if (!/^https?:\/\//.test(trackingUri)) throw new Error(`MLflow tracking URI must be http(s)://host:port, got "${trackingUri}"`);
     this.base = trackingUri.replace(/\/$/, "");
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.retries = options.retries ?? 2;
     this.headers = { "content-type": "application/json", ...(options.authorization ? { authorization: options.authorization } : {}) };
   }
 
-  private async call<T>(method: "GET" | "POST" | "PATCH", path: string, params?: Record<string, string | number | undefined>): Promise<T> {
+  private async call<T>(
+    method: "GET" | "POST" | "PATCH",
+    path: string,
+    params?: Record<string, string | number | boolean | undefined>,
+  ): Promise<T> {
     let url = `${this.base}${path}`;
     let body: string | undefined;
     const clean = Object.fromEntries(
@@ -85,21 +97,30 @@ export class MlflowClient {
       const query = new URLSearchParams(clean).toString();
       if (query) url += `?${query}`;
     } else body = JSON.stringify(params ?? {});
-    let response: Response;
-    try {
-      response = await fetch(url, { method, headers: this.headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw new MlflowError(503, "UNAVAILABLE", `MLflow at ${this.base} is unreachable: ${(error as Error).message}`);
+    // Reads are retried (bounded, with backoff) when the server is down or restarting; writes are not.
+    const attempts = method === "GET" ? this.retries + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      let response: Response | undefined;
+      let failure = new MlflowError(503, "UNAVAILABLE", `MLflow at ${this.base} did not answer`);
+      try {
+        response = await fetch(url, { method, headers: this.headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (error) {
+        failure = new MlflowError(503, "UNAVAILABLE", `MLflow at ${this.base} is unreachable: ${(error as Error).message}`);
+      }
+      if (response) {
+        const text = await response.text();
+        const json = parseJson(text);
+        if (response.ok) {
+          if (!json)
+            throw new MlflowError(502, "BAD_RESPONSE", `MLflow answered ${path} with a body that is not JSON: ${text.slice(0, 200)}`);
+          return json as T;
+        }
+        failure = errorOf(response.status, json, text, path);
+        if (![502, 503, 504].includes(response.status)) throw failure;
+      }
+      if (attempt >= attempts) throw failure;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
     }
-    const text = await response.text();
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!response.ok)
-      throw new MlflowError(
-        response.status,
-        String(json.error_code ?? "INTERNAL_ERROR"),
-        String(json.message ?? `HTTP ${response.status} from ${path}`),
-      );
-    return json as T;
   }
 
   async getRun(runId: string): Promise<MlflowRun> {
@@ -172,9 +193,19 @@ export class MlflowClient {
         name,
         version,
         stage,
-        archive_existing_versions: String(archiveExisting),
+        // A JSON boolean: MLflow 3 refuses the string "true" (INVALID_PARAMETER_VALUE).
+        archive_existing_versions: archiveExisting,
       })
     ).model_version;
+  }
+
+  /**
+   * Where a version's files are: an `mlflow-artifacts:`, s3:// or gs:// URI. MLflow 3's
+   * `models:/m-<id>` sources (and 2's `runs:/` ones) are resolved by the server.
+   */
+  async getDownloadUri(name: string, version: string): Promise<string> {
+    return (await this.call<{ artifact_uri: string }>("GET", "/api/2.0/mlflow/model-versions/get-download-uri", { name, version }))
+      .artifact_uri;
   }
 
   /** Resolves `models:/<name>/<version>` or `models:/<name>@<alias>` to a model version. */
@@ -210,12 +241,30 @@ export class MlflowClient {
     const response = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs * 6) }).catch((error: Error) => {
       throw new MlflowError(503, "UNAVAILABLE", `MLflow at ${this.base} is unreachable: ${error.message}`);
     });
-    if (!response.ok)
-      throw new MlflowError(
-        response.status,
-        "RESOURCE_DOES_NOT_EXIST",
-        `artifact ${file ?? source} could not be downloaded (HTTP ${response.status})`,
-      );
+    if (!response.ok) {
+      const text = await response.text();
+      const error = errorOf(response.status, parseJson(text), text, url);
+      throw new MlflowError(error.status, error.errorCode, `artifact ${file ?? source} could not be downloaded: ${error.message}`);
+    }
     return Buffer.from(await response.arrayBuffer());
   }
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  if (!text) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** MLflow's error body is {error_code, message}; a proxy in front of it may answer HTML or nothing. */
+function errorOf(status: number, json: Record<string, unknown> | undefined, text: string, path: string): MlflowError {
+  return new MlflowError(
+    status,
+    String(json?.error_code ?? (status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST")),
+    String(json?.message ?? `HTTP ${status} from ${path}${text && !json ? `: ${text.slice(0, 200)}` : ""}`),
+  );
 }

@@ -9,6 +9,7 @@ import { type CheckOptions, checkDrift, resultToJson } from "./check";
 import { createDriftMetrics, recordResult } from "./metrics";
 import type { Profile } from "./profile";
 import { renderReport } from "./report";
+import { driftResultSchema } from "./result-schema";
 import { type Table, tableFromRows, toCell } from "./table";
 
 export interface DriftServerOptions {
@@ -40,10 +41,28 @@ export function createDriftServer(options: DriftServerOptions): FastifyInstance 
   const logger = createLogger("drift");
   const registry = createRegistry("drift");
   const metrics = createDriftMetrics(registry);
-  const app = createApp({ service: "drift", logger, registry, bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024 });
+  const app = createApp({
+    service: "drift",
+    description: "Drift checks of current data against a model's reference profile",
+    logger,
+    registry,
+    bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
+  });
   app.post<{ Body: { rows?: Record<string, unknown>[]; columns?: Record<string, unknown[]> }; Querystring: { format?: string } }>(
     "/check",
-    { schema: { body: checkBody, querystring: { type: "object", properties: { format: { enum: ["json", "html"] } } } } },
+    {
+      schema: {
+        description: "Compares the posted rows with the reference profile: the JSON result, or the HTML report with ?format=html",
+        body: checkBody,
+        querystring: { type: "object", properties: { format: { enum: ["json", "html"] } } },
+        response: {
+          200: {
+            description: "The drift result",
+            content: { "application/json": { schema: driftResultSchema }, "text/html": { schema: { type: "string" } } },
+          },
+        },
+      },
+    },
     async (request, reply) => {
       const table = request.body.rows ? tableFromRows(request.body.rows) : columnsTable(request.body.columns ?? {});
       let result: ReturnType<typeof checkDrift>;

@@ -76,8 +76,9 @@ async function downloadS3(s3: S3Client, bucket: string, key: string, path: strin
 
 /**
  * models:/<name>/<version> (or @<alias>) through the MLflow REST API (the shared MlflowClient):
- * `GET /api/2.0/mlflow/model-versions/get` gives the version's `source`; an `mlflow-artifacts:`
- * source is downloaded through the tracking server's proxied artifact API
+ * `model-versions/get` (or `registered-models/alias`) names the version and
+ * `model-versions/get-download-uri` where its files are (MLflow 3's `source` is `models:/m-<id>`,
+ * a logged model, not a path); an `mlflow-artifacts:` location is downloaded through the tracking server's proxied artifact API
  * (`/api/2.0/mlflow-artifacts/artifacts/<path>`), so pods need no bucket credentials; an s3://
  * or gs:// source is read from the bucket. The ONNX file name comes from the MLmodel file's onnx
  * flavor (`data:`), model.onnx when there is none.
@@ -88,7 +89,8 @@ async function fetchFromMlflow(uri: string, options: ModelSourceOptions): Promis
   const mlflow = new MlflowClient(tracking, { timeoutMs: options.timeoutMs ?? 20_000 });
   let source: string;
   try {
-    source = (await mlflow.resolveModelUri(uri)).source;
+    const version = await mlflow.resolveModelUri(uri);
+    source = await mlflow.getDownloadUri(version.name, version.version);
   } catch (error) {
     throw new Error(`MLflow could not resolve ${uri}: ${(error as Error).message}`);
   }

@@ -2,13 +2,14 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main as promote } from "../../cli/promote";
+import { modelUriOf, main as promote } from "../../cli/promote";
+import { MlflowClient } from "../../services/core/mlflow";
 import { buildProfile, tableFromRows, writeProfile } from "../../services/drift";
-import { type FakeMlflow, startFakeMlflow } from "../support/mlflow-server";
+import { type MlflowServer, registerVersion, startMlflow } from "../support/mlflow";
 
 const root = resolve(__dirname, "../..");
 const model = readFileSync(join(root, "models/fraud-scorer/v2/model.onnx"));
-let mlflow: FakeMlflow;
+let mlflow: MlflowServer;
 let work: string;
 
 /** Rows of the fraud scorer's five features, from a seeded generator; `shift` moves every feature. */
@@ -35,7 +36,13 @@ function csv(path: string, data: Record<string, number>[]): string {
 
 async function run(args: string[]): Promise<{
   code: number;
-  out: { passed: boolean; gates: { gate: string; pass: boolean; detail?: string }[]; canary?: { version: string; weight: number } };
+  out: {
+    passed: boolean;
+    version: string;
+    alias?: string;
+    gates: { gate: string; pass: boolean; detail?: string }[];
+    canary?: { version: string; weight: number };
+  };
 }> {
   const printed: string[] = [];
   const [log, err] = [console.log, console.error];
@@ -62,17 +69,16 @@ beforeAll(async () => {
   csv(join(work, "sample.csv"), rows(200));
   csv(join(work, "shifted.csv"), rows(500, 1, 11));
   writeProfile(join(work, "reference.json"), buildProfile(tableFromRows(rows(2000, 0, 3))));
-  mlflow = await startFakeMlflow({
-    runs: { good: { metrics: { auc: 0.93, f1: 0.71 } }, weak: { metrics: { auc: 0.8, f1: 0.72 } } },
-    versions: [
-      { name: "fraud-scorer", version: "3", runId: "good", source: "mlflow-artifacts:/1/good/artifacts/model" },
-      { name: "fraud-scorer", version: "4", runId: "weak", source: "mlflow-artifacts:/1/weak/artifacts/model" },
-      { name: "churn-predictor", version: "5", runId: "good", source: "mlflow-artifacts:/1/good/artifacts/model" },
-    ],
-    artifacts: { "1/good/artifacts/model/model.onnx": model, "1/weak/artifacts/model/model.onnx": model },
-  });
-});
-afterAll(() => mlflow?.close());
+  // A real tracking server; versions registered over REST as a training job would (the Python
+  // training script's own run is in test/e2e/mlflow-lifecycle.test.ts). Versions 1 and 2 stand
+  // for the catalog's v1 and v2, so the candidates are 3 (good metrics) and 4 (AUC too low).
+  mlflow = await startMlflow();
+  const files = { "model.onnx": model };
+  const history: Record<string, number>[] = [{ auc: 0.9 }, { auc: 0.9 }, { auc: 0.93, f1: 0.71 }, { auc: 0.8, f1: 0.72 }];
+  for (const metrics of history) await registerVersion(mlflow.url, { name: "fraud-scorer", metrics, files });
+  await registerVersion(mlflow.url, { name: "churn-predictor", metrics: { auc: 0.93, f1: 0.71 }, files });
+}, 300_000);
+afterAll(() => mlflow?.stop());
 
 const common = () => [
   "--sample",
@@ -98,6 +104,8 @@ describe("npm run promote", () => {
     ]);
     expect(code).toBe(0);
     expect(out.canary).toMatchObject({ version: "v3", weight: 10, stable: "v1", stableWeight: 80 });
+    expect(out.alias).toBe("canary");
+    expect((await new MlflowClient(mlflow.url).getVersionByAlias("fraud-scorer", "canary")).version).toBe("3");
     const after = readFileSync(file, "utf8");
     // Minimal edit: the header comment and every other line are untouched.
     expect(after.startsWith(before.split("\n").slice(0, 3).join("\n"))).toBe(true);
@@ -106,10 +114,29 @@ describe("npm run promote", () => {
     expect(removed).toEqual(["    weight: 90"]);
   });
 
-  it("fails the metric gate when the run's AUC is under the catalog minimum", async () => {
-    const { code, out } = await run(["fraud-scorer", "4", ...common(), "--dry-run"]);
+  it("fails the metric gate when the run's AUC is under the catalog minimum, and leaves alias and catalog alone", async () => {
+    const file = join(work, "catalog/models/fraud/fraud-scorer.yaml");
+    const before = readFileSync(file, "utf8");
+    const { code, out } = await run(["fraud-scorer", "4", ...common(), "--alias", "canary"]);
     expect(code).toBe(1);
     expect(out.gates.filter((g) => !g.pass).map((g) => g.gate)).toEqual(["metric auc"]);
+    expect(out.alias).toBeUndefined();
+    expect((await new MlflowClient(mlflow.url).getVersionByAlias("fraud-scorer", "canary")).version).toBe("3");
+    expect(readFileSync(file, "utf8")).toBe(before);
+  });
+
+  it("resolves the version from models:/<name>@<alias> and from @<alias>", async () => {
+    for (const spec of ["@canary", "models:/fraud-scorer@canary", "models:/fraud-scorer/3"]) {
+      const { code, out } = await run(["fraud-scorer", spec, ...common(), "--dry-run"]);
+      expect([code, out.version, out.passed], spec).toEqual([0, "3", true]);
+    }
+  });
+
+  it("names what is wrong with a version that does not resolve or is not a version", async () => {
+    await expect(run(["fraud-scorer", "@nope", ...common(), "--dry-run"])).rejects.toThrow(/alias nope not found/);
+    expect(() => modelUriOf("fraud-scorer", "models:/churn-predictor/1")).toThrow(/names model "churn-predictor", not "fraud-scorer"/);
+    expect(() => modelUriOf("fraud-scorer", "latest")).toThrow(/not an MLflow version number, @alias or models:\/ URI/);
+    expect(modelUriOf("fraud-scorer", "12")).toBe("models:/fraud-scorer/12");
   });
 
   it("fails the size gate when the model is bigger than maxSizeMb", async () => {
@@ -140,7 +167,7 @@ describe("npm run promote", () => {
 
   it("fails the schema gate when the model's inputs do not match the feature service", async () => {
     // churn-predictor reads 3 features; the fraud model takes 5.
-    const { code, out } = await run(["churn-predictor", "5", ...common(), "--dry-run"]);
+    const { code, out } = await run(["churn-predictor", "1", ...common(), "--dry-run"]);
     expect(code).toBe(1);
     const schema = out.gates.find((g) => g.gate === "input schema");
     expect(schema?.pass).toBe(false);

@@ -42,6 +42,23 @@ describe("OpenAPI from the route schemas", () => {
     expect(outage.json()).toEqual({ error: "redis is unavailable: connection refused", store: "redis" });
     const ok = await a.inject({ method: "POST", url: "/items/1", payload: { n: 2 } });
     expect(ok.json()).toEqual({ n: 2 });
+    // No coercion: "2" is not an integer (fastify's default would have taken it as 2).
+    const coerced = await a.inject({ method: "POST", url: "/items/1", payload: { n: "2" } });
+    expect([coerced.statusCode, coerced.json().error]).toEqual([400, "body/n must be integer"]);
+    await a.close();
+  });
+
+  it("answers a method a known path lacks with 405 and Allow, and an unknown path with 404, both as {error}", async () => {
+    const a = app();
+    const trace = await a.inject({ method: "TRACE", url: "/items/7?x=1" });
+    expect([trace.statusCode, trace.headers.allow]).toEqual([405, "POST"]);
+    expect(trace.json()).toEqual({ error: "TRACE is not allowed on /items/7; allowed: POST" });
+    const get = await a.inject({ method: "DELETE", url: "/healthz" });
+    expect([get.statusCode, get.headers.allow]).toEqual([405, "GET, HEAD"]);
+    const query = await a.inject({ method: "QUERY", url: "/healthz" });
+    expect(query.statusCode).toBe(405);
+    const missing = await a.inject({ method: "GET", url: "/items" });
+    expect([missing.statusCode, missing.json()]).toEqual([404, { error: "no route GET /items" }]);
     await a.close();
   });
 

@@ -6,72 +6,18 @@ import { Storage } from "@google-cloud/storage";
 import { describe, expect, it } from "vitest";
 import { createRegistry } from "../../../services/core";
 import { createServingServer, fetchModel } from "../../../services/serving";
-import { startFakeMlflow } from "../../support/mlflow-server";
-import { expected, maxError, modelPath, startGcs, startS3 } from "./fakes";
+import { expected, modelPath, startGcs, startS3 } from "./fakes";
 
 /**
- * Model loading from the places the catalog's modelUri can point at. MLflow cannot be installed
- * here (PyPI is out of reach), so `models:/` is tested against test/support/mlflow-server.ts, an
- * in-test server answering with MLflow's documented REST responses (model-versions/get and the
- * proxied mlflow-artifacts API); S3 against an in-test S3-compatible endpoint through the SDK.
+ * Model loading from the places the catalog's modelUri can point at: S3 against an in-test
+ * S3-compatible endpoint through the SDK, GCS likewise. `models:/` is loaded from a real MLflow
+ * tracking server in test/e2e/mlflow-lifecycle.test.ts.
  */
 const v1Bytes = readFileSync(modelPath("v1"));
 const v2Bytes = readFileSync(modelPath("v2"));
 const fraudRequest = { inputs: [{ name: "features", shape: [5, 5], datatype: "FP32", data: expected.inputs.flat() }] };
 
 describe("model sources", () => {
-  it("models:/name/version resolves through MLflow's REST API and downloads through the proxied artifact API", async () => {
-    const mlflow = await startFakeMlflow({
-      runs: {},
-      versions: [
-        { name: "fraud-scorer", version: "1", runId: "run1", source: "mlflow-artifacts:/1/run1/artifacts/model" },
-        { name: "fraud-scorer", version: "2", runId: "run2", source: "mlflow-artifacts:/1/run2/artifacts/model", aliases: ["champion"] },
-      ],
-      artifacts: {
-        "1/run1/artifacts/model/MLmodel": Buffer.from("flavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.12.0\n"),
-        "1/run1/artifacts/model/model.onnx": v1Bytes,
-        "1/run2/artifacts/model/scorer.onnx": v2Bytes,
-        "1/run2/artifacts/model/MLmodel": Buffer.from("flavors:\n  onnx:\n    data: scorer.onnx\n"),
-      },
-    });
-    const app = await createServingServer({
-      models: [
-        { name: "fraud-scorer", version: "v1", uri: "models:/fraud-scorer/1" },
-        { name: "fraud-scorer", version: "v2", uri: "models:/fraud-scorer@champion" },
-      ],
-      modelSource: { mlflowTrackingUri: mlflow.url },
-      registry: createRegistry("serving-test"),
-      maxEventLoopDelayMs: 0,
-    });
-    try {
-      expect(mlflow.requests.map((r) => r.path)).toEqual(
-        expect.arrayContaining([
-          "/api/2.0/mlflow/model-versions/get",
-          "/api/2.0/mlflow/registered-models/alias",
-          "/api/2.0/mlflow-artifacts/artifacts/1/run2/artifacts/model/scorer.onnx",
-        ]),
-      );
-      for (const version of ["v1", "v2"] as const) {
-        const res = await app.inject({ method: "POST", url: `/v2/models/fraud-scorer/versions/${version}/infer`, payload: fraudRequest });
-        expect(maxError(res.json().outputs[0].data, expected.versions[version].probability)).toBeLessThan(1e-6);
-      }
-    } finally {
-      await app.close();
-      await mlflow.close();
-    }
-  });
-
-  it("an unknown MLflow model version fails loading with MLflow's reason", async () => {
-    const mlflow = await startFakeMlflow({ runs: {}, versions: [], artifacts: {} });
-    try {
-      await expect(fetchModel("models:/fraud-scorer/9", { mlflowTrackingUri: mlflow.url })).rejects.toThrow(
-        /MLflow could not resolve models:\/fraud-scorer\/9: .*not found/,
-      );
-    } finally {
-      await mlflow.close();
-    }
-  });
-
   it("s3:// URIs are downloaded with the SDK to a temporary file that is removed after loading", async () => {
     const objects = new Map([["models/fraud/v1/model.onnx", v1Bytes]]);
     const s3 = await startS3(objects);
@@ -131,6 +77,10 @@ describe("readiness", () => {
     const gate = new Promise<void>((r) => (releaseDownload = r));
     // An MLflow that holds the artifact download until the test lets it go.
     const server = createServer(async (req, res) => {
+      if (req.url?.startsWith("/api/2.0/mlflow/model-versions/get-download-uri")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end(JSON.stringify({ artifact_uri: "mlflow-artifacts:/1/r/artifacts/model/model.onnx" }));
+      }
       if (req.url?.startsWith("/api/2.0/mlflow/model-versions/get")) {
         res.writeHead(200, { "content-type": "application/json" });
         return res.end(
