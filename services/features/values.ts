@@ -2,6 +2,7 @@ import Long from "long";
 import protobuf from "protobufjs";
 import type { Dtype, EntityValueType } from "../../definition/catalog";
 import type { EntityKeyValue } from "./entity-key";
+import { encodeScalarValue, encodeTimestampParts } from "./value-wire";
 import { type EpochNanos, nanosFromParts, secondsOf, timestampParts, toEpochNanos } from "./timestamp";
 
 /**
@@ -192,6 +193,12 @@ function plainBytes(bytes: Uint8Array): Uint8Array {
 /** Serialises a value as `feast.types.Value` bytes; null becomes the empty Value, as Feast writes it. */
 export function encodeValue(dtype: Dtype, value: FeatureValue): Uint8Array {
   if (value === null) return new Uint8Array(0);
+  // Scalars (the bulk of materialization) are written directly; value-wire.test.ts holds the bytes equal.
+  return encodeScalarValue(dtype, value) ?? encodeValueWithProtobufjs(dtype, value);
+}
+
+/** The protobufjs encoding of a non-null value (every dtype); the reference the fast path is tested against. */
+export function encodeValueWithProtobufjs(dtype: Dtype, value: FeatureValue): Uint8Array {
   const field = FIELD_OF[dtype];
   const element = elementDtype(dtype);
   const wide = element === "Int64" || element === "UnixTimestamp";
@@ -268,6 +275,12 @@ export function decodeValue(bytes: Uint8Array): FeatureValue | UndecodableValue 
 
 /** Serialises an event time as `google.protobuf.Timestamp`, seconds and nanos, as Feast (>= 0.59) writes `_ts`. */
 export function encodeTimestamp(at: EpochNanos): Uint8Array {
+  const { seconds, nanos } = timestampParts(at);
+  return encodeTimestampParts(seconds, nanos);
+}
+
+/** The protobufjs encoding of an event time; the reference encodeTimestamp is tested against. */
+export function encodeTimestampWithProtobufjs(at: EpochNanos): Uint8Array {
   const { seconds, nanos } = timestampParts(at);
   return TimestampMessage.encode(TimestampMessage.fromObject({ seconds: seconds.toString(), nanos })).finish();
 }
