@@ -145,10 +145,7 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
     }
   };
 
-  // Unknown routes answer the documented {"error"} body, not Fastify's default.
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}; see /openapi.json for the routes` });
-  });
+  // Unknown routes answer the documented {"error"} body: createApp's not-found handler (services/core/app.ts).
 
   app.post<{ Body: GetOnlineFeaturesRequest }>("/get-online-features", { schema: { body: schemas.getOnlineFeatures } }, (request) =>
     guarded("read", onlineStore.kind, () =>

@@ -58,7 +58,7 @@ describe("OpenAPI from the route schemas", () => {
     const query = await a.inject({ method: "QUERY", url: "/healthz" });
     expect(query.statusCode).toBe(405);
     const missing = await a.inject({ method: "GET", url: "/items" });
-    expect([missing.statusCode, missing.json()]).toEqual([404, { error: "no route GET /items" }]);
+    expect([missing.statusCode, missing.json()]).toEqual([404, { error: "no route GET /items; see /openapi.json for the routes" }]);
     await a.close();
   });
 
