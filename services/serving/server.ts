@@ -158,7 +158,15 @@ export async function createServingServer(options: ServingServerOptions): Promis
     return { ok: false, reason: "warming up: waiting for the event loop to settle after loading" };
   };
   context.readiness = readiness;
-  const app = createApp({ service: "serving", logger, registry, bodyLimit, ready: async () => readiness() });
+  const app = createApp({
+    service: "serving",
+    logger,
+    registry,
+    bodyLimit,
+    ready: async () => readiness(),
+    // The V2 parameters schema lists its value types (see v2-schemas.ts); ajv's strict mode wants that said.
+    fastify: { ajv: { customOptions: { allowUnionTypes: true } } },
+  });
   instrument(app, context);
 
   // Hooks are added before the routes' plugin is registered, so its routes inherit them.

@@ -8,11 +8,12 @@ import { V2Datatype } from "./v2-types";
  * recursive anyOf costs more than the inference; tensor.ts checks elements while copying them.
  */
 
-/** $parameters: "an object whose values are strings, numbers or booleans" (inference_rest.md, Parameters). */
-const parameters = {
-  type: "object",
-  additionalProperties: { anyOf: [{ type: "string" }, { type: "number" }, { type: "boolean" }] },
-} as const;
+/**
+ * $parameters: "an object whose values are strings, numbers or booleans" (inference_rest.md,
+ * Parameters). A type list, not anyOf: fastify's ajv coerces types, and under anyOf it would turn
+ * `true` into "true" to match the first branch; with a list, a value of a listed type is kept.
+ */
+const parameters = { type: "object", additionalProperties: { type: ["string", "number", "boolean"] } } as const;
 const errorResponse = { type: "object", properties: { error: { type: "string" } }, required: ["error"] } as const;
 
 const metadataTensor = {
