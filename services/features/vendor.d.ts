@@ -6,3 +6,8 @@ declare module "murmurhash3js-revisited" {
   };
   export default murmur;
 }
+declare module "cluster-key-slot" {
+  /** Redis Cluster hash slot (CRC16 mod 16384, hash tags honoured) of a key. */
+  function calculateSlot(key: string | Buffer): number;
+  export default calculateSlot;
+}

@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import type { EntityKeyVersion } from "../entity-key";
 import { DynamoOnlineStore } from "./dynamodb";
 import { EmbeddedOnlineStore } from "./embedded";
-import { RedisOnlineStore } from "./redis";
+import { isClusterUrl, RedisOnlineStore } from "./redis";
 import type { OnlineStore, OnlineStoreOptions } from "./store";
 
 /**
  * Opens an online store from its URL:
  *   `redis://[:password@]host:port[/db][?keyTtlSeconds=N]`, `rediss://...[?tlsCa=<PEM file>]` (TLS),
+ *   `redis+cluster://[:password@]host:port[,host:port...]` (`rediss+cluster://`): a Redis Cluster,
  *   `dynamodb://<region>[?endpoint=URL][&tableNameTemplate={project}.{table_name}]`,
  *   `embedded` (in-process), `embedded:<file>` (in-process, saved on close).
  * Redis and DynamoDB take `entityKeySerializationVersion=2` for a store an older Feast repo wrote
@@ -22,12 +23,14 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
   };
   if (url === "embedded" || url === "embedded:") return new EmbeddedOnlineStore();
   if (url.startsWith("embedded:")) return new EmbeddedOnlineStore(url.slice("embedded:".length));
-  if (url.startsWith("redis://") || url.startsWith("rediss://")) {
-    const parsed = new URL(url);
+  if (url.startsWith("redis://") || url.startsWith("rediss://") || isClusterUrl(url)) {
+    // A cluster URL lists several hosts, which URL cannot parse: read its options from the query alone.
+    const parsed = isClusterUrl(url) ? new URL(`redis://cluster/?${url.split("?")[1] ?? ""}`) : new URL(url);
     const keyVersion = entityKeyVersion(parsed);
     const keyTtl = parsed.searchParams.get("keyTtlSeconds");
     const tlsCaFile = parsed.searchParams.get("tlsCa");
     parsed.search = "";
+    const target = isClusterUrl(url) ? (url.split("?")[0] as string) : parsed.toString();
     let tlsCa: string | undefined;
     if (tlsCaFile) {
       try {
@@ -38,7 +41,7 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
         );
       }
     }
-    const store = new RedisOnlineStore(parsed.toString(), {
+    const store = new RedisOnlineStore(target, {
       ...options,
       keyTtlSeconds: keyTtl ? Number(keyTtl) : undefined,
       tlsCa,
@@ -59,6 +62,6 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
     });
   }
   throw new Error(
-    `online store "${url}" is not supported; use redis://host:port, rediss://host:port, dynamodb://<region>[?endpoint=URL] or embedded`,
+    `online store "${url}" is not supported; use redis://host:port, rediss://host:port, redis+cluster://host:port,host:port, dynamodb://<region>[?endpoint=URL] or embedded`,
   );
 }

@@ -1,4 +1,5 @@
-import Redis, { type RedisOptions } from "ioredis";
+import calculateSlot from "cluster-key-slot";
+import Redis, { type ChainableCommander, Cluster, type ClusterOptions, type RedisOptions } from "ioredis";
 import { StoreUnavailableError, withTimeout } from "../../core/errors";
 import { type EntityKeyVersion, featureField, redisKey, timestampField } from "../entity-key";
 import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue } from "../values";
@@ -23,10 +24,15 @@ export interface RedisStoreOptions extends OnlineStoreOptions {
  * (serialized entity key v3 + project), field mmh3("<view>:<feature>") = serialized
  * feast.types.Value, field "_ts:<view>" = google.protobuf.Timestamp. So a Feast deployment's
  * Redis can be served as is, and Feast reads what we write.
+ *
+ * `redis+cluster://[:password@]host:port[,host:port...]` (`rediss+cluster://` for TLS) talks to a
+ * Redis Cluster (ElastiCache cluster mode, Memorystore Cluster; Feast's `redis_type:
+ * redis_cluster`): the keys are the same (Feast uses no hash tags), and each pipeline is split into
+ * one pipeline per node set serving the keys' slots, sent concurrently: one round trip per shard.
  */
 export class RedisOnlineStore implements OnlineStore {
   readonly kind = "redis";
-  private readonly client: Redis;
+  private readonly client: Redis | Cluster;
   private readonly timeoutMs: number;
   private readonly keyTtlSeconds?: number;
   private readonly keyVersion: EntityKeyVersion;
@@ -46,7 +52,7 @@ export class RedisOnlineStore implements OnlineStore {
       lazyConnect: true,
       ...(options.tlsCa && url.startsWith("rediss://") ? { tls: { ca: options.tlsCa } } : {}),
     };
-    this.client = new Redis(url, redisOptions);
+    this.client = isClusterUrl(url) ? clusterClient(url, redisOptions, options.tlsCa) : new Redis(url, redisOptions);
     // Errors surface on calls; an unhandled 'error' event would only add noise while reconnecting.
     this.client.on("error", () => {});
   }
@@ -68,15 +74,63 @@ export class RedisOnlineStore implements OnlineStore {
     return this.readMany([{ view, keys: entityKeys, features: featureNames }]).then((r) => r[0] ?? []);
   }
 
-  /** One pipeline (one round trip) of HMGETs across every view and key of a request. */
+  /**
+   * Runs one command per key as one pipeline, or on a cluster one pipeline per node set of the
+   * keys' slots, concurrently; replies come back in key order. `add` queues key i's command.
+   */
+  private async pipelined(
+    operation: string,
+    keys: Buffer[],
+    add: (pipeline: ChainableCommander, i: number) => void,
+  ): Promise<[Error | null, unknown][]> {
+    const client = this.client;
+    if (!(client instanceof Cluster)) {
+      const pipeline = client.pipeline();
+      for (let i = 0; i < keys.length; i++) add(pipeline, i);
+      return this.run(operation, async () => (await pipeline.exec()) ?? []);
+    }
+    const groups = new Map<string, number[]>();
+    keys.forEach((key, i) => {
+      const slot = calculateSlot(key);
+      const group = client.slots[slot]?.join(",") ?? `slot ${slot}`;
+      const members = groups.get(group);
+      if (members) members.push(i);
+      else groups.set(group, [i]);
+    });
+    const replies = new Array<[Error | null, unknown]>(keys.length);
+    await this.run(operation, () =>
+      Promise.all(
+        [...groups.values()].map(async (members) => {
+          const pipeline = client.pipeline();
+          for (const i of members) add(pipeline, i);
+          const results = (await pipeline.exec()) ?? [];
+          // A key may queue several commands (HSET + EXPIRE): keep its first failure, else its first reply.
+          const perKey = results.length / members.length;
+          members.forEach((i, j) => {
+            const own = results.slice(j * perKey, (j + 1) * perKey);
+            replies[i] = own.find(([error]) => error) ?? own[0] ?? [new Error("missing reply"), null];
+          });
+        }),
+      ),
+    );
+    return replies;
+  }
+
+  /** One pipeline (one round trip; one per shard on a cluster) of HMGETs across every view and key of a request. */
   async readMany(reads: ViewRead[]): Promise<(OnlineRow | undefined)[][]> {
-    const pipeline = this.client.pipeline();
-    for (const { view, keys, features } of reads) {
+    const keys: Buffer[] = [];
+    const fieldsOf: (string | Buffer)[][] = [];
+    for (const { view, keys: entityKeys, features } of reads) {
       const fields: (string | Buffer)[] = features.map((f) => featureField(view.name, f));
       fields.push(timestampField(view.name));
-      for (const key of keys) pipeline.hmgetBuffer(redisKey(view.project, view.joinKeys, key, this.keyVersion), ...fields);
+      for (const key of entityKeys) {
+        keys.push(redisKey(view.project, view.joinKeys, key, this.keyVersion));
+        fieldsOf.push(fields);
+      }
     }
-    const replies = await this.run("read", async () => (await pipeline.exec()) ?? []);
+    const replies = await this.pipelined("read", keys, (pipeline, i) =>
+      pipeline.hmgetBuffer(keys[i] as Buffer, ...(fieldsOf[i] as (string | Buffer)[])),
+    );
     let next = 0;
     return reads.map(({ keys, features }) =>
       keys.map(() => {
@@ -93,10 +147,8 @@ export class RedisOnlineStore implements OnlineStore {
     const keys = rows.map((r) => redisKey(view.project, view.joinKeys, r.key, this.keyVersion));
     // Like Feast's Redis store: read the stored event times first, then write only rows newer than
     // both the stored time and any earlier row of this batch for the key (nanoseconds), both pipelined.
-    const check = this.client.pipeline();
-    for (const key of keys) check.hgetBuffer(key, tsField);
-    const previous = await this.run("write", async () => (await check.exec()) ?? []);
-    const write = this.client.pipeline();
+    const previous = await this.pipelined("write", keys, (pipeline, i) => pipeline.hgetBuffer(keys[i] as Buffer, tsField));
+    const writes: { key: Buffer; fields: (string | Buffer)[] }[] = [];
     let written = 0;
     const latest = new Map<string, bigint>();
     rows.forEach((row, i) => {
@@ -114,13 +166,19 @@ export class RedisOnlineStore implements OnlineStore {
       const fieldValues: (string | Buffer | Uint8Array)[] = [tsField, encodeTimestamp(row.eventTimestamp)];
       for (const [name, value] of Object.entries(row.values))
         fieldValues.push(featureField(view.name, name), encodeValue(dtypeOf(view, name), value));
-      const key = keys[i] as Buffer;
-      write.hset(key, ...(fieldValues as (string | Buffer)[]));
-      if (this.keyTtlSeconds) write.expire(key, this.keyTtlSeconds);
+      writes.push({ key: keys[i] as Buffer, fields: fieldValues as (string | Buffer)[] });
       written++;
     });
     if (written > 0) {
-      const results = await this.run("write", async () => (await write.exec()) ?? []);
+      const results = await this.pipelined(
+        "write",
+        writes.map((w) => w.key),
+        (pipeline, i) => {
+          const { key, fields } = writes[i] as { key: Buffer; fields: (string | Buffer)[] };
+          pipeline.hset(key, ...fields);
+          if (this.keyTtlSeconds) pipeline.expire(key, this.keyTtlSeconds);
+        },
+      );
       const failed = results.find(([error]) => error);
       if (failed) throw new StoreUnavailableError("redis online store", failed[0]);
     }
@@ -148,4 +206,45 @@ function rowOf(features: string[], reply: (Buffer | null)[]): OnlineRow | undefi
   });
   if (!any && !ts) return undefined;
   return { eventTimestamp: ts ? decodeTimestamp(ts) : 0n, values };
+}
+
+/** `redis+cluster://` / `rediss+cluster://`: a Redis Cluster (ElastiCache cluster mode, Memorystore Cluster). */
+export function isClusterUrl(url: string): boolean {
+  return url.startsWith("redis+cluster://") || url.startsWith("rediss+cluster://");
+}
+
+/** The seed nodes and password of a cluster URL (`redis+cluster://[:password@]host:port,host:port`). */
+export function clusterSeeds(url: string): { nodes: { host: string; port: number }[]; password?: string; tls: boolean } {
+  const match = /^(rediss?)\+cluster:\/\/(?:([^:@/]*):([^@/]*)@)?([^/?]+)/.exec(url);
+  if (!match) throw new Error(`online store "${url}": write a cluster as redis+cluster://[:password@]host:port[,host:port...]`);
+  const [, scheme, , password, hosts = ""] = match;
+  const nodes = hosts.split(",").map((hostPort) => {
+    const [host = "", port = "6379"] = hostPort.split(":");
+    if (!host || !/^\d+$/.test(port)) throw new Error(`online store "${url}": "${hostPort}" is not host:port`);
+    return { host, port: Number(port) };
+  });
+  return { nodes, password: password ? decodeURIComponent(password) : undefined, tls: scheme === "rediss" };
+}
+
+function clusterClient(url: string, redisOptions: RedisOptions, tlsCa?: string): Cluster {
+  const { nodes, password, tls } = clusterSeeds(url);
+  const options: ClusterOptions = {
+    // The same fail-fast rules as one node: no queue while the cluster is not ready, bounded retries.
+    enableOfflineQueue: false,
+    lazyConnect: true,
+    maxRedirections: 4,
+    retryDelayOnFailover: 50,
+    retryDelayOnClusterDown: 100,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+    slotsRefreshTimeout: redisOptions.connectTimeout,
+    redisOptions: {
+      ...redisOptions,
+      lazyConnect: undefined,
+      ...(password ? { password } : {}),
+      ...(tls ? { tls: tlsCa ? { ca: tlsCa } : {} } : {}),
+    },
+    // ElastiCache's TLS certificates name the configuration endpoint; keep the names the cluster gives.
+    ...(tls ? { dnsLookup: (address: string, callback: (error: Error | null, address: string) => void) => callback(null, address) } : {}),
+  };
+  return new Cluster(nodes, options);
 }
