@@ -1,5 +1,6 @@
 import type { ResolvedAggregation } from "../../../definition/aggregations";
-import type { FeatureValue, ScalarValue } from "../values";
+import type { FeatureValue } from "../values";
+import type { JsonScalar } from "./values";
 
 /**
  * The partial state of one aggregation over one tile, and how states combine. Tiles written by
@@ -20,12 +21,12 @@ export type AggregationState =
   | { v: number | null }
   | { n: number; m: number; q: number }
   | { d: string[] }
-  | { l: [number, ScalarValue][] };
+  | { l: [number, JsonScalar][] };
 
 /** A raw event as the aggregations see it: time in epoch microseconds and its column values. */
 export interface RawEvent {
   us: number;
-  values: Record<string, ScalarValue | null>;
+  values: Record<string, JsonScalar | null>;
 }
 
 export function emptyState(a: ResolvedAggregation): AggregationState {
@@ -55,7 +56,7 @@ export function distinctKey(value: unknown): string {
 }
 
 /** Orders [us, value] newest first; equal times: the larger value first (docs/feature-engineering.md). */
-function newerFirst(x: [number, ScalarValue], y: [number, ScalarValue]): number {
+function newerFirst(x: [number, JsonScalar], y: [number, JsonScalar]): number {
   if (x[0] !== y[0]) return y[0] - x[0];
   return x[1] === y[1] ? 0 : (x[1] as number) > (y[1] as number) ? -1 : 1;
 }
@@ -64,7 +65,7 @@ function newerFirst(x: [number, ScalarValue], y: [number, ScalarValue]): number 
  * Adds one event that passed the aggregation's `where` filter. `value` is the event's value of the
  * aggregated column (null when absent; ignored for count without a column).
  */
-export function addValue(a: ResolvedAggregation, state: AggregationState, us: number, value: ScalarValue | null): AggregationState {
+export function addValue(a: ResolvedAggregation, state: AggregationState, us: number, value: JsonScalar | null): AggregationState {
   if (a.function === "count") return a.column && value === null ? state : { c: (state as { c: number }).c + 1 };
   if (value === null) return state;
   switch (a.function) {
@@ -124,7 +125,7 @@ export function mergeStates(a: ResolvedAggregation, x: AggregationState, y: Aggr
       return { d: [...set].sort() };
     }
     default: {
-      const all = [...(x as { l: [number, ScalarValue][] }).l, ...(y as { l: [number, ScalarValue][] }).l].sort(newerFirst);
+      const all = [...(x as { l: [number, JsonScalar][] }).l, ...(y as { l: [number, JsonScalar][] }).l].sort(newerFirst);
       return { l: all.slice(0, a.n ?? 1) };
     }
   }
@@ -156,8 +157,8 @@ export function finalize(a: ResolvedAggregation, state: AggregationState): Featu
     case "count_distinct":
       return (state as { d: string[] }).d.length;
     case "last":
-      return (state as { l: [number, ScalarValue][] }).l[0]?.[1] ?? null;
+      return (state as { l: [number, JsonScalar][] }).l[0]?.[1] ?? null;
     default:
-      return (state as { l: [number, ScalarValue][] }).l.map(([, v]) => v);
+      return (state as { l: [number, JsonScalar][] }).l.map(([, v]) => v);
   }
 }

@@ -28,9 +28,18 @@ export function filtered(dialect: Dialect, fn: string, value: string, condition:
  * The newest non-null values (newest first; equal times: larger value first), at most n, as a
  * list; `first` takes the first one instead.
  */
-export function newestValues(dialect: Dialect, value: string, us: string, condition: string, n: number, first: boolean): string {
-  const order = `${us} DESC, ${value} DESC`;
-  const where = `${condition} AND ${value} IS NOT NULL`;
+export function newestValues(
+  dialect: Dialect,
+  value: string,
+  us: string,
+  condition: string,
+  n: number,
+  first: boolean,
+  /** The aggregated column, when `value` is something else in its order (the times of a tile's values). */
+  column = value,
+): string {
+  const order = `${us} DESC, ${column} DESC`;
+  const where = `${condition} AND ${column} IS NOT NULL`;
   switch (dialect) {
     case "duckdb": {
       const list = `list(${value} ORDER BY ${order}) FILTER (WHERE ${where})`;
@@ -42,6 +51,7 @@ export function newestValues(dialect: Dialect, value: string, us: string, condit
     }
     case "bigquery": {
       const list = `ARRAY_AGG(IF(${where}, ${value}, NULL) IGNORE NULLS ORDER BY ${order} LIMIT ${n})`;
+      // (IGNORE NULLS drops exactly the rows `where` excludes: value is non-null where it holds.)
       return first ? `${list}[SAFE_OFFSET(0)]` : `IFNULL(${list}, [])`;
     }
     default:
