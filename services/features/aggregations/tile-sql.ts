@@ -26,6 +26,8 @@ export interface TileExport {
    */
   sql: string;
   keyColumns: string[];
+  /** Every column of the rows, in order (what a shard reader selects). */
+  columns: string[];
   encode(row: OfflineRow): TileWrite;
 }
 
@@ -120,7 +122,13 @@ function stateOf(a: ResolvedAggregation, i: number, row: OfflineRow): Aggregatio
  * every tile size the view uses, recomputed from the raw events, reaching back by allowedLateness
  * so late events that arrived in the offline store since the last run are included.
  */
-export function tileExport(catalog: Catalog, viewName: string, ctx: SqlContext, range: { start: Date; end: Date }): TileExport {
+export function tileExport(
+  catalog: Catalog,
+  viewName: string,
+  ctx: SqlContext,
+  /** `endMicros` (epoch microseconds) refines `end` below the millisecond a Date holds. */
+  range: { start: Date; end: Date; endMicros?: number },
+): TileExport {
   const definition = catalog.featureViews[viewName];
   if (!definition) throw new Error(`feature view "${viewName}" is not in the catalog`);
   const aggregations = resolveAggregations(definition);
@@ -129,7 +137,7 @@ export function tileExport(catalog: Catalog, viewName: string, ctx: SqlContext, 
   const d = ctx.dialect;
   const q = (s: string) => quote(d, s);
   const lateness = (definition.allowedLateness ?? DEFAULT_ALLOWED_LATENESS) * US;
-  const endUs = range.end.getTime() * 1000;
+  const endUs = range.endMicros ?? range.end.getTime() * 1000;
   const sizes = [...new Set(aggregations.map((a) => a.tileSeconds))].sort((a, b) => a - b);
   const startUs = range.start.getTime() * 1000 - lateness;
   const keys = view.joinKeys.map((k) => q(k.name));
@@ -154,6 +162,7 @@ export function tileExport(catalog: Catalog, viewName: string, ctx: SqlContext, 
     end: range.end,
     sql: branches.join("\nUNION ALL\n"),
     keyColumns: view.joinKeys.map((k) => k.name),
+    columns: [...view.joinKeys.map((k) => k.name), "_tile_seconds", "_tile_start", ...states.map(([name]) => name)],
     encode(row) {
       const tileSeconds = Number(row._tile_seconds);
       const state: Record<string, AggregationState> = {};
