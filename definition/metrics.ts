@@ -8,6 +8,8 @@ export const METRICS = {
   featuresRequestSeconds: "mlops_features_request_duration_seconds",
   /** features: entity keys requested from the online store, label: feature_view. */
   featuresKeysRequested: "mlops_features_keys_requested_total",
+  /** features: pushed raw events refused for being later than allowedLateness, label: feature_view. */
+  featuresLateEvents: "mlops_features_late_events_total",
   /** features and serving: online store errors, labels: store, operation. */
   storeErrors: "mlops_store_errors_total",
   /** features: rows read by materialization, label: feature_view. */

@@ -6,6 +6,7 @@
  *   training-set                  point-in-time-correct training set to CSV/Parquet
  *   export-feast                  a Feast repository (feature_store.yaml + definitions) from the catalog
  */
+import { openTileStore } from "./aggregations/open";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadCatalog } from "../../definition/load";
@@ -211,9 +212,11 @@ export async function main(argv: string[]): Promise<number> {
           return undefined;
         })
       : undefined;
+    const tileStore = await openTileStore(values["online-store"] as string, catalog, { timeoutMs: Number(values["store-timeout-ms"]) });
     const app = await createFeaturesServer({
       catalog,
       onlineStore,
+      tileStore,
       offlineStore,
       logger,
       state: new FileMaterializationState(values.state as string),

@@ -5,6 +5,7 @@ import { LATENCY_BUCKETS, METRICS } from "../../definition/metrics";
 export interface FeaturesMetrics {
   requestSeconds: Histogram<"route" | "status">;
   keysRequested: Counter<"feature_view">;
+  lateEvents: Counter<"feature_view">;
   storeErrors: Counter<"store" | "operation">;
   materializationRows: Counter<"feature_view">;
   materializationLag: Gauge<"feature_view">;
@@ -23,6 +24,12 @@ export function createFeaturesMetrics(registry: Registry): FeaturesMetrics {
     keysRequested: new Counter({
       name: METRICS.featuresKeysRequested,
       help: "Entity keys requested from the online store.",
+      labelNames: ["feature_view"],
+      registers,
+    }),
+    lateEvents: new Counter({
+      name: METRICS.featuresLateEvents,
+      help: "Pushed raw events refused because they were older than the view's allowedLateness.",
       labelNames: ["feature_view"],
       registers,
     }),

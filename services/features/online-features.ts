@@ -1,9 +1,15 @@
+import { isAggregated } from "../../definition/aggregations";
+import type { OnDemandFeatureView } from "../../definition/catalog";
+import { evaluate, type ExprValue } from "../../definition/expressions/evaluate";
+import { parseExpression, referencesOf } from "../../definition/expressions/parse";
 import type { Catalog } from "../../definition/registry";
 import { resolveFeatureRef, resolveFeatureService, type ResolvedFeature } from "../../definition/registry";
 import { HttpError } from "../core/errors";
+import { readAggregates } from "./aggregations/online";
+import type { TileStore } from "./aggregations/tile-store";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineView } from "./online/store";
 import { onlineViewOf } from "./online/view";
-import { type EpochNanos, formatTimestamp, nanosFromSeconds } from "./timestamp";
+import { type EpochNanos, formatTimestamp, nanosFromSeconds, toEpochNanos } from "./timestamp";
 import { coerceEntityValue, type FeatureValue, UndecodableValue, valueToJson } from "./values";
 
 /** Body of `POST /get-online-features`, field names exactly as Feast's feature server takes them. */
@@ -40,6 +46,17 @@ const EPOCH = formatTimestamp(0n);
 interface ViewPlan {
   view: OnlineView;
   features: ResolvedFeature[];
+  /** Features read for on-demand features but not answered. */
+  extra?: string[];
+  /** Aggregated views read tiles; on-demand views are computed from the others and the request. */
+  kind?: "aggregated" | "onDemand";
+  onDemand?: OnDemandFeatureView;
+}
+
+/** An on-demand view as a plan: no join keys, its features computed per row. */
+function onDemandPlan(view: OnDemandFeatureView): ViewPlan {
+  const features = view.features.map((f) => ({ name: f.name, dtype: f.dtype }));
+  return { view: { project: "", name: view.name, joinKeys: [], features, ttlSeconds: 0 }, features: [], kind: "onDemand", onDemand: view };
 }
 
 /**
@@ -75,15 +92,35 @@ export function planFeatures(catalog: Catalog, request: Pick<GetOnlineFeaturesRe
     throw new HttpError(404, (error as Error).message);
   }
   const plans = new Map<string, ViewPlan>();
-  for (const feature of features) {
-    let plan = plans.get(feature.featureView);
+  const planOf = (name: string): ViewPlan => {
+    let plan = plans.get(name);
     if (!plan) {
-      plan = { view: onlineViewOf(catalog, feature.featureView), features: [] };
-      plans.set(feature.featureView, plan);
+      const onDemand = catalog.onDemandFeatureViews?.[name];
+      plan = onDemand
+        ? onDemandPlan(onDemand)
+        : {
+            view: onlineViewOf(catalog, name),
+            features: [],
+            ...(isAggregated(catalog.featureViews[name] ?? {}) ? { kind: "aggregated" as const } : {}),
+          };
+      plans.set(name, plan);
     }
-    plan.features.push(feature);
+    return plan;
+  };
+  for (const feature of features) planOf(feature.featureView).features.push(feature);
+  // What on-demand features read from other views is read too (not answered unless asked for).
+  for (const plan of [...plans.values()]) {
+    for (const f of plan.onDemand?.features.filter((x) => plan.features.some((p) => p.name === x.name)) ?? []) {
+      for (const ref of referencesOf(parseExpression(f.expression))) {
+        if (!ref.view) continue;
+        const source = planOf(ref.view);
+        if (!source.features.some((x) => x.name === ref.name) && !source.extra?.includes(ref.name))
+          source.extra = [...(source.extra ?? []), ref.name];
+      }
+    }
   }
-  return [...plans.values()];
+  // On-demand views last: they are computed from the others.
+  return [...plans.values()].sort((a, b) => Number(a.kind === "onDemand") - Number(b.kind === "onDemand"));
 }
 
 /**
@@ -95,7 +132,7 @@ export function entityKeysFor(
   plans: ViewPlan[],
   entities: Record<string, unknown[]>,
   maxRows: number,
-  options: EntityOptions & { catalog?: Catalog } = {},
+  options: EntityOptions & { catalog?: Catalog; requestFields?: Set<string> } = {},
 ): { rows: number; keys: EntityKey[][]; columns: Record<string, unknown[]> } {
   if (typeof entities !== "object" || entities === null || Array.isArray(entities))
     throw new HttpError(400, '"entities" must be an object of join key -> list of values, like {"driver_id": [1001, 1002]}');
@@ -109,7 +146,7 @@ export function entityKeysFor(
     const joinKey = joinKeyTypes.has(name) ? name : joinKeyOfEntity(options.catalog, name, joinKeyTypes);
     const type = joinKey === undefined ? undefined : joinKeyTypes.get(joinKey);
     if (!type || joinKey === undefined) {
-      if (!options.strictEntities) continue;
+      if (!options.strictEntities || options.requestFields?.has(name)) continue;
       const known = plans.map((p) => `${p.view.name}: ${p.view.joinKeys.map((k) => k.name).join(", ")}`).join("; ");
       throw new HttpError(400, `entities.${name} is not a join key of the requested feature views (${known})`);
     }
@@ -159,14 +196,41 @@ export async function getOnlineFeatures(
     now: () => number;
     statuses?: StatusMode;
     onKeys?: (view: string, count: number) => void;
+    /** Tiles of aggregated views, and the clock (epoch microseconds) their windows end at. */
+    aggregations?: { tiles: TileStore; nowUs: () => number };
   },
 ): Promise<GetOnlineFeaturesResponse> {
   const plans = planFeatures(catalog, request);
-  const { rows, keys, columns } = entityKeysFor(plans, request.entities, options.maxRows, { ...options, catalog });
+  const keyed = plans.filter((p) => p.kind !== "onDemand");
+  const requestFields = new Set(plans.flatMap((p) => p.onDemand?.request.map((r) => r.name) ?? []));
+  const entityKeys = entityKeysFor(keyed, request.entities, options.maxRows, { ...options, catalog, requestFields });
+  const { columns } = entityKeys;
+  const rows = keyed.length ? entityKeys.rows : requestRows(request.entities, requestFields);
+  const keys = plans.map((p) => (p.kind === "onDemand" ? [] : (entityKeys.keys[keyed.indexOf(p)] as EntityKey[])));
   const feastStatuses = options.statuses === "feast";
-  const fetched = await store.readMany(
-    plans.map((p, i) => ({ view: p.view, keys: keys[i] as EntityKey[], features: p.features.map((f) => f.name) })),
+  const plain = plans.map((p, i) => ({ p, i })).filter(({ p }) => !p.kind);
+  const read = await store.readMany(
+    plain.map(({ p, i }) => ({
+      view: p.view,
+      keys: keys[i] as EntityKey[],
+      features: [...p.features.map((f) => f.name), ...(p.extra ?? [])],
+    })),
   );
+  const fetched: (OnlineRow | undefined)[][] = plans.map(() => []);
+  plain.forEach(({ i }, n) => {
+    fetched[i] = read[n] as (OnlineRow | undefined)[];
+  });
+  const nowUs = options.aggregations?.nowUs() ?? Date.now() * 1000;
+  for (const [i, plan] of plans.entries()) {
+    if (plan.kind !== "aggregated") continue;
+    if (!options.aggregations)
+      throw new HttpError(501, `feature view "${plan.view.name}" aggregates raw events, and this server has no tile store`);
+    const values = await readAggregates(catalog, options.aggregations.tiles, plan.view.name, keys[i] as EntityKey[], nowUs);
+    fetched[i] = values.map((v) => ({ eventTimestamp: BigInt(nowUs) * 1000n, values: v }));
+  }
+  for (const [i, plan] of plans.entries()) {
+    if (plan.onDemand) fetched[i] = onDemandRows(plan.onDemand, plans, fetched, request.entities, rows, nowUs);
+  }
   const now = options.now();
   const featureNames: string[] = Object.keys(columns);
   const results: GetOnlineFeaturesResponse["results"] = featureNames.map((name) => ({
@@ -214,4 +278,57 @@ function feastCellOf(row: OnlineRow | undefined, feature: string): { value: unkn
   const value = row?.values[feature];
   if (value instanceof UndecodableValue) return { value: null, status: "INVALID" };
   return { value: value === undefined || value === null ? null : valueToJson(value), status: "PRESENT" };
+}
+
+/** Rows of a request that reads only on-demand features (no join keys): the request fields' length. */
+function requestRows(entities: Record<string, unknown[]>, fields: Set<string>): number {
+  const lengths = [...fields]
+    .map((f) => entities?.[f])
+    .filter(Array.isArray)
+    .map((c) => c.length);
+  if (lengths.length === 0) throw new HttpError(400, `"entities" must carry the request fields ${[...fields].join(", ")}`);
+  return Math.max(...lengths);
+}
+
+/** A request field's value for expressions: numbers as numbers, timestamps as epoch microseconds. */
+function requestValue(view: OnDemandFeatureView, name: string, value: unknown, row: number): ExprValue {
+  if (value === undefined || value === null) return null;
+  const dtype = view.request.find((r) => r.name === name)?.dtype;
+  try {
+    if (dtype === "UnixTimestamp") return Number(toEpochNanos(value) / 1000n);
+    if (dtype === "String") return String(value);
+    if (dtype === "Bool") {
+      if (typeof value === "boolean") return value;
+      throw new TypeError(`${JSON.stringify(value)} is not a boolean`);
+    }
+    const n = typeof value === "string" && value.trim() !== "" ? Number(value) : typeof value === "bigint" ? Number(value) : value;
+    if (typeof n !== "number" || Number.isNaN(n)) throw new TypeError(`${JSON.stringify(value)} is not a number`);
+    return n;
+  } catch (error) {
+    throw new HttpError(400, `entities.${name}[${row}]: ${(error as Error).message}; request field ${name} of "${view.name}" is ${dtype}`);
+  }
+}
+
+/** On-demand features per row, from the request fields and the other views' rows just read. */
+function onDemandRows(
+  view: OnDemandFeatureView,
+  plans: ViewPlan[],
+  fetched: (OnlineRow | undefined)[][],
+  entities: Record<string, unknown[]>,
+  rows: number,
+  nowUs: number,
+): OnlineRow[] {
+  const exprs = view.features.map((f) => ({ name: f.name, expr: parseExpression(f.expression) }));
+  const source = new Map(plans.map((p, i) => [p.view.name, fetched[i] as (OnlineRow | undefined)[]]));
+  return Array.from({ length: rows }, (_, r) => {
+    const values: Record<string, FeatureValue> = {};
+    for (const { name, expr } of exprs) {
+      values[name] = evaluate(expr, (ref) => {
+        if (!ref.view) return requestValue(view, ref.name, entities?.[ref.name]?.[r], r);
+        const v = source.get(ref.view)?.[r]?.values[ref.name];
+        return v === undefined || v === null || v instanceof UndecodableValue ? null : typeof v === "bigint" ? Number(v) : (v as ExprValue);
+      });
+    }
+    return { eventTimestamp: BigInt(nowUs) * 1000n, values };
+  });
 }

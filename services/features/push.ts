@@ -1,6 +1,9 @@
+import { isAggregated } from "../../definition/aggregations";
 import type { PushSource } from "../../definition/catalog";
 import type { Catalog } from "../../definition/registry";
 import { HttpError, StoreUnavailableError } from "../core/errors";
+import { type ParsedPush, PushError, parseEvents, pushEvents, type RefusedEvent } from "./aggregations/online";
+import type { TileStore } from "./aggregations/tile-store";
 import { onlineWriteOf } from "./materialize";
 import type { OfflineRow, OfflineStore } from "./offline/store";
 import { sqlViewOf } from "./offline/view";
@@ -24,6 +27,16 @@ export interface PushResult {
   rows: number;
   online?: { written: number; skipped: number };
   offline?: { rows: number };
+  /** Raw events an aggregated view did not apply online, with the reason (late, or ahead of the clock). */
+  refused?: (RefusedEvent & { feature_view: string })[];
+}
+
+/** What pushes into aggregated views need: the tile store, the clock, and a counter of late events. */
+export interface AggregationPush {
+  tiles: TileStore;
+  /** Epoch microseconds now. */
+  nowUs: () => number;
+  onLate?: (featureView: string, count: number) => void;
 }
 
 /** Feast's PushMode values; anything else (the "both" some Feast docs write) is refused by Feast's server too. */
@@ -60,7 +73,8 @@ function viewWriteOf(
     if (!(column in df))
       throw new HttpError(400, `df.${column} is missing; feature view "${view.name}" needs its join keys and "${timestampColumn}"`);
   }
-  if (!view.features.some((f) => f.name in df))
+  // An aggregated view takes raw events: its columns are checked per row by parseEvents.
+  if (!isAggregated(catalog.featureViews[viewName] ?? {}) && !view.features.some((f) => f.name in df))
     throw new HttpError(400, `df has none of the features of "${view.name}" (${view.features.map((f) => f.name).join(", ")})`);
   return { view, timestampColumn, rows };
 }
@@ -93,6 +107,7 @@ export async function push(
   offline: OfflineStore | undefined,
   request: PushRequest,
   maxRows: number,
+  aggregations?: AggregationPush,
 ): Promise<PushResult> {
   const source = catalog.pushSources[request.push_source_name];
   if (!source)
@@ -105,7 +120,19 @@ export async function push(
   if (!target) throw new HttpError(400, `"to": "${request.to}" is not a push mode; use one of online, offline, online_and_offline`);
   const rows = rowsOf(request.df, maxRows);
   const views = pushTargets(source).map((name) => viewWriteOf(catalog, name, rows, request.df));
-  const writes = target.online ? views.map(onlineWritesOf) : [];
+  const aggregated = new Map<string, ParsedPush>();
+  const nowUs = aggregations?.nowUs() ?? Date.now() * 1000;
+  for (const { view } of views) {
+    if (!isAggregated(catalog.featureViews[view.name] ?? {}) || !target.online) continue;
+    if (!aggregations) throw new HttpError(501, `feature view "${view.name}" aggregates raw events, and this server has no tile store`);
+    try {
+      aggregated.set(view.name, parseEvents(catalog, view.name, rows, nowUs));
+    } catch (error) {
+      if (error instanceof PushError) throw new HttpError(400, error.message);
+      throw error;
+    }
+  }
+  const writes = target.online ? views.map((v) => (aggregated.has(v.view.name) ? [] : onlineWritesOf(v))) : [];
   const result: PushResult = { rows: rows.length };
   if (target.offline) {
     if (!offline) throw new HttpError(501, "this server has no offline store; start it with --offline-store to push offline");
@@ -127,6 +154,15 @@ export async function push(
   if (target.online) {
     result.online = { written: 0, skipped: 0 };
     for (const [i, { view }] of views.entries()) {
+      const parsed = aggregated.get(view.name);
+      if (parsed && aggregations) {
+        const pushed = await pushEvents(catalog, aggregations.tiles, view.name, parsed, nowUs);
+        result.online.written += pushed.applied;
+        if (pushed.late) aggregations.onLate?.(view.name, pushed.late);
+        if (pushed.refused.length)
+          result.refused = [...(result.refused ?? []), ...pushed.refused.map((r) => ({ ...r, feature_view: view.name }))];
+        continue;
+      }
       const written = await online.writeFeatures(view, writes[i] as OnlineWrite[]);
       result.online.written += written.written;
       result.online.skipped += written.skipped;

@@ -7,6 +7,7 @@ import { parseJson, stringifyJson } from "../core/json";
 import { createLogger, type Logger } from "../core/logger";
 import { createRegistry } from "../core/metrics";
 import { materialize, type MaterializationState, MemoryMaterializationState } from "./materialize";
+import { MemoryTileStore, type TileStore } from "./aggregations/tile-store";
 import { createFeaturesMetrics, type FeaturesMetrics } from "./metrics";
 import type { OfflineRow, OfflineStore } from "./offline/store";
 import { MaterializationRuns } from "./materialization-runs";
@@ -19,6 +20,8 @@ import { valueToJson } from "./values";
 export interface FeaturesServerOptions {
   catalog: Catalog;
   onlineStore: OnlineStore;
+  /** Tiles of aggregated views (services/features/aggregations). Defaults to in-process memory. */
+  tileStore?: TileStore;
   /** Needed by /materialize, /materialize-incremental, /get-historical-features and offline pushes. */
   offlineStore?: OfflineStore;
   logger?: Logger;
@@ -114,6 +117,7 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
   const state = options.state ?? new MemoryMaterializationState();
   const maxRows = options.maxEntityRows ?? 1000;
   const now = options.now ?? (() => Date.now() / 1000);
+  const aggregations = { tiles: options.tileStore ?? new MemoryTileStore(), nowUs: () => Math.round(now() * 1e6) };
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const app = createApp({ service: "features", logger, registry, bodyLimit, ready: () => onlineStore.health().then(() => ({ ok: true })) });
 
@@ -155,12 +159,18 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
         statuses: options.statuses,
         strictEntities: options.strictEntities,
         onKeys: (view, count) => metrics.keysRequested.inc({ feature_view: view }, count),
+        aggregations,
       }),
     ),
   );
 
   app.post<{ Body: PushRequest }>("/push", { schema: { body: schemas.push } }, (request) =>
-    guarded("write", onlineStore.kind, () => push(catalog, onlineStore, offlineStore, request.body, maxRows)),
+    guarded("write", onlineStore.kind, () =>
+      push(catalog, onlineStore, offlineStore, request.body, maxRows, {
+        ...aggregations,
+        onLate: (view, count) => metrics.lateEvents.inc({ feature_view: view }, count),
+      }),
+    ),
   );
 
   // Feast's `remote` online store writes through this route.

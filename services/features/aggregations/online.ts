@@ -158,13 +158,7 @@ export function applyEvents(
  * now - allowedLateness, or ahead of now by more than the clock skew, are refused with the
  * reason; the rest are applied per entity with compare-and-set, so concurrent pushes lose nothing.
  */
-export async function pushEvents(
-  catalog: Catalog,
-  tiles: TileStore,
-  viewName: string,
-  rows: Record<string, unknown>[],
-  nowUs: number,
-): Promise<PushEventsResult> {
+export function parseEvents(catalog: Catalog, viewName: string, rows: Record<string, unknown>[], nowUs: number): ParsedPush {
   const view = compileView(catalog, viewName);
   const online = onlineViewOf(catalog, viewName);
   const timestampField = view.definition.source.timestampField;
@@ -212,7 +206,28 @@ export async function pushEvents(
     group.events.push(event);
     byKey.set(id, group);
   });
-  let pending = [...byKey.values()];
+  return { groups: [...byKey.values()], refused, late, rows: rows.length };
+}
+
+/** Pushed rows checked and grouped per entity, before anything is written. */
+export interface ParsedPush {
+  groups: { key: EntityKey; events: ParsedEvent[] }[];
+  refused: RefusedEvent[];
+  late: number;
+  rows: number;
+}
+
+export async function pushEvents(
+  catalog: Catalog,
+  tiles: TileStore,
+  viewName: string,
+  rows: Record<string, unknown>[] | ParsedPush,
+  nowUs: number,
+): Promise<PushEventsResult> {
+  const parsed = Array.isArray(rows) ? parseEvents(catalog, viewName, rows, nowUs) : rows;
+  const view = compileView(catalog, viewName);
+  const { refused, late } = parsed;
+  let pending = parsed.groups;
   for (let attempt = 0; attempt < CAS_ATTEMPTS && pending.length > 0; attempt++) {
     const records = await tiles.readTiles(
       viewName,
@@ -227,7 +242,7 @@ export async function pushEvents(
   }
   if (pending.length > 0)
     throw new StoreUnavailableError("tile store", new Error(`${pending.length} entities changed concurrently ${CAS_ATTEMPTS} times`));
-  return { applied: rows.length - refused.length, refused, late };
+  return { applied: parsed.rows - refused.length, refused, late };
 }
 
 /** A bad pushed row (400 with the reason). */
