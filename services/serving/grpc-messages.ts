@@ -1,5 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { HttpError } from "../core";
+import { inputValues } from "./tensor";
 import { fromJsonValues, toRaw } from "./tensor-codec";
 import type { InferenceRequest, InferenceResponse, Parameters, RequestInput, TensorValue } from "./v2-types";
 
@@ -49,7 +50,13 @@ export interface GrpcInferResponse {
   model_version: string;
   id: string;
   parameters?: Record<string, GrpcParameter>;
-  outputs: Array<{ name: string; datatype: string; shape: Long[]; parameters?: Record<string, GrpcParameter> }>;
+  outputs: Array<{
+    name: string;
+    datatype: string;
+    shape: Long[];
+    parameters?: Record<string, GrpcParameter>;
+    contents?: GrpcContents | null;
+  }>;
   raw_output_contents: Uint8Array[];
 }
 
@@ -195,4 +202,37 @@ export function httpEquivalent(code: status): number {
     [status.CANCELLED]: 499,
   };
   return map[code] ?? 500;
+}
+
+/** The internal request as a ModelInferRequest for a runtime: every input as raw contents (JSON data converted exactly). */
+export function toGrpcRequest(request: InferenceRequest, model: string, version: string | undefined): GrpcInferRequest {
+  const { binary_data_output: _, ...parameters } = request.parameters ?? {};
+  return {
+    model_name: model,
+    model_version: version ?? "",
+    id: request.id ?? "",
+    parameters: toGrpcParameters(parameters),
+    inputs: request.inputs.map((i) => {
+      const { binary_data_size: _size, ...rest } = i.parameters ?? {};
+      return { name: i.name, datatype: i.datatype, shape: i.shape.map(String), parameters: toGrpcParameters(rest) };
+    }),
+    outputs: request.outputs?.map((o) => ({ name: o.name })),
+    raw_input_contents: request.inputs.map((i) => Buffer.from(i.raw ?? toRaw(i.datatype, inputValues(i)))),
+  };
+}
+
+/** A runtime's ModelInferResponse as the internal response, outputs as raw bytes (or typed contents as JSON data). */
+export function fromGrpcResponse(message: GrpcInferResponse): InferenceResponse {
+  const raws = message.raw_output_contents ?? [];
+  return {
+    model_name: message.model_name,
+    model_version: message.model_version || undefined,
+    id: message.id || undefined,
+    parameters: fromGrpcParameters(message.parameters),
+    outputs: message.outputs.map((o, i) => {
+      const base = { name: o.name, datatype: o.datatype, shape: o.shape.map(Number), parameters: fromGrpcParameters(o.parameters) };
+      if (raws[i]) return { ...base, raw: raws[i] };
+      return { ...base, data: (o.contents && contentsValues(o.datatype, o.contents)) ?? [] };
+    }),
+  };
 }

@@ -25,6 +25,7 @@ const FLAGS: FlagSpec[] = [
   },
   { name: "runtime", type: "string", default: "onnx", description: `how the model runs: ${BackendKind.join(", ")}` },
   { name: "upstream", type: "string", description: "external runtime base URL for --runtime kserve-v2|triton|openai" },
+  { name: "upstream-grpc", type: "string", description: "the runtime's V2 gRPC host:port; gRPC requests are forwarded there" },
   { name: "upstream-model", type: "string", description: "the model's name in the runtime, when it differs" },
   { name: "upstream-timeout", type: "string", default: "10000", description: "ms per runtime attempt" },
   { name: "upstream-retries", type: "string", default: "2", description: "extra attempts on connect errors and 502/503" },
@@ -112,7 +113,12 @@ async function main(argv: string[]): Promise<number> {
       runtime,
       uri,
       upstream: upstreamUrl
-        ? { url: upstreamUrl, timeoutMs: number(values, "upstream-timeout"), retries: number(values, "upstream-retries") }
+        ? {
+            url: upstreamUrl,
+            timeoutMs: number(values, "upstream-timeout"),
+            retries: number(values, "upstream-retries"),
+            grpcTarget: values["upstream-grpc"] as string | undefined,
+          }
         : undefined,
       upstreamModel: values["upstream-model"] as string | undefined,
     };

@@ -1,5 +1,6 @@
 import { HttpError } from "../core";
-import type { BackendKind, ModelBackend } from "./model-backend";
+import { GrpcUpstream } from "./grpc-upstream";
+import type { BackendKind, InferOptions, ModelBackend } from "./model-backend";
 import type { TensorLimits } from "./tensor";
 import { encodeInferRequest, HEADER_LENGTH, parseInferResponse } from "./binary-extension";
 import { callUpstream, type UpstreamOptions, upstreamJson } from "./upstream";
@@ -16,6 +17,8 @@ export interface UpstreamModelOptions extends UpstreamOptions {
   /** The model's version in the runtime (Triton numbers them); omitted means the runtime's default. */
   upstreamVersion?: string;
   limits: TensorLimits;
+  /** host:port of the runtime's V2 gRPC API; requests that reach us over gRPC are forwarded there. */
+  grpcTarget?: string;
 }
 
 /**
@@ -31,6 +34,7 @@ export class UpstreamModel implements ModelBackend {
   inputs: MetadataTensor[] = [];
   outputs: MetadataTensor[] = [];
   private readonly modelPath: string;
+  private readonly grpc?: GrpcUpstream;
 
   private constructor(private readonly options: UpstreamModelOptions) {
     this.kind = options.kind;
@@ -38,6 +42,8 @@ export class UpstreamModel implements ModelBackend {
     this.version = options.version;
     const model = encodeURIComponent(options.upstreamModel ?? options.name);
     this.modelPath = `/v2/models/${model}${options.upstreamVersion ? `/versions/${encodeURIComponent(options.upstreamVersion)}` : ""}`;
+    if (options.grpcTarget)
+      this.grpc = new GrpcUpstream(options.grpcTarget, { timeoutMs: options.timeoutMs ?? 10_000, retries: options.retries ?? 2 });
   }
 
   static async load(options: UpstreamModelOptions): Promise<UpstreamModel> {
@@ -58,7 +64,7 @@ export class UpstreamModel implements ModelBackend {
     return model;
   }
 
-  async infer(request: InferenceRequest): Promise<InferenceResponse> {
+  async infer(request: InferenceRequest, options: InferOptions = {}): Promise<InferenceResponse> {
     for (const input of request.inputs) {
       const count = input.shape.reduce((n, d) => n * d, 1);
       if (count > this.options.limits.maxElements) {
@@ -67,6 +73,10 @@ export class UpstreamModel implements ModelBackend {
           `input "${input.name}" has ${count} elements; the limit is ${this.options.limits.maxElements}; send smaller batches`,
         );
       }
+    }
+    if (options.protocol === "grpc" && this.grpc) {
+      const answer = await this.grpc.infer(request, this.options.upstreamModel ?? this.name, this.options.upstreamVersion);
+      return { ...answer, model_name: this.name, model_version: this.version };
     }
     // Binary inputs go on as Triton's binary extension (the bytes unchanged), and binary outputs come back the same way.
     const { body: sent, headerLength } = encodeInferRequest(request);
@@ -84,7 +94,9 @@ export class UpstreamModel implements ModelBackend {
     return { ...body, model_name: this.name, model_version: this.version };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.grpc?.close();
+  }
 }
 
 /** A runtime's infer answer; one that is not V2 JSON (or a binary header + tensors) is a 502 quoting what came back. */

@@ -10,6 +10,8 @@ export interface UpstreamOptions {
   retries?: number;
   /** First backoff in ms; doubles each retry, with full jitter. Defaults to 50 ms. */
   backoffMs?: number;
+  /** host:port of the runtime's V2 gRPC API (Triton's 8001), for requests that reach us over gRPC. */
+  grpcTarget?: string;
 }
 
 /** 502/503 mean the runtime did not take the request (restarting, overloaded, a proxy in between lost it). */

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { type Client, credentials } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistry } from "../../../services/core";
 import { createServingServer } from "../../../services/serving";
+import { inferenceService } from "../../../services/serving/grpc-server";
 import { peerPython } from "../../support/peers";
 import { freePort } from "../../support/redis";
 import { expected, maxError, modelPath } from "./fakes";
@@ -15,10 +17,12 @@ import { expected, maxError, modelPath } from "./fakes";
 let runtime: ChildProcess;
 let app: FastifyInstance;
 let runtimeUrl: string;
+let runtimeGrpc: string;
 
 beforeAll(async () => {
   const [http, grpc] = [await freePort(), await freePort()];
   runtimeUrl = `http://127.0.0.1:${http}`;
+  runtimeGrpc = `127.0.0.1:${grpc}`;
   runtime = spawn(
     peerPython("triton"),
     [join(__dirname, "clients", "kserve_server.py"), "fraud-scorer", modelPath("v1"), String(http), String(grpc)],
@@ -37,7 +41,7 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 250));
   }
   app = await createServingServer({
-    models: [{ name: "fraud-scorer", version: "v1", runtime: "kserve-v2", upstream: { url: runtimeUrl } }],
+    models: [{ name: "fraud-scorer", version: "v1", runtime: "kserve-v2", upstream: { url: runtimeUrl, grpcTarget: runtimeGrpc } }],
     registry: createRegistry("serving-proxy-kserve"),
     maxEventLoopDelayMs: 0,
   });
@@ -76,6 +80,24 @@ describe("proxy to KServe's ModelServer", () => {
     const m = Number(direct.headers.get("inference-header-content-length"));
     expect(Buffer.compare(tail, directBytes.subarray(m))).toBe(0);
     const probabilities = Array.from(new Float32Array(tail.buffer.slice(tail.byteOffset, tail.byteOffset + tail.byteLength)));
+    expect(maxError(probabilities, expected.versions.v1.probability)).toBeLessThan(1e-6);
+  });
+
+  it("forwards gRPC calls to the runtime's gRPC port, raw tensors in and out", async () => {
+    const port = await app.serving.listenGrpc({ port: 0, host: "127.0.0.1" });
+    const Ctor = inferenceService as unknown as new (target: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
+    const client = new Ctor(`127.0.0.1:${port}`, credentials.createInsecure());
+    const features = Buffer.from(new Float32Array(expected.inputs.flat()).buffer);
+    const response = await new Promise<{ model_version: string; raw_output_contents: Buffer[] }>((resolve, reject) =>
+      (client as unknown as { ModelInfer: (r: unknown, cb: (e: Error | null, r: never) => void) => void }).ModelInfer(
+        { model_name: "fraud-scorer", inputs: [{ name: "features", datatype: "FP32", shape: ["5", "5"] }], raw_input_contents: [features] },
+        (error, answer) => (error ? reject(error) : resolve(answer)),
+      ),
+    );
+    client.close();
+    expect(response.model_version).toBe("v1");
+    const raw = response.raw_output_contents[0] as Buffer;
+    const probabilities = Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
     expect(maxError(probabilities, expected.versions.v1.probability)).toBeLessThan(1e-6);
   });
 
