@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { type Document, LineCounter, parseDocument } from "yaml";
 import { type SpecIssue, SpecError } from "./errors";
 
@@ -12,8 +12,16 @@ export interface YamlSource {
   lines: LineCounter;
 }
 
-export function displayPath(path: string, root = process.cwd()): string {
-  const rel = relative(root, path);
+/**
+ * The repository root (definition/ sits at its top). Origins are relative to it, never to the
+ * working directory: `pulumi up` runs the program from stacks/, the tests from the root, and the
+ * rendered catalog (a ConfigMap whose checksum restarts pods) must be the same bytes from both
+ * and from any checkout path.
+ */
+export const REPOSITORY_ROOT = resolve(__dirname, "..");
+
+export function displayPath(path: string, root = REPOSITORY_ROOT): string {
+  const rel = relative(root, resolve(path));
   return rel.startsWith("..") ? path : rel;
 }
 

@@ -86,7 +86,8 @@ export function gkeGpuPool(resource: GpuPool["resource"], props: Props, zones: n
   // a2, a3 and g2 machine types come with GPUs attached.
   const builtIn = /^(a2|a3|g2)-/.test(machine);
   if (accelerators.length === 0 && !builtIn && asRecord(node.labels)[ACCELERATOR_LABEL] === undefined) return undefined;
-  const count = accelerators.reduce((sum: number, a) => sum + Number(get(a, "count") ?? 0), 0);
+  // The generic names the result: without it a looser compiler (the engine's ts-node defaults) picks the unknown overload.
+  const count = accelerators.reduce<number>((sum, a) => sum + Number(get(a, "count") ?? 0), 0);
   const auto = asRecord(props.autoscaling);
   const locations = asArray(props.nodeLocations).length || zones;
   const perZone = (v: unknown) => (v === undefined ? undefined : Number(v) * locations);

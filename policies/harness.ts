@@ -19,8 +19,9 @@ import { type PlatformPolicy, splitFix } from "./support";
  * Runs the policy pack in-process over a recorded plan, calling each policy exactly as the
  * Pulumi engine's analyzer does (@pulumi/policy server.js): `validateResource` once per resource
  * with its inputs, then `validateStack` once with every resource's outputs linked to its parent
- * and dependencies. Written by hand because the engine's analyzer is a gRPC plugin that only the
- * Pulumi CLI hosts, and there is no CLI here.
+ * and dependencies. The plan runs the pack as the engine does instead (stacks/plan/policy-pack.ts:
+ * cmd/run-policy-pack and the Analyzer protocol); this in-process twin serves the policy tests, which
+ * call single policies on hand-made resources.
  */
 
 export type Policy = PlatformPolicy;

@@ -1,14 +1,18 @@
 /**
  * `npm run plan -- <stack> [--out DIR] [--json]`: the credential-free plan. Runs the real program
- * with the engine mocked, prints the resource tree, validates every Kubernetes object against its
+ * as the Pulumi engine loads it (stacks/plan/language-host.ts: @pulumi/pulumi's cmd/run, ts-node
+ * with type checking) with only resource registration mocked, prints the resource tree, validates every Kubernetes object against its
  * schema, runs the policy pack, writes plan.json and the rendered manifests, and exits non-zero
  * on a spec error (2), an invalid object, a program error or a mandatory policy violation (1).
  */
 import { join, resolve } from "node:path";
 import { listStacks, SpecError } from "../definition";
 import { helpText, parseCommand, UsageError } from "../services/core/cli";
-import { evaluatePolicies, formatPolicyReport } from "../policies/harness";
+import { formatPolicyReport } from "../policies/harness";
+import { formatCompileError } from "./plan/diagnostics";
+import { readProject } from "./plan/language-host";
 import { writePlan } from "./plan/output";
+import { type PolicyPackRun, runPolicyPack } from "./plan/policy-pack";
 import { runProgram } from "./plan/run";
 import { countByType, renderTree, shortType } from "./plan/tree";
 
@@ -23,7 +27,7 @@ const root = resolve(__dirname, "..");
 async function main(argv: string[]): Promise<number> {
   const stacks = listStacks(join(root, "stacks"));
   const usage = "npm run plan -- <stack> [--out DIR] [--json]";
-  const description = `Credential-free plan of a stack: runs the Pulumi program with the engine mocked, validates\nevery Kubernetes object, runs the policy pack, writes plan.json and manifests.\nStacks: ${stacks.join(", ")}`;
+  const description = `Credential-free plan of a stack: runs the Pulumi program as the engine loads it (registration mocked), validates\nevery Kubernetes object, runs the policy pack, writes plan.json and manifests.\nStacks: ${stacks.join(", ")}`;
   let args: ReturnType<typeof parseCommand>;
   try {
     args = parseCommand(argv, FLAGS);
@@ -64,7 +68,18 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const policyStarted = performance.now();
-  const report = evaluatePolicies(run.resources, { stack: run.stack, catalog: run.catalog });
+  // The pack as the engine runs it (cmd/run-policy-pack, Analyzer over gRPC), not the in-process harness.
+  // A program that failed to load registered nothing worth checking: the pack would only report noise.
+  const report: PolicyPackRun = run.errors.length
+    ? { violations: [], mandatory: 0, advisory: 0, policiesRun: 0, seconds: 0, compileErrors: [] }
+    : await runPolicyPack(root, run.resources, {
+        stack: run.stack,
+        catalog: run.catalog,
+        project: readProject(root).name,
+        organization: "organization",
+      });
+  if (report.error) run.errors.push(report.error);
+  for (const e of report.compileErrors) if (!report.error) run.errors.push(formatCompileError(e));
   const policySeconds = (performance.now() - policyStarted) / 1000;
   say(
     `policy pack: ${report.policiesRun} policies, ${report.mandatory} mandatory and ${report.advisory} advisory violations (${policySeconds.toFixed(2)} s)`,
@@ -87,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
     kubernetes: { objects: run.objects.length, invalid: run.invalid },
     policies: { run: report.policiesRun, mandatory: report.mandatory, advisory: report.advisory, violations: report.violations },
     errors: run.errors,
+    compileErrors: [...run.compileErrors, ...report.compileErrors],
     seconds: Number(seconds.toFixed(2)),
     programSeconds: Number(run.programSeconds.toFixed(2)),
     policySeconds: Number(policySeconds.toFixed(3)),

@@ -1,5 +1,6 @@
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import type { PlanResource } from "../../components/plan-resource";
 import {
   type Catalog,
@@ -9,13 +10,15 @@ import {
   loadCatalog,
   loadStack,
   OFFLINE_PLAN_ENV,
-  PROJECT,
   placeholderFields,
   readYaml,
   type StackSpec,
   stackFile,
 } from "../../definition";
+import { type CompileError, compileErrors, formatCompileError } from "./diagnostics";
+import { type EngineLog, serveMockEngine } from "./engine-server";
 import { type K8sObject, toK8sObject } from "./k8s-objects";
+import { lookPath, programLaunch, readProject } from "./language-host";
 import { installMocks, settle } from "./mocks";
 import { type ValidationProblem, validateK8sObject } from "./validate-k8s";
 
@@ -25,9 +28,11 @@ export interface PlanRun {
   resources: PlanResource[];
   objects: K8sObject[];
   invalid: ValidationProblem[];
-  /** Errors the program raised while running (failed applies, rejected registrations, unknown invokes). */
+  /** Errors the program raised while running (compile errors, failed applies, rejected registrations, unknown invokes). */
   errors: string[];
-  /** Seconds spent running the program under mocks. */
+  /** TypeScript errors ts-node reported when it loaded the program, file relative to the repository root. */
+  compileErrors: CompileError[];
+  /** Seconds the program's process ran (start, ts-node compile and type check, registration). */
   programSeconds: number;
 }
 
@@ -41,10 +46,16 @@ export function engineConfig(root: string, stackName: string): Record<string, st
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
+/** The organization the CLI passes for a self-managed (file://) backend. */
+const ORGANIZATION = "organization";
+
 /**
- * Runs the real Pulumi program (stacks/index.ts) in this process with the engine mocked, and
- * records every resource. The spec is loaded first, so a bad stack or catalog file fails with its
- * path before any resource is created. One stack per process: the Pulumi runtime is global.
+ * Runs the real Pulumi program as `pulumi preview` does: a Node process started the way the Node
+ * language host starts it (`@pulumi/pulumi/cmd/run`, working directory and entry point from
+ * Pulumi.yaml's `main`, ts-node with the program directory's tsconfig and type checking), talking
+ * gRPC to a resource monitor and engine served here. Only registration is mocked (the SDK's
+ * MockMonitor over stacks/plan/mocks). The spec is loaded first, so a bad stack or catalog file
+ * fails with its path before anything starts.
  */
 export async function runProgram(root: string, stackName: string, progress: (line: string) => void = () => {}): Promise<PlanRun> {
   const stack = loadStack(join(root, "stacks"), stackName);
@@ -64,38 +75,56 @@ export async function runProgram(root: string, stackName: string, progress: (lin
         "this plan accepts it, `pulumi preview` and `pulumi up` refuse it until you set your own value (docs/aws.md, docs/gcp.md)",
     );
   }
-  const config = engineConfig(root, stackName);
-  process.env.PULUMI_CONFIG = JSON.stringify(config);
-  process.env[OFFLINE_PLAN_ENV] = "1";
-  const errors: string[] = [];
-  const onError = (error: unknown) => errors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.on("unhandledRejection", onError);
-  process.on("uncaughtException", onError);
-  const mocks = await installMocks({ project: PROJECT, stack: stackName, region: stack.region, gcpProject: stack.project ?? "local" });
-  // The runtime may have read (empty) config already, when an earlier import touched its store.
-  pulumi.runtime.setAllConfig(config);
+  const project = readProject(root);
+  const mocks = await installMocks({ project: project.name, stack: stackName, region: stack.region, gcpProject: stack.project ?? "local" });
+  const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Record<string, unknown> };
+  const engine = await serveMockEngine(settings.getMonitor(), (log) => {
+    if (log.severity === "warning") progress(`warning: ${log.message.trim()}`);
+  });
+  const launch = programLaunch({
+    root,
+    project,
+    stack: stackName,
+    organization: ORGANIZATION,
+    monitor: engine.monitor,
+    engine: engine.engine,
+    config: engineConfig(root, stackName),
+    dryRun: true,
+    parallel: Number(process.env.PULUMI_PARALLEL) > 0 ? Number(process.env.PULUMI_PARALLEL) : availableParallelism() * 4,
+    // Tells stacks/index.ts it runs under the offline plan (placeholders accepted, see above).
+    env: { ...process.env, [OFFLINE_PLAN_ENV]: "1" },
+    node: lookPath("node") ?? process.execPath,
+  });
+  progress(`program: ${launch.command} ${launch.args.join(" ")} (in ${launch.cwd})`);
+
   const started = performance.now();
-  try {
-    // The program itself, exactly as `pulumi up` would load it.
-    require(join(root, "stacks", "index.ts"));
-    let seen = -1;
-    while (seen !== mocks.resources.length) {
-      seen = mocks.resources.length;
-      await settle();
-      if (mocks.resources.length !== seen) progress(`${mocks.resources.length} resources registered...`);
-    }
-  } catch (error) {
-    onError(error);
-  } finally {
-    process.off("unhandledRejection", onError);
-    process.off("uncaughtException", onError);
-  }
-  for (const token of mocks.unknownInvokes) errors.push(`the program called "${token}", which has no mock in stacks/plan/mocks/`);
+  let output = "";
+  const code = await new Promise<number>((done, fail) => {
+    const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ["ignore", "pipe", "pipe"] });
+    const forward = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      process.stderr.write(chunk);
+    };
+    child.stdout.on("data", forward);
+    child.stderr.on("data", forward);
+    child.on("error", fail);
+    child.on("close", (status, signal) => done(status ?? (signal ? 128 : 1)));
+  });
+  await settle();
+  await engine.close();
   const programSeconds = (performance.now() - started) / 1000;
-  progress(`program ran in ${programSeconds.toFixed(1)} s: ${mocks.resources.length} resources`);
+
+  const errorLogs = engine.logs.filter((l: EngineLog) => l.severity === "error").map((l) => l.message);
+  const compile = compileErrors([...errorLogs, output].join("\n"), launch.programDirectory, root);
+  const errors: string[] = compile.length ? compile.map(formatCompileError) : errorLogs;
+  // 32: cmd/run already reported the error through the engine's Log (nodeJSProcessExitedAfterLoggingUserActionableMessage).
+  if (code !== 0 && errors.length === 0)
+    errors.push(`the program exited with code ${code}:\n${output.trim().split("\n").slice(-20).join("\n")}`);
+  for (const token of mocks.unknownInvokes) errors.push(`the program called "${token}", which has no mock in stacks/plan/mocks/`);
+  progress(`program ran in ${programSeconds.toFixed(1)} s (exit ${code}): ${mocks.resources.length} resources`);
 
   const objects = mocks.resources.map(toK8sObject).filter((o): o is K8sObject => o !== undefined);
   const invalid = (await Promise.all(objects.map(validateK8sObject))).filter((p): p is ValidationProblem => p !== undefined);
   progress(`validated ${objects.length} Kubernetes objects against their schemas: ${invalid.length} invalid`);
-  return { stack, catalog, resources: mocks.resources, objects, invalid, errors, programSeconds };
+  return { stack, catalog, resources: mocks.resources, objects, invalid, errors, compileErrors: compile, programSeconds };
 }

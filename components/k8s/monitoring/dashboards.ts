@@ -34,8 +34,14 @@ export interface Panel {
       thresholds?: { mode: "absolute"; steps: { color: string; value: number | null }[] };
       custom?: { thresholdsStyle: { mode: "line" | "off" } };
     };
-    overrides: never[];
+    overrides: FieldOverride[];
   };
+}
+
+/** Grafana's per-field override (none are generated today; typed so an empty list is not `any[]` under looser compilers). */
+export interface FieldOverride {
+  matcher: { id: string; options: string };
+  properties: { id: string; value: unknown }[];
 }
 
 export interface Dashboard {
@@ -62,35 +68,37 @@ interface PanelSpec {
 
 /** Lays panels out two per row, 12 columns wide and 8 high. */
 function layout(specs: PanelSpec[]): Panel[] {
-  return specs.map((p, i) => ({
-    id: i + 1,
-    type: "timeseries",
-    title: p.title,
-    description: p.description,
-    gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 },
-    datasource: DATASOURCE,
-    targets: p.targets.map(([expr, legendFormat], t) => ({ refId: String.fromCharCode(65 + t), expr, legendFormat })),
-    fieldConfig: {
-      defaults: {
-        unit: p.unit,
-        min: 0,
-        ...(p.max !== undefined ? { max: p.max } : {}),
-        ...(p.threshold !== undefined
-          ? {
-              thresholds: {
-                mode: "absolute" as const,
-                steps: [
-                  { color: "green", value: null },
-                  { color: "red", value: p.threshold },
-                ],
-              },
-              custom: { thresholdsStyle: { mode: "line" as const } },
-            }
-          : {}),
+  return specs.map(
+    (p, i): Panel => ({
+      id: i + 1,
+      type: "timeseries",
+      title: p.title,
+      description: p.description,
+      gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 },
+      datasource: DATASOURCE,
+      targets: p.targets.map(([expr, legendFormat], t) => ({ refId: String.fromCharCode(65 + t), expr, legendFormat })),
+      fieldConfig: {
+        defaults: {
+          unit: p.unit,
+          min: 0,
+          ...(p.max !== undefined ? { max: p.max } : {}),
+          ...(p.threshold !== undefined
+            ? {
+                thresholds: {
+                  mode: "absolute" as const,
+                  steps: [
+                    { color: "green", value: null },
+                    { color: "red", value: p.threshold },
+                  ],
+                },
+                custom: { thresholdsStyle: { mode: "line" as const } },
+              }
+            : {}),
+        },
+        overrides: [],
       },
-      overrides: [],
-    },
-  }));
+    }),
+  );
 }
 
 function dashboard(uid: string, title: string, tags: string[], panels: PanelSpec[]): Dashboard {

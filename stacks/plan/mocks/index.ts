@@ -144,6 +144,14 @@ export async function installMocks(ctx: MockContext): Promise<PlanMocks> {
     newUrn: (parent: string, type: string, name: string) => string;
   };
   if (!proto.__planPatched) {
+    // The engine's URN (step_generator urnFromGoal): the parent's whole qualified type chain, and
+    // none for children of the root stack; the mock keeps only the parent's last type.
+    proto.newUrn = (parent: string, type: string, name: string) => {
+      const settings = require("@pulumi/pulumi/runtime/settings") as { getStack(): string; getProject(): string };
+      const parentType = parent ? (parent.split("::")[2] ?? "") : "";
+      const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+      return `urn:pulumi:${settings.getStack()}::${settings.getProject()}::${qualified}::${name}`;
+    };
     const original = proto.registerResource;
     proto.registerResource = async function (this: typeof proto & { mocks: unknown }, req: RegisterRequest, cb: unknown) {
       const target = this.mocks;
