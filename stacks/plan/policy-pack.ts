@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { PlanResource } from "../../components/plan-resource";
 import type { Catalog, StackSpec } from "../../definition";
-import { policyPackConfig } from "../../policies/config";
+import { configValues, policyPackConfig } from "../../policies/config";
 import type { PolicyReport, PolicyViolation } from "../../policies/harness";
 import { allPolicies } from "../../policies/policies";
 import { splitFix } from "../../policies/support";
@@ -123,8 +123,11 @@ export async function runPolicyPack(
 
     const configure = make("ConfigureAnalyzerRequest");
     const map = configure.getPolicyconfigMap?.() as { set(k: string, v: unknown): void };
-    for (const [name, value] of Object.entries(config)) {
-      const { enforcementLevel, ...properties } = value as { enforcementLevel: keyof typeof LEVEL_NUMBER } & Record<string, unknown>;
+    for (const policy of allPolicies) {
+      const { enforcementLevel } = config[policy.name] as { enforcementLevel: keyof typeof LEVEL_NUMBER };
+      // The CLI sends each policy's config with its configSchema defaults filled in (as getConfig sees it).
+      const properties = configValues(policy, config[policy.name]);
+      const name = policy.name;
       const pc = make("PolicyConfig");
       pc.setEnforcementlevel?.(LEVEL_NUMBER[enforcementLevel]);
       pc.setProperties?.(Struct.fromJavaScript(JSON.parse(JSON.stringify(properties))));
