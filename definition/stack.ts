@@ -1,6 +1,14 @@
 import { z } from "zod";
 
 /** Where the platform runs. `local` adopts an existing cluster through a kubeconfig and creates no cloud resources. */
+
+/**
+ * The platform's tracking image: deploy/tracking/Dockerfile with scripts/constraints/tracking.txt
+ * (mlflow, psycopg2-binary, boto3, google-cloud-storage); tagged with its MLflow version.
+ */
+export const TRACKING_MLFLOW_VERSION = "3.17.2";
+export const DEFAULT_TRACKING_IMAGE = `ghcr.io/mlops-platform/tracking:${TRACKING_MLFLOW_VERSION}`;
+
 export const Cloud = { aws: "aws", gcp: "gcp", local: "local" } as const;
 export type Cloud = (typeof Cloud)[keyof typeof Cloud];
 
@@ -218,13 +226,13 @@ export const StackConfig = z
     tracking: z
       .object({
         enabled: z.boolean().default(true),
-        /** MLflow server image; pinned by tag. */
-        image: z.string().default("ghcr.io/mlflow/mlflow:v2.17.2"),
+        /** MLflow server image; pinned by tag. The default is the platform's (deploy/tracking), with the drivers the server is configured for. */
+        image: z.string().default(DEFAULT_TRACKING_IMAGE),
         /** Database instance class / tier; defaults per environment. */
         databaseTier: z.string().optional(),
       })
       .strict()
-      .default({ enabled: true, image: "ghcr.io/mlflow/mlflow:v2.17.2" }),
+      .default({ enabled: true, image: DEFAULT_TRACKING_IMAGE }),
     mesh: z
       .object({
         /** `install` Istio with Helm, or `adopt` an existing install. */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES, workloadServiceAccount } from "../names";
 import type { StackSpec } from "../../definition";
 import type { ArtifactStore, TrackingEndpoint } from "../types";
+import { DEFAULT_TRACKING_IMAGE, driversFor } from "./tracking-image";
 import { type ContainerArgs, Workload } from "./workload";
 
 /** The tracking server's name (Deployment, Service, ServiceAccount) and port. */
@@ -65,6 +66,9 @@ export class TrackingServer extends pulumi.ComponentResource {
     const { stack, artifacts } = args;
     const namespace = args.namespace ?? NAMESPACES.platform;
     const labels = { ...k8sLabels(stack), "app.kubernetes.io/component": "tracking" };
+    // Our image installs the drivers of postgresql://, s3:// and gs:// only: refuse, at plan time,
+    // a backend or artifact store it could not open (a custom image is the user's to vouch for).
+    if (stack.tracking.image === DEFAULT_TRACKING_IMAGE) pulumi.all([args.database.url, artifacts.uri]).apply(driversFor);
     const child = { parent: this };
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(
