@@ -79,7 +79,13 @@ export interface ShardSummary {
   /** The shard was already complete for this run: nothing was read or written. */
   alreadyDone: boolean;
   exportedHere: boolean;
+  /** Seconds spent exporting, or waiting for another pod's export. */
+  exportSeconds: number;
+  /** When this shard's writes began (epoch ms) and how long they took: writer throughput without the export. */
+  writeStartedAt: number;
+  writeSeconds: number;
   seconds: number;
+  /** Rows read per second of writing. */
   rowsPerSecond: number;
 }
 
@@ -136,6 +142,9 @@ export async function materializeShard(request: ShardRunRequest): Promise<ShardS
     keysSkipped: 0,
     alreadyDone: false,
     exportedHere: false,
+    exportSeconds: 0,
+    writeStartedAt: 0,
+    writeSeconds: 0,
     seconds: 0,
     rowsPerSecond: 0,
   };
@@ -150,6 +159,7 @@ export async function materializeShard(request: ShardRunRequest): Promise<ShardS
   }
 
   // 2. The export, once per run.
+  const exportStarted = performance.now();
   const online = onlineViewOf(request.catalog, request.view);
   const features = online.features.map((f) => f.name);
   const { manifest, exportedHere } = await exportOnce(request, k, {
@@ -162,6 +172,9 @@ export async function materializeShard(request: ShardRunRequest): Promise<ShardS
   const expected = manifest.rows[shard.index] ?? 0;
   summary.rowsExpected = expected;
   summary.exportedHere = exportedHere;
+  summary.exportSeconds = round((performance.now() - exportStarted) / 1000);
+  summary.writeStartedAt = Date.now();
+  const writeStarted = performance.now();
 
   // 3. This shard's rows, from the last acknowledged one.
   const resumedAt = Number((await state.get(k.acked)) ?? 0);
@@ -183,7 +196,7 @@ export async function materializeShard(request: ShardRunRequest): Promise<ShardS
     summary.keysSkipped += result.skipped;
     if (performance.now() - lastReport > 2000) {
       lastReport = performance.now();
-      const rate = summary.rowsRead / ((lastReport - started) / 1000);
+      const rate = summary.rowsRead / ((lastReport - writeStarted) / 1000);
       const eta = rate > 0 ? (expected - acknowledged) / rate : 0;
       say(
         `${acknowledged}/${expected} rows (${Math.round((100 * acknowledged) / Math.max(1, expected))}%), ${Math.round(rate)} rows/s, ETA ${Math.round(eta)} s`,
@@ -198,8 +211,9 @@ export async function materializeShard(request: ShardRunRequest): Promise<ShardS
   // 4. Done: mark the shard; the last shard advances the view's end.
   await state.set(k.done(shard.index), new Date().toISOString(), RUN_TTL_SECONDS);
   await finish(request, k, end);
+  summary.writeSeconds = round((performance.now() - writeStarted) / 1000);
   summary.seconds = round((performance.now() - started) / 1000);
-  summary.rowsPerSecond = Math.round(summary.rowsRead / Math.max(summary.seconds, 0.001));
+  summary.rowsPerSecond = Math.round(summary.rowsRead / Math.max(summary.writeSeconds, 0.001));
   say(
     `done: ${summary.rowsRead} rows read, ${summary.keysWritten} keys written, ${summary.keysSkipped} not newer, ${summary.seconds} s, ${summary.rowsPerSecond} rows/s`,
   );
