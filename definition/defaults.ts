@@ -61,7 +61,7 @@ export function defaultDisruption(role: "system" | "gpu"): PoolDisruptionSpec {
 }
 
 export type OnlineStoreSpec =
-  | { kind: "redis"; nodeType: string; memorySizeGb: number; replicas: number; engineVersion: string }
+  | { kind: "redis"; nodeType: string; memorySizeGb: number; replicas: number; engineVersion: string; shards?: number }
   | { kind: "dynamodb" };
 
 export type OfflineStoreSpec =
@@ -119,6 +119,7 @@ function defaultOnline(cfg: StackConfigParsed): OnlineStoreSpec {
     memorySizeGb: online.memorySizeGb ?? (prod ? 5 : 1),
     replicas: online.replicas ?? (prod ? 1 : 0),
     engineVersion: online.engineVersion,
+    ...(online.shards ? { shards: online.shards } : {}),
   };
 }
 

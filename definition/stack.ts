@@ -123,6 +123,17 @@ const RedisOnline = z
     memorySizeGb: z.number().int().min(1).max(300).optional(),
     /** Replicas beside the primary. Defaults: 0 in dev, 1 in prod (multi-AZ failover). */
     replicas: z.number().int().min(0).max(5).optional(),
+    /**
+     * Cluster mode: this many shards (ElastiCache cluster mode enabled, Memorystore Cluster), each
+     * with `replicas` replicas; the services connect with redis+cluster://. Defaults to none: one node set.
+     */
+    shards: z
+      .number()
+      .int()
+      .min(1)
+      .max(250)
+      .optional()
+      .describe("Cluster mode: this many shards (ElastiCache cluster mode, Memorystore Cluster); omitted: one node set, no cluster mode."),
     engineVersion: z.string().default("7.1"),
   })
   .strict();

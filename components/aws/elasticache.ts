@@ -13,8 +13,10 @@ export interface RedisSettings {
   engineVersion: string;
   nodeType: string;
   port: number;
-  /** Primary plus replicas. */
-  numCacheClusters: number;
+  /** Primary plus replicas (one node set); absent in cluster mode. */
+  numCacheClusters?: number;
+  /** Cluster mode enabled: shards (node groups) and replicas in each; the parameter group turns cluster mode on. */
+  clusterMode?: { numNodeGroups: number; replicasPerNodeGroup: number; parameterGroupName: string };
   automaticFailoverEnabled: boolean;
   multiAzEnabled: boolean;
   transitEncryptionEnabled: true;
@@ -32,13 +34,23 @@ export function redisSettings(stack: StackSpec, online: Extract<OnlineStoreSpec,
   const d = awsDefaults(stack);
   // ElastiCache refuses automatic failover without a replica to fail over to.
   const failover = stack.multiAz && online.replicas > 0;
+  const major = online.engineVersion.split(".")[0];
   return {
     engine: "redis",
     engineVersion: online.engineVersion,
     nodeType: online.nodeType,
     port: REDIS_PORT,
-    numCacheClusters: 1 + online.replicas,
-    automaticFailoverEnabled: failover,
+    ...(online.shards
+      ? {
+          clusterMode: {
+            numNodeGroups: online.shards,
+            replicasPerNodeGroup: online.replicas,
+            parameterGroupName: `default.redis${major}.cluster.on`,
+          },
+        }
+      : { numCacheClusters: 1 + online.replicas }),
+    // Cluster mode requires automatic failover on; it has no replica-less single primary to protect.
+    automaticFailoverEnabled: online.shards ? true : failover,
     multiAzEnabled: failover,
     transitEncryptionEnabled: true,
     transitEncryptionMode: "required",
@@ -62,7 +74,7 @@ export interface RedisStoreArgs {
 
 /** ElastiCache for Redis in the private subnets, TLS + AUTH, encrypted at rest with the store's KMS key. */
 export class RedisStore extends pulumi.ComponentResource {
-  /** rediss://host:port (TLS); the AUTH token is `password`. */
+  /** rediss://host:port (TLS), or rediss+cluster://<configuration endpoint>:port in cluster mode; the AUTH token is `password`. */
   readonly url: pulumi.Output<string>;
   readonly password: pulumi.Output<string>;
   readonly settings: RedisSettings;
@@ -97,6 +109,9 @@ export class RedisStore extends pulumi.ComponentResource {
         nodeType: s.nodeType,
         port: s.port,
         numCacheClusters: s.numCacheClusters,
+        numNodeGroups: s.clusterMode?.numNodeGroups,
+        replicasPerNodeGroup: s.clusterMode?.replicasPerNodeGroup,
+        parameterGroupName: s.clusterMode?.parameterGroupName,
         automaticFailoverEnabled: s.automaticFailoverEnabled,
         multiAzEnabled: s.multiAzEnabled,
         subnetGroupName: subnets.name,
@@ -114,7 +129,10 @@ export class RedisStore extends pulumi.ComponentResource {
       statefulOptions(stack, this),
     );
 
-    this.url = pulumi.interpolate`rediss://${group.primaryEndpointAddress}:${s.port}`;
+    // Cluster mode: the configuration endpoint seeds the client, which then follows the cluster's slot map.
+    this.url = s.clusterMode
+      ? pulumi.interpolate`rediss+cluster://${group.configurationEndpointAddress}:${s.port}`
+      : pulumi.interpolate`rediss://${group.primaryEndpointAddress}:${s.port}`;
     this.password = pulumi.secret(token.result);
     this.registerOutputs({ url: this.url, password: this.password, settings: s });
   }

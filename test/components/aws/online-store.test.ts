@@ -63,6 +63,14 @@ describe("online store settings (pure)", () => {
     expect(redisSettings(prod.stack, { ...online(prod.stack), replicas: 0 }, "o").automaticFailoverEnabled).toBe(false);
   });
 
+  it("Redis with shards: a cluster-mode replication group (node groups, replicas per group, cluster.on parameters)", () => {
+    if (prod.stack.onlineStore.kind !== "redis") throw new Error("redis expected");
+    const c = redisSettings(prod.stack, { ...prod.stack.onlineStore, shards: 3, replicas: 1 }, "o");
+    expect(c.clusterMode).toEqual({ numNodeGroups: 3, replicasPerNodeGroup: 1, parameterGroupName: "default.redis7.cluster.on" });
+    expect(c.numCacheClusters).toBeUndefined();
+    expect(c).toMatchObject({ automaticFailoverEnabled: true, transitEncryptionMode: "required" });
+  });
+
   it("DynamoDB: one Feast-named table per online feature view and stack, on demand, PITR, TTL", () => {
     const tables = dynamoTables(dev.catalog, "mlops", "aws-dev");
     expect(tables.map((t) => t.tableName)).toEqual([
