@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
  * real-engine -- build`). Reported as skipped, with the missing binaries named, when they are not.
  */
 const root = resolve(__dirname, "../..");
+const PLAN_TIMEOUT = 1_800_000;
 const bin = join(process.env.MLOPS_CACHE ?? join(homedir(), ".cache", "mlops"), "pulumi", "bin");
 const needed = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"];
 const missing = needed.filter((b) => !existsSync(join(bin, b)));
@@ -33,5 +34,6 @@ describe("the real Pulumi engine", () => {
       expect(text).toMatch(/mlops-platform/);
       expect(r.status, text.slice(-4000)).toBe(0);
     },
+    PLAN_TIMEOUT,
   );
 });

@@ -5,6 +5,12 @@ import { join, resolve } from "node:path";
 
 const root = resolve(__dirname, "../..");
 
+/**
+ * Vitest timeout for a test that runs plans: the program and the pack load as the engine loads
+ * them (ts-node, type-checked), minutes each on a loaded 2-core machine; vitest's default is 60 s.
+ */
+export const PLAN_TIMEOUT = 900_000;
+
 /** Runs `npm run plan -- ...` the way users and CI do (the same entry, in a child process). */
 export function plan(args: string[], cwd = root) {
   const result = spawnSync(process.execPath, ["--import", "tsx", join(cwd, "stacks/plan.ts"), ...args], {
