@@ -151,9 +151,16 @@ export class EksCluster extends pulumi.ComponentResource {
     );
     const kmsPolicy = new aws.iam.RolePolicy(`${name}-kms`, { role: role.id, policy: key.arn.apply(clusterKmsPolicy) }, parent);
     // EKS would create this group itself with no retention; owning it bounds the cost and keeps audit logs as long as policy says.
+    // Encrypted with its own key (CKV_AWS_158): audit logs name principals and requests.
+    const logKey = encryptionKey(`${name}-logs`, stack, "EKS control-plane logs", this, { cloudWatchLogs: true });
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
-      { name: `/aws/eks/${settings.name}/cluster`, retentionInDays: settings.logRetentionDays, tags: awsTags(stack, `${name}-logs`) },
+      {
+        name: `/aws/eks/${settings.name}/cluster`,
+        retentionInDays: settings.logRetentionDays,
+        kmsKeyId: logKey.arn,
+        tags: awsTags(stack, `${name}-logs`),
+      },
       // Its name is fixed by EKS: a replacement must delete the old group first.
       { parent: this, deleteBeforeReplace: true },
     );

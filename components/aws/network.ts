@@ -4,6 +4,7 @@ import type { StackSpec } from "../../definition";
 import { formatCidr, parseCidr, subnet } from "./cidr";
 import { awsDefaults, awsTags } from "./defaults";
 import { policyDocument, serviceTrustPolicy } from "./iam-policy";
+import { encryptionKey } from "./kms";
 
 /** Subnet tags the AWS Load Balancer Controller reads to place internet-facing and internal load balancers. */
 export const ELB_ROLE_TAG = "kubernetes.io/role/elb";
@@ -145,9 +146,11 @@ export class Network extends pulumi.ComponentResource {
     // Nothing may use the default security group: it would otherwise allow all traffic between its members.
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: awsTags(stack, `${name}-default-sg`) }, parent);
     const flow = flowLogSettings(stack);
+    // Encrypted with its own key (CKV_AWS_158): flow logs map every address that talked to the VPC.
+    const flowLogKey = encryptionKey(`${name}-flow-logs`, stack, "VPC flow logs", this, { cloudWatchLogs: true });
     const flowLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { retentionInDays: flow.retentionInDays, tags: awsTags(stack, `${name}-flow-logs`) },
+      { retentionInDays: flow.retentionInDays, kmsKeyId: flowLogKey.arn, tags: awsTags(stack, `${name}-flow-logs`) },
       parent,
     );
     const flowRole = new aws.iam.Role(

@@ -28,6 +28,14 @@ export interface TrackingDbSettings {
   enabledCloudwatchLogsExports: string[];
   /** Alphanumeric, so the password needs no escaping inside the postgresql:// URL. */
   passwordLength: number;
+  /** IAM authentication beside the password: break-glass access by role instead of sharing the master password (CKV_AWS_161). */
+  iamDatabaseAuthenticationEnabled: true;
+  /** Performance Insights (7 days, the free retention, encrypted with the database key) in prod (CKV_AWS_353/354). */
+  performanceInsights: boolean;
+  /** Enhanced monitoring interval; 0 is off (dev). Prod samples the OS every 60 s (CKV_AWS_118). */
+  monitoringIntervalSeconds: 0 | 60;
+  /** PostgreSQL parameters: TLS forced (CKV2_AWS_69); schema changes and statements slower than 1 s logged (CKV2_AWS_30). */
+  parameters: { name: string; value: string }[];
 }
 
 export function trackingDbSettings(stack: StackSpec, name: string): TrackingDbSettings {
@@ -50,6 +58,16 @@ export function trackingDbSettings(stack: StackSpec, name: string): TrackingDbSe
     finalSnapshotIdentifier: d.prod ? `${awsName(`${name}-${stack.name}`, 200)}-final` : undefined,
     enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
     passwordLength: 40,
+    iamDatabaseAuthenticationEnabled: true,
+    performanceInsights: d.prod,
+    monitoringIntervalSeconds: d.prod ? 60 : 0,
+    // "ddl", not "all": MLflow's statements carry run parameters, which do not belong in logs.
+    parameters: [
+      // TLS only (the default from PostgreSQL 15 on RDS, pinned here so a family change cannot drop it).
+      { name: "rds.force_ssl", value: "1" },
+      { name: "log_statement", value: "ddl" },
+      { name: "log_min_duration_statement", value: "1000" },
+    ],
   };
 }
 
@@ -103,6 +121,37 @@ export class TrackingDatabase extends pulumi.ComponentResource {
       },
       this,
     );
+    const parameterGroup = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      {
+        family: `postgres${s.engineVersion.split(".")[0]}`,
+        description: `Query logging of the ${stack.name} tracking database`,
+        parameters: s.parameters,
+        tags: awsTags(stack, `${name}-params`),
+      },
+      { parent: this },
+    );
+    const monitoringRole =
+      s.monitoringIntervalSeconds > 0
+        ? new aws.iam.Role(
+            `${name}-monitoring`,
+            {
+              assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
+              }),
+              tags: awsTags(stack, `${name}-monitoring`),
+            },
+            { parent: this },
+          )
+        : undefined;
+    if (monitoringRole) {
+      new aws.iam.RolePolicyAttachment(
+        `${name}-monitoring`,
+        { role: monitoringRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" },
+        { parent: this },
+      );
+    }
     const db = new aws.rds.Instance(
       `${name}`,
       {
@@ -129,6 +178,13 @@ export class TrackingDatabase extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         autoMinorVersionUpgrade: true,
         enabledCloudwatchLogsExports: s.enabledCloudwatchLogsExports,
+        iamDatabaseAuthenticationEnabled: s.iamDatabaseAuthenticationEnabled,
+        parameterGroupName: parameterGroup.name,
+        performanceInsightsEnabled: s.performanceInsights,
+        performanceInsightsKmsKeyId: s.performanceInsights ? key.arn : undefined,
+        performanceInsightsRetentionPeriod: s.performanceInsights ? 7 : undefined,
+        monitoringInterval: s.monitoringIntervalSeconds,
+        monitoringRoleArn: monitoringRole?.arn,
         tags: awsTags(stack, name),
       },
       statefulOptions(stack, this),

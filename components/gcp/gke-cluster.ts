@@ -20,6 +20,13 @@ export interface GkeClusterSettings {
   minMasterVersion: string;
   removeDefaultNodePool: true;
   initialNodeCount: number;
+  /** The temporary default pool's node config: metadata server and Shielded VM like our pools (CKV_GCP_69). */
+  nodeConfig: {
+    workloadMetadataConfig: { mode: "GKE_METADATA" };
+    shieldedInstanceConfig: { enableSecureBoot: true; enableIntegrityMonitoring: true };
+  };
+  /** Pod-to-pod traffic on one node goes through the VPC, so flow logs and firewall rules see it (CKV_GCP_61). */
+  enableIntranodeVisibility: true;
   networkingMode: "VPC_NATIVE";
   datapathProvider: string;
   ipAllocationPolicy: { clusterSecondaryRangeName: string; servicesSecondaryRangeName: string };
@@ -72,6 +79,12 @@ export function gkeClusterSettings(args: Pick<GkeClusterArgs, "stack" | "masterI
     // The default pool cannot be configured like ours (service account, taints); GKE needs one node to create the cluster.
     removeDefaultNodePool: true,
     initialNodeCount: 1,
+    // Even the one node GKE creates and we delete gets no legacy metadata and boots verified.
+    nodeConfig: {
+      workloadMetadataConfig: { mode: "GKE_METADATA" },
+      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+    },
+    enableIntranodeVisibility: true,
     networkingMode: "VPC_NATIVE",
     datapathProvider: "ADVANCED_DATAPATH",
     ipAllocationPolicy: { clusterSecondaryRangeName: SECONDARY_RANGES.pods, servicesSecondaryRangeName: SECONDARY_RANGES.services },

@@ -75,6 +75,14 @@ export function cloudSqlSettings(args: Pick<CloudSqlTrackingDatabaseArgs, "stack
         { name: "log_disconnections", value: "on" },
         { name: "log_checkpoints", value: "on" },
         { name: "log_lock_waits", value: "on" },
+        // What Checkov's CIS checks ask of PostgreSQL (CKV_GCP_108-111, CKV2_GCP_13): the client's
+        // host, statements that fail, schema changes ("ddl", not "all": MLflow's statements carry
+        // run parameters), durations, and pgAudit available for session audit.
+        { name: "log_hostname", value: "on" },
+        { name: "log_min_error_statement", value: "error" },
+        { name: "log_statement", value: "ddl" },
+        { name: "log_duration", value: "on" },
+        { name: "cloudsql.enable_pgaudit", value: "on" },
       ],
       insightsConfig: { queryInsightsEnabled: true, recordClientAddress: false },
       maintenanceWindow: { day: 7, hour: 3, updateTrack: "stable" },

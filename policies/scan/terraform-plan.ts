@@ -71,7 +71,8 @@ function terraformValue(key: string, value: unknown): unknown {
 export function terraformBlock(inputs: Record<string, unknown>): Record<string, unknown> {
   const block: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(inputs)) {
-    if (value === undefined) continue;
+    // Unknown until apply (Terraform lists those in after_unknown, not in the values).
+    if (value === undefined || (isObject(value) && value.__pulumi_unknown === true)) continue;
     let key = snakeCase(name);
     if (Array.isArray(value) && value.some(isObject)) key = singularBlockName(key);
     block[key] = terraformValue(key, value);

@@ -242,6 +242,10 @@ export const aws: MockTable = {
       const group = autoName(name, inputs, "name", true);
       return { id: group, name: group, arn: arn("rds", region, `subgrp:${group}`) };
     },
+    "aws:rds/parameterGroup:ParameterGroup": ({ name, inputs, region }) => {
+      const group = autoName(name, inputs, "name", true);
+      return { id: group, name: group, arn: arn("rds", region, `pg:${group}`) };
+    },
     "aws:rds/instance:Instance": ({ name, inputs, region }) => {
       const identifier = autoName(name, inputs, "identifier", true);
       const address = `${identifier}.${suffix(`rds${name}`, 12)}.${region}.rds.amazonaws.com`;

@@ -174,8 +174,10 @@ describe("resource counts", () => {
     expect(count("aws-prod", "aws:ec2/natGateway:NatGateway")).toBe(3);
     expect(count("aws-dev", "aws:eks/nodeGroup:NodeGroup")).toBe(2);
     expect(count("aws-prod", "aws:eks/nodeGroup:NodeGroup")).toBe(3);
-    // Cluster, nodes and flow logs, plus one per workload.
-    expect(count("aws-prod", "aws:iam/role:Role")).toBe(3 + WORKLOADS.length);
-    expect(count("aws-prod", "aws:kms/key:Key")).toBe(5);
+    // Cluster, nodes, flow logs and the tracking database's enhanced monitoring (prod), plus one per workload.
+    expect(count("aws-prod", "aws:iam/role:Role")).toBe(4 + WORKLOADS.length);
+    expect(count("aws-dev", "aws:iam/role:Role")).toBe(3 + WORKLOADS.length);
+    // One per store, EKS secrets, and one per log group (CloudWatch Logs may use only those).
+    expect(count("aws-prod", "aws:kms/key:Key")).toBe(7);
   });
 });

@@ -67,6 +67,33 @@ describe.each(AWS_STACKS)("RDS tracking database of %s under mocks", (stackName)
     });
   });
 
+  it("forces TLS and logs schema changes and slow statements through its own parameter group, with IAM auth on", () => {
+    const group = b().one("aws:rds/parameterGroup:ParameterGroup", "-tracking-db-params");
+    expect(group.inputs.family).toBe("postgres16");
+    expect(group.inputs.parameters).toEqual([
+      { name: "rds.force_ssl", value: "1" },
+      { name: "log_statement", value: "ddl" },
+      { name: "log_min_duration_statement", value: "1000" },
+    ]);
+    expect(db().inputs).toMatchObject({ parameterGroupName: group.outputs.name, iamDatabaseAuthenticationEnabled: true });
+  });
+
+  it(prod ? "records Performance Insights with its key and enhanced monitoring every 60 s" : "keeps the extra monitoring off", () => {
+    const key = b().one("aws:kms/key:Key", "-tracking-db-key");
+    if (prod) {
+      expect(db().inputs).toMatchObject({
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: key.outputs.arn,
+        monitoringInterval: 60,
+      });
+      const role = b().one("aws:iam/role:Role", "-tracking-db-monitoring");
+      expect(db().inputs.monitoringRoleArn).toBe(role.outputs.arn);
+      expect(String(role.inputs.assumeRolePolicy)).toContain("monitoring.rds.amazonaws.com");
+    } else {
+      expect(db().inputs).toMatchObject({ performanceInsightsEnabled: false, monitoringInterval: 0 });
+    }
+  });
+
   it(prod ? "is multi-AZ, deletion-protected and leaves a final snapshot" : "is single-AZ and disposable", () => {
     expect(db().inputs).toMatchObject({
       multiAz: prod,
