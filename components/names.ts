@@ -10,6 +10,10 @@ export const NAMESPACES = {
   monitoring: "monitoring",
   /** NVIDIA device plugin and DCGM exporter. */
   gpu: "gpu-system",
+  /** KEDA (stacks with autoscaling.keda); outside the mesh, as the API server calls its metrics server. */
+  keda: "keda",
+  /** KEDA's HTTP add-on (stacks with autoscaling.httpAddon); in the mesh, as its interceptor calls model pods. */
+  kedaHttp: "keda-http",
 } as const;
 
 /**

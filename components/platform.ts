@@ -5,6 +5,7 @@ import {
   ClusterAddons,
   DriftCheck,
   FeatureService,
+  Keda,
   localClusterAccess,
   LocalStores,
   Materialization,
@@ -16,6 +17,7 @@ import {
   TrainingJob,
 } from "./k8s";
 import type { PlatformSpec } from "../definition";
+import { NAMESPACES } from "./names";
 import type { CloudFoundation } from "./types";
 
 export interface PlatformArgs {
@@ -68,7 +70,17 @@ export class Platform extends pulumi.ComponentResource {
     // Operations layer: mesh, monitoring, tracking.
     const mesh = new Mesh(`${name}-mesh`, { stack, dependsOn: addons.criticalPodQuotas }, k8s);
     const meshReady = { ...k8s, dependsOn: [addons, mesh] };
-    if (stack.monitoring.enabled) new Monitoring(`${name}-monitoring`, { stack, catalog, mesh }, meshReady);
+    const monitoring = stack.monitoring.enabled ? new Monitoring(`${name}-monitoring`, { stack, catalog, mesh }, meshReady) : undefined;
+    // KEDA scales the model versions; its chart's ServiceMonitors need the monitoring CRDs first.
+    const keda = stack.autoscaling.keda
+      ? new Keda(
+          `${name}-keda`,
+          { stack, catalog, namespace: NAMESPACES.keda, httpNamespace: stack.autoscaling.httpAddon ? NAMESPACES.kedaHttp : undefined },
+          { ...k8s, dependsOn: [addons, mesh, ...(monitoring ? [monitoring] : [])] },
+        )
+      : undefined;
+    // ScaledObjects need KEDA's CRDs.
+    const modelsReady = keda ? { ...meshReady, dependsOn: [addons, mesh, keda] } : meshReady;
     if (stack.tracking.enabled) {
       this.tracking = new TrackingServer(
         `${name}-tracking`,
@@ -116,7 +128,7 @@ export class Platform extends pulumi.ComponentResource {
           predictionLogsUri: foundation.artifacts.predictionLogsUri,
           trackingUrl: this.tracking?.endpoint.url,
         },
-        meshReady,
+        modelsReady,
       );
       new DriftCheck(
         `${model.name}-drift`,

@@ -1,4 +1,5 @@
 import { featuresOf } from "./aggregations";
+import { checkScaling } from "./autoscaling-checks";
 import type { StackSpec } from "./defaults";
 import type { SpecIssue } from "./errors";
 import { checkFeatureEngineering } from "./feature-engineering-checks";
@@ -295,6 +296,7 @@ export function checkCatalog(catalog: Catalog, stack?: StackSpec): SpecIssue[] {
       }
     }
   }
+  if (stack) issues.push(...checkScaling(catalog, stack));
   return issues;
 }
 

@@ -280,12 +280,39 @@ export const ModelVersion = z
       .default(0)
       .describe("Share of live traffic, 0..100; the weights of all versions sum to 100. Move it with npm run canary."),
     resources: Resources.default({ cpu: "500m", memory: "512Mi" }).describe("CPU and memory requests (and optional limits) per replica."),
-    /** GPUs per replica, and which accelerator. */
+    /** GPUs per replica, and which accelerator; optionally a share of one (a MIG slice or a time-sliced replica). */
     gpu: z
-      .object({ count: z.number().int().min(1).max(8), accelerator: z.enum(Accelerator) })
+      .object({
+        count: z.number().int().min(1).max(8),
+        accelerator: z.enum(Accelerator),
+        /** A MIG profile (e.g. "1g.10gb") instead of whole GPUs; needs a pool with that profile. */
+        mig: z
+          .string()
+          .regex(/^\d+g\.\d+gb$/, 'must be a MIG profile like "1g.10gb" or "3g.40gb"')
+          .optional()
+          .describe('A MIG profile (e.g. "1g.10gb") instead of whole GPUs; the stack needs a pool partitioned with it.'),
+        /** Run on a time-sliced GPU (shares its memory and compute with other pods). Defaults to false. */
+        timeSliced: z
+          .boolean()
+          .default(false)
+          .describe("Run on a pool whose GPUs are time-sliced (no memory isolation). Defaults to false: a whole GPU."),
+      })
       .strict()
       .optional()
       .describe("GPUs per replica and the accelerator; the stack needs a GPU pool with it. Not for the onnx runtime."),
+    /** What a cold start costs: sizes the startup probe, grace periods and deadlines (components/k8s/cold-start.ts). */
+    startup: z
+      .object({
+        /** Compressed size of the runtime image, GiB. Defaults by runtime (vLLM 10, Triton 15, others 2). */
+        imageSizeGb: z.number().positive().optional().describe("Compressed size of the runtime image, GiB. Defaults by runtime."),
+        /** Size of the model weights the runtime loads, GiB. Defaults to 16 for GPU versions, 1 otherwise. */
+        weightsSizeGb: z.number().positive().optional().describe("Size of the model weights the runtime loads, GiB."),
+        /** An explicit budget from pod creation to ready; overrides the derived one. */
+        budget: Duration.optional().describe("Explicit budget from pod creation to ready (e.g. 15m); overrides the derived one."),
+      })
+      .strict()
+      .default({})
+      .describe("Cold-start inputs: image and weight sizes, or an explicit budget."),
     /** Extra arguments for an external runtime. */
     args: z.array(z.string()).default([]).describe("Extra arguments for an external runtime."),
   })
@@ -350,13 +377,37 @@ export const Model = z
       .describe("Service level objective: canary analysis and alerts judge versions against it."),
     autoscaling: z
       .object({
-        minReplicas: z.number().int().min(1).default(1),
+        /** 0 scales to zero when idle: only on dev stacks, or with scaleToZero: true, and a stack that can hold requests. */
+        minReplicas: z
+          .number()
+          .int()
+          .min(0)
+          .default(1)
+          .describe("Fewest replicas per version; 0 scales to zero when idle (dev stacks, or with scaleToZero: true)."),
         maxReplicas: z.number().int().min(1).default(5),
-        targetCpuUtilization: z.number().int().min(1).max(100).default(70),
+        /** CPU target; used only where KEDA is off (onnx versions on a stack without KEDA). */
+        targetCpuUtilization: z.number().int().min(1).max(100).default(70).describe("CPU target where KEDA is off."),
+        /**
+         * Target per replica of the runtime's queue signal (KEDA): vLLM requests waiting (default 10), the serving
+         * image's in-flight requests (default 8), Triton pending requests (default 8).
+         */
+        queueDepth: z
+          .number()
+          .positive()
+          .optional()
+          .describe("Target per replica of the runtime's queue: vLLM requests waiting (10), serving in-flight (8), Triton pending (8)."),
+        /** Triton: target queue time over compute time (1 = requests wait as long as they compute). Default 1. */
+        queueComputeRatio: z.number().positive().optional().describe("Triton: target queue time / compute time. Default 1."),
+        /** vLLM: also scale when KV-cache usage (0..1) passes this. Off by default. */
+        kvCacheUsage: z.number().gt(0).max(1).optional().describe("vLLM: also scale out when KV-cache usage (0..1) passes this."),
+        /** Allow minReplicas: 0 outside dev stacks (accepting cold starts on the first request). Defaults to false. */
+        scaleToZero: z.boolean().default(false).describe("Allow minReplicas: 0 on prod stacks (first requests wait a cold start)."),
+        /** Idle time before scaling in (and to zero). */
+        cooldown: Duration.default(300).describe("Idle time before scaling in, and to zero."),
       })
       .strict()
-      .default({ minReplicas: 1, maxReplicas: 5, targetCpuUtilization: 70 })
-      .describe("HPA bounds and CPU target per version; prod runs at least 2 replicas."),
+      .default({ minReplicas: 1, maxReplicas: 5, targetCpuUtilization: 70, scaleToZero: false, cooldown: 300 })
+      .describe("Replica bounds and the queue targets KEDA scales each version on; prod runs at least 2 replicas."),
     /** Share of requests logged with inputs and outputs for drift checks, 0..1. */
     logging: z
       .object({ sampleRate: z.number().min(0).max(1).default(0.1) })

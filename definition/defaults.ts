@@ -4,7 +4,9 @@ import {
   type Cloud,
   type DisruptionBudget,
   type Environment,
+  GPU_SHARING_LABEL,
   GPU_TAINT,
+  type GpuSharing,
   POOL_ROLE_LABEL,
   type StackConfigParsed,
   type Taint,
@@ -24,6 +26,8 @@ export interface NodePoolSpec {
   labels: Record<string, string>;
   /** Includes the GPU taint for GPU pools. */
   taints: Taint[];
+  /** GPU sharing (time-slicing or MIG); absent means whole GPUs. */
+  gpuSharing?: GpuSharing;
   /** When node autoscaling (Karpenter on EKS) may take the pool's nodes away. */
   disruption: PoolDisruptionSpec;
 }
@@ -103,6 +107,8 @@ export interface StackSpec {
   mesh: { mode: "install" | "adopt"; version: string };
   monitoring: { enabled: boolean; chartVersion: string; retention: string };
   serving: { image: string; namespace: string; maxGpus: number };
+  /** KEDA (queue-signal scaling of model versions) and its HTTP add-on (holds requests while scaling from zero). */
+  autoscaling: { keda: boolean; kedaChartVersion: string; httpAddon: boolean; httpAddonChartVersion: string };
   featureStore: { project: string };
   policies: Record<string, "advisory" | "mandatory" | "disabled">;
 }
@@ -150,6 +156,7 @@ export function resolveStack(name: string, cfg: StackConfigParsed): StackSpec {
     const gpu = pool.role === "gpu";
     const labels: Record<string, string> = { ...pool.labels, [POOL_ROLE_LABEL]: pool.role };
     if (pool.accelerator) labels[ACCELERATOR_LABEL] = pool.accelerator.type;
+    if (gpu) labels[GPU_SHARING_LABEL] = gpuSharingMode(pool.gpuSharing);
     const taints = [...pool.taints];
     if (gpu && !taints.some((t) => t.key === GPU_TAINT.key && t.effect === GPU_TAINT.effect)) taints.push({ ...GPU_TAINT });
     return {
@@ -164,6 +171,7 @@ export function resolveStack(name: string, cfg: StackConfigParsed): StackSpec {
       labels,
       taints,
       disruption: { ...defaultDisruption(pool.role), ...pool.disruption },
+      ...(pool.gpuSharing ? { gpuSharing: pool.gpuSharing } : {}),
     };
   });
   return {
@@ -204,9 +212,22 @@ export function resolveStack(name: string, cfg: StackConfigParsed): StackSpec {
     mesh: cfg.mesh,
     monitoring: cfg.monitoring,
     serving: cfg.serving,
+    autoscaling: {
+      // A local cluster (kind, k3d) may lack the room for KEDA; the demo runs without it.
+      keda: cfg.autoscaling.keda ?? cfg.cloud !== "local",
+      kedaChartVersion: cfg.autoscaling.kedaChartVersion,
+      httpAddon: cfg.autoscaling.httpAddon,
+      httpAddonChartVersion: cfg.autoscaling.httpAddonChartVersion,
+    },
     featureStore: cfg.featureStore,
     policies: cfg.policies,
   };
+}
+
+/** The value of GPU_SHARING_LABEL on a GPU pool's nodes: how pods there get their GPU. */
+export function gpuSharingMode(sharing: GpuSharing | undefined): "exclusive" | "time-slicing" | "mig-single" | "mig-mixed" {
+  if (!sharing) return "exclusive";
+  return sharing.strategy === "time-slicing" ? "time-slicing" : `mig-${sharing.mode}`;
 }
 
 function defaultDatabaseTier(cloud: Cloud, prod: boolean): string {

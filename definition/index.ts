@@ -13,3 +13,5 @@ export * from "./yaml-source";
 export * from "./metrics";
 export * from "./expressions";
 export * from "./cidr";
+export * from "./autoscaling-checks";
+export * from "./runtime-metrics";

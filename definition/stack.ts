@@ -24,6 +24,10 @@ export const ACCELERATOR_LABEL = "mlops.platform/accelerator";
 export const POOL_ROLE_LABEL = "mlops.platform/pool";
 /** The GPU resource name requested by pods and advertised by the NVIDIA device plugin. */
 export const GPU_RESOURCE = "nvidia.com/gpu";
+/** On a KEDA ScaledObject: its model's catalog file asked to scale to zero and the checks allowed it (read by policies). */
+export const SCALE_TO_ZERO_ANNOTATION = "mlops.platform/scale-to-zero";
+/** The node label saying how a GPU pool shares its GPUs: exclusive, time-slicing, mig-single or mig-mixed. */
+export const GPU_SHARING_LABEL = "mlops.platform/gpu-sharing";
 
 const dnsLabel = z
   .string()
@@ -84,6 +88,26 @@ export const PoolDisruption = z
     budgets: z.array(DisruptionBudget).max(50).optional(),
   })
   .strict();
+/** How a GPU pool's GPUs are shared (rendered into the NVIDIA device plugin's config, or GKE's node pool). */
+export const GpuSharing = z.discriminatedUnion("strategy", [
+  z
+    .object({
+      strategy: z.literal("time-slicing"),
+      /** Pods per physical GPU; they share its memory with no isolation. */
+      replicas: z.number().int().min(2).max(48),
+    })
+    .strict(),
+  z
+    .object({
+      strategy: z.literal("mig"),
+      /** `single`: every GPU cut into one profile, advertised as nvidia.com/gpu; `mixed`: nvidia.com/mig-<profile>. */
+      mode: z.enum(["single", "mixed"]).default("mixed"),
+      /** Slices per GPU by profile, e.g. { "1g.10gb": 7 }. */
+      profiles: z.record(z.string().regex(/^\d+g\.\d+gb$/, 'must be a MIG profile like "1g.10gb"'), z.number().int().min(1).max(7)),
+    })
+    .strict(),
+]);
+export type GpuSharing = z.infer<typeof GpuSharing>;
 
 export const NodePool = z
   .object({
@@ -111,6 +135,8 @@ export const NodePool = z
     taints: z.array(Taint).default([]),
     /** When node autoscaling may remove this pool's nodes (Karpenter on EKS); defaults per role. */
     disruption: PoolDisruption.optional(),
+    /** GPU sharing: NVIDIA time-slicing (replicas per GPU) or MIG (strategy and profiles per GPU). Defaults to none. */
+    gpuSharing: GpuSharing.optional(),
   })
   .strict();
 export type NodePoolInput = z.input<typeof NodePool>;
@@ -282,6 +308,20 @@ export const StackConfig = z
       })
       .strict()
       .default({ project: "mlops" }),
+    /** Workload autoscaling: KEDA scales model versions on their runtime's queue signal. */
+    autoscaling: z
+      .object({
+        /** Install KEDA and scale every model version with a ScaledObject. Defaults: true on cloud stacks, false on local. */
+        keda: z.boolean().optional(),
+        /** KEDA Helm chart version (kedacore/keda). */
+        kedaChartVersion: z.string().default("2.17.2"),
+        /** Install KEDA's HTTP add-on, which holds requests while a version scales from zero. Defaults to false. */
+        httpAddon: z.boolean().default(false),
+        /** KEDA HTTP add-on chart version (kedacore/keda-add-ons-http). */
+        httpAddonChartVersion: z.string().default("0.10.0"),
+      })
+      .strict()
+      .default({ kedaChartVersion: "2.17.2", httpAddon: false, httpAddonChartVersion: "0.10.0" }),
     /** Per-policy enforcement overrides: advisory | mandatory | disabled. */
     policies: z.record(z.string(), z.enum(["advisory", "mandatory", "disabled"])).default({}),
   })

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import { type PolicyResource, type ResourceValidationArgs, type ReportViolation, validateResourceOfType } from "@pulumi/policy";
+import { SCALE_TO_ZERO_ANNOTATION } from "../definition";
 import { compileSelector, isKind, objectMeta, podWorkload, quantities } from "./kubernetes";
 import { podRule } from "./pod-rules";
 import { asArray, asRecord, type Facts, facts, get, type PlatformPolicy, violation } from "./support";
@@ -69,9 +70,12 @@ function deployedWorkloads(resources: PolicyResource[]): Deployed[] {
   // Indexed by "namespace/kind/name" of the target: a 200-model plan has hundreds of each.
   const hpas = new Map<string, PolicyResource>();
   for (const h of resources) {
-    if (!isKind(h.type, "autoscaling", "HorizontalPodAutoscaler")) continue;
+    // A KEDA ScaledObject creates and owns the HPA of its target: it counts as the autoscaler.
+    if (!isKind(h.type, "autoscaling", "HorizontalPodAutoscaler") && !isKind(h.type, "keda.sh", "ScaledObject")) continue;
     const target = get(h.props, "spec", "scaleTargetRef");
-    hpas.set(`${objectMeta(asRecord(h.props), h.name).namespace}/${String(get(target, "kind"))}/${String(get(target, "name"))}`, h);
+    // ScaledObjects may leave kind out: Deployment is KEDA's default.
+    const kind = String(get(target, "kind") ?? "Deployment");
+    hpas.set(`${objectMeta(asRecord(h.props), h.name).namespace}/${kind}/${String(get(target, "name"))}`, h);
   }
   const out: Deployed[] = [];
   for (const resource of resources) {
@@ -79,7 +83,13 @@ function deployedWorkloads(resources: PolicyResource[]): Deployed[] {
     const w = podWorkload(resource.type, asRecord(resource.props), resource.name);
     if (!w) continue;
     const hpa = hpas.get(`${w.namespace}/${w.kind}/${w.name}`);
-    const replicas = hpa ? Number(get(hpa.props, "spec", "minReplicas") ?? 1) : Number(get(resource.props, "spec", "replicas") ?? 1);
+    const replicas = hpa
+      ? Number(
+          get(hpa.props, "spec", "minReplicas") ??
+            get(hpa.props, "spec", "minReplicaCount") ??
+            (isKind(hpa.type, "keda.sh", "ScaledObject") ? 0 : 1),
+        )
+      : Number(get(resource.props, "spec", "replicas") ?? 1);
     out.push({ resource, namespace: w.namespace, name: w.name, ref: w.ref, kind: w.kind, podLabels: w.podLabels, replicas, hpa });
   }
   return out;
@@ -104,6 +114,8 @@ export const servingReplicatedInProd: PlatformPolicy = {
     if (cfg.environment !== "prod") args.notApplicable("dev stacks may run one replica");
     for (const d of deployedWorkloads(args.resources)) {
       if (d.namespace !== cfg.servingNamespace || d.replicas >= cfg.minReplicas) continue;
+      // Scale to zero that the model's catalog file asked for (autoscaling.scaleToZero), held by KEDA's HTTP add-on.
+      if (d.replicas === 0 && d.hpa && get(d.hpa.props, "metadata", "annotations", SCALE_TO_ZERO_ANNOTATION) === "true") continue;
       const where = d.hpa ? `its HPA's minReplicas is ${d.replicas}` : `replicas is ${d.replicas}`;
       report(
         violation(
@@ -120,7 +132,7 @@ export const servingReplicatedInProd: PlatformPolicy = {
 export const servingAutoscaled: PlatformPolicy = {
   area: "reliability",
   name: "serving-autoscaled",
-  description: "Every serving Deployment has a HorizontalPodAutoscaler targeting it.",
+  description: "Every serving Deployment has a HorizontalPodAutoscaler or a KEDA ScaledObject targeting it.",
   enforcementLevel: "mandatory",
   devEnforcementLevel: "advisory",
   configSchema: { properties: { servingNamespace: facts.servingNamespace } },
@@ -131,7 +143,7 @@ export const servingAutoscaled: PlatformPolicy = {
         report(
           violation(
             `Deployment "${d.ref}"`,
-            "has no HorizontalPodAutoscaler",
+            "has no HorizontalPodAutoscaler or KEDA ScaledObject",
             `create an autoscaling/v2 HorizontalPodAutoscaler with scaleTargetRef { kind: Deployment, name: ${d.name} }`,
           ),
           d.resource.urn,

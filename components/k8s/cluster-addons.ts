@@ -84,6 +84,9 @@ export function namespacePlan(stack: StackSpec): NamespacePlan[] {
       enforce: "privileged",
       reason: "the NVIDIA device plugin mounts the kubelet's device-plugin socket directory",
     },
+    // The API server calls KEDA's metrics server without a mesh identity: outside the mesh.
+    ...(stack.autoscaling.keda ? [{ key: "keda" as const, name: NAMESPACES.keda, injection: false, enforce: "restricted" as const }] : []),
+    ...(stack.autoscaling.keda && stack.autoscaling.httpAddon ? [injected("kedaHttp", NAMESPACES.kedaHttp)] : []),
   ];
 }
 

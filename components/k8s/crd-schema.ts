@@ -27,6 +27,7 @@ const MODEL_PACKAGES: Record<string, string> = {
   "security.istio.io/v1": "@kubernetes-models/istio/security.istio.io/v1",
   "networking.istio.io/v1": "@kubernetes-models/istio/networking.istio.io/v1",
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
+  "keda.sh/v1alpha1": "@kubernetes-models/keda/keda.sh/v1alpha1",
 };
 
 /** A custom resource as the API server receives it. */

@@ -68,6 +68,7 @@ export function meshPolicies(stack: StackSpec): MeshObject[] {
   const platform = NAMESPACES.platform;
   const models = stack.serving.namespace;
   const ingress = principal(MESH_INGRESS.namespace, MESH_INGRESS.serviceAccount);
+  const interceptorPrincipal = principal(NAMESPACES.kedaHttp, "keda-add-ons-http-interceptor");
   const objects: MeshObject[] = [
     {
       resourceName: "mesh-mtls-strict",
@@ -94,7 +95,15 @@ export function meshPolicies(stack: StackSpec): MeshObject[] {
   objects.push(
     authz(stack, "allow-serving", models, {
       action: "ALLOW",
-      rules: [{ from: [{ source: { principals: [ingress] } }, { source: { namespaces: [models] } }] }],
+      rules: [
+        {
+          from: [
+            // KEDA's HTTP add-on forwards requests to versions waking from zero (components/k8s/keda.ts).
+            { source: { principals: stack.autoscaling.keda && stack.autoscaling.httpAddon ? [ingress, interceptorPrincipal] : [ingress] } },
+            { source: { namespaces: [models] } },
+          ],
+        },
+      ],
     }),
     authz(stack, "allow-features", platform, {
       action: "ALLOW",

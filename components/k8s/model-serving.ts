@@ -1,26 +1,52 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels } from "../names";
-import type { Catalog, ModelSpec, ModelVersion, Runtime, StackSpec } from "../../definition";
+import {
+  ACCELERATOR_LABEL,
+  type Catalog,
+  GPU_RESOURCE,
+  GPU_SHARING_LABEL,
+  GPU_TAINT,
+  gpuSharingMode,
+  type ModelSpec,
+  type ModelVersion,
+  poolsFor,
+  type Runtime,
+  type StackSpec,
+} from "../../definition";
+import { coldStartBudget, DRAIN_SECONDS, weightsCacheSize } from "./cold-start";
+import { validatedCustomResource } from "./crd-schema";
+import { HTTPScaledObject } from "./keda-http-schema";
 import {
   destinationRuleSpec,
   GRPC_PORT,
   MODEL_LABEL,
   retryBudget,
+  type ScaleFromZero,
   SERVING_PORT,
   validatedIstio,
   VERSION_LABEL,
   virtualServiceSpec,
 } from "./routes";
 import { CATALOG_CHECKSUM_ANNOTATION, CATALOG_MOUNT, type RuntimeConfig } from "./runtime-config";
-import { type ContainerArgs, gpuPlacement, hpaOwnsReplicas, spread, Workload } from "./workload";
+import { cpuHpaSpec, httpScaledObject, KEDA, scaledObject, versionHost, versionReplicas } from "./scaling";
+import { type ContainerArgs, hpaOwnsReplicas, spread, Workload } from "./workload";
+
+export { DRAIN_SECONDS } from "./cold-start";
+export { versionReplicas } from "./scaling";
 
 /** Port an external runtime listens on inside the pod (Triton's and vLLM's HTTP default). */
 export const RUNTIME_PORT = 8000;
 /** Triton's V2 gRPC port inside the pod (its default): the serving service proxies gRPC there. */
 export const RUNTIME_GRPC_PORT = 8001;
-/** Seconds a pod keeps serving after it is told to stop, while the mesh drains it from the endpoints. */
-export const DRAIN_SECONDS = 10;
+/** Triton's metrics port (its default); vLLM serves /metrics on RUNTIME_PORT. */
+export const TRITON_METRICS_PORT = 8002;
+/** Name of the container port a runtime's own Prometheus metrics are on; the model Service exposes it. */
+export const RUNTIME_METRICS_PORT_NAME = "runtime-metrics";
+/** The model Service's port for runtime metrics (scraped through the mesh by the `runtimes` ServiceMonitor). */
+export const RUNTIME_METRICS_SERVICE_PORT = { name: "http-runtime-metrics", port: 9400 } as const;
+/** Karpenter leaves a node alone while a pod carrying this annotation runs on it (starting or serving). */
+export const KARPENTER_DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt";
 
 /** Readiness and liveness paths per runtime; without a separate liveness path, liveness is a TCP connect (livenessFor). */
 const RUNTIME_HEALTH: Record<Exclude<Runtime, "onnx">, { ready: string; live?: string }> = {
@@ -28,12 +54,6 @@ const RUNTIME_HEALTH: Record<Exclude<Runtime, "onnx">, { ready: string; live?: s
   "kserve-v2": { ready: "/v2/health/ready", live: "/v2/health/live" },
   openai: { ready: "/health" },
 };
-
-/** Replicas of a version: the catalog's minimum, and never fewer than 2 in prod (one can be drained). */
-export function versionReplicas(model: ModelSpec, stack: StackSpec): { min: number; max: number } {
-  const min = Math.max(model.autoscaling.minReplicas, stack.environment === "prod" ? 2 : 1);
-  return { min, max: Math.max(min, model.autoscaling.maxReplicas) };
-}
 
 /** Kubernetes name of a version's Deployment, HPA and PDB. */
 export function versionName(model: Pick<ModelSpec, "name">, version: Pick<ModelVersion, "name">): string {
@@ -48,6 +68,8 @@ export function runtimeArgs(version: ModelVersion): string[] {
       `--model-repository=${version.modelUri}`,
       `--http-port=${RUNTIME_PORT}`,
       `--grpc-port=${RUNTIME_GRPC_PORT}`,
+      "--allow-metrics=true",
+      `--metrics-port=${TRITON_METRICS_PORT}`,
       ...version.args,
     ];
   if (version.runtime === "openai") return ["--model", version.modelUri, "--port", String(RUNTIME_PORT), ...version.args];
@@ -115,12 +137,12 @@ export function versionContainers(a: {
     image: version.image as string,
     args: runtimeArgs(version),
     env: { MODEL_URI: version.modelUri, HOME: "/tmp", HF_HOME: "/cache/huggingface", XDG_CACHE_HOME: "/cache" },
-    ports: [{ name: "runtime", containerPort: RUNTIME_PORT }],
-    resources: { ...version.resources, gpus: version.gpu?.count },
+    ports: runtimePorts(version.runtime),
+    resources: { ...version.resources, gpus: version.gpu?.count, gpuResource: gpuResourceOf(version, stack) },
     probe: { http: health.ready, port: RUNTIME_PORT },
     liveness: health.live ? { http: health.live, port: RUNTIME_PORT } : undefined,
-    // Large models take minutes to download and load onto the GPU.
-    startupSeconds: version.gpu ? 900 : 300,
+    // From the cold-start budget: large models take minutes to download and load onto the GPU.
+    startupSeconds: coldStartBudget(model, version).containerSeconds,
     preStopSleepSeconds: DRAIN_SECONDS,
     volumeMounts: [
       { name: "tmp", mountPath: "/tmp" },
@@ -129,6 +151,58 @@ export function versionContainers(a: {
     ],
   };
   return [serving, runtime];
+}
+
+/** Runtimes that export Prometheus metrics of their own (the rest are measured by the serving container in front). */
+export function hasRuntimeMetrics(runtime: Runtime): boolean {
+  return runtime === "openai" || runtime === "triton";
+}
+
+/** Container ports of an external runtime: its API, and where its own metrics are (vLLM: the API port). */
+function runtimePorts(runtime: Runtime): { name: string; containerPort: number }[] {
+  if (runtime === "openai") return [{ name: RUNTIME_METRICS_PORT_NAME, containerPort: RUNTIME_PORT }];
+  if (runtime === "triton")
+    return [
+      { name: "runtime", containerPort: RUNTIME_PORT },
+      { name: RUNTIME_METRICS_PORT_NAME, containerPort: TRITON_METRICS_PORT },
+    ];
+  return [{ name: "runtime", containerPort: RUNTIME_PORT }];
+}
+
+/**
+ * The extended resource a version's GPUs are counted in: a MIG slice on a `mixed` MIG pool
+ * (nvidia.com/mig-<profile>); otherwise nvidia.com/gpu (whole GPUs, time-sliced replicas, or
+ * the one profile of a `single` MIG pool, which the device plugin advertises as nvidia.com/gpu).
+ */
+export function gpuResourceOf(version: ModelVersion, stack: StackSpec): string {
+  const gpu = version.gpu;
+  if (!gpu?.mig) return GPU_RESOURCE;
+  const pool = poolsFor(gpu, stack.nodePools)[0];
+  return pool?.gpuSharing?.strategy === "mig" && pool.gpuSharing.mode === "single" ? GPU_RESOURCE : `nvidia.com/mig-${gpu.mig}`;
+}
+
+/** Toleration of the GPU taint, and affinity to the pools that can give the version its GPU share. */
+export function versionGpuPlacement(version: ModelVersion, stack: StackSpec) {
+  const gpu = version.gpu;
+  if (!gpu) return undefined;
+  const modes = [...new Set(poolsFor(gpu, stack.nodePools).map((p) => gpuSharingMode(p.gpuSharing)))].sort();
+  return {
+    tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: ACCELERATOR_LABEL, operator: "In", values: [gpu.accelerator] },
+                ...(modes.length ? [{ key: GPU_SHARING_LABEL, operator: "In", values: modes }] : []),
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
 }
 
 export interface ModelServingArgs {
@@ -156,13 +230,24 @@ export interface ModelServingArgs {
 export class ModelServing extends pulumi.ComponentResource {
   readonly service: k8s.core.v1.Service;
   readonly serviceAccount: k8s.core.v1.ServiceAccount;
-  readonly versions: Record<string, { workload: Workload; hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler }>;
+  /** Per version: its Workload and what scales it (a KEDA ScaledObject, or a CPU HPA where KEDA is off). */
+  readonly versions: Record<
+    string,
+    {
+      workload: Workload;
+      scaledObject?: k8s.apiextensions.CustomResource;
+      hpa?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+      /** Scale-to-zero versions: the Service the HTTP add-on's interceptor forwards to, and its HTTPScaledObject. */
+      versionService?: k8s.core.v1.Service;
+      httpScaledObject?: k8s.apiextensions.CustomResource;
+    }
+  >;
   readonly virtualService: k8s.apiextensions.CustomResource;
   readonly destinationRule: k8s.apiextensions.CustomResource;
-  /** In-cluster URL of the model, e.g. http://fraud-scorer.models.svc.cluster.local:8080 */
-  readonly url: pulumi.Output<string>;
   /** In-cluster gRPC target of the model (V2 GRPCInferenceService), e.g. fraud-scorer.models.svc.cluster.local:8081 */
   readonly grpcTarget: pulumi.Output<string>;
+  /** In-cluster URL of the model, e.g. http://fraud-scorer.models.svc.cluster.local:8080 */
+  readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: ModelServingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:ModelServing", name, {}, opts);
@@ -175,17 +260,18 @@ export class ModelServing extends pulumi.ComponentResource {
     this.serviceAccount = args.runtime.serviceAccountFor("serving", args.serviceAccountAnnotations);
     const catalog = args.runtime.volumeIn(namespace);
     const replicas = versionReplicas(model, stack);
-    const budget = retryBudget(model.slo);
     this.versions = {};
     for (const version of model.versions) {
       const deploymentName = versionName(model, version);
       const selector = { "app.kubernetes.io/name": deploymentName, [VERSION_LABEL]: version.name };
       const spreadOut = spread(selector);
-      const gpu = version.gpu ? gpuPlacement(version.gpu.accelerator) : undefined;
+      const gpu = versionGpuPlacement(version, stack);
+      const coldStart = coldStartBudget(model, version);
       const volumes: k8s.types.input.core.v1.Volume[] = [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "256Mi" } }];
       if (version.runtime !== "onnx") {
         volumes.push(
-          { name: "cache", emptyDir: { sizeLimit: version.gpu ? "100Gi" : "20Gi" } },
+          // Weights are streamed from the model URI into this per-pod ephemeral volume (see docs/serving.md).
+          { name: "cache", emptyDir: { sizeLimit: weightsCacheSize(version) } },
           { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } },
         );
       }
@@ -215,9 +301,13 @@ export class ModelServing extends pulumi.ComponentResource {
             "prometheus.io/scrape": "true",
             "prometheus.io/port": String(SERVING_PORT),
             "prometheus.io/path": "/metrics",
+            // A GPU node is not consolidated away while a replica starts (pulling a large image) or serves.
+            ...(version.gpu ? { [KARPENTER_DO_NOT_DISRUPT]: "true" } : {}),
           },
           // Drain, then let in-flight requests finish within the request timeout.
-          terminationGracePeriodSeconds: DRAIN_SECONDS + Math.ceil(budget.timeoutMs / 1000) + 5,
+          terminationGracePeriodSeconds: coldStart.terminationGraceSeconds,
+          progressDeadlineSeconds: coldStart.progressDeadlineSeconds,
+          awaitTimeout: coldStart.pulumiTimeout,
           pod: {
             ...(gpu ? { tolerations: gpu.tolerations } : {}),
             affinity: { ...spreadOut.affinity, ...(gpu?.affinity ?? {}) },
@@ -225,27 +315,50 @@ export class ModelServing extends pulumi.ComponentResource {
         },
         { parent: this, transformations: [hpaOwnsReplicas] },
       );
-      const hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-        `${deploymentName}-hpa`,
-        {
-          metadata: { name: deploymentName, namespace, labels: { ...labels, [VERSION_LABEL]: version.name } },
-          spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: workload.deployment.metadata.name },
-            minReplicas: replicas.min,
-            maxReplicas: replicas.max,
-            metrics: [
-              {
-                type: "Resource",
-                resource: { name: "cpu", target: { type: "Utilization", averageUtilization: model.autoscaling.targetCpuUtilization } },
+      const versionLabels = { ...labels, [VERSION_LABEL]: version.name };
+      const entry: ModelServing["versions"][string] = { workload };
+      if (stack.autoscaling.keda) {
+        const object = scaledObject(stack, model, version, deploymentName);
+        entry.scaledObject = validatedCustomResource(
+          `${deploymentName}-scaler`,
+          { ...object, metadata: { ...object.metadata, labels: { ...versionLabels, ...object.metadata.labels } } },
+          { parent: this, dependsOn: [workload] },
+        );
+        if (replicas.min === 0) {
+          // The HTTP add-on's interceptor reaches the version through its own Service while the model's
+          // Service has no endpoints for it (0 replicas).
+          entry.versionService = new k8s.core.v1.Service(
+            `${deploymentName}-svc`,
+            {
+              metadata: { name: deploymentName, namespace, labels: versionLabels },
+              spec: {
+                selector,
+                ports: [{ name: "http", port: SERVING_PORT, targetPort: SERVING_PORT, protocol: "TCP", appProtocol: "http" }],
               },
-            ],
-            // Scale up at once under load, down slowly so a brief lull does not drop warm replicas.
-            behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
-          },
-        },
-        parent,
-      );
-      this.versions[version.name] = { workload, hpa };
+            },
+            parent,
+          );
+          const http = httpScaledObject(stack, model, version, deploymentName, coldStart.totalSeconds);
+          new HTTPScaledObject(http).validate();
+          entry.httpScaledObject = new k8s.apiextensions.CustomResource(
+            `${deploymentName}-http`,
+            {
+              apiVersion: http.apiVersion,
+              kind: http.kind,
+              metadata: { ...http.metadata, labels: { ...versionLabels, ...http.metadata.labels } },
+              spec: http.spec,
+            },
+            { parent: this, dependsOn: [entry.versionService] },
+          );
+        }
+      } else {
+        entry.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+          `${deploymentName}-hpa`,
+          { metadata: { name: deploymentName, namespace, labels: versionLabels }, spec: cpuHpaSpec(model, stack, deploymentName) },
+          parent,
+        );
+      }
+      this.versions[version.name] = entry;
     }
 
     this.service = new k8s.core.v1.Service(
@@ -258,6 +371,10 @@ export class ModelServing extends pulumi.ComponentResource {
           ports: [
             { name: "http", port: SERVING_PORT, targetPort: SERVING_PORT, protocol: "TCP", appProtocol: "http" },
             { name: "grpc", port: GRPC_PORT, targetPort: GRPC_PORT, protocol: "TCP", appProtocol: "grpc" },
+            // The runtimes' own metrics (vLLM, Triton), scraped by the `runtimes` ServiceMonitor.
+            ...(model.versions.some((v) => hasRuntimeMetrics(v.runtime))
+              ? [{ ...RUNTIME_METRICS_SERVICE_PORT, targetPort: RUNTIME_METRICS_PORT_NAME, protocol: "TCP", appProtocol: "http" }]
+              : []),
           ],
         },
       },
@@ -265,7 +382,16 @@ export class ModelServing extends pulumi.ComponentResource {
     );
     const meta = { namespace, labels };
     const destinationRule = validatedIstio("DestinationRule", { ...meta, name: model.name }, destinationRuleSpec(model, namespace));
-    const virtualService = validatedIstio("VirtualService", { ...meta, name: model.name }, virtualServiceSpec(model, namespace));
+    const fromZero: ScaleFromZero | undefined =
+      stack.autoscaling.keda && replicas.min === 0
+        ? {
+            interceptorHost: `${KEDA.interceptor.service}.${KEDA.namespace}.svc.cluster.local`,
+            interceptorPort: KEDA.interceptor.port,
+            versionHost: (v) => versionHost(model, { name: v }, namespace),
+            coldStartMs: 1000 * Math.max(...model.versions.map((v) => coldStartBudget(model, v).totalSeconds)),
+          }
+        : undefined;
+    const virtualService = validatedIstio("VirtualService", { ...meta, name: model.name }, virtualServiceSpec(model, namespace, fromZero));
     this.destinationRule = new k8s.apiextensions.CustomResource(
       `${name}-dr`,
       {

@@ -47,27 +47,63 @@ export function retryBudget(slo: ModelSpec["slo"]): { attempts: number; perTryTi
 }
 
 /**
+ * A model that scales to zero is reached over HTTP through the KEDA HTTP add-on's interceptor,
+ * which holds each request until a replica is ready and forwards it to the version's own Service
+ * (chosen by the Host header set here). gRPC routes stay direct: the interceptor proxies HTTP/1.1
+ * and h2c per its forceHTTP2 switch, not both, so gRPC clients of a scale-to-zero model get 503
+ * while it is at zero (docs/serving.md). `coldStartMs` is the longest cold start among the versions.
+ */
+export interface ScaleFromZero {
+  interceptorHost: string;
+  interceptorPort: number;
+  /** The Host the interceptor routes a version by (its HTTPScaledObject's spec.hosts). */
+  versionHost(version: string): string;
+  coldStartMs: number;
+}
+
+/** Set on requests routed through the interceptor: which version the weighted route chose (subsets are not used there). */
+export const ROUTED_VERSION_HEADER = "x-mlops-routed-version";
+
+/**
  * The VirtualService spec of a model: for gRPC (matched by port) and then for HTTP, one header
  * route per version and then the weighted route. The gRPC routes carry the same weights, header
  * and mirror as the HTTP ones, so a canary sees the same share of either protocol.
  */
-export function virtualServiceSpec(model: ModelSpec, namespace: string): VirtualServiceSpec {
+export function virtualServiceSpec(model: ModelSpec, namespace: string, fromZero?: ScaleFromZero): VirtualServiceSpec {
   const host = modelHost(model, namespace);
   return {
     hosts: [host, model.name],
-    http: [...protocolRoutes(model, host, { port: GRPC_PORT, prefix: "grpc-", retryOn: GRPC_RETRY_ON }), ...protocolRoutes(model, host)],
+    http: [
+      ...protocolRoutes(model, host, { port: GRPC_PORT, prefix: "grpc-", retryOn: GRPC_RETRY_ON }),
+      ...protocolRoutes(model, host, undefined, fromZero),
+    ],
   };
 }
 
 /** One protocol's routes; the gRPC ones match its port (first, so the port-less HTTP routes never take them). */
-function protocolRoutes(model: ModelSpec, host: string, grpc?: { port: number; prefix: string; retryOn: string }): HttpRoute[] {
+function protocolRoutes(
+  model: ModelSpec,
+  host: string,
+  grpc?: { port: number; prefix: string; retryOn: string },
+  fromZero?: ScaleFromZero,
+): HttpRoute[] {
   const port = grpc?.port ?? SERVING_PORT;
   const prefix = grpc?.prefix ?? "";
   const budget = retryBudget(model.slo);
-  const resilience = {
-    retries: { attempts: budget.attempts, perTryTimeout: istioDuration(budget.perTryTimeoutMs), retryOn: grpc?.retryOn ?? RETRY_ON },
-    timeout: istioDuration(budget.timeoutMs),
-  };
+  // Waking from zero: the first try waits the cold start, and retrying it would only queue twice.
+  const resilience = fromZero
+    ? { retries: { attempts: 0 }, timeout: istioDuration(fromZero.coldStartMs + budget.timeoutMs) }
+    : {
+        retries: { attempts: budget.attempts, perTryTimeout: istioDuration(budget.perTryTimeoutMs), retryOn: grpc?.retryOn ?? RETRY_ON },
+        timeout: istioDuration(budget.timeoutMs),
+      };
+  const destination = (version: string) =>
+    fromZero
+      ? {
+          destination: { host: fromZero.interceptorHost, port: { number: fromZero.interceptorPort } },
+          headers: { request: { set: { host: fromZero.versionHost(version), [ROUTED_VERSION_HEADER]: version } } },
+        }
+      : { destination: { host, subset: version, port: { number: port } } };
   const onPort = grpc ? { port: grpc.port } : {};
   const header = model.headerOverride.header;
   // Header routes come first: Istio takes the first matching route, so a request that names a
@@ -75,14 +111,14 @@ function protocolRoutes(model: ModelSpec, host: string, grpc?: { port: number; p
   const headerRoutes: HttpRoute[] = model.versions.map((v) => ({
     name: `${prefix}${header}-${v.name}`,
     match: [{ headers: { [header]: { exact: v.name } }, ...onPort }],
-    route: [{ destination: { host, subset: v.name, port: { number: port } }, weight: 100 }],
+    route: [{ ...destination(v.name), weight: 100 }],
     ...resilience,
   }));
   const traffic = trafficOf(model);
   const weighted: HttpRoute = {
     name: `${prefix}weighted`,
     ...(grpc ? { match: [onPort] } : {}),
-    route: traffic.weighted.map((w) => ({ destination: { host, subset: w.version, port: { number: port } }, weight: w.weight })),
+    route: traffic.weighted.map((w) => ({ ...destination(w.version), weight: w.weight })),
     ...resilience,
   };
   if (traffic.shadow) {
@@ -117,7 +153,11 @@ export const GRPC_PORT = 8081;
 export function routedWeights(spec: VirtualServiceSpec, protocol: "http" | "grpc" = "http"): Record<string, number> {
   const weighted = spec.http?.find((r) => r.name === (protocol === "grpc" ? "grpc-weighted" : "weighted"));
   const out: Record<string, number> = {};
-  for (const r of weighted?.route ?? []) out[r.destination.subset ?? ""] = r.weight ?? 0;
+  for (const r of weighted?.route ?? []) {
+    // Through the scale-from-zero interceptor there is no subset: the version is in a header.
+    const viaInterceptor = r.headers?.request?.set?.[ROUTED_VERSION_HEADER];
+    out[r.destination.subset ?? viaInterceptor ?? ""] = r.weight ?? 0;
+  }
   return out;
 }
 

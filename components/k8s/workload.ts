@@ -15,13 +15,15 @@ export interface ResourceArgs {
   memory: string;
   cpuLimit?: string;
   memoryLimit?: string;
-  /** GPUs per container (nvidia.com/gpu, requests = limits). */
+  /** GPUs per container (requests = limits). */
   gpus?: number;
   /**
    * Local disk for the container's logs and writable layer (requests = limits), before the
    * disk-backed emptyDirs it mounts are added (`withEmptyDirStorage`). Defaults to EPHEMERAL_STORAGE.
    */
   ephemeralStorage?: string;
+  /** The extended resource the GPUs are counted in: nvidia.com/gpu (default) or a MIG slice, nvidia.com/mig-1g.10gb. */
+  gpuResource?: string;
 }
 
 /**
@@ -88,8 +90,8 @@ export function resources(r: ResourceArgs): k8s.types.input.core.v1.ResourceRequ
   const requests: Record<string, string> = { cpu: r.cpu, memory: r.memory, "ephemeral-storage": storage };
   const limits: Record<string, string> = { cpu: r.cpuLimit ?? r.cpu, memory: r.memoryLimit ?? r.memory, "ephemeral-storage": storage };
   if (r.gpus) {
-    requests[GPU_RESOURCE] = String(r.gpus);
-    limits[GPU_RESOURCE] = String(r.gpus);
+    requests[r.gpuResource ?? GPU_RESOURCE] = String(r.gpus);
+    limits[r.gpuResource ?? GPU_RESOURCE] = String(r.gpus);
   }
   return { requests, limits };
 }
@@ -255,6 +257,10 @@ export interface WorkloadArgs {
   /** Seconds Kubernetes waits after SIGTERM; the services drain in-flight requests meanwhile. Defaults to 30. */
   terminationGracePeriodSeconds?: number;
   podAnnotations?: Record<string, string>;
+  /** Deployment spec.progressDeadlineSeconds (a slow cold start is not a failed rollout). Defaults to Kubernetes' 600. */
+  progressDeadlineSeconds?: number;
+  /** How long `pulumi up` awaits the Deployment, e.g. "20m". Defaults to the provider's 10 minutes. */
+  awaitTimeout?: string;
 }
 
 /**
@@ -278,6 +284,7 @@ export class Workload extends pulumi.ComponentResource {
         metadata,
         spec: {
           ...(args.autoscaled ? {} : { replicas: args.replicas }),
+          ...(args.progressDeadlineSeconds ? { progressDeadlineSeconds: args.progressDeadlineSeconds } : {}),
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
@@ -295,7 +302,7 @@ export class Workload extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      args.awaitTimeout ? { parent: this, customTimeouts: { create: args.awaitTimeout, update: args.awaitTimeout } } : { parent: this },
     );
     if (args.servicePorts?.length) {
       this.service = new k8s.core.v1.Service(

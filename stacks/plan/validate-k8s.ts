@@ -6,6 +6,9 @@ function modulePath(apiVersion: string): string | undefined {
   if (group === "") return `kubernetes-models/${version}`;
   if (group.endsWith(".istio.io")) return `@kubernetes-models/istio/${group}/${version}`;
   if (group === "monitoring.coreos.com") return `@kubernetes-models/prometheus-operator/${group}/${version}`;
+  if (group === "keda.sh") return `@kubernetes-models/keda/${group}/${version}`;
+  // No model package covers KEDA's HTTP add-on: its schema is restated from the CRD there.
+  if (apiVersion === "http.keda.sh/v1alpha1") return "../../components/k8s/keda-http-schema";
   if (!group.includes(".") || group.endsWith(".k8s.io")) {
     // Built-in groups: "apps", "batch", "policy", "autoscaling" and the *.k8s.io ones.
     return `kubernetes-models/${group}/${version}`;

@@ -1,4 +1,4 @@
-import { type Catalog, EXTERNAL_METRICS, METRICS, type ModelSpec, type StackSpec } from "../../../definition";
+import { type Catalog, EXTERNAL_METRICS, METRICS, type ModelSpec, RECORDED, type StackSpec } from "../../../definition";
 import { errorRatio, matchers, quantile } from "./rules";
 
 /**
@@ -194,6 +194,23 @@ export function modelDashboard(model: ModelSpec, stack: StackSpec): Dashboard {
       targets: [[`max(${METRICS.driftShare}${m})`, "drift share"]],
     },
   ];
+  panels.push({
+    title: "Queue depth (what KEDA scales on)",
+    description: "Requests waiting for the runtime: vLLM's queue, Triton's pending requests, or the serving image's in-flight requests.",
+    unit: "short",
+    targets: [[`sum by (version) (${RECORDED.queueDepth}${m})`, "{{version}}"]],
+  });
+  if (model.versions.some((v) => v.runtime === "openai"))
+    panels.push(
+      { title: "Generated tokens/s", unit: "short", targets: [[`sum by (version) (${RECORDED.tokensPerSecond}${m})`, "{{version}}"]] },
+      {
+        title: "Time to first token p99",
+        unit: "s",
+        targets: [[`max by (version) (${RECORDED.timeToFirstTokenP99}${m})`, "{{version}}"]],
+      },
+    );
+  if (model.versions.some((v) => v.runtime === "triton"))
+    panels.push({ title: "Triton queue time", unit: "s", targets: [[`max by (version) (${RECORDED.queueSeconds}${m})`, "{{version}}"]] });
   if (model.versions.some((v) => v.gpu)) panels.push(...gpuPanels());
   return dashboard(`mlops-model-${model.name}`.slice(0, 40), `Model: ${model.name}`, ["model", model.team], panels);
 }

@@ -1,4 +1,5 @@
 import type { IRuleGroup } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/RuleGroup";
+import { runtimeRuleGroup } from "./runtime-rules";
 import { type Catalog, EXTERNAL_METRICS, METRICS, type ModelSpec, type StackSpec } from "../../../definition";
 
 /**
@@ -157,5 +158,6 @@ export function ruleGroups(stack: StackSpec, catalog: Catalog): IRuleGroup[] {
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((model) => ({ name: `model-${model.name}`, rules: modelRules(model) }));
   groups.push({ name: "platform", rules: platformRules(stack, catalog) });
+  groups.push(runtimeRuleGroup(stack, catalog));
   return groups;
 }

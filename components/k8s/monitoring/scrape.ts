@@ -3,6 +3,8 @@ import type { IServiceMonitorSpec } from "@kubernetes-models/prometheus-operator
 import { NAMESPACES } from "../../names";
 import type { StackSpec } from "../../../definition";
 import { FEATURES_NAME } from "../feature-service";
+import { RUNTIME_METRICS_SERVICE_PORT } from "../model-serving";
+import { MODEL_LABEL, VERSION_LABEL } from "../routes";
 import { TRACKING } from "../tracking-server";
 
 /**
@@ -22,6 +24,11 @@ const istioTls: IEndpoint["tlsConfig"] = {
 
 function meshEndpoint(port: string): IEndpoint {
   return { port, path: "/metrics", interval: "30s", scheme: "https", tlsConfig: istioTls };
+}
+
+/** Prometheus's meta label of a pod label (non-alphanumerics become '_'). */
+function podLabel(label: string): string {
+  return `__meta_kubernetes_pod_label_${label.replace(/[^A-Za-z0-9_]/g, "_")}`;
 }
 
 /** One ServiceMonitor: its name and spec (selection, namespaces, endpoints). */
@@ -52,6 +59,25 @@ export function scrapeTargets(stack: StackSpec): ScrapeTarget[] {
         selector: { matchLabels: { "app.kubernetes.io/component": "model-serving" } },
         // The services label series with model and version themselves.
         endpoints: [{ ...meshEndpoint("http"), honorLabels: true }],
+      },
+    },
+    {
+      // The external runtimes' own metrics (vLLM on its API port, Triton on 8002), through the model
+      // Services' http-runtime-metrics port; model and version come from the pod's labels, as the
+      // runtimes do not know them.
+      name: "runtimes",
+      spec: {
+        namespaceSelector: { matchNames: [stack.serving.namespace] },
+        selector: { matchLabels: { "app.kubernetes.io/component": "model-serving" } },
+        endpoints: [
+          {
+            ...meshEndpoint(RUNTIME_METRICS_SERVICE_PORT.name),
+            relabelings: [
+              { sourceLabels: [podLabel(MODEL_LABEL)], targetLabel: "model", action: "replace" },
+              { sourceLabels: [podLabel(VERSION_LABEL)], targetLabel: "version", action: "replace" },
+            ],
+          },
+        ],
       },
     },
     {

@@ -5,7 +5,7 @@ import { hpaOwnsReplicas } from "../../../components/k8s/workload";
 import { RuntimeConfig } from "../../../components/k8s/runtime-config";
 import { k8sLabels } from "../../../components/names";
 import type { PlanResource } from "../../../components/plan-resource";
-import { ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT, loadPlatform, type ModelSpec } from "../../../definition";
+import { ACCELERATOR_LABEL, GPU_RESOURCE, GPU_SHARING_LABEL, GPU_TAINT, loadPlatform, type ModelSpec } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
 import { recorded, useMocks } from "../../support/mocks";
 
@@ -127,18 +127,17 @@ describe("ModelServing on the mesh", () => {
     expect(objects("kubernetes:apps/v1:Deployment")).toHaveLength(models.reduce((n, m) => n + m.versions.length, 0));
   });
 
-  it("gives every version an HPA on CPU and a PDB, with at least 2 replicas in prod", () => {
+  it("gives every version a KEDA ScaledObject (no CPU HPA) and a PDB, with at least 2 replicas in prod", () => {
+    expect(objects("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").filter((o) => o.metadata.namespace === "models")).toEqual([]);
     for (const m of models) {
       for (const v of m.versions) {
         const name = `${m.name}-${v.name}`;
-        const hpa = one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", name).spec;
-        expect(hpa.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name });
-        expect(hpa.minReplicas).toBe(Math.max(2, m.autoscaling.minReplicas));
-        expect(hpa.maxReplicas).toBe(Math.max(hpa.minReplicas, m.autoscaling.maxReplicas));
-        expect(hpa.metrics[0].resource).toEqual({
-          name: "cpu",
-          target: { type: "Utilization", averageUtilization: m.autoscaling.targetCpuUtilization },
-        });
+        const scaler = one("kubernetes:keda.sh/v1alpha1:ScaledObject", name).spec;
+        expect(scaler.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name });
+        expect(scaler.minReplicaCount).toBe(Math.max(2, m.autoscaling.minReplicas));
+        expect(scaler.maxReplicaCount).toBe(Math.max(scaler.minReplicaCount, m.autoscaling.maxReplicas));
+        expect(scaler.triggers.length).toBeGreaterThan(0);
+        expect(scaler.triggers.every((t: { type: string }) => t.type === "prometheus")).toBe(true);
         const pdb = one("kubernetes:policy/v1:PodDisruptionBudget", name).spec;
         expect(pdb.selector.matchLabels).toEqual({ "app.kubernetes.io/name": name, version: v.name });
         // The HPA owns the count: the Deployment carries none (kube-score deployment-targeted-by-hpa-...).
@@ -174,7 +173,13 @@ describe("ModelServing on the mesh", () => {
     const pod = podOf(d);
     expect(pod.tolerations).toContainEqual({ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect });
     expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
-      { matchExpressions: [{ key: ACCELERATOR_LABEL, operator: "In", values: ["nvidia-l4"] }] },
+      {
+        matchExpressions: [
+          { key: ACCELERATOR_LABEL, operator: "In", values: ["nvidia-l4"] },
+          // A whole GPU: never a time-sliced or MIG pool's share.
+          { key: GPU_SHARING_LABEL, operator: "In", values: ["exclusive"] },
+        ],
+      },
     ]);
     expect(pod.affinity.podAntiAffinity).toBeDefined();
     const runtime = container(d, "openai");

@@ -1,7 +1,7 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import { describe, expect, it } from "vitest";
-import { dashboards, ruleGroups } from "../../../components/k8s";
-import { EXTERNAL_METRICS, listStacks, METRICS } from "../../../definition";
+import { dashboards, ruleGroups, runtimeTriggers } from "../../../components/k8s";
+import { EXTERNAL_METRICS, listStacks, METRICS, RECORDED, type RuntimeMetric, TRITON_METRICS, VLLM_METRICS } from "../../../definition";
 import { platformOf } from "./k8s-objects";
 
 /** The services' histograms (metrics.ts): Prometheus stores each as _bucket, _sum and _count series. */
@@ -12,11 +12,18 @@ const HISTOGRAMS = [
   METRICS.servingInferenceSeconds,
 ];
 
-/** Every series name the services, DCGM and Istio export. */
+/** The runtimes' documented series (definition/runtime-metrics.ts), histograms as Prometheus stores them. */
+const RUNTIME_SERIES = [...Object.values(VLLM_METRICS), ...Object.values(TRITON_METRICS)].flatMap((m: RuntimeMetric) =>
+  m.type === "histogram" ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+);
+
+/** Every series name the services, the runtimes, DCGM and Istio export, and the platform's recording rules write. */
 const EXPORTED = new Set<string>([
   ...Object.values(METRICS),
   ...Object.values(EXTERNAL_METRICS),
   ...HISTOGRAMS.flatMap((h) => [`${h}_bucket`, `${h}_sum`, `${h}_count`]),
+  ...RUNTIME_SERIES,
+  ...Object.values(RECORDED),
 ]);
 
 /** Grafana's interval variables are not PromQL; the server substitutes a duration for them. */
@@ -43,12 +50,20 @@ function metricNames(expr: string): string[] {
 function expressions(stackName: string): { where: string; expr: string }[] {
   const { stack, catalog } = platformOf(stackName);
   const fromRules = ruleGroups(stack, catalog).flatMap((g) =>
-    (g.rules ?? []).map((r) => ({ where: `${stackName} rule ${g.name}/${r.alert}`, expr: String(r.expr) })),
+    (g.rules ?? []).map((r) => ({ where: `${stackName} rule ${g.name}/${r.alert ?? r.record}`, expr: String(r.expr) })),
+  );
+  const fromTriggers = Object.values(catalog.models).flatMap((m) =>
+    m.versions.flatMap((v) =>
+      runtimeTriggers(m, v, stack.serving.namespace).map((t) => ({
+        where: `${stackName} KEDA trigger ${m.name}/${v.name}/${t.name}`,
+        expr: t.metadata.query,
+      })),
+    ),
   );
   const fromBoards = dashboards(stack, catalog).flatMap((d) =>
     d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${stackName} dashboard ${d.uid} "${p.title}"`, expr: t.expr }))),
   );
-  return [...fromRules, ...fromBoards];
+  return [...fromRules, ...fromBoards, ...fromTriggers];
 }
 
 describe("PromQL of the alert rules and dashboards", () => {
@@ -61,7 +76,7 @@ describe("PromQL of the alert rules and dashboards", () => {
   });
 
   for (const stackName of listStacks("stacks")) {
-    it(`names only metrics the services, DCGM or Istio export (${stackName})`, () => {
+    it(`names only metrics the services, the runtimes, DCGM or Istio export, or the recording rules write (${stackName})`, () => {
       const found = expressions(stackName);
       expect(found.length).toBeGreaterThan(20);
       const unknown: string[] = [];
@@ -85,5 +100,26 @@ describe("PromQL of the alert rules and dashboards", () => {
       expect.arrayContaining([expect.stringContaining("GpuSaturated"), expect.stringContaining('"GPU utilisation"')]),
     );
     expect(gpu("local")).toEqual([]);
+  });
+});
+
+describe("runtime signals", () => {
+  it("every recorded name is written by exactly one recording rule, and every rule's record is a platform name", () => {
+    const { stack, catalog } = platformOf("aws-prod");
+    const records = ruleGroups(stack, catalog).flatMap((g) =>
+      (g.rules ?? []).map((r) => r.record).filter((r): r is string => r !== undefined),
+    );
+    expect([...records].sort()).toEqual([...Object.values(RECORDED)].sort());
+  });
+
+  it("scales the vLLM version of aws-prod on vllm:num_requests_waiting and names a source for every runtime metric", () => {
+    const { stack, catalog } = platformOf("aws-prod");
+    const llm = Object.values(catalog.models).find((m) => m.versions.some((v) => v.runtime === "openai"));
+    expect(llm).toBeDefined();
+    const version = llm?.versions.find((v) => v.runtime === "openai");
+    if (!llm || !version) return;
+    const [trigger] = runtimeTriggers(llm, version, stack.serving.namespace);
+    expect(metricNames(trigger?.metadata.query ?? "")).toEqual([VLLM_METRICS.requestsWaiting.name]);
+    for (const m of [...Object.values(VLLM_METRICS), ...Object.values(TRITON_METRICS)]) expect(m.source).toMatch(/docs/);
   });
 });
