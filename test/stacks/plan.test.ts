@@ -20,7 +20,17 @@ function plan(args: string[], cwd = root) {
 /** A copy of the repository's program, stacks and catalog, to break one thing in. */
 function copyProject(): string {
   const dir = mkdtempSync(join(tmpdir(), "plan-project-"));
-  for (const part of ["stacks", "catalog", "definition", "components", "policies", "services", "package.json", "tsconfig.json", "Pulumi.yaml"]) {
+  for (const part of [
+    "stacks",
+    "catalog",
+    "definition",
+    "components",
+    "policies",
+    "services",
+    "package.json",
+    "tsconfig.json",
+    "Pulumi.yaml",
+  ]) {
     cpSync(join(root, part), join(dir, part), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
