@@ -73,7 +73,8 @@ describe("monitoring on a cloud stack with GPUs (aws-prod)", () => {
     const release = ofKind(all, "Release")[0];
     const monitors = ofKind(all, "ServiceMonitor");
     const rules = ofKind(all, "PrometheusRule");
-    expect(monitors.length).toBe(5);
+    // features, serving, the runtimes' own metrics, drift, tracking, DCGM.
+    expect(monitors.length).toBe(6);
     expect(rules.length).toBe(1);
     for (const o of [...monitors, ...rules]) await expect(validateCrd(o.inputs as CrdObject)).resolves.toBeDefined();
     for (const o of [...monitors, ...rules]) expect(o.options.dependsOn).toContain(release?.urn);

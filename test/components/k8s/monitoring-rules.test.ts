@@ -54,18 +54,19 @@ describe("alert rules from the catalog", () => {
     expect(cardStats?.expr.endsWith(`> ${aws.catalog.featureViews.card_stats?.ttl}`)).toBe(true);
   });
 
-  it("group rules per model deployed to the stack, plus the platform group", () => {
+  it("group rules per model deployed to the stack, plus the platform group and the runtime signals", () => {
     expect(ruleGroups(local.stack, local.catalog).map((g) => g.name)).toEqual([
       ...Object.keys(local.catalog.models)
         .sort()
         .map((m) => `model-${m}`),
       "platform",
+      "runtime-signals",
     ]);
     expect(Object.keys(local.catalog.models)).not.toContain("support-assistant");
   });
 
   it("scrape DCGM only on stacks with GPU pools, and every platform service on all of them", () => {
-    expect(scrapeTargets(local.stack).map((t) => t.name)).toEqual(["features", "serving", "drift", "tracking"]);
+    expect(scrapeTargets(local.stack).map((t) => t.name)).toEqual(["features", "serving", "runtimes", "drift", "tracking"]);
     expect(scrapeTargets(aws.stack).map((t) => t.name)).toContain("dcgm-exporter");
   });
 });
