@@ -50,6 +50,8 @@ describe("node pool settings (pure)", () => {
     expect(tags).toEqual({
       "k8s.io/cluster-autoscaler/node-template/label/mlops.platform/pool": "gpu",
       "k8s.io/cluster-autoscaler/node-template/label/mlops.platform/accelerator": "nvidia-tesla-a100",
+      // Whole GPUs: versions that ask for a plain gpu select this label (never a time-sliced or MIG pool).
+      "k8s.io/cluster-autoscaler/node-template/label/mlops.platform/gpu-sharing": "exclusive",
       "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "present:NoSchedule",
       "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "8",
     });
