@@ -13,8 +13,8 @@ export const USAGE =
 const DESCRIPTION = `Compares the canary's error rate and p99 latency with the stable version's and with the model's SLO
 (catalog slo.errorRate and slo.p99LatencyMs), using the serving service's metrics in Prometheus.
   rollback  the canary breaks the SLO                                      exit 1
-  hold      too few requests yet, or within the SLO but clearly worse
-            than the stable version (look before promoting)              exit 2
+  hold      too few requests yet, a metric with no data (canary or stable),
+            or within the SLO but clearly worse than stable (look first)  exit 2
   promote   within the SLO and not worse than the stable version          exit 0
 Exit 3 when Prometheus cannot answer (nothing was decided), 64 on a usage error.`;
 
@@ -166,21 +166,29 @@ export function judge(
   if (canary.errorRate > slo.errorRate) breaches.push(`error rate ${pct(canary.errorRate)} is over the SLO's ${pct(slo.errorRate)}`);
   if (canary.p99Ms > slo.p99LatencyMs) breaches.push(`p99 ${ms(canary.p99Ms)} is over the SLO's ${ms(slo.p99LatencyMs)}`);
   if (breaches.length) return { verdict: "rollback", reasons: breaches };
+  // No numbers for stable means no comparison: never promote on half the evidence.
+  if (Number.isNaN(stable.errorRate) || Number.isNaN(stable.p99Ms)) {
+    return {
+      verdict: "hold",
+      reasons: [
+        `the canary is within the SLO, but Prometheus has no ${Number.isNaN(stable.p99Ms) ? "latency" : "error rate"} for stable ${stable.version} to compare with; check that its pods are scraped, or promote by hand`,
+      ],
+    };
+  }
   const worse: string[] = [];
   const errorTolerance = slo.errorRate * TOLERANCE.errorBudgetShare;
-  if (!Number.isNaN(stable.errorRate) && canary.errorRate > stable.errorRate + errorTolerance) {
+  if (canary.errorRate > stable.errorRate + errorTolerance) {
     worse.push(`error rate ${pct(canary.errorRate)} is more than ${pct(errorTolerance)} above stable's ${pct(stable.errorRate)}`);
   }
-  if (!Number.isNaN(stable.p99Ms) && canary.p99Ms > stable.p99Ms * TOLERANCE.latencyRatio) {
+  if (canary.p99Ms > stable.p99Ms * TOLERANCE.latencyRatio) {
     worse.push(
       `p99 ${ms(canary.p99Ms)} is more than ${Math.round((TOLERANCE.latencyRatio - 1) * 100)}% above stable's ${ms(stable.p99Ms)}`,
     );
   }
   if (worse.length) return { verdict: "hold", reasons: [...worse, "within the SLO, but worse than stable: look before promoting"] };
-  const stableNote = Number.isNaN(stable.errorRate) ? " (stable had no traffic to compare with)" : "";
   return {
     verdict: "promote",
-    reasons: [`error rate ${pct(canary.errorRate)} and p99 ${ms(canary.p99Ms)} are within the SLO and not worse than stable${stableNote}`],
+    reasons: [`error rate ${pct(canary.errorRate)} and p99 ${ms(canary.p99Ms)} are within the SLO and not worse than stable`],
   };
 }
 

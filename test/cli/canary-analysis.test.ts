@@ -92,6 +92,14 @@ describe("canary-analysis against Prometheus", () => {
     expect(r.out).toContain("ROLLBACK: p99 75.0 ms is over the SLO's 50.0 ms");
   });
 
+  it("holds (exit 2), never promotes, when Prometheus has no series for stable: a runtime that is not scraped", async () => {
+    mode = "ok";
+    series = { v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.02 } };
+    const r = await run([]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/HOLD: .*no latency for stable v1/);
+  });
+
   it("holds while the canary has served too few requests (exit 2)", async () => {
     series = { v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 }, v2: { requests: 40, errorRate: 0.5, p99Seconds: 0.2 } };
     const r = await run([]);
@@ -174,10 +182,17 @@ describe("judge", () => {
     expect(judge(SLO, stats("v2", 500, 0.01, 10), stats("v1", 500, 0.01, 10), 100).verdict).toBe("rollback");
   });
 
-  it("compares with the SLO alone when stable has no traffic", () => {
+  it("never promotes when stable has no data to compare with: it holds, naming the missing metric", () => {
     const r = judge(SLO, stats("v2", 500, 0.001, 10), stats("v1", 0, Number.NaN, Number.NaN), 100);
-    expect(r.verdict).toBe("promote");
-    expect(r.reasons[0]).toContain("stable had no traffic");
+    expect(r.verdict).toBe("hold");
+    expect(r.reasons[0]).toMatch(/no latency for stable v1 to compare with/);
+    expect(judge(SLO, stats("v2", 500, 0.001, 10), stats("v1", 500, Number.NaN, 10), 100).reasons[0]).toMatch(
+      /no error rate for stable v1/,
+    );
+  });
+
+  it("still rolls back an SLO breach when stable has no data", () => {
+    expect(judge(SLO, stats("v2", 500, 0.001, 80), stats("v1", 0, Number.NaN, Number.NaN), 100).verdict).toBe("rollback");
   });
 
   it("holds when the canary has traffic but no latency series", () => {
