@@ -118,6 +118,7 @@ export interface EksClusterArgs {
  */
 export class EksCluster extends pulumi.ComponentResource {
   readonly clusterName: pulumi.Output<string>;
+  readonly clusterArn: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
   readonly certificateAuthority: pulumi.Output<string>;
   /** Kubeconfig (secret) using `aws eks get-token`. */
@@ -231,6 +232,7 @@ export class EksCluster extends pulumi.ComponentResource {
     });
 
     this.clusterName = cluster.name;
+    this.clusterArn = cluster.arn;
     this.endpoint = cluster.endpoint;
     this.certificateAuthority = cluster.certificateAuthority.data;
     this.kubeconfig = pulumi.secret(

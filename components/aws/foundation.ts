@@ -5,8 +5,10 @@ import type { ArtifactStore, CloudFoundation, ClusterAccess, OfflineStoreConnect
 import { ArtifactBucket } from "./artifact-store";
 import { awsName } from "./defaults";
 import { dynamoTables } from "./dynamodb";
+import { EksClusterAddons } from "./eks-addons";
 import { EksCluster } from "./eks-cluster";
 import { NodePool } from "./gpu-node-pool";
+import { karpenterPools } from "./karpenter-settings";
 import { WorkloadIdentities } from "./irsa";
 import { Network } from "./network";
 import { OfflineStore } from "./offline-store";
@@ -40,7 +42,9 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
   readonly trackingDatabase: { url: pulumi.Output<string> };
   readonly network: Network;
   readonly eks: EksCluster;
+  /** Managed node groups: the pools Karpenter does not provision (the system pool). */
   readonly nodePools: Record<string, NodePool>;
+  readonly addons: EksClusterAddons;
   readonly nodes: pulumi.Resource[];
 
   constructor(name: string, args: AwsFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -57,13 +61,31 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
     this.eks = new EksCluster(`${name}-eks`, { stack, clusterName, subnetIds: net.privateSubnetIds }, parent);
     const eks = this.eks;
     this.nodePools = {};
-    for (const pool of stack.nodePools) {
+    const provisioned = new Set(karpenterPools(stack).map((p) => p.name));
+    for (const pool of stack.nodePools.filter((p) => !provisioned.has(p.name))) {
       this.nodePools[pool.name] = new NodePool(
         `${name}-${pool.name}`,
         { stack, pool, clusterName: eks.clusterName, nodeRoleArn: eks.nodeRoleArn, subnetIds: net.nodeSubnetIds },
         parent,
       );
     }
+
+    // GPU pools are Karpenter NodePools: nodes appear when pods need them (a managed group at 0 never grows).
+    this.addons = new EksClusterAddons(
+      `${name}-addons`,
+      {
+        stack,
+        clusterName: eks.clusterName,
+        clusterArn: eks.clusterArn,
+        kubeconfig: eks.kubeconfig,
+        oidcProviderArn: eks.oidcProviderArn,
+        oidcIssuer: eks.oidcIssuer,
+        nodeSubnetIds: net.nodeSubnetIds,
+        clusterSecurityGroupId: eks.clusterSecurityGroupId,
+        systemNodes: Object.values(this.nodePools),
+      },
+      parent,
+    );
 
     const data = { stack, vpcId: net.vpcId, subnetIds: net.privateSubnetIds, nodeSecurityGroupId: eks.clusterSecurityGroupId };
     const online = new OnlineStore(`${name}-online`, { ...data, catalog }, parent);
@@ -102,7 +124,7 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
     this.offline = { kind: "redshift", url: offline.url, serviceAccountAnnotations: irsa.identities.features };
     this.artifacts = { uri: bucket.uri, predictionLogsUri: bucket.predictionLogsUri, serviceAccountAnnotations: irsa.identities.tracking };
     this.trackingDatabase = { url: trackingDb ? trackingDb.url : pulumi.secret("") };
-    this.nodes = Object.values(this.nodePools);
+    this.nodes = [...Object.values(this.nodePools), this.addons];
 
     this.registerOutputs({
       clusterName: this.cluster.name,

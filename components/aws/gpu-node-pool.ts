@@ -20,7 +20,7 @@ export const EKS_TAINT_EFFECT = {
 export const AUTOSCALER_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template";
 
 /** Graviton instance families carry a `g` after the generation digit (m7g, c7gn, r8g, g5g). */
-function isArm(machineType: string): boolean {
+export function isArm(machineType: string): boolean {
   return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(machineType);
 }
 

@@ -17,3 +17,6 @@ export * from "./online-store";
 export * from "./security-group";
 export * from "./tracking-db";
 export * from "./validate";
+export * from "./eks-addons";
+export * from "./karpenter";
+export * from "./karpenter-settings";

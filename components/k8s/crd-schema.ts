@@ -28,15 +28,27 @@ const MODEL_PACKAGES: Record<string, string> = {
   "networking.istio.io/v1": "@kubernetes-models/istio/networking.istio.io/v1",
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
   "keda.sh/v1alpha1": "@kubernetes-models/keda/keda.sh/v1alpha1",
+  "karpenter.sh/v1": "@kubernetes-models/karpenter/karpenter.sh/v1",
+  "karpenter.k8s.aws/v1": "@kubernetes-models/karpenter/karpenter.k8s.aws/v1",
 };
 
-/** A custom resource as the API server receives it. */
+/** A namespaced custom resource as the API server receives it. */
 export interface CrdObject<Spec = unknown> {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: Spec;
 }
+
+/** A cluster-scoped custom resource (Karpenter's NodePool and EC2NodeClass): no namespace. */
+export interface ClusterCrdObject<Spec = unknown> {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Spec;
+}
+
+type AnyCrdObject<Spec = unknown> = CrdObject<Spec> | ClusterCrdObject<Spec>;
 
 interface SchemaModel {
   validate(): void;
@@ -53,8 +65,9 @@ function describe(error: unknown): string {
  * Resolves to the object when it matches its kind's schema; rejects naming the object, the
  * field path and what is wrong otherwise (and for a kind with no known schema).
  */
-export async function validateCrd<T extends CrdObject>(object: T): Promise<T> {
-  const where = `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`;
+export async function validateCrd<T extends AnyCrdObject>(object: T): Promise<T> {
+  const namespace = "namespace" in object.metadata ? `${object.metadata.namespace}/` : "";
+  const where = `${object.kind} ${namespace}${object.metadata.name}`;
   const pkg = MODEL_PACKAGES[object.apiVersion];
   if (!pkg) throw new Error(`${where}: no schema for ${object.apiVersion}; add its model package to components/k8s/crd-schema.ts`);
   const Model = (await loadModels(pkg))[object.kind] as (new (data: unknown) => SchemaModel) | undefined;
@@ -73,17 +86,17 @@ export async function validateCrd<T extends CrdObject>(object: T): Promise<T> {
  */
 export function validatedCustomResource(
   name: string,
-  object: CrdObject,
+  object: AnyCrdObject<pulumi.Input<object> | undefined>,
   opts: pulumi.CustomResourceOptions,
 ): k8s.apiextensions.CustomResource {
+  // The spec may hold outputs (ids of subnets, roles); it is validated once they are known.
+  const spec = pulumi
+    .output((object.spec ?? {}) as pulumi.Input<object>)
+    .apply((resolved) => validateCrd({ ...object, spec: resolved }))
+    .apply((o) => o.spec);
   return new k8s.apiextensions.CustomResource(
     name,
-    {
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      metadata: object.metadata,
-      spec: pulumi.output(validateCrd(object)).apply((o) => o.spec),
-    },
+    { apiVersion: object.apiVersion, kind: object.kind, metadata: object.metadata, spec },
     opts,
   );
 }

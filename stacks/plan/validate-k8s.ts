@@ -9,6 +9,7 @@ function modulePath(apiVersion: string): string | undefined {
   if (group === "keda.sh") return `@kubernetes-models/keda/${group}/${version}`;
   // No model package covers KEDA's HTTP add-on: its schema is restated from the CRD there.
   if (apiVersion === "http.keda.sh/v1alpha1") return "../../components/k8s/keda-http-schema";
+  if (group === "karpenter.sh" || group === "karpenter.k8s.aws") return `@kubernetes-models/karpenter/${group}/${version}`;
   if (!group.includes(".") || group.endsWith(".k8s.io")) {
     // Built-in groups: "apps", "batch", "policy", "autoscaling" and the *.k8s.io ones.
     return `kubernetes-models/${group}/${version}`;

@@ -163,6 +163,29 @@ export const aws: MockTable = {
       id: `${String(inputs.clusterName ?? "cluster")}#${String(inputs.principalArn ?? name)}#${String(inputs.policyArn ?? "")}`,
       associatedAt: "2026-01-01T00:00:00Z",
     }),
+    "aws:eks/addon:Addon": ({ name, inputs, region }) => ({
+      id: `${String(inputs.clusterName ?? "cluster")}:${String(inputs.addonName ?? name)}`,
+      arn: arn("eks", region, `addon/${String(inputs.clusterName ?? "cluster")}/${String(inputs.addonName ?? name)}/${uuid(name)}`),
+      addonVersion: str(inputs.addonVersion) ?? "v1.37.0-eksbuild.1",
+    }),
+    "aws:sqs/queue:Queue": ({ name, inputs, region }) => {
+      const queue = autoName(name, inputs);
+      return {
+        id: `https://sqs.${region}.amazonaws.com/${AWS_ACCOUNT}/${queue}`,
+        name: queue,
+        arn: arn("sqs", region, queue),
+        url: `https://sqs.${region}.amazonaws.com/${AWS_ACCOUNT}/${queue}`,
+      };
+    },
+    "aws:sqs/queuePolicy:QueuePolicy": ({ inputs }) => ({ id: String(inputs.queueUrl ?? "") }),
+    "aws:cloudwatch/eventRule:EventRule": ({ name, inputs, region }) => {
+      const rule = autoName(name, inputs);
+      return { id: rule, name: rule, arn: arn("events", region, `rule/${rule}`) };
+    },
+    "aws:cloudwatch/eventTarget:EventTarget": ({ name, inputs }) => ({
+      id: `${String(inputs.rule ?? "rule")}-${suffix(name, 8)}`,
+      targetId: suffix(name, 8),
+    }),
     "aws:autoscaling/tag:Tag": ({ inputs }) => ({
       id: `${String(inputs.autoscalingGroupName ?? "asg")},${String((inputs.tag as { key?: string } | undefined)?.key ?? "")}`,
     }),
