@@ -42,7 +42,9 @@ describe("Karpenter NodePools from the spec (pure)", () => {
       { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
     ]);
     expect(np.spec.template.spec.taints).toEqual([{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }]);
-    expect(np.spec.template.metadata.labels).toEqual({
+    // The pool's own labels (role, accelerator, GPU sharing) and NVIDIA's GPU-present label.
+    expect(np.spec.template.metadata.labels).toMatchObject({
+      ...pool(dev, "gpu-l4").labels,
       "mlops.platform/pool": "gpu",
       "mlops.platform/accelerator": "nvidia-l4",
       "nvidia.com/gpu.present": "true",
