@@ -146,8 +146,10 @@ describe.each(AWS_STACKS)("Karpenter on %s under mocks", (stackName) => {
     expect(crs.filter((r) => r.inputs.kind === "EC2NodeClass").map((r) => (r.inputs.metadata as Inputs).name)).toEqual(gpuPools);
     for (const cr of crs) expect(cr.options.dependsOn).toContain(release?.urn);
     const nodeClass = crs.find((r) => r.inputs.kind === "EC2NodeClass");
-    expect((nodeClass?.inputs.spec as Inputs).securityGroupSelectorTerms).toEqual([
-      { id: (b().ofType("aws:eks/cluster:Cluster")[0]?.outputs.vpcConfig as Inputs).clusterSecurityGroupId },
+    const cluster = b().ofType("aws:eks/cluster:Cluster")[0];
+    if (!nodeClass || !cluster) throw new Error("no EC2NodeClass or cluster recorded");
+    expect((nodeClass.inputs.spec as Inputs).securityGroupSelectorTerms).toEqual([
+      { id: (cluster.outputs.vpcConfig as Inputs).clusterSecurityGroupId },
     ]);
   });
 });
@@ -173,7 +175,8 @@ describe.each(AWS_STACKS)("storage and metrics on %s", (stackName) => {
       volumeBindingMode: "WaitForFirstConsumer",
       allowVolumeExpansion: true,
     });
-    expect((sc?.inputs.metadata as Inputs).annotations).toEqual({ "storageclass.kubernetes.io/is-default-class": "true" });
+    if (!sc) throw new Error("no StorageClass recorded");
+    expect((sc.inputs.metadata as Inputs).annotations).toEqual({ "storageclass.kubernetes.io/is-default-class": "true" });
   });
 
   it("installs metrics-server, pinned, so HPAs read utilisation", () => {
