@@ -1,5 +1,5 @@
 import type { ModelVersion } from "./catalog";
-import type { NodePoolSpec, StackSpec } from "./defaults";
+import { gpuSharingMode, type NodePoolSpec, type StackSpec } from "./defaults";
 import type { SpecIssue } from "./errors";
 import type { Catalog } from "./registry";
 
@@ -11,6 +11,26 @@ import type { Catalog } from "./registry";
 export function checkScaling(catalog: Catalog, stack: StackSpec): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const stackFile = `stacks/Pulumi.${stack.name}.yaml`;
+  const gpuPools = stack.nodePools.filter((p) => p.role === "gpu");
+  // EKS runs the platform's one device-plugin DaemonSet, with one config for every GPU pool.
+  const modes = [...new Set(gpuPools.map((p) => gpuSharingMode(p.gpuSharing)))];
+  if (stack.cloud === "aws" && modes.length > 1)
+    issues.push({
+      file: stackFile,
+      path: "nodePools",
+      message: `GPU pools share their GPUs in ${modes.length} ways (${modes.join(", ")}); one device plugin config serves them all on EKS`,
+      fix: "give every GPU pool the same gpuSharing (or none)",
+    });
+  // GKE cuts every GPU of a pool into one partition size.
+  gpuPools.forEach((p) => {
+    if (stack.cloud === "gcp" && p.gpuSharing?.strategy === "mig" && Object.keys(p.gpuSharing.profiles).length > 1)
+      issues.push({
+        file: stackFile,
+        path: `nodePools[${stack.nodePools.indexOf(p)}].gpuSharing.profiles`,
+        message: `pool "${p.name}" lists ${Object.keys(p.gpuSharing.profiles).length} MIG profiles; GKE partitions every GPU of a pool the same way`,
+        fix: "keep one profile per pool, and add a pool per profile",
+      });
+  });
   for (const model of Object.values(catalog.models)) {
     if (model.stacks && !model.stacks.includes(stack.name)) continue;
     const at = (field: string, message: string, fix: string) =>

@@ -51,7 +51,15 @@ export interface NodePoolSettings {
     labels: Record<string, string>;
     resourceLabels: Record<string, string>;
     taints: { key: string; value: string; effect: string }[];
-    guestAccelerators: { type: string; count: number; gpuDriverInstallationConfig: { gpuDriverVersion: string } }[];
+    guestAccelerators: {
+      type: string;
+      count: number;
+      gpuDriverInstallationConfig: { gpuDriverVersion: string };
+      /** GKE shares GPUs itself (its managed device plugin): time-sharing clients per GPU. */
+      gpuSharingConfig?: { gpuSharingStrategy: "TIME_SHARING"; maxSharedClientsPerGpu: number };
+      /** GKE partitions GPUs itself: the MIG profile every GPU is cut into. */
+      gpuPartitionSize?: string;
+    }[];
     oauthScopes: string[];
     workloadMetadataConfig: { mode: "GKE_METADATA" };
     shieldedInstanceConfig: { enableSecureBoot: true; enableIntegrityMonitoring: true };
@@ -113,7 +121,14 @@ export function nodePoolSettings(
       taints: pool.taints.map((t) => ({ key: t.key, value: t.value, effect: GKE_TAINT_EFFECTS[t.effect] })),
       guestAccelerators:
         accelerator && acceleratorType
-          ? [{ type: acceleratorType, count: accelerator.count, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }]
+          ? [
+              {
+                type: acceleratorType,
+                count: accelerator.count,
+                gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" },
+                ...gkeGpuSharing(pool.gpuSharing),
+              },
+            ]
           : [],
       oauthScopes: NODE_OAUTH_SCOPES,
       workloadMetadataConfig: { mode: "GKE_METADATA" },
@@ -149,4 +164,20 @@ export class GkeNodePool extends pulumi.ComponentResource {
     this.poolName = this.nodePool.name;
     this.registerOutputs({ poolName: this.poolName, role: args.pool.role, accelerator: args.pool.accelerator?.type ?? "" });
   }
+}
+
+/**
+ * GKE's own GPU sharing for a pool's spec: time-sharing with N clients per GPU, or MIG partitions
+ * of one profile (GKE cuts every GPU of a node into the same partition size, so a pool with MIG
+ * names one profile; the stack check refuses several).
+ */
+export function gkeGpuSharing(sharing: NodePoolSpec["gpuSharing"]): {
+  gpuSharingConfig?: { gpuSharingStrategy: "TIME_SHARING"; maxSharedClientsPerGpu: number };
+  gpuPartitionSize?: string;
+} {
+  if (!sharing) return {};
+  if (sharing.strategy === "time-slicing")
+    return { gpuSharingConfig: { gpuSharingStrategy: "TIME_SHARING", maxSharedClientsPerGpu: sharing.replicas } };
+  const [profile] = Object.keys(sharing.profiles);
+  return profile ? { gpuPartitionSize: profile } : {};
 }

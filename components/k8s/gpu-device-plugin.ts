@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
-import { GPU_TAINT, POOL_ROLE_LABEL, type StackSpec } from "../../definition";
+import { GPU_RESOURCE, GPU_TAINT, type GpuSharing, POOL_ROLE_LABEL, type StackSpec } from "../../definition";
 import { container, type ContainerArgs } from "./workload";
 
 /** Pinned NVIDIA images (bump together with the driver version of the GPU node images). */
@@ -34,6 +34,33 @@ const DCGM_REASON =
   "DCGM opens the GPU device files and the NVIDIA management library as root. It runs with every capability " +
   "dropped (so no SYS_ADMIN: profiling DCGM_FI_PROF_* metrics are off, DCGM_FI_DEV_* utilisation and memory metrics " +
   "work), no host path, no host network and a read-only root filesystem.";
+
+/**
+ * The NVIDIA device plugin's config file (k8s-device-plugin `version: v1`) for one way of sharing
+ * a GPU: MIG strategy flags, or time-slicing replicas of nvidia.com/gpu (kept under that name, so a
+ * pod asks for nvidia.com/gpu either way and the pool's label says which kind it gets).
+ */
+export function devicePluginConfig(sharing: GpuSharing | undefined): Record<string, unknown> {
+  if (!sharing) return { version: "v1", flags: { migStrategy: "none" } };
+  if (sharing.strategy === "mig") return { version: "v1", flags: { migStrategy: sharing.mode } };
+  return {
+    version: "v1",
+    flags: { migStrategy: "none" },
+    sharing: { timeSlicing: { renameByDefault: false, resources: [{ name: GPU_RESOURCE, replicas: sharing.replicas }] } },
+  };
+}
+
+/**
+ * The device plugin's config for the stack: one DaemonSet serves every GPU pool, so the pools
+ * share one way of sharing (definition/autoscaling-checks.ts refuses a stack whose pools differ,
+ * where the platform runs the plugin itself).
+ */
+export function stackDevicePluginConfig(stack: StackSpec): Record<string, unknown> {
+  return devicePluginConfig(stack.nodePools.find((p) => p.role === "gpu")?.gpuSharing);
+}
+
+/** Where the plugin reads its config file (CONFIG_FILE). */
+export const DEVICE_PLUGIN_CONFIG_DIR = "/etc/nvidia-device-plugin";
 
 /** Where the GPU daemons may run: GPU pool nodes only, tolerating their taint. */
 export function gpuNodePlacement(): Pick<k8s.types.input.core.v1.PodSpec, "tolerations" | "affinity"> {
@@ -128,6 +155,8 @@ export interface GpuDevicePluginArgs {
  */
 export class GpuDevicePlugin extends pulumi.ComponentResource {
   readonly devicePlugin?: k8s.apps.v1.DaemonSet;
+  /** The plugin's config (time-slicing or MIG strategy), rendered from the GPU pools' gpuSharing. */
+  readonly devicePluginConfig?: k8s.core.v1.ConfigMap;
   readonly dcgmExporter: k8s.apps.v1.DaemonSet;
   readonly dcgmService: k8s.core.v1.Service;
 
@@ -136,7 +165,15 @@ export class GpuDevicePlugin extends pulumi.ComponentResource {
     const a: DaemonArgs = { stack: args.stack, namespace: args.namespace ?? NAMESPACES.gpu, dependsOn: args.dependsOn ?? [] };
     const socketDir = "/var/lib/kubelet/device-plugins";
 
-    if (args.devicePlugin !== false)
+    if (args.devicePlugin !== false) {
+      this.devicePluginConfig = new k8s.core.v1.ConfigMap(
+        "nvidia-device-plugin-config",
+        {
+          metadata: { name: "nvidia-device-plugin-config", namespace: a.namespace, labels: k8sLabels(args.stack) },
+          data: { "config.yaml": JSON.stringify(stackDevicePluginConfig(args.stack)) },
+        },
+        { parent: this },
+      );
       this.devicePlugin = daemonSet(
         "nvidia-device-plugin",
         POLICY_EXCEPTIONS.devicePlugin,
@@ -147,18 +184,31 @@ export class GpuDevicePlugin extends pulumi.ComponentResource {
             rootContainer({
               name: "nvidia-device-plugin",
               image: DEVICE_PLUGIN_IMAGE,
-              env: { FAIL_ON_INIT_ERROR: "false", DEVICE_LIST_STRATEGY: "envvar", DEVICE_ID_STRATEGY: "uuid" },
+              env: {
+                FAIL_ON_INIT_ERROR: "false",
+                DEVICE_LIST_STRATEGY: "envvar",
+                DEVICE_ID_STRATEGY: "uuid",
+                // Time-slicing or MIG, from the GPU pools' gpuSharing (JSON is YAML to the plugin).
+                CONFIG_FILE: `${DEVICE_PLUGIN_CONFIG_DIR}/config.yaml`,
+              },
               resources: { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" },
               // Registered once the plugin's socket exists beside the kubelet's.
               probe: { exec: ["test", "-S", `${socketDir}/nvidia-gpu.sock`] },
               startupSeconds: 60,
-              volumeMounts: [{ name: "device-plugins", mountPath: socketDir }],
+              volumeMounts: [
+                { name: "device-plugins", mountPath: socketDir },
+                { name: "config", mountPath: DEVICE_PLUGIN_CONFIG_DIR, readOnly: true },
+              ],
             }),
           ],
-          volumes: [{ name: "device-plugins", hostPath: { path: socketDir, type: "Directory" } }],
+          volumes: [
+            { name: "device-plugins", hostPath: { path: socketDir, type: "Directory" } },
+            { name: "config", configMap: { name: "nvidia-device-plugin-config" } },
+          ],
         },
         this,
       );
+    }
 
     const dcgmLabels = { ...k8sLabels(args.stack), "app.kubernetes.io/name": "dcgm-exporter" };
     this.dcgmExporter = daemonSet(
