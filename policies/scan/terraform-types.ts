@@ -7,6 +7,8 @@
 export const terraformTypes: Readonly<Record<string, string>> = {
   "aws:autoscaling/tag:Tag": "aws_autoscaling_group_tag",
   "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
+  "aws:cloudwatch/eventRule:EventRule": "aws_cloudwatch_event_rule",
+  "aws:cloudwatch/eventTarget:EventTarget": "aws_cloudwatch_event_target",
   "aws:dynamodb/table:Table": "aws_dynamodb_table",
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "aws_default_security_group",
   "aws:ec2/eip:Eip": "aws_eip",
@@ -24,6 +26,7 @@ export const terraformTypes: Readonly<Record<string, string>> = {
   "aws:eks/cluster:Cluster": "aws_eks_cluster",
   "aws:eks/nodeGroup:NodeGroup": "aws_eks_node_group",
   "aws:eks/addon:Addon": "aws_eks_addon",
+  "aws:eks/accessEntry:AccessEntry": "aws_eks_access_entry",
   "aws:eks/podIdentityAssociation:PodIdentityAssociation": "aws_eks_pod_identity_association",
   "aws:elasticache/replicationGroup:ReplicationGroup": "aws_elasticache_replication_group",
   "aws:elasticache/subnetGroup:SubnetGroup": "aws_elasticache_subnet_group",
