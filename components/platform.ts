@@ -5,6 +5,7 @@ import {
   ClusterAddons,
   DriftCheck,
   FeatureService,
+  ImagePrepull,
   Keda,
   localClusterAccess,
   LocalStores,
@@ -79,6 +80,8 @@ export class Platform extends pulumi.ComponentResource {
           { ...k8s, dependsOn: [addons, mesh, ...(monitoring ? [monitoring] : [])] },
         )
       : undefined;
+    // GPU nodes pull the runtimes' images as they join, before a model pod lands there.
+    if (stack.nodePools.some((p) => p.role === "gpu")) new ImagePrepull(`${name}-prepull`, { stack, catalog }, k8s);
     // ScaledObjects need KEDA's CRDs.
     const modelsReady = keda ? { ...meshReady, dependsOn: [addons, mesh, keda] } : meshReady;
     if (stack.tracking.enabled) {

@@ -6,6 +6,7 @@ export * from "./drift-check";
 export * from "./feature-service";
 export * from "./cold-start";
 export * from "./gpu-device-plugin";
+export * from "./image-prepull";
 export * from "./keda";
 export * from "./local-stores";
 export * from "./materialization";

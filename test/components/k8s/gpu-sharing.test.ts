@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { devicePluginConfig, gpuResourceOf, stackDevicePluginConfig, versionGpuPlacement } from "../../../components/k8s";
+import { devicePluginConfig, gpuResourceOf, prepullImages, stackDevicePluginConfig, versionGpuPlacement } from "../../../components/k8s";
 import { gkeGpuSharing } from "../../../components/gcp/gpu-node-pool";
 import { GPU_SHARING_LABEL, type ModelVersion, type StackSpec } from "../../../definition";
 import { platformOf } from "./k8s-objects";
@@ -56,5 +56,13 @@ describe("GPU sharing from the spec", () => {
     const terms = versionGpuPlacement(slice, mixed)?.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
     expect(terms?.[0]?.matchExpressions).toContainEqual({ key: GPU_SHARING_LABEL, operator: "In", values: ["mig-mixed"] });
     expect(gpuResourceOf(llm, aws.stack)).toBe("nvidia.com/gpu");
+  });
+});
+
+describe("runtime image pre-pull", () => {
+  it("pulls each GPU runtime image deployed to the stack once, on GPU nodes only", () => {
+    expect(prepullImages(aws.stack, aws.catalog)).toEqual(["vllm/vllm-openai:v0.6.3"]);
+    const local = platformOf("local");
+    expect(prepullImages(local.stack, local.catalog)).toEqual([]);
   });
 });
