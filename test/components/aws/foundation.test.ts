@@ -41,6 +41,9 @@ const UNTAGGABLE = new Set([
   "aws:s3/bucketVersioning:BucketVersioning",
   "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
   "aws:s3/bucketPolicy:BucketPolicy",
+  // Karpenter's interruption queue policy and EventBridge targets: the SQS and EventBridge APIs take no tags on them.
+  "aws:sqs/queuePolicy:QueuePolicy",
+  "aws:cloudwatch/eventTarget:EventTarget",
 ]);
 
 const awsResources = (b: BuiltFoundation): PlanResource[] => b.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
@@ -168,15 +171,18 @@ describe("AwsFoundation refuses what it cannot build", () => {
 });
 
 describe("resource counts", () => {
-  it("scale with the stack: NAT gateways per AZ and node groups per pool", () => {
+  it("scale with the stack: NAT gateways per AZ, a managed node group per system pool, a Karpenter NodePool per GPU pool", () => {
     const count = (name: AwsStackName, type: string) => built[name].ofType(type).length;
     expect(count("aws-dev", "aws:ec2/natGateway:NatGateway")).toBe(1);
     expect(count("aws-prod", "aws:ec2/natGateway:NatGateway")).toBe(3);
-    expect(count("aws-dev", "aws:eks/nodeGroup:NodeGroup")).toBe(2);
-    expect(count("aws-prod", "aws:eks/nodeGroup:NodeGroup")).toBe(3);
-    // Cluster, nodes, flow logs and the tracking database's enhanced monitoring (prod), plus one per workload.
-    expect(count("aws-prod", "aws:iam/role:Role")).toBe(4 + WORKLOADS.length);
-    expect(count("aws-dev", "aws:iam/role:Role")).toBe(3 + WORKLOADS.length);
+    const pools = (name: AwsStackName, role: "system" | "gpu") => built[name].spec.stack.nodePools.filter((p) => p.role === role).length;
+    expect(count("aws-dev", "aws:eks/nodeGroup:NodeGroup")).toBe(pools("aws-dev", "system"));
+    expect(count("aws-prod", "aws:eks/nodeGroup:NodeGroup")).toBe(pools("aws-prod", "system"));
+    expect(pools("aws-prod", "gpu")).toBe(2);
+    // Cluster, nodes, flow logs and the tracking database's enhanced monitoring (prod), plus one per workload,
+    // plus Karpenter's controller (IRSA) and node roles and the EBS CSI driver's (IRSA).
+    expect(count("aws-prod", "aws:iam/role:Role")).toBe(4 + 3 + WORKLOADS.length);
+    expect(count("aws-dev", "aws:iam/role:Role")).toBe(3 + 3 + WORKLOADS.length);
     // One per store, EKS secrets, and one per log group (CloudWatch Logs may use only those).
     expect(count("aws-prod", "aws:kms/key:Key")).toBe(7);
   });
