@@ -61,7 +61,7 @@ export async function callUpstream(
       response = await fetch(url, {
         method: init.method,
         // A Buffer is a valid fetch body; lib.dom's BodyInit only lists ArrayBuffer-backed views.
-        body: init.body as BodyInit | undefined,
+        body: init.body as RequestInit["body"],
         headers: { "content-type": "application/json", ...init.headers },
         signal: AbortSignal.timeout(timeoutMs),
       });
