@@ -64,7 +64,18 @@ export async function startService(
   const log = createWriteStream(join(options.logDir, `${label}.log`));
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(ROOT, "services", service, "main.ts"), ...args, "--port", String(port), "--host", "127.0.0.1"],
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "services", service, "main.ts"),
+      ...args,
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      // Several serving processes run side by side here: each takes any free port for its gRPC API too.
+      ...(service === "serving" ? ["--grpc-port", "0"] : []),
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...options.env },
