@@ -20,8 +20,9 @@ describe("rendered objects", () => {
 
       const a = plan(["local", "--out", join(fromStacks, "out")], fromStacks);
       const b = plan(["local", "--out", join(fromRoot, "out")], fromRoot);
-      expect(a.stderr).toContain(`(in ${join(fromStacks, "stacks")})`);
-      expect(b.stderr).toContain(`(in ${fromRoot})`);
+      // Progress goes to stdout for people (stderr with --json); either way it names the directory.
+      expect(a.stdout + a.stderr).toContain(`(in ${join(fromStacks, "stacks")})`);
+      expect(b.stdout + b.stderr).toContain(`(in ${fromRoot})`);
       expect(a.code).toBe(0);
       expect(b.code).toBe(0);
 
