@@ -265,7 +265,17 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
     const offline = needOffline();
     const { entity_df: df } = request.body;
     const names = Object.keys(df);
+    // Each entity_df column is a list, all of one length (a pandas DataFrame as Feast sends it).
+    for (const n of names) {
+      if (!Array.isArray(df[n])) throw new HttpError(400, `entity_df.${n} must be a list of values, one per entity row`);
+    }
     const length = (df[names[0] as string] ?? []).length;
+    const ragged = names.find((n) => (df[n] as unknown[]).length !== length);
+    if (ragged !== undefined)
+      throw new HttpError(
+        400,
+        `entity_df.${ragged} has ${(df[ragged] as unknown[]).length} values and entity_df.${names[0]} ${length}; every column needs one value per row`,
+      );
     if (length > maxRows * 100)
       throw new HttpError(413, `${length} entity rows is over the limit of ${maxRows * 100}; use the training-set command for large sets`);
     const rows: OfflineRow[] = Array.from({ length }, (_, i) => Object.fromEntries(names.map((n) => [n, (df[n] as unknown[])[i]])));

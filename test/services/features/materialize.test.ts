@@ -275,6 +275,19 @@ describe("materialization over HTTP", () => {
       payload: { feature_service: "driver_activity", entity_df: { driver_id: [77], event_timestamp: ["2024-05-03T09:00:00Z"] } },
     });
     expect(historical.json()).toMatchObject({ driver_id: [77], avg_daily_trips: [7], acc_rate: [0.5] });
+    // A column that is not a list, or lists of different lengths: 400 with the column, never a 500 (schemathesis found it).
+    for (const entity_df of [
+      { driver_id: null, event_timestamp: ["2024-05-03T09:00:00Z"] },
+      { driver_id: [77, 78], event_timestamp: ["2024-05-03T09:00:00Z"] },
+    ]) {
+      const bad = await app.inject({
+        method: "POST",
+        url: "/get-historical-features",
+        payload: { feature_service: "driver_activity", entity_df },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error).toMatch(/entity_df\.(driver_id|event_timestamp)/);
+    }
     await app.close();
     await offline.close();
   });
