@@ -1,4 +1,5 @@
 import type { ModelVersion } from "./catalog";
+import { deploysTo } from "./catalog-checks";
 import { gpuSharingMode, type NodePoolSpec, type StackSpec } from "./defaults";
 import type { SpecIssue } from "./errors";
 import type { Catalog } from "./registry";
@@ -32,7 +33,7 @@ export function checkScaling(catalog: Catalog, stack: StackSpec): SpecIssue[] {
       });
   });
   for (const model of Object.values(catalog.models)) {
-    if (model.stacks && !model.stacks.includes(stack.name)) continue;
+    if (!deploysTo(model, stack.name)) continue;
     const at = (field: string, message: string, fix: string) =>
       issues.push({ file: model.origin.file, path: [model.origin.path, field].filter(Boolean).join("."), message, fix });
     if (model.autoscaling.minReplicas === 0) {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Catalog, StackSpec } from "../../definition";
+import { type Catalog, deploysTo, type StackSpec } from "../../definition";
 import { k8sLabels, NAMESPACES } from "../names";
 import { gpuNodePlacement } from "./gpu-device-plugin";
 import { container, jobContainer, podSecurityContext } from "./workload";
@@ -17,7 +17,7 @@ import { container, jobContainer, podSecurityContext } from "./workload";
 export function prepullImages(stack: StackSpec, catalog: Catalog): string[] {
   const images = new Set<string>();
   for (const model of Object.values(catalog.models)) {
-    if (model.stacks && !model.stacks.includes(stack.name)) continue;
+    if (!deploysTo(model, stack.name)) continue;
     for (const v of model.versions) if (v.gpu && v.image) images.add(v.image);
   }
   return [...images].sort();

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Catalog, StackSpec } from "../../definition";
+import { type Catalog, deploysTo, type StackSpec } from "../../definition";
 import { k8sLabels, NAMESPACES } from "../names";
 import { coldStartBudget } from "./cold-start";
 import { validatedCustomResource } from "./crd-schema";
@@ -44,7 +44,7 @@ export function kedaValues(stack: StackSpec): Record<string, unknown> {
  */
 export function interceptorWaitSeconds(stack: StackSpec, catalog: Catalog): number {
   const waits = Object.values(catalog.models)
-    .filter((m) => (!m.stacks || m.stacks.includes(stack.name)) && scalesToZero(m, stack))
+    .filter((m) => deploysTo(m, stack.name) && scalesToZero(m, stack))
     .flatMap((m) => m.versions.map((v) => coldStartBudget(m, v).totalSeconds));
   return Math.max(20, ...waits);
 }

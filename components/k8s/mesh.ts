@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, NAMESPACES } from "../names";
 import type { StackSpec } from "../../definition";
 import { type CrdObject, validatedCustomResource } from "./crd-schema";
+import { KEDA } from "./scaling";
 import { FEATURES_NAME, FEATURES_PORT } from "./feature-service";
 import { networkPolicies } from "./network-policies";
 import { TRACKING } from "./tracking-server";
@@ -68,7 +69,7 @@ export function meshPolicies(stack: StackSpec): MeshObject[] {
   const platform = NAMESPACES.platform;
   const models = stack.serving.namespace;
   const ingress = principal(MESH_INGRESS.namespace, MESH_INGRESS.serviceAccount);
-  const interceptorPrincipal = principal(NAMESPACES.kedaHttp, "keda-add-ons-http-interceptor");
+  const interceptorPrincipal = principal(NAMESPACES.kedaHttp, KEDA.interceptor.serviceAccount);
   const objects: MeshObject[] = [
     {
       resourceName: "mesh-mtls-strict",
