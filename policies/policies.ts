@@ -1,5 +1,6 @@
 import { catalogPolicies } from "./catalog";
 import { costPolicies } from "./cost";
+import { gpuAutoscalingPolicies } from "./gpu-autoscaling";
 import { reliabilityPolicies } from "./reliability";
 import { bucketPolicies } from "./security-buckets";
 import { clusterPolicies } from "./security-cluster";
@@ -20,6 +21,7 @@ export const allPolicies: PlatformPolicy[] = [
   ...workloadPolicies,
   ...meshPolicies,
   ...reliabilityPolicies,
+  ...gpuAutoscalingPolicies,
   ...costPolicies,
   ...catalogPolicies,
 ];
