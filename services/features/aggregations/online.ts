@@ -117,13 +117,20 @@ interface ParsedEvent {
   values: Record<string, JsonScalar | null>;
 }
 
-/** Applies events (already parsed) to one entity's tiles; returns the changed fields and the expired ones. */
-export function applyEvents(
-  view: CompiledView,
-  tiles: Map<string, string>,
-  events: ParsedEvent[],
-  nowUs: number,
-): { set: Map<string, string>; remove: string[] } {
+/** The tile fields one entity's events fall in (what a push reads and rewrites). */
+export function touchedFields(view: CompiledView, events: ParsedEvent[]): string[] {
+  const fields = new Set<string>();
+  for (const event of events)
+    for (const a of view.aggregations) fields.add(tileField(a.tileSeconds, tileIndexOf(event.us, a.tileSeconds) * a.tileSeconds));
+  return [...fields];
+}
+
+/**
+ * Applies events (already parsed) to the tiles they fall in (`tiles`: those fields as stored);
+ * returns the new states of those fields. A field an aggregation's `where` filters out everywhere
+ * is still rewritten unchanged (or created empty), which keeps the compare-and-set simple.
+ */
+export function applyEvents(view: CompiledView, tiles: Map<string, string>, events: ParsedEvent[]): Map<string, string> {
   const changed = new Map<string, TileStates>();
   const stateOf = (field: string): TileStates => {
     let states = changed.get(field);
@@ -136,20 +143,13 @@ export function applyEvents(
   };
   for (const event of events) {
     for (const a of view.aggregations) {
+      const states = stateOf(tileField(a.tileSeconds, tileIndexOf(event.us, a.tileSeconds) * a.tileSeconds));
       if (a.filter && evaluate(a.filter, (ref) => event.values[ref.name] ?? null) !== true) continue;
-      const k = tileIndexOf(event.us, a.tileSeconds);
-      const states = stateOf(tileField(a.tileSeconds, k * a.tileSeconds));
       const value = a.column ? (event.values[a.column] ?? null) : null;
       states[a.name] = addValue(a, states[a.name] ?? emptyState(a), event.us, value);
     }
   }
-  // Tiles that no window can reach any more (their end is older than the longest window plus a tile) go.
-  const oldestUs = nowUs - (view.retention + view.lateness) * US;
-  const remove = [...tiles.keys()].filter((field) => {
-    const tile = parseTileField(field);
-    return tile !== undefined && (tile.tileStart + tile.tileSeconds) * US < oldestUs && !changed.has(field);
-  });
-  return { set: new Map([...changed].map(([field, states]) => [field, JSON.stringify(states)])), remove };
+  return new Map([...changed].map(([field, states]) => [field, JSON.stringify(states)]));
 }
 
 /**
@@ -227,15 +227,15 @@ export async function pushEvents(
   const parsed = Array.isArray(rows) ? parseEvents(catalog, viewName, rows, nowUs) : rows;
   const view = compileView(catalog, viewName);
   const { refused, late } = parsed;
-  let pending = parsed.groups;
+  // Tiles that no window can reach any more (their end is older than the longest window plus the lateness) go.
+  const pruneBefore = Math.ceil((nowUs - (view.retention + view.lateness) * US) / US);
+  let pending = parsed.groups.map((g) => ({ ...g, fields: touchedFields(view, g.events) }));
   for (let attempt = 0; attempt < CAS_ATTEMPTS && pending.length > 0; attempt++) {
-    const records = await tiles.readTiles(
-      viewName,
-      pending.map((p) => p.key),
-    );
+    const stored = await tiles.readTileFields(viewName, pending);
     const updates = pending.map((p, i) => {
-      const record = records[i] as TileRecord;
-      return { key: p.key, expected: record.version, ...applyEvents(view, record.tiles, p.events, nowUs) };
+      const before = stored[i] as Map<string, string>;
+      const set = applyEvents(view, before, p.events);
+      return { key: p.key, set, expected: new Map(p.fields.map((f) => [f, before.get(f)])), pruneBefore };
     });
     const applied = await tiles.updateTiles(viewName, updates);
     pending = pending.filter((_, i) => !applied[i]);

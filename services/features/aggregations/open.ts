@@ -1,21 +1,17 @@
-import { readFileSync } from "node:fs";
 import type { Catalog } from "../../../definition/registry";
+import { isRedisUrl, parseRedisUrl } from "../online/redis-client";
 import { RedisTileStore } from "./redis-tiles";
 import { MemoryTileStore, type TileStore } from "./tile-store";
 
 /**
  * Opens the tile store of aggregated views from the online store's URL (the same Redis holds
- * Feast's hashes and our tiles): redis://, rediss:// (tlsCa=<PEM file>), embedded (in-process).
+ * Feast's hashes and our tiles) with the online store's client: redis://, rediss:// (tlsCa=<PEM file>),
+ * redis+cluster:// and rediss+cluster://, embedded (in-process).
  */
 export async function openTileStore(url: string, catalog: Catalog, options: { timeoutMs?: number } = {}): Promise<TileStore> {
-  if (url.startsWith("redis://") || url.startsWith("rediss://")) {
-    const parsed = new URL(url);
-    const tlsCaFile = parsed.searchParams.get("tlsCa");
-    parsed.search = "";
-    const store = new RedisTileStore(parsed.toString(), catalog, {
-      ...options,
-      ...(tlsCaFile ? { tlsCa: readFileSync(tlsCaFile, "utf8") } : {}),
-    });
+  if (isRedisUrl(url)) {
+    const { target, tlsCa } = parseRedisUrl(url);
+    const store = new RedisTileStore(target, catalog, { ...options, tlsCa });
     await store.connect();
     return store;
   }
@@ -36,6 +32,9 @@ class UnsupportedTileStore implements TileStore {
     this.refuse();
   }
   async readTiles(): Promise<never> {
+    this.refuse();
+  }
+  async readTileFields(): Promise<never> {
     this.refuse();
   }
   async updateTiles(): Promise<never> {

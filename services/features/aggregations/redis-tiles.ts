@@ -1,43 +1,53 @@
-import Redis, { type RedisOptions } from "ioredis";
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
 import { DEFAULT_ALLOWED_LATENESS, retentionSeconds } from "../../../definition/aggregations";
 import type { Catalog } from "../../../definition/registry";
 import { StoreUnavailableError, withTimeout } from "../../core/errors";
 import { serializeEntityKey } from "../entity-key";
+import { pipelineByShard, redisClient } from "../online/redis-client";
 import type { EntityKey } from "../online/store";
 import { onlineViewOf } from "../online/view";
 import type { TileRecord, TileStore, TileUpdate, TileWrite } from "./tile-store";
 
 /**
- * Compare-and-set of one record: applies the field changes only if `_v` still equals ARGV[1]
- * ("" = the record does not exist), then bumps `_v` and renews the expiry. ARGV: expected
- * version, expiry seconds, number of fields to set, field/value pairs, then fields to delete.
+ * Compare-and-set of some tiles of one record: sets them only if each still holds the state the
+ * push read (ARGV "" = absent), renews the expiry, and when a tile was created removes the tiles
+ * that ended before the prune time (their end is in the field name, so nothing is read back).
+ * ARGV: expiry seconds, prune-before epoch seconds or "", n, then n x (field, expected, new state).
  */
 const CAS = `
-local v = redis.call('HGET', KEYS[1], '_v')
-if (v or '') ~= ARGV[1] then return 0 end
-local sets = tonumber(ARGV[3])
-local i = 4
-for _ = 1, sets do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  i = i + 2
+local n = tonumber(ARGV[3])
+local created = false
+for i = 0, n - 1 do
+  local current = redis.call('HGET', KEYS[1], ARGV[4 + 3 * i])
+  if (current or '') ~= ARGV[5 + 3 * i] then return 0 end
+  if not current then created = true end
 end
-while i <= #ARGV do
-  redis.call('HDEL', KEYS[1], ARGV[i])
-  i = i + 1
+for i = 0, n - 1 do
+  redis.call('HSET', KEYS[1], ARGV[4 + 3 * i], ARGV[6 + 3 * i])
 end
-redis.call('HINCRBY', KEYS[1], '_v', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[2])
+if created and ARGV[2] ~= '' then
+  local before = tonumber(ARGV[2])
+  for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+    local size, start = string.match(field, '^(%d+):(%-?%d+)$')
+    if size and tonumber(start) + tonumber(size) < before then redis.call('HDEL', KEYS[1], field) end
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
 
+type TilesPipeline = ChainableCommander & { tilesCas(key: Buffer, ...args: string[]): ChainableCommander };
+
 /**
  * Tiles in Redis: one hash per (project, view, entity key) at `agg:<project>:<view>:` + Feast's
- * serialized entity key (v3), so tile records never collide with Feast's hashes. Expires
- * retention + allowedLateness after the last write.
+ * serialized entity key (v3), so tile records never collide with Feast's hashes; one field per
+ * tile. Expires retention + allowedLateness after the last write. The client is the online
+ * store's (redis-client.ts): one node, TLS, or a Redis Cluster (each record is one key, so the
+ * compare-and-set script runs on the key's shard).
  */
 export class RedisTileStore implements TileStore {
   readonly kind = "redis";
-  private readonly client: Redis;
+  private readonly client: Redis | Cluster;
   private readonly timeoutMs: number;
 
   constructor(
@@ -46,17 +56,7 @@ export class RedisTileStore implements TileStore {
     options: { timeoutMs?: number; tlsCa?: string } = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 1000;
-    const redisOptions: RedisOptions = {
-      enableOfflineQueue: false,
-      commandTimeout: this.timeoutMs,
-      connectTimeout: Math.max(this.timeoutMs, 1000),
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times) => Math.min(50 * times, 500),
-      lazyConnect: true,
-      ...(options.tlsCa && url.startsWith("rediss://") ? { tls: { ca: options.tlsCa } } : {}),
-    };
-    this.client = new Redis(url, redisOptions);
-    this.client.on("error", () => {});
+    this.client = redisClient(url, { timeoutMs: this.timeoutMs, tlsCa: options.tlsCa });
     this.client.defineCommand("tilesCas", { numberOfKeys: 1, lua: CAS });
   }
 
@@ -64,12 +64,21 @@ export class RedisTileStore implements TileStore {
     await withTimeout(this.client.connect(), Math.max(this.timeoutMs, 1000), "connecting to Redis").catch(() => {});
   }
 
-  private async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  private async pipelined(operation: string, keys: Buffer[], add: (pipeline: TilesPipeline, i: number) => void) {
+    let replies: [Error | null, unknown][];
     try {
-      return await withTimeout(call(), this.timeoutMs + 100, `redis ${operation}`);
+      replies = await withTimeout(
+        pipelineByShard(this.client, keys, (pipeline, i) => add(pipeline as TilesPipeline, i)),
+        this.timeoutMs + 100,
+        `redis ${operation}`,
+      );
     } catch (error) {
       throw new StoreUnavailableError("redis tile store", error);
     }
+    return replies.map(([error, reply]) => {
+      if (error) throw new StoreUnavailableError("redis tile store", error);
+      return reply;
+    });
   }
 
   private keyOf(viewName: string, key: EntityKey): Buffer {
@@ -86,47 +95,46 @@ export class RedisTileStore implements TileStore {
   async writeTiles(viewName: string, writes: TileWrite[]): Promise<{ written: number }> {
     if (writes.length === 0) return { written: 0 };
     const expiry = this.expirySeconds(viewName);
-    const pipeline = this.client.pipeline();
-    for (const w of writes) {
-      const key = this.keyOf(viewName, w.key);
-      pipeline.hset(key, w.field, w.state);
-      pipeline.hincrby(key, "_v", 1);
-      pipeline.expire(key, expiry);
-    }
-    const replies = await this.run("write tiles", async () => (await pipeline.exec()) ?? []);
-    const failed = replies.find(([error]) => error);
-    if (failed?.[0]) throw new StoreUnavailableError("redis tile store", failed[0]);
+    const keys = writes.map((w) => this.keyOf(viewName, w.key));
+    await this.pipelined("write tiles", keys, (pipeline, i) => {
+      const w = writes[i] as TileWrite;
+      pipeline.hset(keys[i] as Buffer, w.field, w.state);
+      pipeline.expire(keys[i] as Buffer, expiry);
+    });
     return { written: writes.length };
   }
 
   async readTiles(viewName: string, keys: EntityKey[]): Promise<TileRecord[]> {
     if (keys.length === 0) return [];
-    const pipeline = this.client.pipeline();
-    for (const key of keys) pipeline.hgetall(this.keyOf(viewName, key));
-    const replies = await this.run("read tiles", async () => (await pipeline.exec()) ?? []);
-    return replies.map(([error, reply]) => {
-      if (error) throw new StoreUnavailableError("redis tile store", error);
-      const hash = (reply ?? {}) as Record<string, string>;
-      const tiles = new Map(Object.entries(hash).filter(([field]) => field !== "_v"));
-      return { tiles, version: hash._v ?? "" };
+    const redisKeys = keys.map((k) => this.keyOf(viewName, k));
+    const replies = await this.pipelined("read tiles", redisKeys, (pipeline, i) => pipeline.hgetall(redisKeys[i] as Buffer));
+    // `_v` is the version field records had before pushes compared tiles one by one; not a tile.
+    return replies.map((hash) => ({ tiles: new Map(Object.entries((hash ?? {}) as Record<string, string>).filter(([f]) => f !== "_v")) }));
+  }
+
+  async readTileFields(viewName: string, reads: { key: EntityKey; fields: string[] }[]): Promise<Map<string, string>[]> {
+    if (reads.length === 0) return [];
+    const keys = reads.map((r) => this.keyOf(viewName, r.key));
+    const replies = await this.pipelined("read tiles", keys, (pipeline, i) =>
+      pipeline.hmget(keys[i] as Buffer, ...(reads[i]?.fields ?? [])),
+    );
+    return replies.map((reply, i) => {
+      const values = (reply ?? []) as (string | null)[];
+      const fields = reads[i]?.fields ?? [];
+      return new Map(fields.flatMap((f, j) => (typeof values[j] === "string" ? [[f, values[j] as string] as const] : [])));
     });
   }
 
   async updateTiles(viewName: string, updates: TileUpdate[]): Promise<boolean[]> {
     if (updates.length === 0) return [];
     const expiry = String(this.expirySeconds(viewName));
-    const pipeline = this.client.pipeline() as ReturnType<Redis["pipeline"]> & {
-      tilesCas(key: Buffer, ...args: string[]): unknown;
-    };
-    for (const u of updates) {
-      const sets = [...u.set].flat();
-      pipeline.tilesCas(this.keyOf(viewName, u.key), u.expected, expiry, String(u.set.size), ...sets, ...u.remove);
-    }
-    const replies = await this.run("update tiles", async () => (await pipeline.exec()) ?? []);
-    return replies.map(([error, reply]) => {
-      if (error) throw new StoreUnavailableError("redis tile store", error);
-      return reply === 1;
+    const keys = updates.map((u) => this.keyOf(viewName, u.key));
+    const replies = await this.pipelined("update tiles", keys, (pipeline, i) => {
+      const u = updates[i] as TileUpdate;
+      const args = [...u.set].flatMap(([field, state]) => [field, u.expected.get(field) ?? "", state]);
+      pipeline.tilesCas(keys[i] as Buffer, expiry, u.pruneBefore === undefined ? "" : String(u.pruneBefore), String(u.set.size), ...args);
     });
+    return replies.map((reply) => reply === 1);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,8 @@ import type { EntityKey } from "../online/store";
  * Tile state of aggregated views in the online store, under our own keys next to Feast's hashes
  * (docs/online-store-format.md, "Aggregated views"): one record per (view, entity key), one field
  * per tile, `<tile seconds>:<tile start epoch seconds>`, holding the JSON states of the view's
- * aggregations with that tile size; and a version `_v` for compare-and-set.
+ * aggregations with that tile size. A push reads and rewrites only the tiles its events fall in,
+ * guarded per tile by compare-and-set on the tile's previous state.
  */
 
 /** One tile of one entity, complete (overwrites what is stored). */
@@ -19,28 +20,33 @@ export interface TileWrite {
   state: string;
 }
 
-/** One entity's record: tile fields -> JSON state, and the version that guards updates. */
+/** One entity's record: tile fields -> JSON state. */
 export interface TileRecord {
   tiles: Map<string, string>;
-  /** The stored version ("" when the record does not exist). */
-  version: string;
 }
 
-/** A change to one entity's record, applied only if the version is still `expected`. */
+/**
+ * A change to some tiles of one entity's record, applied only if every field of `expected` still
+ * holds that state (undefined: the field is absent). When a field is created and `pruneBefore` is
+ * given, tiles whose end (start + seconds, epoch seconds) is before it are removed: no window
+ * reaches them any more.
+ */
 export interface TileUpdate {
   key: EntityKey;
-  expected: string;
   set: Map<string, string>;
-  remove: string[];
+  expected: Map<string, string | undefined>;
+  pruneBefore?: number;
 }
 
 export interface TileStore {
   readonly kind: string;
   /** Overwrites tiles (materialization); one round trip per call where the backend allows. */
   writeTiles(viewName: string, writes: TileWrite[]): Promise<{ written: number }>;
-  /** Reads whole records, one per key, in one round trip where the backend allows. */
+  /** Reads whole records, one per key, in one round trip where the backend allows (online reads). */
   readTiles(viewName: string, keys: EntityKey[]): Promise<TileRecord[]>;
-  /** Applies updates whose version still matches; returns which were applied (false: re-read and retry). */
+  /** Reads only these tiles of each record (pushes): field -> state; absent fields are missing from the map. */
+  readTileFields(viewName: string, reads: { key: EntityKey; fields: string[] }[]): Promise<Map<string, string>[]>;
+  /** Applies updates whose expected tiles still match; returns which were applied (false: re-read and retry). */
   updateTiles(viewName: string, updates: TileUpdate[]): Promise<boolean[]>;
   close(): Promise<void>;
 }
@@ -59,48 +65,55 @@ export function entityKeyId(key: EntityKey): string {
   return JSON.stringify(key.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString("base64") : String(v))));
 }
 
-/** In-process tile store (tests, embedded runs), with the same compare-and-set rule as Redis. */
+/** In-process tile store (tests, embedded runs), with the same compare-and-set and pruning rules as Redis. */
 export class MemoryTileStore implements TileStore {
   readonly kind = "memory";
-  private readonly records = new Map<string, { tiles: Map<string, string>; version: number }>();
+  private readonly records = new Map<string, Map<string, string>>();
 
-  private record(viewName: string, key: EntityKey) {
+  private record(viewName: string, key: EntityKey): Map<string, string> {
     const id = `${viewName}|${entityKeyId(key)}`;
     let record = this.records.get(id);
     if (!record) {
-      record = { tiles: new Map(), version: 0 };
+      record = new Map();
       this.records.set(id, record);
     }
     return record;
   }
 
   async writeTiles(viewName: string, writes: TileWrite[]): Promise<{ written: number }> {
-    for (const w of writes) {
-      const record = this.record(viewName, w.key);
-      record.tiles.set(w.field, w.state);
-      record.version += 1;
-    }
+    for (const w of writes) this.record(viewName, w.key).set(w.field, w.state);
     return { written: writes.length };
   }
 
   async readTiles(viewName: string, keys: EntityKey[]): Promise<TileRecord[]> {
-    return keys.map((key) => {
+    return keys.map((key) => ({ tiles: new Map(this.records.get(`${viewName}|${entityKeyId(key)}`)) }));
+  }
+
+  async readTileFields(viewName: string, reads: { key: EntityKey; fields: string[] }[]): Promise<Map<string, string>[]> {
+    return reads.map(({ key, fields }) => {
       const record = this.records.get(`${viewName}|${entityKeyId(key)}`);
-      return record ? { tiles: new Map(record.tiles), version: String(record.version) } : { tiles: new Map(), version: "" };
+      return new Map(fields.flatMap((f) => (record?.has(f) ? [[f, record.get(f) as string] as const] : [])));
     });
   }
 
   async updateTiles(viewName: string, updates: TileUpdate[]): Promise<boolean[]> {
     return updates.map((u) => {
-      const existing = this.records.get(`${viewName}|${entityKeyId(u.key)}`);
-      if ((existing ? String(existing.version) : "") !== u.expected) return false;
       const record = this.record(viewName, u.key);
-      for (const [field, state] of u.set) record.tiles.set(field, state);
-      for (const field of u.remove) record.tiles.delete(field);
-      record.version += 1;
+      if ([...u.expected].some(([field, state]) => record.get(field) !== state)) return false;
+      const created = [...u.set.keys()].some((field) => !record.has(field));
+      for (const [field, state] of u.set) record.set(field, state);
+      if (created && u.pruneBefore !== undefined) for (const field of prunable([...record.keys()], u.pruneBefore)) record.delete(field);
       return true;
     });
   }
 
   async close(): Promise<void> {}
+}
+
+/** Tile fields whose tile ended before `before` (epoch seconds). */
+export function prunable(fields: string[], before: number): string[] {
+  return fields.filter((field) => {
+    const tile = parseTileField(field);
+    return tile !== undefined && tile.tileStart + tile.tileSeconds < before;
+  });
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import type { EntityKeyVersion } from "../entity-key";
 import { DynamoOnlineStore } from "./dynamodb";
 import { EmbeddedOnlineStore } from "./embedded";
-import { isClusterUrl, RedisOnlineStore } from "./redis";
+import { RedisOnlineStore } from "./redis";
+import { isRedisUrl, parseRedisUrl } from "./redis-client";
 import type { OnlineStore, OnlineStoreOptions } from "./store";
 
 /**
@@ -15,32 +15,18 @@ import type { OnlineStore, OnlineStoreOptions } from "./store";
  * (Feast's `entity_key_serialization_version`; default 3).
  */
 export async function openOnlineStore(url: string, options: OnlineStoreOptions = {}): Promise<OnlineStore> {
-  const entityKeyVersion = (parsed: URL): EntityKeyVersion => {
-    const text = parsed.searchParams.get("entityKeySerializationVersion") ?? "3";
+  const entityKeyVersion = (params: URLSearchParams): EntityKeyVersion => {
+    const text = params.get("entityKeySerializationVersion") ?? "3";
     if (text !== "2" && text !== "3")
       throw new Error(`online store "${url}": entityKeySerializationVersion=${text} is not supported; use 3 (Feast's default) or 2`);
     return Number(text) as EntityKeyVersion;
   };
   if (url === "embedded" || url === "embedded:") return new EmbeddedOnlineStore();
   if (url.startsWith("embedded:")) return new EmbeddedOnlineStore(url.slice("embedded:".length));
-  if (url.startsWith("redis://") || url.startsWith("rediss://") || isClusterUrl(url)) {
-    // A cluster URL lists several hosts, which URL cannot parse: read its options from the query alone.
-    const parsed = isClusterUrl(url) ? new URL(`redis://cluster/?${url.split("?")[1] ?? ""}`) : new URL(url);
-    const keyVersion = entityKeyVersion(parsed);
-    const keyTtl = parsed.searchParams.get("keyTtlSeconds");
-    const tlsCaFile = parsed.searchParams.get("tlsCa");
-    parsed.search = "";
-    const target = isClusterUrl(url) ? (url.split("?")[0] as string) : parsed.toString();
-    let tlsCa: string | undefined;
-    if (tlsCaFile) {
-      try {
-        tlsCa = readFileSync(tlsCaFile, "utf8");
-      } catch (error) {
-        throw new Error(
-          `online store: tlsCa=${tlsCaFile} cannot be read (${(error as NodeJS.ErrnoException).code}); mount the server's CA certificate there`,
-        );
-      }
-    }
+  if (isRedisUrl(url)) {
+    const { target, params, tlsCa } = parseRedisUrl(url);
+    const keyVersion = entityKeyVersion(params);
+    const keyTtl = params.get("keyTtlSeconds");
     const store = new RedisOnlineStore(target, {
       ...options,
       keyTtlSeconds: keyTtl ? Number(keyTtl) : undefined,
@@ -58,7 +44,7 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
       region: parsed.hostname,
       endpoint: parsed.searchParams.get("endpoint") ?? undefined,
       tableNameTemplate: parsed.searchParams.get("tableNameTemplate") ?? undefined,
-      entityKeyVersion: entityKeyVersion(parsed),
+      entityKeyVersion: entityKeyVersion(parsed.searchParams),
     });
   }
   throw new Error(

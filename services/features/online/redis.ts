@@ -1,10 +1,12 @@
-import calculateSlot from "cluster-key-slot";
-import Redis, { type ChainableCommander, Cluster, type ClusterOptions, type RedisOptions } from "ioredis";
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
 import { StoreUnavailableError, withTimeout } from "../../core/errors";
 import { type EntityKeyVersion, featureField, redisKey, timestampField } from "../entity-key";
 import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue } from "../values";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineStoreOptions, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
+import { pipelineByShard, redisClient } from "./redis-client";
 import { dtypeOf } from "./view";
+
+export { clusterSeeds, isClusterUrl } from "./redis-client";
 
 /** Redis adapter options; defaults are chosen to fail fast (503) and recover within a second or two. */
 export interface RedisStoreOptions extends OnlineStoreOptions {
@@ -41,20 +43,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.keyTtlSeconds = options.keyTtlSeconds;
     this.keyVersion = options.entityKeyVersion ?? 3;
-    const redisOptions: RedisOptions = {
-      // Fail a call instead of queueing it while disconnected: the caller gets a 503 at once.
-      enableOfflineQueue: false,
-      commandTimeout: this.timeoutMs,
-      connectTimeout: Math.max(this.timeoutMs, 1000),
-      maxRetriesPerRequest: 1,
-      // Reconnect quickly and keep trying, so service resumes within a second of Redis returning.
-      retryStrategy: (times) => Math.min(50 * times, 500),
-      lazyConnect: true,
-      ...(options.tlsCa && url.startsWith("rediss://") ? { tls: { ca: options.tlsCa } } : {}),
-    };
-    this.client = isClusterUrl(url) ? clusterClient(url, redisOptions, options.tlsCa) : new Redis(url, redisOptions);
-    // Errors surface on calls; an unhandled 'error' event would only add noise while reconnecting.
-    this.client.on("error", () => {});
+    this.client = redisClient(url, { timeoutMs: this.timeoutMs, tlsCa: options.tlsCa });
   }
 
   /** Connects, waiting at most the timeout; a Redis that is down is not fatal (readiness reports it). */
@@ -83,37 +72,7 @@ export class RedisOnlineStore implements OnlineStore {
     keys: Buffer[],
     add: (pipeline: ChainableCommander, i: number) => void,
   ): Promise<[Error | null, unknown][]> {
-    const client = this.client;
-    if (!(client instanceof Cluster)) {
-      const pipeline = client.pipeline();
-      for (let i = 0; i < keys.length; i++) add(pipeline, i);
-      return this.run(operation, async () => (await pipeline.exec()) ?? []);
-    }
-    const groups = new Map<string, number[]>();
-    keys.forEach((key, i) => {
-      const slot = calculateSlot(key);
-      const group = client.slots[slot]?.join(",") ?? `slot ${slot}`;
-      const members = groups.get(group);
-      if (members) members.push(i);
-      else groups.set(group, [i]);
-    });
-    const replies = new Array<[Error | null, unknown]>(keys.length);
-    await this.run(operation, () =>
-      Promise.all(
-        [...groups.values()].map(async (members) => {
-          const pipeline = client.pipeline();
-          for (const i of members) add(pipeline, i);
-          const results = (await pipeline.exec()) ?? [];
-          // A key may queue several commands (HSET + EXPIRE): keep its first failure, else its first reply.
-          const perKey = results.length / members.length;
-          members.forEach((i, j) => {
-            const own = results.slice(j * perKey, (j + 1) * perKey);
-            replies[i] = own.find(([error]) => error) ?? own[0] ?? [new Error("missing reply"), null];
-          });
-        }),
-      ),
-    );
-    return replies;
+    return this.run(operation, () => pipelineByShard(this.client, keys, add));
   }
 
   /** One pipeline (one round trip; one per shard on a cluster) of HMGETs across every view and key of a request. */
@@ -206,45 +165,4 @@ function rowOf(features: string[], reply: (Buffer | null)[]): OnlineRow | undefi
   });
   if (!any && !ts) return undefined;
   return { eventTimestamp: ts ? decodeTimestamp(ts) : 0n, values };
-}
-
-/** `redis+cluster://` / `rediss+cluster://`: a Redis Cluster (ElastiCache cluster mode, Memorystore Cluster). */
-export function isClusterUrl(url: string): boolean {
-  return url.startsWith("redis+cluster://") || url.startsWith("rediss+cluster://");
-}
-
-/** The seed nodes and password of a cluster URL (`redis+cluster://[:password@]host:port,host:port`). */
-export function clusterSeeds(url: string): { nodes: { host: string; port: number }[]; password?: string; tls: boolean } {
-  const match = /^(rediss?)\+cluster:\/\/(?:([^:@/]*):([^@/]*)@)?([^/?]+)/.exec(url);
-  if (!match) throw new Error(`online store "${url}": write a cluster as redis+cluster://[:password@]host:port[,host:port...]`);
-  const [, scheme, , password, hosts = ""] = match;
-  const nodes = hosts.split(",").map((hostPort) => {
-    const [host = "", port = "6379"] = hostPort.split(":");
-    if (!host || !/^\d+$/.test(port)) throw new Error(`online store "${url}": "${hostPort}" is not host:port`);
-    return { host, port: Number(port) };
-  });
-  return { nodes, password: password ? decodeURIComponent(password) : undefined, tls: scheme === "rediss" };
-}
-
-function clusterClient(url: string, redisOptions: RedisOptions, tlsCa?: string): Cluster {
-  const { nodes, password, tls } = clusterSeeds(url);
-  const options: ClusterOptions = {
-    // The same fail-fast rules as one node: no queue while the cluster is not ready, bounded retries.
-    enableOfflineQueue: false,
-    lazyConnect: true,
-    maxRedirections: 4,
-    retryDelayOnFailover: 50,
-    retryDelayOnClusterDown: 100,
-    clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
-    slotsRefreshTimeout: redisOptions.connectTimeout,
-    redisOptions: {
-      ...redisOptions,
-      lazyConnect: undefined,
-      ...(password ? { password } : {}),
-      ...(tls ? { tls: tlsCa ? { ca: tlsCa } : {} } : {}),
-    },
-    // ElastiCache's TLS certificates name the configuration endpoint; keep the names the cluster gives.
-    ...(tls ? { dnsLookup: (address: string, callback: (error: Error | null, address: string) => void) => callback(null, address) } : {}),
-  };
-  return new Cluster(nodes, options);
 }
