@@ -3,7 +3,7 @@
 Usage: python3 bench/drift_scipy.py DIR   (DIR written by bench/drift.ts; prints one JSON line)
 Numeric: Wasserstein (scipy.stats.wasserstein_distance) / max(reference std, 0.001), or
 scipy.stats.ks_2samp when meta["numeric_method"] == "ks"; PSI on the profile's decile edges.
-Categorical: Jensen-Shannon (scipy.spatial.distance.jensenshannon, base 2) and PSI.
+Categorical: Jensen-Shannon (scipy.spatial.distance.jensenshannon, natural log as Evidently) and PSI.
 """
 import json
 import os
@@ -46,7 +46,7 @@ def check(meta, data):
         codes = data[f["name"]]
         ref_counts = np.array(f["ref_counts"], dtype=float)
         cur_counts = np.bincount(codes, minlength=len(ref_counts)).astype(float)
-        out.append((float(jensenshannon(ref_counts, cur_counts, base=2)), psi(ref_counts, cur_counts)))
+        out.append((float(jensenshannon(ref_counts, cur_counts)), psi(ref_counts, cur_counts)))
     return out
 
 

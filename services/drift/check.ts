@@ -248,7 +248,7 @@ function binnedTest(
     if (r.dof === 0) notes.push("only one category present in reference and current together: no test possible, p-value 1");
     return { method, statistic: r.statistic, pValue: r.pValue };
   }
-  if (method === "jensenshannon") return { method, statistic: jensenShannonDistance(binned.reference, binned.current, 2), pValue: null };
+  if (method === "jensenshannon") return { method, statistic: jensenShannonDistance(binned.reference, binned.current), pValue: null };
   return { method: "psi", statistic: psi(binned.reference, binned.current), pValue: null };
 }
 

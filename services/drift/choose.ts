@@ -40,7 +40,7 @@ export const METHOD_NAMES: Readonly<Record<DriftMethod, string>> = {
   ztest: "two-proportion Z-test",
   psi: "Population Stability Index",
   wasserstein: "Wasserstein-1 distance (normed by reference std)",
-  jensenshannon: "Jensen-Shannon distance (base 2)",
+  jensenshannon: "Jensen-Shannon distance (natural log)",
 };
 
 export interface MethodChoice {

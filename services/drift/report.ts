@@ -144,7 +144,7 @@ ${rows}
 <div class="cards">
 ${ordered.map(featureCard).join("\n")}
 </div>
-<p class="muted">Methods: KS and chi-square and Z-test are tests (drift when the p-value is below the threshold); Wasserstein (divided by the reference's standard deviation), Jensen-Shannon (base 2) and PSI are distances (drift at or above the threshold). Defaults follow Evidently; the catalog can override them per feature.</p>
+<p class="muted">Methods: KS and chi-square and Z-test are tests (drift when the p-value is below the threshold); Wasserstein (divided by the reference's standard deviation), Jensen-Shannon (natural log) and PSI are distances (drift at or above the threshold). Defaults follow Evidently; the catalog can override them per feature.</p>
 </body></html>
 `;
 }

@@ -1,9 +1,10 @@
 /**
  * Jensen-Shannon distance between two discrete distributions given as counts or shares over the
  * same bins, as `scipy.spatial.distance.jensenshannon(p, q, base)`: both are normalised, then
- * sqrt((KL(p||m) + KL(q||m)) / 2 / ln(base)) with m = (p + q) / 2. Evidently calls it with
- * base 2, which bounds the distance in [0, 1]; so do we by default. Empty bins contribute 0
- * (x log x -> 0), so no epsilon is needed here, unlike PSI.
+ * sqrt((KL(p||m) + KL(q||m)) / 2 / ln(base)) with m = (p + q) / 2. Evidently calls it without a
+ * base, so in natural log (the distance lies in [0, sqrt(ln 2) = 0.833]), and its threshold 0.1 is
+ * meant for that scale; so do we by default (base 2 would read 1.2x higher and drift earlier).
+ * Empty bins contribute 0 (x log x -> 0), so no epsilon is needed here, unlike PSI.
  */
 
 /** x * ln(x / y) with scipy's rel_entr conventions for zeros. */
@@ -13,7 +14,7 @@ function relativeEntropy(x: number, y: number): number {
   return Number.POSITIVE_INFINITY;
 }
 
-export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>, base = 2): number {
+export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>, base = Math.E): number {
   if (p.length !== q.length) throw new RangeError(`jensenShannonDistance: ${p.length} bins vs ${q.length} bins`);
   let pSum = 0;
   let qSum = 0;

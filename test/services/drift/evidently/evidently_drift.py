@@ -22,11 +22,12 @@ definition = DataDefinition(numerical_columns=types["numerical"], categorical_co
 snapshot = Report([DataDriftPreset()]).run(
     Dataset.from_pandas(current, data_definition=definition), Dataset.from_pandas(reference, data_definition=definition)
 )
-out = {"columns": {}, "share": None, "count": None}
+out = {"columns": {}, "share": None, "count": None, "share_threshold": None}
 for metric in snapshot.dict()["metrics"]:
     config = metric["config"]
     if config["type"].endswith("DriftedColumnsCount"):
         out["share"], out["count"] = metric["value"]["share"], metric["value"]["count"]
+        out["share_threshold"] = config["drift_share"]
     elif config["type"].endswith("ValueDrift"):
         method, value, threshold = config["method"], metric["value"], config["threshold"]
         p_value = method.endswith("p_value")

@@ -4,14 +4,14 @@ import { jensenShannonDistance } from "../../../../services/drift/methods/jensen
 
 const bins = fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 12 });
 
-describe("Jensen-Shannon distance (base 2)", () => {
-  it("is symmetric and within [0, 1]", () => {
+describe("Jensen-Shannon distance", () => {
+  it("is symmetric and within [0, sqrt(ln 2)] in natural log, its default", () => {
     fc.assert(
       fc.property(bins, bins, (p, q) => {
         const n = Math.min(p.length, q.length);
         const a = jensenShannonDistance(p.slice(0, n), q.slice(0, n));
         const b = jensenShannonDistance(q.slice(0, n), p.slice(0, n));
-        return Math.abs(a - b) < 1e-12 && a >= 0 && a <= 1 + 1e-12;
+        return Math.abs(a - b) < 1e-12 && a >= 0 && a <= Math.sqrt(Math.LN2) + 1e-12;
       }),
     );
   });
@@ -27,7 +27,8 @@ describe("Jensen-Shannon distance (base 2)", () => {
       ),
     );
   });
-  it("is 1 for disjoint supports", () => {
-    expect(jensenShannonDistance([1, 0], [0, 1])).toBeCloseTo(1, 12);
+  it("is sqrt(ln 2) for disjoint supports by default, as Evidently's (which passes no base), and 1 in base 2", () => {
+    expect(jensenShannonDistance([1, 0], [0, 1])).toBeCloseTo(Math.sqrt(Math.LN2), 12);
+    expect(jensenShannonDistance([1, 0], [0, 1], 2)).toBeCloseTo(1, 12);
   });
 });
