@@ -8,6 +8,8 @@ import { nanosFromSeconds } from "../services/features/timestamp";
  *     bench/_load.ts), against two baselines measured in the same run:
  *       (a) the same keys read with a raw pipelined ioredis client (no HTTP, no service),
  *       (b) a bare node:http server answering a fixed body of the same size (the HTTP round trip).
+ *     and, beside them, Feast's own Python feature server (`feast serve` on the exported repo,
+ *     bench/_feast.ts) reading the same rows from the same redis-server with the same bodies.
  *     The floor is p99(a) + p99(b); targets: p99 <= 1.2x (1x10) and 1.3x (100x10) of it, and
  *     throughput >= 0.8x of the floor's (a and b in series). Servers run in child processes.
  *  2. Materialization, DuckDB -> Redis, `--scale` x 1M rows (default 0.1 = 100k): rows/s and peak
@@ -36,6 +38,7 @@ import { openOnlineStore } from "../services/features/online/store";
 import { onlineViewOf } from "../services/features/online/view";
 import { buildTrainingSet } from "../services/features/training-set";
 import { startRedis } from "../test/support/redis";
+import { assertSameValues, type FeastServer, startFeastServer } from "./_feast";
 import { closedLoop, type LoadStats, loadStats } from "./_load";
 import { machine, median } from "./_machine";
 import { execSync } from "node:child_process";
@@ -53,7 +56,7 @@ const FEATURES = Array.from({ length: 10 }, (_, i) => `f${i}`);
 const ENTITIES = 10_000;
 
 /** A catalog made for the benchmark: three views of 10 Float64/Int64 features on one INT64 entity. */
-function benchCatalog(): Catalog {
+export function benchCatalog(): Catalog {
   const origin = { file: "bench/features.ts", path: "" };
   const view = (name: string, ttl: number) => ({
     name,
@@ -75,6 +78,24 @@ function benchCatalog(): Catalog {
     pushSources: {},
     models: {},
   };
+}
+
+/** The lookup rows: ENTITIES keys of stats_a, event time now (bench/features-history.ts seeds the same). */
+export async function seedLookupRows(redisUrl: string): Promise<void> {
+  const store = await openOnlineStore(redisUrl);
+  const view = onlineViewOf(benchCatalog(), "stats_a");
+  const now = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < ENTITIES; i += 1000) {
+    await store.writeFeatures(
+      view,
+      Array.from({ length: 1000 }, (_, j) => ({
+        key: [i + j],
+        eventTimestamp: nanosFromSeconds(now),
+        values: Object.fromEntries(FEATURES.map((f, k) => [f, k % 2 ? i + j : (i + j) / 7])),
+      })),
+    );
+  }
+  await store.close();
 }
 
 // ---- child roles: one server per process, URL reported over IPC ----
@@ -129,7 +150,7 @@ async function child(role: string, arg: string): Promise<void> {
   process.send?.({ url });
 }
 
-function start(role: string, arg: string): Promise<{ url: string; proc: ChildProcess }> {
+export function start(role: string, arg: string): Promise<{ url: string; proc: ChildProcess }> {
   const proc = fork(__filename, ["--role", role, arg], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     proc.once("message", (m: { url: string }) => resolve({ url: m.url, proc }));
@@ -155,7 +176,7 @@ async function load(url: string, body: string, seconds: number, connections: num
 }
 
 /** Raw pipelined HMGETs of the same keys and fields, `connections` loops at once, for `seconds` (µs, hrtime). */
-async function rawRedis(redis: Redis, ids: number[], seconds: number, connections: number): Promise<Stats> {
+export async function rawRedis(redis: Redis, ids: number[], seconds: number, connections: number): Promise<Stats> {
   const view = onlineViewOf(benchCatalog(), "stats_a");
   const fields = [...FEATURES.map((f) => featureField("stats_a", f)), timestampField("stats_a")];
   const keys = ids.map((id) => redisKey("bench", view.joinKeys, [id]));
@@ -175,7 +196,7 @@ async function rawRedis(redis: Redis, ids: number[], seconds: number, connection
   return loadStats(latencies, Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-function medianStats(runs: Stats[]): Stats {
+export function medianStats(runs: Stats[]): Stats {
   return { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), rps: median(runs.map((r) => r.rps)) };
 }
 
@@ -234,27 +255,20 @@ async function main(): Promise<void> {
   const catalog = benchCatalog();
   const dir = mkdtempSync(join(tmpdir(), "bench-features-"));
   const children: ChildProcess[] = [];
+  // Feast's import and `feast apply` take tens of seconds: started now, awaited before the lookups.
+  const feastStarting = startFeastServer(catalog, redisServer.url);
+  feastStarting.catch(() => undefined);
+  let feast: FeastServer | undefined;
   try {
     // ---- 1. online lookup ----
-    const store = await openOnlineStore(redisServer.url);
     const view = onlineViewOf(catalog, "stats_a");
-    const now = Math.floor(Date.now() / 1000);
-    for (let i = 0; i < ENTITIES; i += 1000) {
-      await store.writeFeatures(
-        view,
-        Array.from({ length: 1000 }, (_, j) => ({
-          key: [i + j],
-          eventTimestamp: nanosFromSeconds(now),
-          values: Object.fromEntries(FEATURES.map((f, k) => [f, k % 2 ? i + j : (i + j) / 7])),
-        })),
-      );
-    }
-    await store.close();
+    await seedLookupRows(redisServer.url);
     const features = await start("features", redisServer.url);
     children.push(features.proc);
+    feast = await feastStarting;
     let oneWriterRatio = 0;
     let fanOutRatio = 0;
-    const headline: { shape: string; ratio: number; p99: number; floor: number; throughput: number; goal: number }[] = [];
+    const headline: { shape: string; ratio: number; p99: number; floor: number; throughput: number; goal: number; feast: number }[] = [];
     for (const rows of [1, 100]) {
       const ids = Array.from({ length: rows }, (_, i) => (i * 97) % ENTITIES);
       const body = JSON.stringify({ features: FEATURES.map((f) => `stats_a:${f}`), entities: { driver_id: ids } });
@@ -263,23 +277,34 @@ async function main(): Promise<void> {
         body,
         headers: { "content-type": "application/json" },
       });
-      const responseBytes = (await sample.arrayBuffer()).byteLength;
+      const sampleText = await sample.text();
+      const responseBytes = Buffer.byteLength(sampleText);
+      const feastSample = await fetch(`${feast.url}/get-online-features`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      });
+      assertSameValues(sampleText, await feastSample.text());
       const bare = await start("bare", String(responseBytes));
       children.push(bare.proc);
       await load(`${features.url}/get-online-features`, body, 1, connections); // warm-up
       await load(bare.url, body, 1, connections);
+      await load(`${feast.url}/get-online-features`, body, 1, connections);
       const service: Stats[] = [];
       const http: Stats[] = [];
       const raw: Stats[] = [];
+      const feastRuns: Stats[] = [];
       for (let r = 0; r < repeats; r++) {
         service.push(await load(`${features.url}/get-online-features`, body, seconds, connections));
         http.push(await load(bare.url, body, seconds, connections));
         raw.push(await rawRedis(redis, ids, seconds, connections));
+        feastRuns.push(await load(`${feast.url}/get-online-features`, body, seconds, connections));
       }
       bare.proc.kill();
       const s = medianStats(service);
       const h = medianStats(http);
       const w = medianStats(raw);
+      const f = medianStats(feastRuns);
       const floor = h.p99 + w.p99;
       // The floor's throughput: one bare HTTP answer and one raw Redis pipeline per request, in series.
       const floorRps = 1 / (1 / h.rps + 1 / w.rps);
@@ -290,11 +315,15 @@ async function main(): Promise<void> {
       console.log(`  (b) bare node:http    p50 ${us(h.p50)}  p99 ${us(h.p99)}  ${fmt(h.rps, 0)} req/s`);
       console.log(`  (a) raw ioredis pipe  p50 ${us(w.p50)}  p99 ${us(w.p99)}  ${fmt(w.rps, 0)} pipelines/s`);
       console.log(
+        `  Feast ${feast.version} serve  p50 ${us(f.p50)}  p99 ${us(f.p99)}  ${fmt(f.rps, 0)} req/s (1 worker; service p99 ${fmt(s.p99 / f.p99)}x, req/s ${fmt(s.rps / f.rps)}x of Feast's)`,
+      );
+      console.log(
         `  p99 ratio service / (a + b) floor = ${us(s.p99)} / ${us(floor)} = ${fmt(s.p99 / floor)}x (target <= ${goal}x); throughput ${fmt(s.rps, 0)} / ${fmt(floorRps, 0)} floor req/s = ${fmt(s.rps / floorRps)}x (target >= 0.8x)\n`,
       );
-      headline.push({ shape: `${rows}x10`, ratio: s.p99 / floor, p99: s.p99, floor, throughput: s.rps / floorRps, goal });
+      headline.push({ shape: `${rows}x10`, ratio: s.p99 / floor, p99: s.p99, floor, throughput: s.rps / floorRps, goal, feast: f.p99 });
     }
     features.proc.kill();
+    await feast.stop();
 
     // ---- 2. materialization, DuckDB -> Redis ----
     let offline = await DuckDBOfflineStore.open(join(dir, "offline.duckdb"));
@@ -475,25 +504,29 @@ async function main(): Promise<void> {
     const [one, hundred] = headline as [(typeof headline)[number], (typeof headline)[number]];
     console.log(`machine load (uptime): ${uptime()}`);
     console.log(
-      `headline: /get-online-features p99 ${fmt(one.ratio)}x (1x10: ${fmt(one.p99, 0)} µs vs ${fmt(one.floor, 0)} µs floor, target <= 1.2x) and ${fmt(hundred.ratio)}x (100x10: ${fmt(hundred.p99, 0)} µs vs ${fmt(hundred.floor, 0)} µs, target <= 1.3x) of raw Redis + bare HTTP; materialize 1 writer ${fmt(oneWriterRatio)}x of raw HSET, 2 writers ${fmt(fanOutRatio)}x of 1`,
+      `headline: /get-online-features p99 ${fmt(one.ratio)}x (1x10: ${fmt(one.p99, 0)} µs vs ${fmt(one.floor, 0)} µs floor, target <= 1.2x) and ${fmt(hundred.ratio)}x (100x10: ${fmt(hundred.p99, 0)} µs vs ${fmt(hundred.floor, 0)} µs, target <= 1.3x) of raw Redis + bare HTTP; materialize 1 writer ${fmt(oneWriterRatio)}x of raw HSET, 2 writers ${fmt(fanOutRatio)}x of 1; p99 vs Feast serve ${fmt(one.p99 / one.feast)}x (1x10) and ${fmt(hundred.p99 / hundred.feast)}x (100x10)`,
     );
   } finally {
     for (const c of children) c.kill();
+    await (feast ?? (await feastStarting.catch(() => undefined)))?.stop();
     redis.disconnect();
     await redisServer.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const roleAt = process.argv.indexOf("--role");
-if (roleAt >= 0) {
-  void child(process.argv[roleAt + 1] as string, process.argv[roleAt + 2] as string);
-} else {
-  main().then(
-    () => process.exit(0),
-    (error: Error) => {
-      console.error(`bench features: ${error.stack ?? error.message}`);
-      process.exit(1);
-    },
-  );
+// Imported by bench/features-history.ts for its harness: only the entry file runs.
+if (require.main === module) {
+  const roleAt = process.argv.indexOf("--role");
+  if (roleAt >= 0) {
+    void child(process.argv[roleAt + 1] as string, process.argv[roleAt + 2] as string);
+  } else {
+    main().then(
+      () => process.exit(0),
+      (error: Error) => {
+        console.error(`bench features: ${error.stack ?? error.message}`);
+        process.exit(1);
+      },
+    );
+  }
 }
