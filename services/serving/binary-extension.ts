@@ -80,9 +80,15 @@ export function encodeInferRequest(request: InferenceRequest): { body: string | 
   return { body: Buffer.concat([json, ...raws]), headerLength: json.length };
 }
 
-/** A response as JSON, or as JSON header + binary tail when an output carries raw bytes. */
-export function encodeInferResponse(response: InferenceResponse): { body: string | Buffer; headerLength?: number } {
-  if (!response.outputs.some((o) => o.raw)) return { body: stringifyV2(response) };
+/**
+ * A response as JSON, or as the parts of JSON header + binary tail when an output carries raw
+ * bytes. The parts are not joined here: a large tensor is written to the socket as it is, so the
+ * answer costs no copy of it (see sendInferResponse in v2-routes.ts).
+ */
+export function encodeInferResponse(
+  response: InferenceResponse,
+): { json: string } | { parts: Uint8Array[]; byteLength: number; headerLength: number } {
+  if (!response.outputs.some((o) => o.raw)) return { json: stringifyV2(response) };
   const raws: Uint8Array[] = [];
   const header: InferenceResponse = {
     ...response,
@@ -93,7 +99,8 @@ export function encodeInferResponse(response: InferenceResponse): { body: string
     }),
   };
   const json = Buffer.from(stringifyV2(header), "utf8");
-  return { body: Buffer.concat([json, ...raws]), headerLength: json.length };
+  const byteLength = raws.reduce((n, r) => n + r.byteLength, json.length);
+  return { parts: [json, ...raws], byteLength, headerLength: json.length };
 }
 
 /** Splits a runtime's answer (JSON or binary) back into outputs with `raw`, so it can be re-encoded byte for byte. */

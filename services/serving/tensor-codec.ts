@@ -60,7 +60,11 @@ const BF16_MAX = 3.3895313892515355e38;
 /** Deepest nesting accepted before the shape is even looked at (a rank no model has). */
 export const MAX_RANK = 32;
 
-const TYPED: Record<string, new (n: number) => Exclude<TypedValues, string[]>> = {
+type NumericValues = Exclude<TypedValues, string[]>;
+const TYPED: Record<
+  string,
+  { new (n: number): NumericValues; new (buffer: ArrayBufferLike, offset: number, length: number): NumericValues }
+> = {
   BOOL: Uint8Array,
   UINT8: Uint8Array,
   INT8: Int8Array,
@@ -250,9 +254,14 @@ export function fromRaw(datatype: string, raw: Uint8Array, shape: readonly numbe
       400,
       `${where} has ${raw.byteLength} bytes of binary data, but shape [${shape}] of ${datatype} needs ${count * size} (${count} x ${size})`,
     );
-  // Copied so the typed array is aligned (a slice of a request body may start at any byte).
-  const out = new Typed(count);
-  new Uint8Array(out.buffer).set(raw);
+  // A view on the bytes when they start on an element boundary (the body reader aligns the first
+  // binary input): no copy of a large tensor. Otherwise copied, since a typed array must be aligned.
+  let out: NumericValues;
+  if (raw.byteOffset % size === 0) out = new Typed(raw.buffer, raw.byteOffset, count);
+  else {
+    out = new Typed(count);
+    new Uint8Array(out.buffer).set(raw);
+  }
   if (datatype === "BOOL")
     for (let i = 0; i < count; i++) {
       const b = (out as Uint8Array)[i] as number;

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../core";
 import { begin, type ServingContext, predictionRecords, timedInfer } from "./context";
 import type { PredictionRecord } from "./log-sinks";
 import { encodeInferResponse, HEADER_LENGTH, parseInferBody } from "./binary-extension";
+import { readBody } from "./body-reader";
 import { plainValues } from "./tensor";
 import { inferSchema, liveSchema, modelMetadataSchema, modelReadySchema, readySchema, serverMetadataSchema } from "./v2-schemas";
 import type { InferenceRequest, ModelMetadata, RequestInput } from "./v2-types";
@@ -26,14 +28,31 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   // Every body is read as bytes: tritonclient sends no Content-Type at all, KServe's SDK sends
   // application/json or application/octet-stream, and the binary extension puts raw tensors
   // after the JSON header. The JSON is parsed with exact 64-bit integers (v2-json.ts).
+  // The body is read by readBody, not fastify's buffer parser: it is allocated once from the
+  // Content-Length and placed so that the binary tail starts 8-byte aligned, which lets a binary
+  // input reach onnxruntime as a view on the body instead of a copy.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body, done) => {
-    try {
-      const header = request.headers[HEADER_LENGTH];
-      done(null, parseInferBody(body as Buffer, Array.isArray(header) ? header[0] : header));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
+  app.addContentTypeParser("*", (request, payload, done) => {
+    const header = request.headers[HEADER_LENGTH];
+    const headerLength = Array.isArray(header) ? header[0] : header;
+    const declared = request.headers["content-length"];
+    const alignAt = Number(headerLength);
+    readBody(
+      payload,
+      {
+        contentLength: declared === undefined || !/^\d+$/.test(declared) ? undefined : Number(declared),
+        limit: request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY,
+        alignAt: Number.isSafeInteger(alignAt) && alignAt > 0 ? alignAt : 0,
+      },
+      (error, body) => {
+        if (error) return done(error, undefined);
+        try {
+          done(null, parseInferBody(body as Buffer, headerLength));
+        } catch (parseError) {
+          done(parseError as Error, undefined);
+        }
+      },
+    );
   });
   // The protocol's media type is application/json, and the KServe SDK reads an error's message
   // only when the content type is exactly that (JSON is UTF-8 by definition, RFC 8259).
@@ -91,9 +110,10 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
       const rows = tensorRows(body.inputs, context.featureServiceOf(backend.name)?.features);
       log.add(predictionRecords(backend, body.id as string, rows, response.outputs));
     }
-    const { body: out, headerLength } = encodeInferResponse({ ...response, id: body.id });
-    if (headerLength === undefined) return reply.type("application/json").send(out);
-    return reply.type("application/octet-stream").header(HEADER_LENGTH, String(headerLength)).send(out);
+    const encoded = encodeInferResponse({ ...response, id: body.id });
+    if ("json" in encoded) return reply.type("application/json").send(encoded.json);
+    reply.type("application/octet-stream").header(HEADER_LENGTH, String(encoded.headerLength));
+    return reply.send(binaryPayload(encoded.parts, encoded.byteLength, reply));
   };
   const shed = { shed: true };
   app.post<{ Params: ModelParams; Body: InferenceRequest }>("/v2/models/:name/infer", { schema: inferSchema, config: shed }, infer);
@@ -102,6 +122,24 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
     { schema: inferSchema, config: shed },
     infer,
   );
+}
+
+/** Below this many bytes the parts are joined (one write); above it a copy costs more than a stream. */
+const STREAM_ABOVE_BYTES = 64 * 1024;
+
+/**
+ * A binary answer as fastify's payload: small ones joined into one buffer, large ones as a stream
+ * of the parts with their Content-Length, so the output tensor goes to the socket without a copy.
+ */
+export function binaryPayload(parts: Uint8Array[], byteLength: number, reply: FastifyReply): Buffer | Readable {
+  if (byteLength < STREAM_ABOVE_BYTES) return Buffer.concat(parts, byteLength);
+  reply.header("content-length", String(byteLength));
+  return new Readable({
+    read() {
+      for (const part of parts) this.push(part);
+      this.push(null);
+    },
+  });
 }
 
 /**

@@ -181,6 +181,36 @@ describe("Triton's binary tensor extension, in process", () => {
     expect(Buffer.compare(res.rawPayload.subarray(n), raw)).toBe(0);
   });
 
+  it("a 1 MiB FP32 tensor comes back byte for byte with its Content-Length, whichever byte its tail starts at", async () => {
+    const floats = Float32Array.from({ length: 262_144 }, (_, i) => Math.fround(Math.sin(i) * 1e3));
+    const raw = Buffer.from(floats.buffer);
+    for (const spaces of [0, 1, 3, 6]) {
+      const body = request("FP32", [0, 0], { outputs: [{ name: "out_FP32", parameters: { binary_data: true } }] });
+      const input = body.inputs.find((i) => i.name === "in_FP32") as Record<string, unknown>;
+      delete input.data;
+      input.shape = [floats.length];
+      input.parameters = { binary_data_size: raw.length };
+      // Trailing blanks move the tail's offset; JSON allows them.
+      const header = Buffer.from(JSON.stringify(body) + " ".repeat(spaces));
+      const res = await app.inject({
+        method: "POST",
+        url: "/v2/models/dtypes/infer",
+        payload: Buffer.concat([header, raw]),
+        headers: { "inference-header-content-length": String(header.length) },
+      });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+      const n = Number(res.headers["inference-header-content-length"]);
+      expect(Number(res.headers["content-length"])).toBe(n + raw.length);
+      expect(res.rawPayload.length).toBe(n + raw.length);
+      expect(JSON.parse(res.rawPayload.subarray(0, n).toString()).outputs[0]).toMatchObject({
+        name: "out_FP32",
+        shape: [floats.length],
+        parameters: { binary_data_size: raw.length },
+      });
+      expect(Buffer.compare(res.rawPayload.subarray(n), raw), `tail after ${header.length} header bytes`).toBe(0);
+    }
+  });
+
   it("a binary size that does not match the shape, or bytes left over, is a 400 saying which", async () => {
     const body = request("FP32", [0, 0]);
     const input = body.inputs.find((i) => i.name === "in_FP32") as Record<string, unknown>;
