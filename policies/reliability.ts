@@ -344,14 +344,12 @@ export const databaseBackupsEnabled: PlatformPolicy = {
     }),
     validateResourceOfType(gcp.sql.DatabaseInstance, (db, args, report) => {
       const backup = db.settings?.backupConfiguration;
-      if (backup?.enabled !== true)
-        report(
-          violation(
-            `Cloud SQL instance "${args.name}"`,
-            "automated backups are off",
-            "set settings.backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true }",
-          ),
-        );
+      const fix = "set settings.backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true }";
+      if (backup?.enabled !== true) report(violation(`Cloud SQL instance "${args.name}"`, "automated backups are off", fix));
+      // PostgreSQL's point-in-time recovery replays the write-ahead log kept beside the backups
+      // (MySQL calls it binaryLogEnabled; the tracking database is PostgreSQL).
+      else if (db.databaseVersion?.startsWith("POSTGRES") && backup.pointInTimeRecoveryEnabled !== true)
+        report(violation(`Cloud SQL instance "${args.name}"`, "backs up without point-in-time recovery", fix));
     }),
   ],
 };

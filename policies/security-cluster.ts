@@ -16,6 +16,28 @@ const GKE_CLUSTER = "gcp:container/cluster:Cluster";
 const GKE_NODE_POOL = "gcp:container/nodePool:NodePool";
 const WORLD = "0.0.0.0/0";
 
+/**
+ * Ids of the subnets whose route table sends the default route to an internet gateway: public
+ * subnets whatever their mapPublicIpOnLaunch (ours set it false and still route to the gateway).
+ */
+const ROUTE_KEYS = ["destinationCidrBlock", "destinationIpv6CidrBlock", "gatewayId"];
+
+export function internetRoutedSubnets(resources: PolicyResource[]): Set<string> {
+  const gateways = new Set(ofTypes(resources, ["aws:ec2/internetGateway:InternetGateway"]).map((g) => safeProp(g, "id")));
+  const toGateway = (route: unknown) =>
+    (get(route, "destinationCidrBlock") === WORLD || get(route, "destinationIpv6CidrBlock") === "::/0") &&
+    gateways.has(get(route, "gatewayId"));
+  const tables = new Set<unknown>();
+  for (const route of ofTypes(resources, ["aws:ec2/route:Route"]))
+    if (toGateway(Object.fromEntries(ROUTE_KEYS.map((k) => [k, safeProp(route, k)])))) tables.add(safeProp(route, "routeTableId"));
+  for (const table of ofTypes(resources, ["aws:ec2/routeTable:RouteTable"]))
+    if (asArray(safeProp(table, "routes")).some(toGateway)) tables.add(safeProp(table, "id"));
+  const subnets = new Set<string>();
+  for (const link of ofTypes(resources, ["aws:ec2/routeTableAssociation:RouteTableAssociation"]))
+    if (tables.has(safeProp(link, "routeTableId"))) subnets.add(String(safeProp(link, "subnetId")));
+  return subnets;
+}
+
 export const kubernetesNodesPrivate: PlatformPolicy = {
   area: "security",
   name: "kubernetes-nodes-private",
@@ -26,15 +48,23 @@ export const kubernetesNodesPrivate: PlatformPolicy = {
     const subnets = ofTypes(args.resources, ["aws:ec2/subnet:Subnet"]);
     const clusters = ofTypes(args.resources, [EKS_NODE_GROUP, GKE_CLUSTER, GKE_NODE_POOL]);
     if (clusters.length === 0) args.notApplicable("no EKS node groups or GKE clusters in the stack");
+    const routedToInternet = internetRoutedSubnets(args.resources);
     for (const group of ofTypes(args.resources, [EKS_NODE_GROUP])) {
       const subject = `EKS node group "${group.name}"`;
       for (const id of asArray(safeProp(group, "subnetIds"))) {
         const subnet = subnets.find((s) => safeProp(s, "id") === id);
-        if (subnet && safeProp(subnet, "mapPublicIpOnLaunch") === true) {
+        if (!subnet) continue;
+        const why =
+          safeProp(subnet, "mapPublicIpOnLaunch") === true
+            ? "mapPublicIpOnLaunch"
+            : routedToInternet.has(id as string)
+              ? "its route table sends 0.0.0.0/0 to an internet gateway"
+              : undefined;
+        if (why) {
           report(
             violation(
               subject,
-              `runs in public subnet "${subnet.name}" (mapPublicIpOnLaunch)`,
+              `runs in public subnet "${subnet.name}" (${why})`,
               "place node groups in the private subnets (NAT for egress)",
             ),
             group.urn,

@@ -18,7 +18,7 @@ export default {
         "!policies/*.mts",
       ],
   coverageAnalysis: "perTest",
-  concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 2),
+  concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
   timeoutMS: 60_000,
   ignoreStatic: true,
   reporters: ["clear-text", "progress", "json"],

@@ -20,6 +20,7 @@ const checkovFailed = z.object({
   check_id: z.string(),
   check_name: z.string().optional(),
   resource: z.string(),
+  file_path: z.string().optional(),
 });
 const checkovReport = z.object({
   check_type: z.string(),
@@ -32,18 +33,18 @@ const checkovReport = z.object({
  * ran, a list otherwise; an empty-summary object when nothing was scanned).
  */
 export function parseCheckov(stdout: string): {
-  findings: Finding[];
+  findings: (Finding & { file: string })[];
   frameworks: Record<string, { resources: number; parsingErrors: number }>;
 } {
   const raw: unknown = JSON.parse(stdout);
   const reports = (Array.isArray(raw) ? raw : [raw]).filter((r) => typeof r === "object" && r !== null && "check_type" in r);
-  const findings: Finding[] = [];
+  const findings: (Finding & { file: string })[] = [];
   const frameworks: Record<string, { resources: number; parsingErrors: number }> = {};
   for (const item of reports) {
     const report = checkovReport.parse(item);
     frameworks[report.check_type] = { resources: report.summary.resource_count, parsingErrors: report.summary.parsing_errors };
     for (const f of report.results.failed_checks) {
-      findings.push({ scanner: "checkov", check: f.check_id, resource: f.resource, detail: f.check_name ?? "" });
+      findings.push({ scanner: "checkov", check: f.check_id, resource: f.resource, detail: f.check_name ?? "", file: f.file_path ?? "" });
     }
   }
   return { findings, frameworks };

@@ -57,7 +57,8 @@ function run(command: string, args: string[], options: { cwd?: string; timeoutMs
 }
 
 export interface CheckovResult {
-  findings: Finding[];
+  /** `file` is the scanned file as Checkov names it (relative to the scanned directory). */
+  findings: (Finding & { file: string })[];
   /** Resources Checkov parsed per framework: a bridge that loses resources shows here. */
   frameworks: Record<string, { resources: number; parsingErrors: number }>;
   seconds: number;
@@ -69,7 +70,16 @@ export interface CheckovResult {
  * `--skip-download` keeps it offline (it would fetch guideline links from its vendor's API).
  */
 export async function runCheckov(dir: string, timeoutMs = 600_000): Promise<CheckovResult> {
-  const args = ["-d", "manifests", "-f", "tfplan.json", "--framework", "kubernetes", "terraform_plan"];
+  return checkov(dir, ["-d", "manifests", "-f", "tfplan.json"], timeoutMs);
+}
+
+/** Checkov over every manifest and tfplan.json under `dir`, in one process (the coverage table's many copies). */
+export function runCheckovTree(dir: string, timeoutMs = 1_800_000): Promise<CheckovResult> {
+  return checkov(dir, ["-d", "."], timeoutMs);
+}
+
+async function checkov(dir: string, targets: string[], timeoutMs: number): Promise<CheckovResult> {
+  const args = [...targets, "--framework", "kubernetes", "terraform_plan"];
   const ran = await run(scannerPaths.checkov(), [...args, "-o", "json", "--quiet", "--compact", "--skip-download"], {
     cwd: dir,
     timeoutMs,
@@ -85,6 +95,15 @@ export async function runKubeScore(dir: string, timeoutMs = 120_000): Promise<{ 
   const files = readdirSync(join(dir, "manifests"))
     .filter((f) => f.endsWith(".yaml"))
     .map((f) => join("manifests", f));
+  return kubeScore(dir, files, timeoutMs);
+}
+
+/** kube-score over the named manifests (paths relative to `dir`). */
+export async function runKubeScoreFiles(dir: string, files: string[], timeoutMs = 120_000): Promise<Finding[]> {
+  return (await kubeScore(dir, files, timeoutMs)).findings;
+}
+
+async function kubeScore(dir: string, files: string[], timeoutMs: number): Promise<{ findings: Finding[]; seconds: number }> {
   const ran = await run(scannerPaths.kubeScore(), ["score", "-o", "json", ...files], { cwd: dir, timeoutMs });
   if (ran.code !== 0 && ran.code !== 1) throw new Error(`kube-score exited ${ran.code}: ${ran.stderr.slice(-2000)}`);
   return { findings: parseKubeScore(ran.stdout), seconds: ran.seconds };

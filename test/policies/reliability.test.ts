@@ -258,5 +258,15 @@ describeRule(
       names: 'Cloud SQL instance "tracking-db"',
       fix: "backupConfiguration",
     },
+    {
+      stack: "gcp-prod",
+      change: "Cloud SQL PostgreSQL backs up without point-in-time recovery",
+      edit: (p) =>
+        edit(p, "database", (r) => {
+          r.settings.backupConfiguration.pointInTimeRecoveryEnabled = false;
+        }),
+      names: 'Cloud SQL instance "tracking-db"',
+      fix: "pointInTimeRecoveryEnabled: true",
+    },
   ],
 );

@@ -1,4 +1,5 @@
 import { describeRule, edit } from "./fixtures/cases";
+import { resource } from "./fixtures/resource";
 
 describeRule(
   "kubernetes-nodes-private",
@@ -12,6 +13,56 @@ describeRule(
           r.subnetIds = ["subnet-public-a"];
         }),
       names: '"pool-gpu-l4"',
+      fix: "private subnets",
+    },
+    {
+      stack: "aws-dev",
+      change: "a node group runs in a subnet routed to the internet gateway, though mapPublicIpOnLaunch is false",
+      edit: (p) => {
+        edit(p, "publicSubnet", (r) => {
+          r.mapPublicIpOnLaunch = false;
+        });
+        edit(p, "pool-gpu-l4", (r) => {
+          r.subnetIds = ["subnet-public-a"];
+        });
+        p.igw = resource("aws:ec2/internetGateway:InternetGateway", "igw", { vpcId: "vpc-id" }, { outputs: { id: "igw-1" } });
+        p.publicRoutes = resource("aws:ec2/routeTable:RouteTable", "public-rt", { vpcId: "vpc-id" }, { outputs: { id: "rtb-public" } });
+        p.defaultRoute = resource("aws:ec2/route:Route", "public-default", {
+          routeTableId: "rtb-public",
+          destinationCidrBlock: "0.0.0.0/0",
+          gatewayId: "igw-1",
+        });
+        p.publicLink = resource("aws:ec2/routeTableAssociation:RouteTableAssociation", "public-a-rt", {
+          routeTableId: "rtb-public",
+          subnetId: "subnet-public-a",
+        });
+      },
+      names: 'public subnet "public-a" (its route table sends 0.0.0.0/0 to an internet gateway)',
+      fix: "private subnets",
+    },
+    {
+      stack: "aws-dev",
+      change: "a node group runs in a subnet whose inline route table routes ::/0 to the internet gateway",
+      edit: (p) => {
+        edit(p, "publicSubnet", (r) => {
+          r.mapPublicIpOnLaunch = false;
+        });
+        edit(p, "pool-gpu-l4", (r) => {
+          r.subnetIds = ["subnet-public-a"];
+        });
+        p.igw = resource("aws:ec2/internetGateway:InternetGateway", "igw", { vpcId: "vpc-id" }, { outputs: { id: "igw-1" } });
+        p.publicRoutes = resource(
+          "aws:ec2/routeTable:RouteTable",
+          "public-rt",
+          { vpcId: "vpc-id", routes: [{ destinationIpv6CidrBlock: "::/0", gatewayId: "igw-1" }] },
+          { outputs: { id: "rtb-public" } },
+        );
+        p.publicLink = resource("aws:ec2/routeTableAssociation:RouteTableAssociation", "public-a-rt", {
+          routeTableId: "rtb-public",
+          subnetId: "subnet-public-a",
+        });
+      },
+      names: 'public subnet "public-a" (its route table',
       fix: "private subnets",
     },
     {

@@ -3,7 +3,7 @@ import { parseCheckov, parseKubeScore } from "../../../policies/scan/findings";
 
 const report = (checkType: string, failed: { check_id: string; resource: string }[]) => ({
   check_type: checkType,
-  results: { failed_checks: failed.map((f) => ({ ...f, check_name: "name" })), passed_checks: [] },
+  results: { failed_checks: failed.map((f) => ({ ...f, check_name: "name", file_path: "/manifests/a.yaml" })), passed_checks: [] },
   summary: { passed: 1, failed: failed.length, parsing_errors: 0, resource_count: 3 },
 });
 
@@ -12,7 +12,7 @@ describe("scanner reports", () => {
     const two = parseCheckov(
       JSON.stringify([report("kubernetes", [{ check_id: "CKV_K8S_43", resource: "Deployment.m.a" }]), report("terraform_plan", [])]),
     );
-    expect(two.findings).toEqual([{ scanner: "checkov", check: "CKV_K8S_43", resource: "Deployment.m.a", detail: "name" }]);
+    expect(two.findings).toEqual([{ scanner: "checkov", check: "CKV_K8S_43", resource: "Deployment.m.a", detail: "name", file: "/manifests/a.yaml" }]);
     expect(two.frameworks).toEqual({ kubernetes: { resources: 3, parsingErrors: 0 }, terraform_plan: { resources: 3, parsingErrors: 0 } });
     expect(parseCheckov(JSON.stringify(report("kubernetes", []))).frameworks.kubernetes?.resources).toBe(3);
   });
