@@ -6,6 +6,7 @@
  *   training-set                  point-in-time-correct training set to CSV/Parquet
  *   export-feast                  a Feast repository (feature_store.yaml + definitions) from the catalog
  */
+import { isAggregatedView } from "./aggregations";
 import { openTileStore } from "./aggregations/open";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -257,6 +258,10 @@ export async function main(argv: string[]): Promise<number> {
           .split(",")
           .map((v) => v.trim())
       : undefined;
+    // Aggregated views write tiles next to Feast's hashes, in the same store.
+    const tiles = (viewNames ?? Object.keys(catalog.featureViews)).some((v) => isAggregatedView(catalog, v))
+      ? await openTileStore(onlineUrl, catalog, { timeoutMs: 10_000 })
+      : undefined;
     try {
       if (sharded) {
         const shard = parseShard(String(values.shard));
@@ -268,6 +273,7 @@ export async function main(argv: string[]): Promise<number> {
               catalog,
               offline: offlineStore,
               online: onlineStore,
+              tiles,
               state: stateStore as StateStore,
               view,
               shard,
@@ -285,6 +291,7 @@ export async function main(argv: string[]): Promise<number> {
         const summary = await materialize({
           catalog,
           online: onlineStore,
+          tiles,
           offline: offlineStore,
           state: stateStore ? new StoredMaterializationState(stateStore) : new FileMaterializationState(stateArg),
           views: viewNames,
@@ -296,6 +303,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     } finally {
       await onlineStore.close();
+      await tiles?.close();
       await offlineStore.close();
       await stateStore?.close();
     }

@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Catalog } from "../../definition/registry";
 import { UsageError } from "../core/cli";
-import { onlineWriteOf } from "./materialize";
+import type { TileStore } from "./aggregations/tile-store";
 import { type StateStore, StoredMaterializationState } from "./materialize-state";
-import { exportUri, latestRowsQuery } from "./offline/export";
+import { defaultStart, viewMaterialization } from "./materialize-view";
+import { exportUri } from "./offline/export";
 import { readShard } from "./offline/shard-files";
 import type { ExportManifest, OfflineStore } from "./offline/store";
-import { sqlViewOf } from "./offline/view";
 import type { OnlineStore } from "./online/store";
-import { onlineViewOf } from "./online/view";
 
 /**
  * One shard of a fanned-out materialization run (`materialize ... --shard i/N`, one pod of the
@@ -46,6 +45,8 @@ export interface ShardRunRequest {
   catalog: Catalog;
   offline: OfflineStore;
   online: OnlineStore;
+  /** Where an aggregated view's tiles go; required for aggregated views. */
+  tiles?: TileStore;
   state: StateStore;
   view: string;
   shard: ShardSpec;
@@ -119,10 +120,7 @@ export async function materializeShard(request: ShardRunRequest): Promise<ShardS
   const say = (line: string) => request.progress?.(`${label}: ${line}`);
 
   // 1. The run's window: proposed by this pod, fixed by the first.
-  const proposedStart =
-    request.start ??
-    (await viewEnd(state, request.view)) ??
-    new Date(definition.ttl > 0 ? request.end.getTime() - definition.ttl * 1000 : 0);
+  const proposedStart = request.start ?? (await viewEnd(state, request.view)) ?? defaultStart(definition, request.end);
   const runId = request.runId ?? `${proposedStart.toISOString()}_${request.end.toISOString()}`.replace(/[^0-9TZ_]/g, "");
   const k = keys(request.view, runId, shard);
   await state.setIfAbsent(k.run, JSON.stringify({ start: proposedStart.toISOString(), end: request.end.toISOString() }), RUN_TTL_SECONDS);
@@ -160,10 +158,9 @@ export async function materializeShard(request: ShardRunRequest): Promise<ShardS
 
   // 2. The export, once per run.
   const exportStarted = performance.now();
-  const online = onlineViewOf(request.catalog, request.view);
-  const features = online.features.map((f) => f.name);
+  const view = viewMaterialization(request.catalog, request.view, { online: request.online, tiles: request.tiles }, { start, end });
   const { manifest, exportedHere } = await exportOnce(request, k, {
-    query: latestRowsQuery(sqlViewOf(request.catalog, request.view), features, start, end),
+    query: view.query,
     start,
     end,
     shards: shard.count,
@@ -180,14 +177,10 @@ export async function materializeShard(request: ShardRunRequest): Promise<ShardS
   const resumedAt = Number((await state.get(k.acked)) ?? 0);
   summary.resumedAt = resumedAt;
   say(`${window.start} .. ${window.end}: ${expected} rows in this shard${resumedAt ? `, resuming after ${resumedAt} acknowledged` : ""}`);
-  const columns = [...online.joinKeys.map((j) => j.name), ...features, "event_timestamp"];
   let acknowledged = resumedAt;
   let lastReport = performance.now();
-  for await (const batch of readShard(manifest.uri, shard.index, columns, resumedAt, request.batchRows ?? 10_000)) {
-    const result = await request.online.writeFeatures(
-      online,
-      batch.map((row) => onlineWriteOf(online, row)),
-    );
+  for await (const batch of readShard(manifest.uri, shard.index, view.columns, resumedAt, request.batchRows ?? 10_000)) {
+    const result = await view.write(batch);
     // Only now are these rows in the online store: record them, so a restart skips them.
     acknowledged += batch.length;
     await state.set(k.acked, String(acknowledged), RUN_TTL_SECONDS);

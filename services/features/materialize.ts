@@ -2,12 +2,12 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Catalog } from "../../definition/registry";
 import type { FeaturesMetrics } from "./metrics";
-import type { OfflineRow, OfflineStore } from "./offline/store";
-import { type SqlView, sqlViewOf } from "./offline/view";
-import type { OnlineStore, OnlineView, OnlineWrite } from "./online/store";
-import { onlineViewOf } from "./online/view";
-import { toEpochNanos } from "./timestamp";
-import { coerceEntityValue, coerceValue } from "./values";
+import type { TileStore } from "./aggregations/tile-store";
+import { defaultStart, viewMaterialization } from "./materialize-view";
+import type { OfflineStore } from "./offline/store";
+import type { OnlineStore } from "./online/store";
+
+export { onlineWriteOf } from "./materialize-view";
 
 /**
  * Last materialized end per feature view (Feast keeps this in its registry): a small file for
@@ -66,6 +66,8 @@ export interface MaterializeRequest {
   /** Feast's `disable_event_timestamp`: write every row with the current time as its event time. */
   disableEventTimestamp?: boolean;
   metrics?: FeaturesMetrics;
+  /** Where aggregated views' tiles go (openTileStore on the online store's URL); required when one is materialized. */
+  tiles?: TileStore;
 }
 
 export interface ViewSummary {
@@ -103,14 +105,12 @@ export async function materialize(request: MaterializeRequest): Promise<Material
     const definition = request.catalog.featureViews[name];
     if (!definition)
       throw new Error(`feature view "${name}" is not in the catalog; known: ${Object.keys(request.catalog.featureViews).join(", ")}`);
-    const onlineView = onlineViewOf(request.catalog, name);
-    const start =
-      request.start ?? (await request.state.get(name)) ?? new Date(definition.ttl > 0 ? request.end.getTime() - definition.ttl * 1000 : 0);
+    const start = request.start ?? (await request.state.get(name)) ?? defaultStart(definition, request.end);
     if (start >= request.end) {
       request.progress?.(`${name}: already materialized up to ${request.end.toISOString()}`);
       continue;
     }
-    summaries.push(await materializeView(request, onlineView, sqlViewOf(request.catalog, name), start));
+    summaries.push(await materializeView(request, name, start));
     await request.state.set(name, request.end);
     request.metrics?.materializationLag.set({ feature_view: name }, Math.max(0, (Date.now() - request.end.getTime()) / 1000));
   }
@@ -126,64 +126,41 @@ export async function materialize(request: MaterializeRequest): Promise<Material
   return summary;
 }
 
-async function materializeView(request: MaterializeRequest, view: OnlineView, sqlView: SqlView, start: Date): Promise<ViewSummary> {
+async function materializeView(request: MaterializeRequest, name: string, start: Date): Promise<ViewSummary> {
   const started = performance.now();
-  const features = view.features.map((f) => f.name);
-  request.progress?.(`${view.name}: ${start.toISOString()} .. ${request.end.toISOString()}`);
+  const view = viewMaterialization(
+    request.catalog,
+    name,
+    { online: request.online, tiles: request.tiles },
+    { start, end: request.end },
+    { disableEventTimestamp: request.disableEventTimestamp },
+  );
+  request.progress?.(`${name}: ${start.toISOString()} .. ${request.end.toISOString()}${view.kind === "aggregated" ? " (tiles)" : ""}`);
   let rowsRead = 0;
   let keysWritten = 0;
   let keysSkipped = 0;
   let lastReport = started;
-  for await (const batch of request.offline.latestRows(sqlView, features, start, request.end)) {
-    const result = await request.online.writeFeatures(
-      view,
-      batch.map((row) => {
-        const write = onlineWriteOf(view, row);
-        return request.disableEventTimestamp ? { ...write, eventTimestamp: BigInt(Date.now()) * 1_000_000n } : write;
-      }),
-    );
+  for await (const batch of request.offline.streamRows(view.query)) {
+    const result = await view.write(batch);
     rowsRead += batch.length;
     keysWritten += result.written;
     keysSkipped += result.skipped;
-    request.metrics?.materializationRows.inc({ feature_view: view.name }, batch.length);
+    request.metrics?.materializationRows.inc({ feature_view: name }, batch.length);
     if (performance.now() - lastReport > 2000) {
       lastReport = performance.now();
-      request.progress?.(`${view.name}: ${rowsRead} rows read, ${keysWritten} keys written (${round((lastReport - started) / 1000)} s)`);
+      request.progress?.(`${name}: ${rowsRead} rows read, ${keysWritten} keys written (${round((lastReport - started) / 1000)} s)`);
     }
   }
   const seconds = round((performance.now() - started) / 1000);
-  request.progress?.(`${view.name}: done, ${rowsRead} rows read, ${keysWritten} keys written, ${keysSkipped} not newer, ${seconds} s`);
+  request.progress?.(`${name}: done, ${rowsRead} rows read, ${keysWritten} keys written, ${keysSkipped} not newer, ${seconds} s`);
   return {
-    featureView: view.name,
+    featureView: name,
     start: start.toISOString(),
     end: request.end.toISOString(),
     rowsRead,
     keysWritten,
     keysSkipped,
     seconds,
-  };
-}
-
-/** An offline row as an online write, values checked against the feature view's dtypes. */
-export function onlineWriteOf(view: OnlineView, row: OfflineRow, timestampColumn = "event_timestamp"): OnlineWrite {
-  const values: OnlineWrite["values"] = {};
-  for (const f of view.features) {
-    if (!(f.name in row)) continue;
-    try {
-      values[f.name] = coerceValue(f.dtype, row[f.name]);
-    } catch (error) {
-      throw new Error(`feature view "${view.name}", feature "${f.name}" (${f.dtype}): ${(error as Error).message}`);
-    }
-  }
-  return {
-    key: view.joinKeys.map((k) => {
-      const value = row[k.name];
-      if (value === undefined || value === null)
-        throw new Error(`feature view "${view.name}": a row has no value for join key "${k.name}"`);
-      return coerceEntityValue(k.type, value);
-    }),
-    eventTimestamp: toEpochNanos(row[timestampColumn]),
-    values,
   };
 }
 

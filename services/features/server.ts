@@ -236,6 +236,7 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
         start,
         end,
         disableEventTimestamp: request.body.disable_event_timestamp,
+        tiles: aggregations.tiles,
         progress: (line) => logger.info(line),
       }),
     );
@@ -248,7 +249,17 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
       const offline = needOffline();
       const end = parseTime("end_ts", request.body.end_ts);
       return startMaterialize(reply, request.query.async, request.body.feature_views, (views) =>
-        materialize({ catalog, online: onlineStore, offline, state, metrics, views, end, progress: (line) => logger.info(line) }),
+        materialize({
+          catalog,
+          online: onlineStore,
+          tiles: aggregations.tiles,
+          offline,
+          state,
+          metrics,
+          views,
+          end,
+          progress: (line) => logger.info(line),
+        }),
       );
     },
   );

@@ -1,7 +1,7 @@
 import { BigQuery, BigQueryTimestamp } from "@google-cloud/bigquery";
-import { bigqueryExportSql } from "./export";
+import { bigqueryExportSql, type ExportQuery, latestRowsQuery } from "./export";
 import { writeRecords } from "./files";
-import { latestRowsSql, type SqlView, trainingSetSql } from "./sql";
+import { type SqlView, trainingSetSql } from "./sql";
 import type { ExportManifest, ExportRequest, OfflineRow, OfflineStore, TrainingSetRequest, TrainingSetResult } from "./store";
 
 /** Rows handed to the materializer per batch. */
@@ -32,9 +32,13 @@ export class BigQueryOfflineStore implements OfflineStore {
     return { dialect: "bigquery" as const, defaultDataset: `${this.project}.${this.dataset}` };
   }
 
-  async *latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
+  latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
+    return this.streamRows(latestRowsQuery(view, features, start, end));
+  }
+
+  async *streamRows(query: ExportQuery): AsyncIterable<OfflineRow[]> {
     let batch: OfflineRow[] = [];
-    for await (const row of this.client.createQueryStream({ query: latestRowsSql(this.context, view, features, start, end) })) {
+    for await (const row of this.client.createQueryStream({ query: query.sql(this.context) })) {
       batch.push(normalise(row as OfflineRow));
       if (batch.length >= BATCH) {
         yield batch;

@@ -1,9 +1,9 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname, extname } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
-import { duckdbExportSql } from "./export";
+import { duckdbExportSql, type ExportQuery, latestRowsQuery } from "./export";
 import { countLocalShards } from "./shard-files";
-import { latestRowsSql, quote, sourceRelation, type SqlView, trainingSetSql } from "./sql";
+import { quote, sourceRelation, type SqlView, trainingSetSql } from "./sql";
 import {
   type ExportManifest,
   type ExportRequest,
@@ -62,9 +62,13 @@ export class DuckDBOfflineStore implements OfflineStore {
     return (await this.connection.runAndReadAll(sql, values)).getRowObjectsJS() as OfflineRow[];
   }
 
-  async *latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
+  latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
+    return this.streamRows(latestRowsQuery(view, features, start, end));
+  }
+
+  async *streamRows(query: ExportQuery): AsyncIterable<OfflineRow[]> {
     // A streaming result hands over one DuckDB chunk (2048 rows) at a time.
-    const result = await this.connection.stream(latestRowsSql({ dialect: "duckdb" }, view, features, start, end));
+    const result = await this.connection.stream(query.sql({ dialect: "duckdb" }));
     for await (const rows of result.yieldRowObjectJs()) yield rows as OfflineRow[];
   }
 

@@ -45,6 +45,9 @@ export function openOfflineStoreOnUse(url: string): OfflineStore & { readonly di
     async *latestRows(view, features, start, end) {
       yield* (await store()).latestRows(view, features, start, end);
     },
+    async *streamRows(query) {
+      yield* (await store()).streamRows(query);
+    },
     exportShards: async (request) => (await store()).exportShards(request),
     trainingSet: async (request) => (await store()).trainingSet(request),
     append: async (view, rows) => (await store()).append(view, rows),

@@ -1,8 +1,8 @@
 import pg from "pg";
-import { shardedSql } from "./export";
+import { type ExportQuery, latestRowsQuery, shardedSql } from "./export";
 import { readRecords, writeRecords } from "./files";
 import { writeShardsFromRows } from "./shard-files";
-import { latestRowsSql, quote, sourceRelation, type SqlView, trainingSetSql } from "./sql";
+import { quote, sourceRelation, type SqlView, trainingSetSql } from "./sql";
 import {
   type ExportManifest,
   type ExportRequest,
@@ -45,7 +45,11 @@ export class PostgresOfflineStore implements OfflineStore {
   }
 
   latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
-    return this.cursor(latestRowsSql({ dialect: "postgres" }, view, features, start, end));
+    return this.streamRows(latestRowsQuery(view, features, start, end));
+  }
+
+  streamRows(query: ExportQuery): AsyncIterable<OfflineRow[]> {
+    return this.cursor(query.sql({ dialect: "postgres" }));
   }
 
   /**

@@ -5,9 +5,9 @@ import {
   GetStatementResultCommand,
   RedshiftDataClient,
 } from "@aws-sdk/client-redshift-data";
-import { redshiftUnloadSql, SHARD_COLUMN } from "./export";
+import { type ExportQuery, latestRowsQuery, redshiftUnloadSql, SHARD_COLUMN } from "./export";
 import { writeRecords } from "./files";
-import { latestRowsSql, type SqlView, trainingSetSql } from "./sql";
+import { type SqlView, trainingSetSql } from "./sql";
 import type { ExportManifest, ExportRequest, OfflineRow, OfflineStore, TrainingSetRequest, TrainingSetResult } from "./store";
 
 /** Seconds to wait for one statement before giving up (materialization windows can be large). */
@@ -69,8 +69,12 @@ export class RedshiftOfflineStore implements OfflineStore {
     } while (NextToken);
   }
 
-  async *latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
-    yield* this.pages(await this.execute(latestRowsSql({ dialect: "redshift" }, view, features, start, end)));
+  latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]> {
+    return this.streamRows(latestRowsQuery(view, features, start, end));
+  }
+
+  async *streamRows(query: ExportQuery): AsyncIterable<OfflineRow[]> {
+    yield* this.pages(await this.execute(query.sql({ dialect: "redshift" })));
   }
 
   /**

@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { SHARD_COLUMN, shardUri } from "./export";
 import type { OfflineRow } from "./store";
@@ -170,6 +170,8 @@ export async function writeShardsFromRows(
     }
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
     rmSync(uri, { recursive: true, force: true });
+    // A first export under a new root: DuckDB creates the export's directory, not its parents.
+    mkdirSync(dirname(uri), { recursive: true });
     const instance = await DuckDBInstance.create(":memory:");
     const connection = await instance.connect();
     try {

@@ -59,6 +59,8 @@ export interface OfflineStore {
   readonly dialect: Dialect;
   /** Latest row per entity key with event time in [start, end], streamed in batches; never all rows at once. */
   latestRows(view: SqlView, features: string[], start: Date, end: Date): AsyncIterable<OfflineRow[]>;
+  /** Any export query's rows (an aggregated view's tiles), streamed in batches like latestRows. */
+  streamRows(query: ExportQuery): AsyncIterable<OfflineRow[]>;
   /**
    * Pushdown of materialization: the store itself writes the latest row per key in the window as
    * Parquet under `uri`, split into `shards` by the stable key hash (offline/export.ts), and
