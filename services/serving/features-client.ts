@@ -20,6 +20,14 @@ export interface FeaturesClientOptions {
 }
 
 /**
+ * How long a pooled connection to the features service may sit idle before we close it: below the
+ * 5 s keep-alive of uvicorn (Feast's feature server) and of node:http servers, which send no
+ * hint or a short one, so the server is never the side that closes a socket we are about to
+ * reuse. Servers that announce a shorter `Keep-Alive: timeout` are honoured by node (1 s earlier).
+ */
+export const IDLE_SOCKET_MS = 4_000;
+
+/**
  * Reads a feature service's values for entity rows from the features service over HTTP, with
  * Feast's request `{"feature_service": ..., "entities": {...}}`. The features service owns the
  * online store (its adapters, key format and credentials); serving stays a stateless client.
@@ -35,7 +43,10 @@ export class FeaturesClient {
     this.timeoutMs = options.timeoutMs ?? 200;
     const tls = this.url.protocol === "https:";
     // node:http with a keep-alive pool, not fetch: on loopback it answers in a quarter of fetch's time (bench/serving.ts), and this call is on every prediction.
-    this.agent = tls ? new HttpsAgent({ keepAlive: true, maxSockets: 256 }) : new HttpAgent({ keepAlive: true, maxSockets: 256 });
+    // The idle timeout is what makes node honour a server's Keep-Alive hint (it only ever lowers
+    // the agent's own timeout, and without one keeps idle sockets forever); see IDLE_SOCKET_MS.
+    const pool = { keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS };
+    this.agent = tls ? new HttpsAgent(pool) : new HttpAgent(pool);
     this.send = tls ? (httpsRequest as typeof httpRequest) : httpRequest;
   }
 
@@ -67,14 +78,28 @@ export class FeaturesClient {
     return body;
   }
 
-  /** One POST with a deadline covering the whole exchange; the socket is destroyed when it passes. */
+  /**
+   * One POST with a deadline covering the whole exchange; the socket is destroyed when it passes.
+   * A pooled socket the server closed while idle (its keep-alive ran out as we reused it) fails
+   * at once with ECONNRESET or EPIPE before any answer: the lookup is a read, so it is sent again,
+   * once, on a fresh connection, within the same deadline, instead of failing a prediction.
+   */
   private post(payload: string): Promise<{ status: number; text: string }> {
+    const deadline = Date.now() + this.timeoutMs;
+    return this.attempt(payload, deadline).catch((error: Error & { reused?: boolean }) => {
+      if (!error.reused || Date.now() >= deadline) throw error;
+      return this.attempt(payload, deadline, true);
+    });
+  }
+
+  private attempt(payload: string, deadline: number, fresh = false): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const request = this.send(
         this.url,
         {
           method: "POST",
-          agent: this.agent,
+          // The retry after a stale pooled socket opens its own connection, so it cannot meet another stale one.
+          agent: fresh ? false : this.agent,
           headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
         },
         (response) => {
@@ -88,14 +113,21 @@ export class FeaturesClient {
           response.on("error", reject);
         },
       );
-      const timer = setTimeout(() => {
-        const error = new Error("timed out");
-        error.name = "TimeoutError";
-        request.destroy(error);
-      }, this.timeoutMs);
+      const timer = setTimeout(
+        () => {
+          const error = new Error("timed out");
+          error.name = "TimeoutError";
+          request.destroy(error);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       request.on("error", (error: Error & { code?: string }) => {
         clearTimeout(timer);
-        reject(error.name === "TimeoutError" ? error : new Error(error.code ? `${error.code} ${error.message}` : error.message));
+        if (error.name === "TimeoutError") return reject(error);
+        const failed: Error & { reused?: boolean } = new Error(error.code ? `${error.code} ${error.message}` : error.message);
+        // Node's own advice for keep-alive races (http docs, request.reusedSocket).
+        failed.reused = request.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE");
+        reject(failed);
       });
       request.end(payload);
     });
