@@ -7,13 +7,17 @@
  *     raw onnxruntime run() (p99).
  *  2. Binary-tensor REST with a 1 MiB FP32 input (and output) vs a bare node:http server echoing
  *     the same bytes (requests/s, so MiB/s).
- *  3. The JSON V2 route on the fraud scorer (p99; compare with the README's earlier row).
+ *  3. The JSON V2 route on the fraud scorer, this tree against the tree at `--base` (default
+ *     2ddb678, the commit before issue 15's protocol work), both served from child processes in the
+ *     same run: the route must not get slower. The base's code comes from `git archive` into a
+ *     temporary directory sharing this tree's node_modules.
  *  4. KServe's own Python ModelServer (venv-triton) on the same ONNX file, same V2 requests, REST
  *     and gRPC: its p99 and requests/s beside ours.
- * Servers run in child processes. Medians of repeats. The last line is the gRPC p99 ratio.
+ * Servers run in child processes. Every repeat runs every case in turn, so load on a shared
+ * machine falls on all of them alike; medians of repeats. The last line is the gRPC p99 ratio.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { type Client, credentials, Server, ServerCredentials, type ServiceError } from "@grpc/grpc-js";
@@ -21,6 +25,7 @@ import { InferenceSession, Tensor } from "onnxruntime-node";
 import { peerPython } from "../test/support/peers";
 import { freePort } from "../test/support/redis";
 import { machine, median } from "./_machine";
+import { archiveTree } from "./_tree";
 
 const ROOT = join(__dirname, "..");
 const FRAUD = join(ROOT, "models", "fraud-scorer", "v1", "model.onnx");
@@ -28,8 +33,10 @@ const DTYPES = join(ROOT, "models", "dtypes", "model.onnx");
 const ROW = (JSON.parse(readFileSync(join(ROOT, "models", "fraud-scorer", "expected.json"), "utf8")) as { inputs: number[][] })
   .inputs[2] as number[];
 const MIB_FLOATS = 262_144;
+/** The commit before issue 15's protocol work (e908960): the JSON route's "before". */
+const BASE = "2ddb678";
 
-async function child(role: string): Promise<void> {
+async function child(role: string, tree: string | undefined): Promise<void> {
   if (role === "serving") {
     const { createServingServer } = await import("../services/serving");
     const { createLogger } = await import("../services/core");
@@ -38,12 +45,22 @@ async function child(role: string): Promise<void> {
         { name: "fraud-scorer", version: "v1", uri: FRAUD },
         { name: "dtypes", version: "v1", uri: DTYPES },
       ],
-      logger: createLogger("bench"),
+      logger: createLogger("bench", "silent"),
       maxEventLoopDelayMs: 0,
     });
     const http = await app.listen({ port: 0, host: "127.0.0.1" });
     const grpc = await app.serving.listenGrpc({ port: 0, host: "127.0.0.1" });
     process.send?.({ http, grpc: `127.0.0.1:${grpc}` });
+  } else if (role === "base") {
+    // The base tree's own server code (its JSON route); the model file is the same.
+    const { createServingServer } = await import(join(tree as string, "services/serving"));
+    const { createLogger } = await import(join(tree as string, "services/core"));
+    const app = await createServingServer({
+      models: [{ name: "fraud-scorer", version: "v1", uri: FRAUD }],
+      logger: createLogger("bench", "silent"),
+      maxEventLoopDelayMs: 0,
+    });
+    process.send?.({ http: await app.listen({ port: 0, host: "127.0.0.1" }), grpc: "" });
   } else if (role === "bare") {
     const { createServer } = await import("node:http");
     const server = createServer((req, res) => {
@@ -82,14 +99,17 @@ async function child(role: string): Promise<void> {
 
 const roleAt = process.argv.indexOf("--role");
 if (roleAt >= 0) {
-  void child(process.argv[roleAt + 1] as string);
+  void child(process.argv[roleAt + 1] as string, process.argv[roleAt + 2]);
 } else {
   void main();
 }
 
-function startChild(role: string): Promise<{ proc: ChildProcess; http: string; grpc: string }> {
-  const proc = fork(__filename, ["--role", role], { execArgv: ["--import", "tsx"] });
-  return new Promise((resolve) => proc.once("message", (m: { http: string; grpc: string }) => resolve({ proc, ...m })));
+function startChild(role: string, tree?: string): Promise<{ proc: ChildProcess; http: string; grpc: string }> {
+  const proc = fork(__filename, ["--role", role, ...(tree ? [tree] : [])], { execArgv: ["--import", "tsx"] });
+  return new Promise((resolve, reject) => {
+    proc.once("message", (m: { http: string; grpc: string }) => resolve({ proc, ...m }));
+    proc.once("exit", (code) => reject(new Error(`${role} server exited with ${code}`)));
+  });
 }
 
 interface Stats {
@@ -162,12 +182,17 @@ async function main(): Promise<void> {
   };
   const seconds = arg("--seconds", 2);
   const repeats = arg("--repeats", 3);
+  const baseAt = process.argv.indexOf("--base");
+  const base = archiveTree(ROOT, baseAt >= 0 ? (process.argv[baseAt + 1] as string) : BASE);
   const { execSync } = await import("node:child_process");
   console.log(`serving-protocols: ${machine()}; load: ${execSync("uptime").toString().trim()}`);
-  console.log(`closed loop, 1 request at a time, ${seconds} s x ${repeats} repeats, medians; latencies in microseconds`);
+  console.log(
+    `closed loop, 1 request at a time, ${seconds} s x ${repeats} repeats (every case in turn), medians; latencies in microseconds; JSON route also at base ${base.rev}`,
+  );
 
   const serving = await startChild("serving");
   const bare = await startChild("bare");
+  const before = await startChild("base", base.dir);
   const [kHttp, kGrpc] = [await freePort(), await freePort()];
   const kserve = spawn(
     peerPython("triton"),
@@ -214,23 +239,30 @@ async function main(): Promise<void> {
     ["bare node:http echo of 1 MiB", post(`${bare.http}/`, binaryBody, {})],
     ["serving binary REST, 1 MiB FP32 in and out", post(`${serving.http}/v2/models/dtypes/infer`, binaryBody, binaryHeaders)],
     ["serving JSON V2 infer", post(`${serving.http}/v2/models/fraud-scorer/infer`, json, jsonHeaders)],
+    [`serving JSON V2 infer at base ${base.rev}`, post(`${before.http}/v2/models/fraud-scorer/infer`, json, jsonHeaders)],
     ["KServe ModelServer JSON V2 infer", post(`${kserveUrl}/v2/models/fraud-scorer/infer`, json, jsonHeaders)],
   ];
+  const runs = new Map<string, Stats[]>(cases.map(([name]) => [name, []]));
+  for (let r = 0; r < repeats; r++) for (const [name, once] of cases) runs.get(name)?.push(await loop(seconds, once));
   const results = new Map<string, Stats>();
-  for (const [name, once] of cases) {
-    const runs: Stats[] = [];
-    for (let r = 0; r < repeats; r++) runs.push(await loop(seconds, once));
-    const s = { p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)), rps: median(runs.map((x) => x.rps)) };
+  for (const [name] of cases) {
+    const all = runs.get(name) as Stats[];
+    const s = { p50: median(all.map((x) => x.p50)), p99: median(all.map((x) => x.p99)), rps: median(all.map((x) => x.rps)) };
     results.set(name, s);
     console.log(
       `${name.padEnd(46)} p50 ${s.p50.toFixed(1).padStart(8)} us  p99 ${s.p99.toFixed(1).padStart(8)} us  ${s.rps.toFixed(0).padStart(6)} req/s`,
     );
   }
   const get = (n: string) => results.get(n) as Stats;
+  const jsonNow = get("serving JSON V2 infer");
+  const jsonBefore = get(`serving JSON V2 infer at base ${base.rev}`);
   const grpcRatio = get("serving gRPC ModelInfer").p99 / get("bare grpc-js unary + onnxruntime run()").p99;
   const binRatio = get("bare node:http echo of 1 MiB").rps / get("serving binary REST, 1 MiB FP32 in and out").rps;
   console.log(
     `binary REST 1 MiB: ${(get("serving binary REST, 1 MiB FP32 in and out").rps).toFixed(0)} req/s vs bare ${get("bare node:http echo of 1 MiB").rps.toFixed(0)}: bare/ours ${binRatio.toFixed(2)}x (target <= 1.5x)`,
+  );
+  console.log(
+    `JSON V2 infer, this tree vs base ${base.rev}: p50 ${jsonNow.p50.toFixed(1)} vs ${jsonBefore.p50.toFixed(1)} us, p99 ${jsonNow.p99.toFixed(1)} vs ${jsonBefore.p99.toFixed(1)} us, ${jsonNow.rps.toFixed(0)} vs ${jsonBefore.rps.toFixed(0)} req/s: p50 ${(jsonNow.p50 / jsonBefore.p50).toFixed(2)}x (target: not slower)`,
   );
   console.log(
     `KServe peer, JSON: ours p99 ${get("serving JSON V2 infer").p99.toFixed(0)} us, ${get("serving JSON V2 infer").rps.toFixed(0)} req/s; KServe p99 ${get("KServe ModelServer JSON V2 infer").p99.toFixed(0)} us, ${get("KServe ModelServer JSON V2 infer").rps.toFixed(0)} req/s`,
@@ -242,6 +274,8 @@ async function main(): Promise<void> {
   console.log(`headline: gRPC ModelInfer p99 ${grpcRatio.toFixed(2)}x the bare grpc-js + onnxruntime baseline (target <= 1.5x)`);
   serving.proc.kill();
   bare.proc.kill();
+  before.proc.kill();
+  rmSync(base.dir, { recursive: true, force: true });
   kserve.kill("SIGTERM");
   agent.destroy();
   process.exit(0);
