@@ -4,14 +4,24 @@
  * or rollback, with an exit code CI can branch on (0 promote, 2 hold, 1 rollback).
  */
 import { resolve } from "node:path";
-import { formatDuration, METRICS, type ModelSpec, parseDuration, SpecError, formatIssues } from "../definition";
+import {
+  formatDuration,
+  formatIssues,
+  type ModelSpec,
+  type ModelVersion,
+  parseDuration,
+  RECORDED,
+  type Runtime,
+  SpecError,
+} from "../definition";
 import { type FlagSpec, helpText, parseCommand, UsageError } from "../services/core/cli";
 import { CanaryError, type Io, loadModel, stableVersionOf } from "./canary";
 
 export const USAGE =
   "npm run canary-analysis -- <model> <canary-version> [--stable VERSION] [--prometheus URL] [--window 10m] [--min-requests N] [--json]";
 const DESCRIPTION = `Compares the canary's error rate and p99 latency with the stable version's and with the model's SLO
-(catalog slo.errorRate and slo.p99LatencyMs), using the serving service's metrics in Prometheus.
+(catalog slo.errorRate, slo.p99LatencyMs and, for vLLM, slo.timeToFirstTokenP99Ms), using the platform's
+recorded series in Prometheus (the same names for every runtime; vLLM's TTFT and Triton's queue wait too).
   rollback  the canary breaks the SLO                                      exit 1
   hold      too few requests yet, a metric with no data (canary or stable),
             or within the SLO but clearly worse than stable (look first)  exit 2
@@ -58,21 +68,59 @@ export const TOLERANCE = {
 /** What Prometheus says about one version over the window. */
 export interface VersionStats {
   version: string;
+  runtime: Runtime;
   requests: number;
   /** Share of predictions that failed (status error or shed), 0..1; NaN without traffic. */
   errorRate: number;
   /** 99th percentile latency in milliseconds; NaN without traffic. */
   p99Ms: number;
+  /** The runtime's own signals (vLLM time to first token, Triton queue wait), milliseconds; NaN without data. */
+  runtimeMs: Partial<Record<RuntimeSignal, number>>;
 }
 
-/** PromQL for one version, from the serving service's metric names (definition/metrics.ts). */
-export function queries(model: string, version: string, window: string): { requests: string; errorRate: string; p99: string } {
-  const sel = `model="${model}",version="${version}"`;
-  const total = `sum(rate(${METRICS.servingPredictions}{${sel}}[${window}]))`;
+/** Signals only some runtimes emit; a version of that runtime without them is not scraped (hold). */
+export type RuntimeSignal = "timeToFirstTokenP99" | "queueWait";
+
+/** Which runtime signals a version's runtime must report, with the platform's recorded name and a label. */
+export const RUNTIME_SIGNALS: Record<Runtime, { signal: RuntimeSignal; recorded: string; label: string; over: "max" | "avg" }[]> = {
+  onnx: [],
+  "kserve-v2": [],
+  triton: [{ signal: "queueWait", recorded: RECORDED.queueSeconds, label: "queue wait", over: "avg" }],
+  openai: [{ signal: "timeToFirstTokenP99", recorded: RECORDED.timeToFirstTokenP99, label: "TTFT p99", over: "max" }],
+};
+
+export interface VersionQueries {
+  requests: string;
+  errorRate: string;
+  p99: string;
+  /** One query per runtime signal of the version's runtime, seconds. */
+  runtime: Partial<Record<RuntimeSignal, string>>;
+}
+
+/**
+ * PromQL for one version over the window, on the platform's recorded names
+ * (definition/runtime-metrics.ts RECORDED, written by components/k8s/monitoring/runtime-rules.ts),
+ * so every runtime is judged on the same series: the serving container fronts them all for
+ * requests, errors and latency, and vLLM's and Triton's own series add their signals.
+ * - requests: the mean per-second rate over the window times its seconds;
+ * - error rate: errors over requests; a version that never failed has no error series at all
+ *   (Prometheus does not invent zeros), so a missing numerator is 0, not "no data";
+ * - p99 and TTFT p99: the worst 5-minute p99 in the window (a gate should see the bad minutes);
+ * - Triton's queue wait: the mean over the window.
+ */
+export function queries(model: string, version: Pick<ModelVersion, "name" | "runtime">, window: string): VersionQueries {
+  const sel = `{model="${model}",version="${version.name}"}`;
+  const seconds = parseDuration(window);
+  if (seconds === undefined) throw new UsageError(`window ${window} is not a duration`);
+  const avg = (recorded: string) => `sum(avg_over_time(${recorded}${sel}[${window}]))`;
+  const runtime: Partial<Record<RuntimeSignal, string>> = {};
+  for (const s of RUNTIME_SIGNALS[version.runtime])
+    runtime[s.signal] = `max(${s.over === "max" ? "max" : "avg"}_over_time(${s.recorded}${sel}[${window}]))`;
   return {
-    requests: `sum(increase(${METRICS.servingPredictions}{${sel}}[${window}]))`,
-    errorRate: `sum(rate(${METRICS.servingPredictions}{${sel},status=~"error|shed"}[${window}])) / ${total}`,
-    p99: `histogram_quantile(0.99, sum by (le) (rate(${METRICS.servingRequestSeconds}_bucket{${sel}}[${window}])))`,
+    requests: `${avg(RECORDED.requestRate)} * ${seconds}`,
+    errorRate: `(${avg(RECORDED.errorRate)} or vector(0)) / ${avg(RECORDED.requestRate)}`,
+    p99: `max(max_over_time(${RECORDED.latencyP99}${sel}[${window}]))`,
+    runtime,
   };
 }
 
@@ -126,17 +174,36 @@ export class PrometheusError extends Error {
 export async function versionStats(
   baseUrl: string,
   model: string,
-  version: string,
+  version: Pick<ModelVersion, "name" | "runtime">,
   window: string,
   timeoutMs: number,
 ): Promise<VersionStats> {
   const q = queries(model, version, window);
-  const [requests, errorRate, p99Seconds] = await Promise.all([
+  const signals = Object.entries(q.runtime) as [RuntimeSignal, string][];
+  const [requests, errorRate, p99Seconds, ...runtimeSeconds] = await Promise.all([
     instantQuery(baseUrl, q.requests, timeoutMs),
     instantQuery(baseUrl, q.errorRate, timeoutMs),
     instantQuery(baseUrl, q.p99, timeoutMs),
+    ...signals.map(([, query]) => instantQuery(baseUrl, query, timeoutMs)),
   ]);
-  return { version, requests: Number.isNaN(requests) ? 0 : requests, errorRate, p99Ms: p99Seconds * 1000 };
+  const runtimeMs: VersionStats["runtimeMs"] = {};
+  signals.forEach(([signal], i) => {
+    runtimeMs[signal] = (runtimeSeconds[i] as number) * 1000;
+  });
+  return {
+    version: version.name,
+    runtime: version.runtime,
+    requests: Number.isNaN(requests) ? 0 : requests,
+    errorRate,
+    p99Ms: p99Seconds * 1000,
+    runtimeMs,
+  };
+}
+
+/** The first runtime signal a version should report and Prometheus has no data for. */
+function missingSignal(s: VersionStats): string | undefined {
+  const missing = RUNTIME_SIGNALS[s.runtime].find((r) => Number.isNaN(s.runtimeMs[r.signal] ?? Number.NaN));
+  return missing && `${missing.label} (${missing.recorded}) from its ${s.runtime} runtime`;
 }
 
 /** The verdict and the reasons for it, from the numbers alone (pure, so it is tested directly). */
@@ -165,13 +232,24 @@ export function judge(
   const breaches: string[] = [];
   if (canary.errorRate > slo.errorRate) breaches.push(`error rate ${pct(canary.errorRate)} is over the SLO's ${pct(slo.errorRate)}`);
   if (canary.p99Ms > slo.p99LatencyMs) breaches.push(`p99 ${ms(canary.p99Ms)} is over the SLO's ${ms(slo.p99LatencyMs)}`);
+  const ttft = canary.runtimeMs.timeToFirstTokenP99;
+  if (slo.timeToFirstTokenP99Ms !== undefined && ttft !== undefined && ttft > slo.timeToFirstTokenP99Ms)
+    breaches.push(`time to first token p99 ${ms(ttft)} is over the SLO's ${ms(slo.timeToFirstTokenP99Ms)}`);
   if (breaches.length) return { verdict: "rollback", reasons: breaches };
+  // A runtime whose own metrics are missing is not scraped: its queue and TTFT are unknown.
+  const canaryMissing = missingSignal(canary);
+  if (canaryMissing)
+    return {
+      verdict: "hold",
+      reasons: [`Prometheus has no ${canaryMissing} for the canary; check the runtimes ServiceMonitor scrapes its pods`],
+    };
   // No numbers for stable means no comparison: never promote on half the evidence.
-  if (Number.isNaN(stable.errorRate) || Number.isNaN(stable.p99Ms)) {
+  const stableMissing = Number.isNaN(stable.p99Ms) ? "latency" : Number.isNaN(stable.errorRate) ? "error rate" : missingSignal(stable);
+  if (stableMissing) {
     return {
       verdict: "hold",
       reasons: [
-        `the canary is within the SLO, but Prometheus has no ${Number.isNaN(stable.p99Ms) ? "latency" : "error rate"} for stable ${stable.version} to compare with; check that its pods are scraped, or promote by hand`,
+        `the canary is within the SLO, but Prometheus has no ${stableMissing} for stable ${stable.version} to compare with; check that its pods are scraped, or promote by hand`,
       ],
     };
   }
@@ -237,14 +315,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const [modelName, canaryVersion] = positionals as [string, string];
   try {
     const model = loadModel(resolve(io.cwd, values.catalog as string), modelName);
-    if (!model.versions.some((v) => v.name === canaryVersion))
+    const canaryVersionSpec = model.versions.find((v) => v.name === canaryVersion);
+    if (!canaryVersionSpec)
       throw new CanaryError(`${model.name} has no version "${canaryVersion}"; use one of ${model.versions.map((v) => v.name).join(", ")}`);
-    const stableVersion = stableVersionOf(model, canaryVersion, values.stable as string | undefined);
+    const stableName = stableVersionOf(model, canaryVersion, values.stable as string | undefined);
+    const stableVersionSpec = model.versions.find((v) => v.name === stableName) ?? { name: stableName, runtime: canaryVersionSpec.runtime };
     const window = formatDuration(windowSeconds);
     const base = String(values.prometheus);
     const [canary, stable] = await Promise.all([
-      versionStats(base, model.name, canaryVersion, window, timeoutMs),
-      versionStats(base, model.name, stableVersion, window, timeoutMs),
+      versionStats(base, model.name, canaryVersionSpec, window, timeoutMs),
+      versionStats(base, model.name, stableVersionSpec, window, timeoutMs),
     ]);
     const { verdict, reasons } = judge(model.slo, canary, stable, minRequests);
     if (values.json) {
@@ -255,8 +335,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.stdout(
         [
           `${model.name}: canary ${canary.version} vs stable ${stable.version} over ${window} (SLO: p99 ${ms(model.slo.p99LatencyMs)}, error rate ${pct(model.slo.errorRate)})`,
-          `  ${canary.version.padEnd(12)} requests ${String(Math.round(canary.requests)).padStart(8)}  errors ${pct(canary.errorRate).padStart(7)}  p99 ${ms(canary.p99Ms)}`,
-          `  ${stable.version.padEnd(12)} requests ${String(Math.round(stable.requests)).padStart(8)}  errors ${pct(stable.errorRate).padStart(7)}  p99 ${ms(stable.p99Ms)}`,
+          statsLine(canary),
+          statsLine(stable),
           `${verdict.toUpperCase()}: ${reasons.join("; ")}`,
           "",
         ].join("\n"),
@@ -271,10 +351,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
+/** One version's row of the table: requests, errors, p99, then its runtime's own signals. */
+function statsLine(s: VersionStats): string {
+  const signals = RUNTIME_SIGNALS[s.runtime].map((r) => `  ${r.label} ${ms(s.runtimeMs[r.signal] ?? Number.NaN)}`).join("");
+  return `  ${s.version.padEnd(12)} requests ${String(Math.round(s.requests)).padStart(8)}  errors ${pct(s.errorRate).padStart(7)}  p99 ${ms(s.p99Ms)}${signals}`;
+}
+
 /** NaN is not JSON: versions without traffic report null. */
-function jsonStats(s: VersionStats): Record<string, string | number | null> {
+function jsonStats(s: VersionStats): Record<string, unknown> {
   const n = (x: number) => (Number.isNaN(x) ? null : x);
-  return { version: s.version, requests: s.requests, errorRate: n(s.errorRate), p99Ms: n(s.p99Ms) };
+  const runtimeMs = Object.fromEntries(Object.entries(s.runtimeMs).map(([k, v]) => [k, n(v)]));
+  return { version: s.version, runtime: s.runtime, requests: s.requests, errorRate: n(s.errorRate), p99Ms: n(s.p99Ms), runtimeMs };
 }
 
 if (require.main === module) {

@@ -371,6 +371,12 @@ export const Model = z
           .describe("p99 latency target in milliseconds; retries and timeouts derive from it."),
         /** Maximum share of failed requests, 0..1. */
         errorRate: z.number().min(0).max(1).default(0.01).describe("Maximum share of failed requests, 0..1."),
+        /** LLM runtimes (vLLM): p99 time to first token in milliseconds; canary analysis rolls back above it. */
+        timeToFirstTokenP99Ms: z
+          .number()
+          .positive()
+          .optional()
+          .describe("LLM runtimes (vLLM): p99 time to first token in milliseconds; canary analysis rolls back above it."),
       })
       .strict()
       .default({ p99LatencyMs: 100, errorRate: 0.01 })

@@ -1,56 +1,22 @@
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { judge, main, queries } from "../../cli/canary-analysis";
+import { judge, main, queries, type VersionStats } from "../../cli/canary-analysis";
 import type { Io } from "../../cli/canary";
-import { METRICS } from "../../definition";
+import { RECORDED } from "../../definition";
+import { type FakePrometheus, startFakePrometheus } from "../support/fake-prometheus";
 
 const ROOT = join(__dirname, "..", "..");
 const SLO = { p99LatencyMs: 50, errorRate: 0.005 }; // fraud-scorer's SLO in the example catalog
 
-/** What the fake Prometheus knows per version: requests in the window, error share, p99 in seconds. */
-type Series = Record<string, { requests: number; errorRate: number; p99Seconds: number }>;
-let series: Series = {};
-let mode: "ok" | "error" | "hang" | "html" = "ok";
-const seen: string[] = [];
-let server: Server;
+let prometheus: FakePrometheus;
 let url: string;
-
-/** A real HTTP server speaking the Prometheus HTTP API's instant-query response format. */
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const query = new URL(req.url ?? "/", "http://x").searchParams.get("query") ?? "";
-    seen.push(`${req.method} ${new URL(req.url ?? "/", "http://x").pathname} ${query}`);
-    if (mode === "hang") return; // never answers: the client's timeout must fire
-    if (mode === "html") {
-      res.writeHead(502, { "content-type": "text/html" }).end("<html>bad gateway</html>");
-      return;
-    }
-    if (mode === "error") {
-      res
-        .writeHead(400, { "content-type": "application/json" })
-        .end(JSON.stringify({ status: "error", errorType: "bad_data", error: 'parse error at char 5: unexpected "{"' }));
-      return;
-    }
-    const version = /version="([^"]+)"/.exec(query)?.[1] ?? "";
-    const s = series[version];
-    let value: number | undefined;
-    if (s && query.startsWith("sum(increase(")) value = s.requests;
-    else if (s && query.includes('status=~"error|shed"')) value = s.errorRate;
-    else if (s && query.startsWith("histogram_quantile(")) value = s.p99Seconds;
-    const result = value === undefined ? [] : [{ metric: {}, value: [1700000000.123, String(value)] }];
-    res
-      .writeHead(200, { "content-type": "application/json" })
-      .end(JSON.stringify({ status: "success", data: { resultType: "vector", result } }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  prometheus = await startFakePrometheus();
+  url = prometheus.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => prometheus.close());
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -62,8 +28,11 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 
 describe("canary-analysis against Prometheus", () => {
   it("promotes a canary within the SLO and no worse than stable (exit 0)", async () => {
-    mode = "ok";
-    series = { v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 }, v2: { requests: 1000, errorRate: 0.0012, p99Seconds: 0.031 } };
+    prometheus.mode = "ok";
+    prometheus.series = {
+      v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 },
+      v2: { requests: 1000, errorRate: 0.0012, p99Seconds: 0.031 },
+    };
     const r = await run([]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("PROMOTE");
@@ -71,7 +40,10 @@ describe("canary-analysis against Prometheus", () => {
   });
 
   it("rolls back a canary whose error rate breaks the SLO (exit 1)", async () => {
-    series = { v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 }, v2: { requests: 1000, errorRate: 0.02, p99Seconds: 0.03 } };
+    prometheus.series = {
+      v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 },
+      v2: { requests: 1000, errorRate: 0.02, p99Seconds: 0.03 },
+    };
     const r = await run(["--json"]);
     expect(r.code).toBe(1);
     const result = JSON.parse(r.out);
@@ -86,67 +58,79 @@ describe("canary-analysis against Prometheus", () => {
   });
 
   it("rolls back a canary whose p99 breaks the SLO (exit 1)", async () => {
-    series = { v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 }, v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.075 } };
+    prometheus.series = {
+      v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 },
+      v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.075 },
+    };
     const r = await run([]);
     expect(r.code).toBe(1);
     expect(r.out).toContain("ROLLBACK: p99 75.0 ms is over the SLO's 50.0 ms");
   });
 
   it("holds (exit 2), never promotes, when Prometheus has no series for stable: a runtime that is not scraped", async () => {
-    mode = "ok";
-    series = { v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.02 } };
+    prometheus.mode = "ok";
+    prometheus.series = { v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.02 } };
     const r = await run([]);
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/HOLD: .*no latency for stable v1/);
   });
 
   it("holds while the canary has served too few requests (exit 2)", async () => {
-    series = { v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 }, v2: { requests: 40, errorRate: 0.5, p99Seconds: 0.2 } };
+    prometheus.series = {
+      v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 },
+      v2: { requests: 40, errorRate: 0.5, p99Seconds: 0.2 },
+    };
     const r = await run([]);
     expect(r.code).toBe(2);
     expect(r.out).toContain("the canary served 40 requests in the window, fewer than the 100 needed");
   });
 
   it("holds a canary within the SLO but clearly slower than stable (exit 2)", async () => {
-    series = { v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.02 }, v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.045 } };
+    prometheus.series = {
+      v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.02 },
+      v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.045 },
+    };
     const r = await run([]);
     expect(r.code).toBe(2);
     expect(r.out).toContain("p99 45.0 ms is more than 20% above stable's 20.0 ms");
   });
 
-  it("queries the serving service's metrics for each version over the window", async () => {
-    series = { v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 }, v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.03 } };
-    seen.length = 0;
+  it("queries the platform's recorded series for each version over the window", async () => {
+    prometheus.series = {
+      v1: { requests: 9000, errorRate: 0.001, p99Seconds: 0.03 },
+      v2: { requests: 1000, errorRate: 0.001, p99Seconds: 0.03 },
+    };
+    prometheus.seen.length = 0;
     await run(["--window", "15m"]);
-    expect(seen).toHaveLength(6);
-    expect(seen.every((s) => s.startsWith("GET /api/v1/query "))).toBe(true);
-    expect(seen.join("\n")).toContain(
-      `histogram_quantile(0.99, sum by (le) (rate(${METRICS.servingRequestSeconds}_bucket{model="fraud-scorer",version="v2"}[15m])))`,
+    expect(prometheus.seen).toHaveLength(6);
+    expect(prometheus.seen.every((s) => s.startsWith("GET /api/v1/query "))).toBe(true);
+    expect(prometheus.seen.join("\n")).toContain(`max(max_over_time(${RECORDED.latencyP99}{model="fraud-scorer",version="v2"}[15m]))`);
+    expect(prometheus.seen.join("\n")).toContain(
+      `(sum(avg_over_time(${RECORDED.errorRate}{model="fraud-scorer",version="v1"}[15m])) or vector(0))`,
     );
-    expect(seen.join("\n")).toContain(`${METRICS.servingPredictions}{model="fraud-scorer",version="v1",status=~"error|shed"}[15m]`);
   });
 
   it("says it could not decide (exit 3) when Prometheus refuses the query, quoting its reason", async () => {
-    mode = "error";
+    prometheus.mode = "error";
     const r = await run([]);
-    mode = "ok";
+    prometheus.mode = "ok";
     expect(r.code).toBe(3);
     expect(r.err).toContain("Prometheus refused the query (HTTP 400, bad_data: parse error at char 5");
   });
 
   it("says it could not decide (exit 3) when the URL is not Prometheus", async () => {
-    mode = "html";
+    prometheus.mode = "html";
     const r = await run([]);
-    mode = "ok";
+    prometheus.mode = "ok";
     expect(r.code).toBe(3);
     expect(r.err).toContain("answered HTTP 502 without a JSON body");
   });
 
   it("gives up after its timeout when Prometheus does not answer, instead of hanging CI", async () => {
-    mode = "hang";
+    prometheus.mode = "hang";
     const started = Date.now();
     const r = await run(["--timeout-ms", "300"]);
-    mode = "ok";
+    prometheus.mode = "ok";
     expect(r.code).toBe(3);
     expect(r.err).toContain("no answer within 300 ms");
     expect(Date.now() - started).toBeLessThan(5000);
@@ -176,7 +160,14 @@ describe("canary-analysis against Prometheus", () => {
 });
 
 describe("judge", () => {
-  const stats = (version: string, requests: number, errorRate: number, p99Ms: number) => ({ version, requests, errorRate, p99Ms });
+  const stats = (version: string, requests: number, errorRate: number, p99Ms: number): VersionStats => ({
+    version,
+    runtime: "onnx",
+    requests,
+    errorRate,
+    p99Ms,
+    runtimeMs: {},
+  });
 
   it("rolls back on an SLO breach even when stable is just as bad", () => {
     expect(judge(SLO, stats("v2", 500, 0.01, 10), stats("v1", 500, 0.01, 10), 100).verdict).toBe("rollback");
@@ -199,8 +190,15 @@ describe("judge", () => {
     expect(judge(SLO, stats("v2", 500, 0.001, Number.NaN), stats("v1", 500, 0.001, 10), 100).verdict).toBe("hold");
   });
 
-  it("builds PromQL from the metric names the serving service exports", () => {
-    const q = queries("m", "v", "5m");
-    expect(q.requests).toBe(`sum(increase(${METRICS.servingPredictions}{model="m",version="v"}[5m]))`);
+  it("builds PromQL from the platform's recorded names, whatever the runtime", () => {
+    const q = queries("m", { name: "v", runtime: "onnx" }, "5m");
+    expect(q.requests).toBe(`sum(avg_over_time(${RECORDED.requestRate}{model="m",version="v"}[5m])) * 300`);
+    expect(q.runtime).toEqual({});
+    expect(queries("m", { name: "v", runtime: "openai" }, "5m").runtime).toEqual({
+      timeToFirstTokenP99: `max(max_over_time(${RECORDED.timeToFirstTokenP99}{model="m",version="v"}[5m]))`,
+    });
+    expect(queries("m", { name: "v", runtime: "triton" }, "5m").runtime).toEqual({
+      queueWait: `max(avg_over_time(${RECORDED.queueSeconds}{model="m",version="v"}[5m]))`,
+    });
   });
 });
