@@ -15,7 +15,9 @@ import {
   Monitoring,
   RuntimeConfig,
   TrackingServer,
+  TrainingAdmission,
   TrainingJob,
+  type TrainingTemplate,
 } from "./k8s";
 import type { PlatformSpec } from "../definition";
 import { NAMESPACES } from "./names";
@@ -117,6 +119,7 @@ export class Platform extends pulumi.ComponentResource {
       meshReady,
     );
     this.models = {};
+    const trainingTemplates: pulumi.Output<TrainingTemplate>[] = [];
     for (const model of Object.values(catalog.models)) {
       this.models[model.name] = new ModelServing(
         model.name,
@@ -146,7 +149,7 @@ export class Platform extends pulumi.ComponentResource {
         meshReady,
       );
       if (model.training && this.tracking) {
-        new TrainingJob(
+        const training = new TrainingJob(
           `${model.name}-train`,
           {
             stack,
@@ -158,8 +161,11 @@ export class Platform extends pulumi.ComponentResource {
           },
           meshReady,
         );
+        trainingTemplates.push(training.template);
       }
     }
+    // RBAC lets the drift check create any Job in the serving namespace; admission narrows it to copies of these CronJobs.
+    if (trainingTemplates.length) new TrainingAdmission("training-admission", { stack, templates: trainingTemplates }, meshReady);
 
     this.registerOutputs({
       clusterName: foundation.cluster.name,

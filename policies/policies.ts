@@ -7,6 +7,13 @@ import { clusterPolicies } from "./security-cluster";
 import { dataStorePolicies } from "./security-data";
 import { meshPolicies } from "./security-mesh";
 import { workloadPolicies } from "./security-workloads";
+import { databasePolicies } from "./security-databases";
+import { iamPolicies } from "./security-iam";
+import { istioPolicies } from "./security-istio";
+import { kmsPolicies } from "./security-kms";
+import { networkPolicies } from "./security-network";
+import { nodePolicies } from "./security-nodes";
+import { rbacPolicies } from "./security-rbac";
 import type { PlatformPolicy } from "./support";
 
 /**
@@ -20,6 +27,13 @@ export const allPolicies: PlatformPolicy[] = [
   ...clusterPolicies,
   ...workloadPolicies,
   ...meshPolicies,
+  ...iamPolicies,
+  ...networkPolicies,
+  ...rbacPolicies,
+  ...istioPolicies,
+  ...kmsPolicies,
+  ...nodePolicies,
+  ...databasePolicies,
   ...reliabilityPolicies,
   ...gpuAutoscalingPolicies,
   ...costPolicies,

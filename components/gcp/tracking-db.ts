@@ -83,6 +83,9 @@ export function cloudSqlSettings(args: Pick<CloudSqlTrackingDatabaseArgs, "stack
         { name: "log_statement", value: "ddl" },
         { name: "log_duration", value: "on" },
         { name: "cloudsql.enable_pgaudit", value: "on" },
+        // IAM database authentication, as the RDS side has: a service account can log in with a
+        // short-lived token instead of the static password (policy cloudsql-audit-and-recovery).
+        { name: "cloudsql.iam_authentication", value: "on" },
       ],
       insightsConfig: { queryInsightsEnabled: true, recordClientAddress: false },
       maintenanceWindow: { day: 7, hour: 3, updateTrack: "stable" },

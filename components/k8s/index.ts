@@ -17,4 +17,5 @@ export * from "./runtime-config";
 export * from "./scaling";
 export * from "./tracking-server";
 export * from "./workload";
+export * from "./training-admission";
 export * from "./training-job";

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { k8sLabels, workloadServiceAccount } from "../names";
 import type { ModelSpec, StackSpec } from "../../definition";
 import type { RuntimeConfig } from "./runtime-config";
+import type { TrainingTemplate } from "./training-admission";
 import { gpuPlacement, jobContainer, scheduledJobSpec } from "./workload";
 
 /** Schedule of an unscheduled (suspended) training CronJob: never reached, it only keeps the template. */
@@ -50,6 +51,8 @@ export function trainingEnv(
 export class TrainingJob extends pulumi.ComponentResource {
   readonly cronJob: k8s.batch.v1.CronJob;
   readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  /** What a Job made from this CronJob looks like to the admission policy (training-admission.ts). */
+  readonly template: pulumi.Output<TrainingTemplate>;
 
   constructor(name: string, args: TrainingJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:k8s:TrainingJob", name, {}, opts);
@@ -110,6 +113,9 @@ export class TrainingJob extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.template = pulumi
+      .output(this.serviceAccount.metadata.name)
+      .apply((serviceAccountName) => ({ cronJobName: jobName, image: training.image, serviceAccountName }));
     this.registerOutputs({ cronJob: this.cronJob.metadata.name, serviceAccount: this.serviceAccount.metadata.name });
   }
 }

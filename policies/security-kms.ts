@@ -1,0 +1,120 @@
+import type { PolicyResource } from "@pulumi/policy";
+import { principalIsEveryone, scopedByCondition, statements } from "./iam-documents";
+import { ofTypes, safeProp } from "./links";
+import { type PlatformPolicy, violation } from "./support";
+
+/**
+ * Encryption keys: rotated, and administered by this account or project only. AWS: Checkov
+ * CKV_AWS_7 (rotation), CKV2_AWS_64 (an explicit key policy), CKV_AWS_33 (no wildcard principal).
+ * GCP: CKV_GCP_43 (rotation within 90 days), CKV_GCP_82 (no public key IAM).
+ */
+
+/** Longest rotation period accepted: 90 days, in seconds (GCP's rotationPeriod is "<seconds>s"). */
+export const MAX_ROTATION_SECONDS = 90 * 24 * 3600;
+
+/** Seconds of a GCP duration string ("7776000s"), or undefined when absent or malformed. */
+export function durationSeconds(value: unknown): number | undefined {
+  const match = typeof value === "string" ? /^(\d+(?:\.\d+)?)s$/.exec(value) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Whether an AWS key spec can rotate: only symmetric keys (and HMAC keys since 2024) support automatic rotation. */
+const rotatable = (spec: unknown) => spec === undefined || spec === "SYMMETRIC_DEFAULT" || String(spec).startsWith("HMAC_");
+
+export const kmsKeysRotated: PlatformPolicy = {
+  area: "security",
+  name: "kms-keys-rotated",
+  description:
+    "Encryption keys rotate: AWS symmetric KMS keys have enableKeyRotation (yearly or rotationPeriodInDays), GCP CryptoKeys a rotationPeriod of at most 90 days.",
+  enforcementLevel: "mandatory",
+  configSchema: { properties: {} },
+  validateStack: (args, report) => {
+    const aws = ofTypes(args.resources, ["aws:kms/key:Key"]);
+    const gcp = ofTypes(args.resources, ["gcp:kms/cryptoKey:CryptoKey"]);
+    if (aws.length + gcp.length === 0) args.notApplicable("no KMS keys in the stack");
+    for (const key of aws) {
+      if (!rotatable(safeProp(key, "customerMasterKeySpec") ?? safeProp(key, "keySpec"))) continue;
+      if (safeProp(key, "enableKeyRotation") !== true)
+        report(violation(`KMS key "${key.name}"`, "does not rotate its key material", "set enableKeyRotation: true"), key.urn);
+    }
+    for (const key of gcp) {
+      if (safeProp(key, "purpose") !== undefined && safeProp(key, "purpose") !== "ENCRYPT_DECRYPT") continue;
+      const seconds = durationSeconds(safeProp(key, "rotationPeriod"));
+      if (seconds === undefined || seconds > MAX_ROTATION_SECONDS)
+        report(
+          violation(
+            `CryptoKey "${key.name}"`,
+            seconds === undefined ? "has no rotationPeriod" : `rotates every ${Math.round(seconds / 86400)} days`,
+            `set rotationPeriod: "${MAX_ROTATION_SECONDS}s" (90 days) or less`,
+          ),
+          key.urn,
+        );
+    }
+  },
+};
+
+const GCP_KEY_GRANTS = [
+  "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+  "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding",
+  "gcp:kms/keyRingIAMMember:KeyRingIAMMember",
+  "gcp:kms/keyRingIAMBinding:KeyRingIAMBinding",
+];
+const PUBLIC_MEMBERS = ["allUsers", "allAuthenticatedUsers"];
+
+function membersOf(grant: PolicyResource): string[] {
+  const many = safeProp(grant, "members");
+  return [safeProp(grant, "member"), ...(Array.isArray(many) ? many : [])].filter((m): m is string => typeof m === "string");
+}
+
+export const kmsKeyPoliciesScoped: PlatformPolicy = {
+  area: "security",
+  name: "kms-key-policies-scoped",
+  description:
+    'AWS KMS keys carry an explicit key policy that allows nothing to Principal "*" without a condition pinning the caller; GCP key and key-ring grants name members, never allUsers or allAuthenticatedUsers.',
+  enforcementLevel: "mandatory",
+  configSchema: { properties: {} },
+  validateStack: (args, report) => {
+    const aws = ofTypes(args.resources, ["aws:kms/key:Key"]);
+    const gcp = ofTypes(args.resources, GCP_KEY_GRANTS);
+    if (aws.length + gcp.length === 0) args.notApplicable("no KMS keys or key grants in the stack");
+    for (const key of aws) {
+      const policy = safeProp(key, "policy");
+      const subject = `KMS key "${key.name}"`;
+      if (typeof policy !== "string" && (policy === undefined || policy === null)) {
+        report(
+          violation(
+            subject,
+            "has no key policy, so AWS applies its default (any IAM principal of the account with kms:* in its policy)",
+            "pass policy: the account-through-IAM statement plus the service principals that use the key (components/aws/kms.ts)",
+          ),
+          key.urn,
+        );
+        continue;
+      }
+      for (const s of statements(policy))
+        if (s.effect === "Allow" && principalIsEveryone(s) && !scopedByCondition(s))
+          report(
+            violation(
+              subject,
+              `key policy statement ${s.sid} allows ${s.actions.join(", ")} to Principal "*"`,
+              "name the account root or the service principal, or add a kms:CallerAccount / kms:ViaService condition",
+            ),
+            key.urn,
+          );
+    }
+    for (const grant of gcp) {
+      const open = membersOf(grant).filter((m) => PUBLIC_MEMBERS.includes(m));
+      if (open.length)
+        report(
+          violation(
+            `key grant "${grant.name}"`,
+            `grants ${String(safeProp(grant, "role"))} to ${open.join(", ")}`,
+            "grant the role to the service agent or service account that uses the key",
+          ),
+          grant.urn,
+        );
+    }
+  },
+};
+
+export const kmsPolicies: PlatformPolicy[] = [kmsKeysRotated, kmsKeyPoliciesScoped];
