@@ -4,7 +4,7 @@ import { z } from "zod";
 
 /**
  * The platform's tracking image: deploy/tracking/Dockerfile with scripts/constraints/tracking.txt
- * (mlflow, psycopg2-binary, boto3, google-cloud-storage); tagged with its MLflow version.
+ * (mlflow, psycopg, boto3, google-cloud-storage); tagged with its MLflow version.
  */
 export const TRACKING_MLFLOW_VERSION = "3.17.2";
 export const DEFAULT_TRACKING_IMAGE = `ghcr.io/mlops-platform/tracking:${TRACKING_MLFLOW_VERSION}`;

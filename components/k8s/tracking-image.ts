@@ -9,11 +9,14 @@
 export { DEFAULT_TRACKING_IMAGE, TRACKING_MLFLOW_VERSION } from "../../definition/stack";
 
 /**
- * Python distribution MLflow needs for each scheme: SQLAlchemy's default postgresql dialect is
- * psycopg2; MLflow's S3 and GCS artifact repositories import boto3 and google.cloud.storage.
+ * Python distribution MLflow needs for each scheme: SQLAlchemy 2.1 (the image's) opens
+ * postgresql:// with psycopg 3 (2.0 used psycopg2: an image with only psycopg2 fails on the
+ * platform's URIs, test/deploy/tracking-pins.test.ts); MLflow's S3 and GCS artifact repositories
+ * import boto3 and google.cloud.storage.
  */
 export const SCHEME_DRIVERS: Record<string, string> = {
-  postgresql: "psycopg2-binary",
+  postgresql: "psycopg",
+  "postgresql+psycopg": "psycopg",
   "postgresql+psycopg2": "psycopg2-binary",
   s3: "boto3",
   gs: "google-cloud-storage",

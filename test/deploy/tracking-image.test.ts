@@ -43,9 +43,9 @@ describe("the tracking image", () => {
     const aws = [trackingDatabaseUrl({ username: "mlflow", password: "p/w", host: "db", port: 5432, dbName: "mlflow" }), "s3://b/mlflow"];
     const gcp = [postgresUrl({ user: "mlflow", password: "p", host: "10.0.0.3", database: "mlflow" }), "gs://b/mlflow"];
     const local = ["postgresql://mlflow:p@postgres.platform:5432/mlflow", `s3://${ARTIFACT_BUCKET}/artifacts`];
-    expect(driversFor(aws)).toEqual(["boto3", "psycopg2-binary"]);
-    expect(driversFor(gcp)).toEqual(["google-cloud-storage", "psycopg2-binary"]);
-    expect(driversFor(local)).toEqual(["boto3", "psycopg2-binary"]);
+    expect(driversFor(aws)).toEqual(["boto3", "psycopg"]);
+    expect(driversFor(gcp)).toEqual(["google-cloud-storage", "psycopg"]);
+    expect(driversFor(local)).toEqual(["boto3", "psycopg"]);
   });
 
   it("refuses a scheme it has no driver for, naming it and the fix, without the password", () => {

@@ -1,6 +1,6 @@
 /**
- * A real MLflow tracking server for the tests: `mlflow server` from venv-mlflow (the pin in
- * scripts/constraints/mlflow.txt, the one the tracking image uses), on a free port, with a
+ * A real MLflow tracking server for the tests: `mlflow server` from venv-mlflow (built from
+ * scripts/constraints/tracking.txt, the list the tracking image installs), on a free port, with a
  * SQLite file or a fresh PostgreSQL database as the backend store (PostgreSQL is what the
  * platform deploys) and a local directory behind `--serve-artifacts`, so clients read and write
  * artifacts through the server as pods do. Also: the REST calls a training job makes, for tests
@@ -20,6 +20,8 @@ export interface MlflowServer {
   /** The directory behind --artifacts-destination. */
   artifacts: string;
   backendStoreUri: string;
+  /** The `mlflow server` process (its uvicorn workers are its descendants). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -68,7 +70,7 @@ export async function startMlflow(options: { backend?: "sqlite" | "postgres"; st
     const healthy = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
       .then((r) => r.ok)
       .catch(() => false);
-    if (healthy) return { url, artifacts, backendStoreUri, stop };
+    if (healthy) return { url, artifacts, backendStoreUri, pid: child.pid as number, stop };
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await stop();
