@@ -1,7 +1,18 @@
-import type { ResourceValidationArgs, ReportViolation } from "@pulumi/policy";
-import { ACCELERATOR_LABEL, eksGpuPool, GPU_RESOURCE, GPU_TAINT_KEY, type GpuPool, gkeClusterZones, gkeGpuPool } from "./gpu";
+import type { ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
+import {
+  ACCELERATOR_LABEL,
+  eksGpuPool,
+  GPU_RESOURCE,
+  GPU_TAINT_KEY,
+  type GpuPool,
+  gkeGpuPool,
+  KARPENTER_NODE_POOL,
+  karpenterGpuPool,
+  poolMaxGpus,
+  poolSubject,
+  stackGpuPools,
+} from "./gpu";
 import { kubernetesKind, quantities } from "./kubernetes";
-import { ofTypes, safeProp } from "./links";
 import { podRule } from "./pod-rules";
 import { asArray, asStringRecord, type Facts, facts, get, type PlatformPolicy, providerProp, violation } from "./support";
 
@@ -18,11 +29,8 @@ const GKE_NODE_POOL = "gcp:container/nodePool:NodePool";
 function gpuPoolOf(args: ResourceValidationArgs): GpuPool | undefined {
   if (args.type === EKS_NODE_GROUP) return eksGpuPool(args, args.props);
   if (args.type === GKE_NODE_POOL) return gkeGpuPool(args, args.props, 1);
+  if (args.type === KARPENTER_NODE_POOL) return karpenterGpuPool(args, args.props);
   return undefined;
-}
-
-function poolSubject(pool: GpuPool): string {
-  return `${pool.cloud === "aws" ? "EKS node group" : "GKE node pool"} "${pool.resource.name}" (${pool.describe})`;
 }
 
 /** A resource policy over GPU node pools only. */
@@ -42,13 +50,11 @@ export const gpuPoolTainted: PlatformPolicy = {
   configSchema: { properties: {} },
   validateResource: gpuPoolRule((pool, _args, report) => {
     if (!pool.taints.some((t) => t.key === GPU_TAINT_KEY && t.effect === "NO_SCHEDULE")) {
-      report(
-        violation(
-          poolSubject(pool),
-          "has no nvidia.com/gpu NoSchedule taint: any pod can fill these expensive nodes",
-          `add taints: [{ key: "${GPU_TAINT_KEY}", value: "present", effect: "NO_SCHEDULE" }]`,
-        ),
-      );
+      const fix =
+        pool.kind === "karpenter-node-pool"
+          ? `add spec.template.spec.taints: [{ key: "${GPU_TAINT_KEY}", value: "present", effect: "NoSchedule" }] (Kubernetes spelling; the NO_SCHEDULE of the EKS/GKE APIs)`
+          : `add taints: [{ key: "${GPU_TAINT_KEY}", value: "present", effect: "NO_SCHEDULE" }]`;
+      report(violation(poolSubject(pool), "has no nvidia.com/gpu NoSchedule taint: any pod can fill these expensive nodes", fix));
     }
   }),
 };
@@ -82,7 +88,11 @@ export const gpuPoolSpotInDev: PlatformPolicy = {
   validateResource: gpuPoolRule((pool, args, report) => {
     if (args.getConfig<Facts>().environment !== "dev") return args.notApplicable("prod pools may be on-demand");
     if (!pool.spot) {
-      const field = pool.cloud === "aws" ? 'capacityType: "SPOT"' : "nodeConfig.spot: true";
+      const field = {
+        "eks-node-group": 'capacityType: "SPOT"',
+        "karpenter-node-pool": 'requirement karpenter.sh/capacity-type In ["spot"]',
+        "gke-node-pool": "nodeConfig.spot: true",
+      }[pool.kind];
       report(
         violation(poolSubject(pool), "runs on-demand GPUs in a dev stack", `set spot: true for the pool in the stack file (${field})`),
       );
@@ -98,22 +108,7 @@ export const gpuCountWithinBudget: PlatformPolicy = {
   configSchema: { properties: { maxGpus: facts.maxGpus } },
   validateStack: (args, report) => {
     const { maxGpus } = args.getConfig<Facts>();
-    const clusters = ofTypes(args.resources, ["gcp:container/cluster:Cluster"]);
-    const pools: GpuPool[] = [];
-    for (const r of args.resources) {
-      const props = r.props as Record<string, unknown>;
-      if (r.type === EKS_NODE_GROUP) {
-        const pool = eksGpuPool(r, props);
-        if (pool) pools.push(pool);
-      } else if (r.type === GKE_NODE_POOL) {
-        const ref = safeProp(r, "cluster");
-        const cluster =
-          clusters.find((c) => r.dependencies.includes(c) || ref === safeProp(c, "id") || ref === safeProp(c, "name")) ??
-          (clusters.length === 1 ? clusters[0] : undefined);
-        const pool = gkeGpuPool(r, props, gkeClusterZones(cluster));
-        if (pool) pools.push(pool);
-      }
-    }
+    const pools = stackGpuPools(args.resources);
     if (pools.length === 0) args.notApplicable("no GPU node pools in the stack");
     for (const pool of pools.filter((p) => p.gpusPerNode === undefined)) {
       report(
@@ -125,9 +120,21 @@ export const gpuCountWithinBudget: PlatformPolicy = {
         pool.resource.urn,
       );
     }
-    const total = pools.reduce((sum, p) => sum + p.maxNodes * (p.gpusPerNode ?? 0), 0);
-    if (total > maxGpus) {
-      const parts = pools.map((p) => `${p.resource.name}: ${p.maxNodes} x ${p.gpusPerNode ?? "?"}`).join(", ");
+    for (const pool of pools.filter((p) => poolMaxGpus(p) === Infinity)) {
+      report(
+        violation(
+          poolSubject(pool),
+          "has no limit on its nodes or GPUs, so it can grow past any budget",
+          `set spec.limits["${GPU_RESOURCE}"] (the NodePool from components/aws/karpenter-settings.ts sets maxSize x GPUs per node)`,
+        ),
+        pool.resource.urn,
+      );
+    }
+    const total = pools.reduce((sum, p) => sum + poolMaxGpus(p), 0);
+    if (total > maxGpus && total !== Infinity) {
+      const parts = pools
+        .map((p) => `${p.resource.name}: ${p.maxGpus !== undefined ? `limit ${p.maxGpus}` : `${p.maxNodes} x ${p.gpusPerNode ?? "?"}`}`)
+        .join(", ");
       report(
         violation(
           "the stack",

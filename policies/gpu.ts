@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { safeProp } from "./links";
+import { ofTypes, safeProp } from "./links";
 import { asArray, asRecord, get } from "./support";
 
 /**
@@ -39,15 +39,21 @@ export function awsGpusPerInstance(instanceType: string): number | undefined {
   return entry ? (entry.sizes?.[size] ?? entry.default) : undefined;
 }
 
+/** What provisions a pool's nodes: an EKS managed node group, a Karpenter NodePool, a GKE node pool. */
+export type GpuPoolKind = "eks-node-group" | "karpenter-node-pool" | "gke-node-pool";
+
 export interface GpuPool {
   resource: PolicyResource | { type: string; name: string; urn: string; props: Record<string, unknown> };
   cloud: "aws" | "gcp";
+  kind: GpuPoolKind;
   /** GPUs per node; undefined when the pool has GPUs but their count cannot be told. */
   gpusPerNode?: number;
   taints: { key: string; effect: string }[];
   minNodes: number;
-  /** Nodes the pool may grow to across all its zones. */
+  /** Nodes the pool may grow to across all its zones (Infinity: nothing bounds it). */
   maxNodes: number;
+  /** GPUs the pool may grow to when something bounds them directly (a Karpenter GPU limit). */
+  maxGpus?: number;
   spot: boolean;
   /** e.g. "g6.xlarge" or "nvidia-l4 x1". */
   describe: string;
@@ -66,6 +72,7 @@ export function eksGpuPool(resource: GpuPool["resource"], props: Props): GpuPool
   return {
     resource,
     cloud: "aws",
+    kind: "eks-node-group",
     gpusPerNode: perNode.length ? Math.max(...perNode) : undefined,
     taints: asArray(props.taints).map((t) => ({ key: String(get(t, "key")), effect: String(get(t, "effect")) })),
     minNodes: Number(scaling.minSize ?? 1),
@@ -95,6 +102,7 @@ export function gkeGpuPool(resource: GpuPool["resource"], props: Props, zones: n
   return {
     resource,
     cloud: "gcp",
+    kind: "gke-node-pool",
     gpusPerNode: count || undefined,
     taints: asArray(node.taints).map((t) => ({ key: String(get(t, "key")), effect: String(get(t, "effect")) })),
     minNodes: Number(auto.totalMinNodeCount ?? perZone(auto.minNodeCount) ?? fixed),
@@ -111,4 +119,116 @@ export function gkeClusterZones(cluster: PolicyResource | undefined): number {
   if (locations) return locations;
   const location = String(safeProp(cluster, "location") ?? "");
   return /^[a-z]+-[a-z]+\d+$/.test(location) ? 3 : 1;
+}
+
+/** The type token of Karpenter's NodePool (CustomResource "karpenter.sh/v1", kind NodePool). */
+export const KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool";
+const KARPENTER_CAPACITY_TYPES = ["spot", "on-demand", "reserved"];
+/** Kubernetes taint effects in the EKS/GKE API spelling the cost rules compare against. */
+const API_EFFECTS: Record<string, string> = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" };
+
+/** Values a NodePool requirement allows for `key`; undefined when no requirement names it. */
+function allowed(requirements: unknown[], key: string, universe?: string[]): string[] | undefined {
+  const r = requirements.find((q) => get(q, "key") === key);
+  if (!r) return undefined;
+  const values = asArray(get(r, "values")).map(String);
+  const op = get(r, "operator");
+  if (op === "In") return values;
+  if (op === "NotIn" && universe) return universe.filter((v) => !values.includes(v));
+  return undefined;
+}
+
+/** A quantity of a NodePool limit as a count ("4" or 4); undefined when absent or not a plain number. */
+function count(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * A GPU view of a Karpenter NodePool (karpenter.sh/v1), or undefined when it has no GPUs: GPUs per
+ * node from its instance-type requirement, taints from spec.template.spec (Kubernetes spelling,
+ * turned into the API spelling the rules compare), spot when the capacity-type requirement allows
+ * only spot (Karpenter's default without one is on-demand), no minimum (Karpenter keeps none), and
+ * the most it can grow to from spec.limits (nvidia.com/gpu, else nodes; unbounded without either).
+ */
+export function karpenterGpuPool(resource: GpuPool["resource"], props: Props): GpuPool | undefined {
+  const spec = asRecord(props.spec);
+  const template = asRecord(get(spec, "template", "spec"));
+  const requirements = asArray(template.requirements);
+  const types = allowed(requirements, "node.kubernetes.io/instance-type") ?? [];
+  const perNode = types.map(awsGpusPerInstance).filter((n): n is number => n !== undefined);
+  const limits = asRecord(spec.limits);
+  const gpuLimit = count(limits[GPU_RESOURCE]);
+  const labels = asRecord(get(spec, "template", "metadata", "labels"));
+  if (perNode.length === 0 && gpuLimit === undefined && labels[ACCELERATOR_LABEL] === undefined) return undefined;
+  const gpusPerNode = perNode.length ? Math.max(...perNode) : undefined;
+  const nodeLimit = count(limits.nodes);
+  const byGpus = gpuLimit !== undefined && gpusPerNode ? Math.floor(gpuLimit / gpusPerNode) : undefined;
+  const capacity = allowed(requirements, "karpenter.sh/capacity-type", KARPENTER_CAPACITY_TYPES) ?? ["on-demand"];
+  return {
+    resource,
+    cloud: "aws",
+    kind: "karpenter-node-pool",
+    gpusPerNode,
+    taints: asArray(template.taints).map((t) => {
+      const effect = String(get(t, "effect"));
+      return { key: String(get(t, "key")), effect: API_EFFECTS[effect] ?? effect };
+    }),
+    minNodes: 0,
+    maxNodes: Math.min(byGpus ?? Infinity, nodeLimit ?? Infinity),
+    maxGpus: gpuLimit,
+    spot: capacity.length > 0 && capacity.every((c) => c === "spot"),
+    describe: types.join(",") || "no instance type",
+  };
+}
+
+/**
+ * The GPUs a pool can grow to: max nodes x GPUs per node, capped by a direct GPU bound (a Karpenter
+ * GPU limit); Infinity when nothing bounds it; the GPU bound alone (else 0) when GPUs per node are unknown.
+ */
+export function poolMaxGpus(pool: GpuPool): number {
+  const bound = pool.maxGpus ?? Infinity;
+  if (pool.gpusPerNode === undefined) return pool.maxGpus ?? 0;
+  return Math.min(bound, pool.maxNodes * pool.gpusPerNode);
+}
+
+const EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+const GKE_NODE_POOL = "gcp:container/nodePool:NodePool";
+
+const POOL_NOUN: Record<GpuPool["kind"], string> = {
+  "eks-node-group": "EKS node group",
+  "karpenter-node-pool": "Karpenter NodePool",
+  "gke-node-pool": "GKE node pool",
+};
+
+export function poolSubject(pool: GpuPool): string {
+  return `${POOL_NOUN[pool.kind]} "${pool.resource.name}" (${pool.describe})`;
+}
+
+/**
+ * Every GPU pool of a stack with its true size: GKE pools know their cluster's zones (min/max
+ * node counts are per zone), Karpenter NodePools and EKS node groups their own limits.
+ */
+export function stackGpuPools(resources: PolicyResource[]): GpuPool[] {
+  const clusters = ofTypes(resources, ["gcp:container/cluster:Cluster"]);
+  const pools: GpuPool[] = [];
+  for (const r of resources) {
+    const props = r.props as Record<string, unknown>;
+    let pool: GpuPool | undefined;
+    if (r.type === EKS_NODE_GROUP) pool = eksGpuPool(r, props);
+    else if (r.type === KARPENTER_NODE_POOL) pool = karpenterGpuPool(r, props);
+    else if (r.type === GKE_NODE_POOL) pool = gkeGpuPool(r, props, gkeClusterZones(gkeClusterOf(r, clusters)));
+    if (pool) pools.push(pool);
+  }
+  return pools;
+}
+
+/** The GKE cluster a node pool belongs to: by dependency or by the id/name it names, else the only one. */
+export function gkeClusterOf(pool: PolicyResource, clusters: PolicyResource[]): PolicyResource | undefined {
+  const ref = safeProp(pool, "cluster");
+  return (
+    clusters.find((c) => pool.dependencies.includes(c) || ref === safeProp(c, "id") || ref === safeProp(c, "name")) ??
+    (clusters.length === 1 ? clusters[0] : undefined)
+  );
 }

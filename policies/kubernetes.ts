@@ -15,7 +15,7 @@ export type ObjectMeta = Unwrap<k8s.types.input.meta.v1.ObjectMeta>;
 
 /** Splits a Kubernetes type token into group, version and kind; undefined for other providers. */
 export function kubernetesKind(type: string): { group: string; version: string; kind: string } | undefined {
-  const match = /^kubernetes:(?:([^/:]+)\/)?([^/:]+):([A-Za-z]+)$/.exec(type);
+  const match = /^kubernetes:(?:([^/:]+)\/)?([^/:]+):([A-Za-z][A-Za-z0-9]*)$/.exec(type);
   if (!match) return undefined;
   return { group: match[1] ?? "core", version: match[2] as string, kind: match[3] as string };
 }

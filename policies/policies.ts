@@ -1,6 +1,7 @@
 import { catalogPolicies } from "./catalog";
 import { costPolicies } from "./cost";
 import { gpuAutoscalingPolicies } from "./gpu-autoscaling";
+import { gpuPoolCanScaleUp } from "./gpu-pool-scaling";
 import { reliabilityPolicies } from "./reliability";
 import { bucketPolicies } from "./security-buckets";
 import { clusterPolicies } from "./security-cluster";
@@ -36,6 +37,7 @@ export const allPolicies: PlatformPolicy[] = [
   ...databasePolicies,
   ...reliabilityPolicies,
   ...gpuAutoscalingPolicies,
+  gpuPoolCanScaleUp,
   ...costPolicies,
   ...catalogPolicies,
 ];

@@ -4,8 +4,9 @@ import { stringify } from "yaml";
 import type { StackSpec } from "../../definition";
 import type { ClusterAccess } from "../types";
 import { awsDefaults, awsTags } from "./defaults";
-import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./iam-policy";
+import { policyDocument, serviceTrustPolicy } from "./iam-policy";
 import { encryptionKey } from "./kms";
+import { nodeRole } from "./node-role";
 
 /** Every EKS control-plane log type: the audit log is what an incident review needs. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
@@ -92,14 +93,6 @@ export function clusterKmsPolicy(keyArn: string): string {
     ]),
   );
 }
-
-/** Managed policies of the node role: kubelet, VPC CNI, image pulls, and SSM in place of SSH. */
-export const NODE_ROLE_POLICIES = [
-  "AmazonEKSWorkerNodePolicy",
-  "AmazonEKS_CNI_Policy",
-  "AmazonEC2ContainerRegistryPullOnly",
-  "AmazonSSMManagedInstanceCore",
-] as const;
 
 export interface EksClusterArgs {
   stack: StackSpec;
@@ -199,19 +192,7 @@ export class EksCluster extends pulumi.ComponentResource {
       parent,
     );
 
-    const nodeRole = new aws.iam.Role(
-      `${name}-node-role`,
-      { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com")), tags: awsTags(stack, `${name}-node-role`) },
-      parent,
-    );
-    const nodePolicies = NODE_ROLE_POLICIES.map(
-      (policy) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-node-${policy}`,
-          { role: nodeRole.name, policyArn: partition.apply((p) => managedPolicyArn(p, policy)) },
-          parent,
-        ),
-    );
+    const nodes = nodeRole(stack, { roleName: `${name}-node-role`, attachmentPrefix: `${name}-node` }, partition, this);
 
     (args.adminRoleArns ?? stack.cluster.admins).forEach((principalArn, i) => {
       const entry = new aws.eks.AccessEntry(
@@ -249,7 +230,7 @@ export class EksCluster extends pulumi.ComponentResource {
     this.oidcProviderArn = oidc.arn;
     this.oidcIssuer = issuerUrl.apply((u) => u.replace(/^https:\/\//, ""));
     // Node groups must not start before their role can pull images and run the CNI.
-    this.nodeRoleArn = pulumi.all([nodeRole.arn, ...nodePolicies.map((p) => p.id)]).apply(([arn]) => arn as string);
+    this.nodeRoleArn = pulumi.all([nodes.role.arn, ...nodes.attachments.map((p) => p.id)]).apply(([arn]) => arn as string);
     this.secretsKeyArn = key.arn;
     this.access = { name: this.clusterName, kubeconfig: this.kubeconfig, workloadIdentity: "irsa" };
     this.registerOutputs({

@@ -4,9 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../../definition";
 import { validatedCustomResource } from "../k8s/crd-schema";
 import { awsTags } from "./defaults";
-import { NODE_ROLE_POLICIES } from "./eks-cluster";
-import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./iam-policy";
+import { policyDocument } from "./iam-policy";
 import { irsaTrustPolicy } from "./irsa";
+import { nodeRole } from "./node-role";
 import {
   ec2NodeClass,
   INTERRUPTION_EVENTS,
@@ -51,22 +51,10 @@ export class Karpenter extends pulumi.ComponentResource {
     const parent = { parent: this };
     const partition = aws.getPartitionOutput({}, parent).partition;
 
-    const nodeRole = new aws.iam.Role(
-      `${name}-node`,
-      { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com")), tags: awsTags(stack, `${name}-node`) },
-      parent,
-    );
-    const nodePolicies = NODE_ROLE_POLICIES.map(
-      (policy) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-node-${policy}`,
-          { role: nodeRole.name, policyArn: partition.apply((p) => managedPolicyArn(p, policy)) },
-          parent,
-        ),
-    );
+    const nodes = nodeRole(stack, { roleName: `${name}-node`, attachmentPrefix: `${name}-node` }, partition, this);
     const accessEntry = new aws.eks.AccessEntry(
       `${name}-node`,
-      { clusterName: args.clusterName, principalArn: nodeRole.arn, type: "EC2_LINUX", tags: awsTags(stack, `${name}-node`) },
+      { clusterName: args.clusterName, principalArn: nodes.role.arn, type: "EC2_LINUX", tags: awsTags(stack, `${name}-node`) },
       parent,
     );
 
@@ -120,7 +108,7 @@ export class Karpenter extends pulumi.ComponentResource {
       {
         role: controllerRole.id,
         policy: pulumi
-          .all([partition, args.clusterName, args.clusterArn, queue.arn, nodeRole.arn])
+          .all([partition, args.clusterName, args.clusterArn, queue.arn, nodes.role.arn])
           .apply(([p, clusterName, clusterArn, queueArn, nodeRoleArn]) =>
             JSON.stringify(
               policyDocument(
@@ -153,14 +141,18 @@ export class Karpenter extends pulumi.ComponentResource {
         cleanupOnFail: true,
         timeout: 600,
       },
-      { parent: this, provider: args.provider, dependsOn: [controllerPolicy, accessEntry, ...nodePolicies, ...rules, ...args.systemNodes] },
+      {
+        parent: this,
+        provider: args.provider,
+        dependsOn: [controllerPolicy, accessEntry, ...nodes.attachments, ...rules, ...args.systemNodes],
+      },
     );
 
     // The CRDs come with the chart: the objects wait for it.
     const crOpts = { parent: this, provider: args.provider, dependsOn: [this.release] };
     for (const pool of karpenterPools(stack)) {
       const nodeClass = pulumi
-        .all([nodeRole.name, pulumi.all(args.subnetIds), args.securityGroupId])
+        .all([nodes.role.name, pulumi.all(args.subnetIds), args.securityGroupId])
         .apply(([nodeRoleName, subnetIds, securityGroupId]) =>
           ec2NodeClass(stack, pool, { nodeRoleName, subnetIds, securityGroupId, tags: awsTags(stack, `${stack.name}-${pool.name}`) }),
         );

@@ -69,6 +69,7 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
         networkId: this.network.networkId,
         subnetId: this.network.subnetId,
         masterIpv4CidrBlock: this.network.settings.masterIpv4CidrBlock,
+        nodeServiceAccountEmail: nodes.email,
       },
       parent,
     );

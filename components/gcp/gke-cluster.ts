@@ -1,7 +1,9 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
+import type { StackSpec } from "../../definition";
 import type { ClusterAccess } from "../types";
+import { GKE_ACCELERATORS, NODE_OAUTH_SCOPES } from "./gpu-node-pool";
 import { KmsKey } from "./kms-key";
 import { SECONDARY_RANGES } from "./network";
 import { type GcpComponentArgs, gcpTarget, projectInput } from "./project";
@@ -12,6 +14,8 @@ export interface GkeClusterArgs extends GcpComponentArgs {
   subnetId: pulumi.Input<string>;
   /** The control plane's /28 (GcpNetwork settings). */
   masterIpv4CidrBlock: string;
+  /** The nodes' service account (NodeServiceAccount): node auto-provisioning's pools run as it. */
+  nodeServiceAccountEmail?: pulumi.Input<string>;
 }
 
 /** The cluster as plain settings: everything except the ids of resources created alongside it. */
@@ -122,6 +126,65 @@ export function gkeClusterSettings(args: Pick<GkeClusterArgs, "stack" | "masterI
   };
 }
 
+export type GkeAutoProvisioning = {
+  enabled: true;
+  autoscalingProfile: "BALANCED" | "OPTIMIZE_UTILIZATION";
+  resourceLimits: { resourceType: string; minimum: number; maximum: number }[];
+  autoProvisioningDefaults: {
+    serviceAccount: string;
+    oauthScopes: string[];
+    imageType: "COS_CONTAINERD";
+    diskType: string;
+    shieldedInstanceConfig: { enableSecureBoot: true; enableIntegrityMonitoring: true };
+    management: { autoRepair: true; autoUpgrade: true };
+    upgradeSettings: { strategy: "SURGE"; maxSurge: number; maxUnavailable: number };
+  };
+};
+
+/**
+ * GKE node auto-provisioning (the cluster's clusterAutoscaling) from the spec's
+ * cluster.autoProvisioning, or undefined when the stack does not ask for it. GKE's limits are
+ * cluster-wide and cap the node pools' own autoscaling too: cpu and memory are the spec's totals
+ * (docs/gcp.md: they must cover the pools), and each GPU type's limit is the pools' GPUs of that
+ * type (maxSize x count) plus what the spec lets auto-provisioning add, so NAP never starves a
+ * pool. The pools GKE creates are hardened like ours: the least-privilege node service account,
+ * cloud-platform scope (IAM decides), Container-Optimized OS, Shielded VM with secure boot,
+ * auto-repair and auto-upgrade, surge upgrades. GKE taints the GPU pools it creates with
+ * nvidia.com/gpu itself. Dev removes idle nodes sooner (OPTIMIZE_UTILIZATION); prod keeps headroom.
+ */
+export function gkeAutoProvisioning(stack: StackSpec, serviceAccount: string): GkeAutoProvisioning | undefined {
+  const nap = stack.cluster.autoProvisioning;
+  if (!nap) return undefined;
+  const gpus = new Map<string, number>();
+  const add = (accelerator: keyof typeof GKE_ACCELERATORS, n: number) => {
+    const type = GKE_ACCELERATORS[accelerator];
+    if (!type) throw new Error(`cluster.autoProvisioning.gpus: "${accelerator}" is not offered on GKE`);
+    gpus.set(type, (gpus.get(type) ?? 0) + n);
+  };
+  for (const pool of stack.nodePools) if (pool.accelerator) add(pool.accelerator.type, pool.maxSize * pool.accelerator.count);
+  for (const [accelerator, n] of Object.entries(nap.gpus)) add(accelerator as keyof typeof GKE_ACCELERATORS, n ?? 0);
+  return {
+    enabled: true,
+    autoscalingProfile: stack.environment === "prod" ? "BALANCED" : "OPTIMIZE_UTILIZATION",
+    resourceLimits: [
+      { resourceType: "cpu", minimum: 0, maximum: nap.maxCpu },
+      { resourceType: "memory", minimum: 0, maximum: nap.maxMemoryGb },
+      ...[...gpus.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([resourceType, maximum]) => ({ resourceType, minimum: 0, maximum })),
+    ],
+    autoProvisioningDefaults: {
+      serviceAccount,
+      oauthScopes: NODE_OAUTH_SCOPES,
+      imageType: "COS_CONTAINERD",
+      diskType: "pd-balanced",
+      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+      management: { autoRepair: true, autoUpgrade: true },
+      upgradeSettings: { strategy: "SURGE", maxSurge: 1, maxUnavailable: 0 },
+    },
+  };
+}
+
 /**
  * A kubeconfig for a GKE cluster that authenticates through `gke-gcloud-auth-plugin` (the only
  * supported way since GKE 1.26): it holds no credential, so it is safe to hand around, but it
@@ -170,6 +233,16 @@ export class GkeCluster extends pulumi.ComponentResource {
     super("mlops:gcp:GkeCluster", name, {}, opts);
     const project = projectInput(args);
     const settings = gkeClusterSettings(args);
+    const email = args.nodeServiceAccountEmail;
+    if (args.stack.cluster.autoProvisioning && email === undefined) {
+      throw new Error(
+        `GkeCluster ${name}: cluster.autoProvisioning needs nodeServiceAccountEmail (NAP's nodes would run as the Compute Engine default account)`,
+      );
+    }
+    const clusterAutoscaling =
+      args.stack.cluster.autoProvisioning && email !== undefined
+        ? pulumi.output(email).apply((sa) => gkeAutoProvisioning(args.stack, sa))
+        : undefined;
 
     // GKE's service agent encrypts Secrets with the key; it exists once the container API is enabled.
     const projectInfo = gcp.organizations.getProjectOutput({ projectId: project }, { parent: this });
@@ -188,6 +261,7 @@ export class GkeCluster extends pulumi.ComponentResource {
         network: args.networkId,
         subnetwork: args.subnetId,
         databaseEncryption: { state: "ENCRYPTED", keyName: this.secretsKey.keyId },
+        clusterAutoscaling,
       },
       { parent: this, dependsOn: this.secretsKey.grants, ignoreChanges: ["initialNodeCount"] },
     );

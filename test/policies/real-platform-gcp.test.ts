@@ -23,6 +23,9 @@ describeRealPlatform(
       change: (r) => {
         r.nodeConfig.taints = [];
         r.nodeConfig.spot = false;
+        // A fixed pool of 0 nodes on a cluster without auto-provisioning never gets a GPU.
+        delete r.autoscaling;
+        r.initialNodeCount = 0;
       },
     },
     weightsSumTo90,
@@ -31,6 +34,7 @@ describeRealPlatform(
   [
     "containers-have-resources",
     "gcs-bucket-private",
+    "gpu-pool-can-scale-up",
     "gpu-pool-spot-in-dev",
     "gpu-pool-tainted",
     "memorystore-auth-and-tls",

@@ -12,14 +12,26 @@ describeRealPlatform(
         r.atRestEncryptionEnabled = false;
       },
     },
-    // GPU pools are Karpenter NodePools on EKS now; the cost rules read EKS node groups and GKE
-    // pools only (docs/policies.md), so an untainted GPU pool is shown on gcp-dev, not here.
+    // GPU pools are Karpenter NodePools on EKS: the cost rules read them as they read node groups.
+    {
+      type: "kubernetes:karpenter.sh/v1:NodePool",
+      change: (r) => {
+        r.spec.template.spec.taints = [];
+      },
+    },
+    // Without the controller nothing provisions the NodePools.
+    {
+      type: "kubernetes:helm.sh/v3:Release",
+      match: (r) => String(r.inputs.chart).endsWith("/karpenter"),
+    },
     weightsSumTo90,
     containerWithoutLimits,
   ],
   [
     "containers-have-resources",
     "elasticache-encrypted-with-auth",
+    "gpu-pool-can-scale-up",
+    "gpu-pool-tainted",
     "s3-bucket-public-access-blocked",
     "virtualservice-matches-catalog",
     "virtualservice-weights-sum-to-100",
