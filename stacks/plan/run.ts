@@ -46,6 +46,11 @@ export function engineConfig(root: string, stackName: string): Record<string, st
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
+function withoutOfflineFlag(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { [OFFLINE_PLAN_ENV]: _, ...rest } = env;
+  return rest;
+}
+
 /** The organization the CLI passes for a self-managed (file://) backend. */
 const ORGANIZATION = "organization";
 
@@ -57,7 +62,14 @@ const ORGANIZATION = "organization";
  * MockMonitor over stacks/plan/mocks). The spec is loaded first, so a bad stack or catalog file
  * fails with its path before anything starts.
  */
-export async function runProgram(root: string, stackName: string, progress: (line: string) => void = () => {}): Promise<PlanRun> {
+export async function runProgram(
+  root: string,
+  stackName: string,
+  progress: (line: string) => void = () => {},
+  options: { offline?: boolean } = {},
+): Promise<PlanRun> {
+  // offline: false runs the program exactly as under `pulumi preview`, without the offline plan's variable.
+  const offline = options.offline ?? true;
   const stack = loadStack(join(root, "stacks"), stackName);
   const catalog = catalogForStack(
     loadCatalog(join(root, "catalog"), stack.featureStore.project, stack),
@@ -69,7 +81,7 @@ export async function runProgram(root: string, stackName: string, progress: (lin
   );
 
   const placeholders = placeholderFields(stack);
-  if (placeholders.length) {
+  if (placeholders.length && offline) {
     progress(
       `note: ${placeholders.join(", ")} ${placeholders.length > 1 ? "are placeholders" : "is a placeholder"} (${CIDR_PLACEHOLDER}): ` +
         "this plan accepts it, `pulumi preview` and `pulumi up` refuse it until you set your own value (docs/aws.md, docs/gcp.md)",
@@ -92,7 +104,7 @@ export async function runProgram(root: string, stackName: string, progress: (lin
     dryRun: true,
     parallel: Number(process.env.PULUMI_PARALLEL) > 0 ? Number(process.env.PULUMI_PARALLEL) : availableParallelism() * 4,
     // Tells stacks/index.ts it runs under the offline plan (placeholders accepted, see above).
-    env: { ...process.env, [OFFLINE_PLAN_ENV]: "1" },
+    env: offline ? { ...process.env, [OFFLINE_PLAN_ENV]: "1" } : withoutOfflineFlag(process.env),
     node: lookPath("node") ?? process.execPath,
   });
   progress(`program: ${launch.command} ${launch.args.join(" ")} (in ${launch.cwd})`);
