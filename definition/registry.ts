@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { featuresOf } from "./aggregations";
+import { parseExpression, referencesOf } from "./expressions/parse";
 import type { Entity, FeatureService, FeatureView, Field, ModelParsed, OnDemandFeatureView, PushSource } from "./catalog";
 
 /** Where a catalog object was declared, for error messages. */
@@ -66,6 +67,31 @@ export function joinKeysOf(catalog: Catalog, viewName: string): string[] {
   const view = catalog.featureViews[viewName];
   if (!view) throw new Error(`feature view "${viewName}" is not in the catalog`);
   return view.entities.flatMap((e) => catalog.entities[e]?.joinKeys ?? []);
+}
+
+/**
+ * What a caller sends to read a feature service online: the join keys of its feature views (and of
+ * the views its on-demand features read), and the request fields its on-demand views take.
+ */
+export function serviceInputsOf(
+  catalog: Catalog,
+  serviceName: string,
+): { joinKeys: string[]; requestFields: Pick<Field, "name" | "dtype">[] } {
+  const resolved = resolveFeatureService(catalog, serviceName);
+  const views = new Set<string>();
+  const requestFields = new Map<string, Pick<Field, "name" | "dtype">>();
+  for (const f of resolved) {
+    const onDemand = catalog.featureViews[f.featureView] ? undefined : catalog.onDemandFeatureViews?.[f.featureView];
+    if (!onDemand) {
+      views.add(f.featureView);
+      continue;
+    }
+    for (const field of onDemand.request) requestFields.set(field.name, { name: field.name, dtype: field.dtype });
+    const feature = onDemand.features.find((x) => x.name === f.name);
+    for (const ref of feature ? referencesOf(parseExpression(feature.expression)) : [])
+      if (ref.view && catalog.featureViews[ref.view]) views.add(ref.view);
+  }
+  return { joinKeys: [...new Set([...views].flatMap((v) => joinKeysOf(catalog, v)))], requestFields: [...requestFields.values()] };
 }
 
 /** The live (weighted) versions of a model, and its shadow, if any. */

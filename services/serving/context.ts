@@ -27,7 +27,8 @@ export interface ServingContext {
   predictionLog?: PredictionLog;
   features?: FeaturesClient;
   /** A model's feature service: its ordered short feature names and the join keys they need, from the catalog. */
-  featureServiceOf(model: string): { name: string; features: string[]; joinKeys: string[] } | undefined;
+  /** The model's feature service: its features in order, the join keys and the request fields (of on-demand features) a predict sends. */
+  featureServiceOf(model: string): { name: string; features: string[]; joinKeys: string[]; requestFields: string[] } | undefined;
   /** Deadline for one inference, in ms. */
   inferenceTimeoutMs: number;
   /** Most entity rows in one predict request. */

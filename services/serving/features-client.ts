@@ -3,7 +3,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { HttpError, StoreUnavailableError } from "../core";
 
 /** Entity join key -> one value per row, as Feast's /get-online-features takes them. */
-export type EntityRows = Record<string, Array<string | number>>;
+/** Join key (or request field of an on-demand feature) -> one value per row. */
+export type EntityRows = Record<string, Array<string | number | boolean | null>>;
 
 /** Feast feature server's /get-online-features answer (feast.feature_server, OnlineResponse.to_dict style). */
 export interface OnlineFeaturesResponse {

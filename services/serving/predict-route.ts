@@ -7,7 +7,11 @@ import type { PredictionRecord } from "./log-sinks";
 
 /** POST /v1/models/{name}[/versions/{version}]/predict */
 export interface PredictRequest {
-  /** Join key -> one value per row, as Feast takes entity rows: {"card_id": [1, 2], "merchant_id": [7, 9]}. */
+  /**
+   * Join key -> one value per row, as Feast takes entity rows: {"card_id": [1, 2], "merchant_id": [7, 9]};
+   * plus the request fields of the feature service's on-demand features ({"amount": [12.5, 80]}), passed on
+   * to the features service as Feast passes request data.
+   */
   entities: EntityRows;
   /** Also return the feature values the model saw. Defaults to false. */
   return_features?: boolean;
@@ -70,7 +74,7 @@ export async function predictRoutes(app: FastifyInstance, options: { context: Se
       );
 
     const { entities } = request.body;
-    const rows = checkEntities(entities, service.joinKeys, context.maxBatch);
+    const rows = checkEntities(entities, service.joinKeys, service.requestFields, context.maxBatch);
     const fetchEnd = context.metrics.featureFetchSeconds.startTimer({ model: backend.name, version: backend.version });
     let online: OnlineFeaturesResponse;
     try {
@@ -114,16 +118,27 @@ export async function predictRoutes(app: FastifyInstance, options: { context: Se
   );
 }
 
-/** Every join key the feature service needs, each with the same number of rows (at most maxBatch). */
-function checkEntities(entities: EntityRows, joinKeys: string[], maxBatch: number): number {
+/**
+ * Every join key and request field the feature service needs, each with the same number of rows
+ * (at most maxBatch). Join keys are integers or strings; request fields are checked against their
+ * dtype by the features service, which answers 400 naming the field.
+ */
+function checkEntities(entities: EntityRows, joinKeys: string[], requestFields: string[], maxBatch: number): number {
   const missing = joinKeys.filter((k) => !(k in entities));
   if (missing.length)
     throw new HttpError(
       400,
       `entities must include ${missing.map((m) => `"${m}"`).join(", ")}: the model's features are keyed by ${joinKeys.join(", ")}`,
     );
+  const missingFields = requestFields.filter((k) => !(k in entities));
+  if (missingFields.length)
+    throw new HttpError(
+      400,
+      `entities must include the request field(s) ${missingFields.map((m) => `"${m}"`).join(", ")}: the model's on-demand features are computed from them`,
+    );
   // Checked here, not in the schema: Ajv's type coercion would turn 1 into "1" (or "12" into 12) under anyOf.
   for (const [key, values] of Object.entries(entities)) {
+    if (requestFields.includes(key)) continue;
     const bad = values.findIndex((v) => typeof v !== "string" && !(typeof v === "number" && Number.isInteger(v)));
     if (bad >= 0)
       throw new HttpError(400, `entities.${key}[${bad}] is ${JSON.stringify(values[bad])}; entity keys are integers or strings`);

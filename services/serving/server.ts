@@ -1,7 +1,7 @@
 import underPressure from "@fastify/under-pressure";
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import { type Catalog, joinKeysOf, resolveFeatureService } from "../../definition/registry";
+import { type Catalog, resolveFeatureService, serviceInputsOf } from "../../definition/registry";
 import { createApp, createLogger, createRegistry, HttpError, type Logger } from "../core";
 import { type Admission, instrument, type ServingContext, shed } from "./context";
 import { type GrpcServing, listenGrpc } from "./grpc-server";
@@ -141,8 +141,13 @@ export async function createServingServer(options: ServingServerOptions): Promis
         if (!catalog || !spec) featureServices.set(model, undefined);
         else {
           const resolved = resolveFeatureService(catalog, spec.featureService);
-          const joinKeys = [...new Set(resolved.flatMap((f) => joinKeysOf(catalog, f.featureView)))];
-          featureServices.set(model, { name: spec.featureService, features: resolved.map((f) => f.name), joinKeys });
+          const { joinKeys, requestFields } = serviceInputsOf(catalog, spec.featureService);
+          featureServices.set(model, {
+            name: spec.featureService,
+            features: resolved.map((f) => f.name),
+            joinKeys,
+            requestFields: requestFields.map((f) => f.name),
+          });
         }
       }
       return featureServices.get(model);

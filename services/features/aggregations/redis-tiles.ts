@@ -36,6 +36,9 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
 
+/** Tiles per pipeline when materializing. */
+const WRITE_CHUNK = 500;
+
 type TilesPipeline = ChainableCommander & { tilesCas(key: Buffer, ...args: string[]): ChainableCommander };
 
 /**
@@ -95,12 +98,16 @@ export class RedisTileStore implements TileStore {
   async writeTiles(viewName: string, writes: TileWrite[]): Promise<{ written: number }> {
     if (writes.length === 0) return { written: 0 };
     const expiry = this.expirySeconds(viewName);
-    const keys = writes.map((w) => this.keyOf(viewName, w.key));
-    await this.pipelined("write tiles", keys, (pipeline, i) => {
-      const w = writes[i] as TileWrite;
-      pipeline.hset(keys[i] as Buffer, w.field, w.state);
-      pipeline.expire(keys[i] as Buffer, expiry);
-    });
+    // Materialization hands over thousands of tiles a call: one pipeline per chunk, each within the timeout.
+    for (let from = 0; from < writes.length; from += WRITE_CHUNK) {
+      const chunk = writes.slice(from, from + WRITE_CHUNK);
+      const keys = chunk.map((w) => this.keyOf(viewName, w.key));
+      await this.pipelined("write tiles", keys, (pipeline, i) => {
+        const w = chunk[i] as TileWrite;
+        pipeline.hset(keys[i] as Buffer, w.field, w.state);
+        pipeline.expire(keys[i] as Buffer, expiry);
+      });
+    }
     return { written: writes.length };
   }
 
