@@ -236,6 +236,8 @@ const GCP_LABELS: Record<string, string[]> = {
   "gcp:container/cluster:Cluster": ["resourceLabels"],
   "gcp:container/nodePool:NodePool": ["nodeConfig", "resourceLabels"],
   "gcp:redis/instance:Instance": ["labels"],
+  "gcp:redis/cluster:Cluster": ["labels"],
+  "gcp:networkconnectivity/serviceConnectionPolicy:ServiceConnectionPolicy": ["labels"],
   "gcp:bigquery/dataset:Dataset": ["labels"],
   "gcp:bigquery/table:Table": ["labels"],
   "gcp:storage/bucket:Bucket": ["labels"],

@@ -232,6 +232,11 @@ const STATEFUL: Record<string, { label: string; guard?: (props: Record<string, u
   },
   "aws:s3/bucket:Bucket": { label: "S3 bucket", guard: (p) => (p.forceDestroy === true ? "remove forceDestroy: true" : undefined) },
   "gcp:redis/instance:Instance": { label: "Memorystore instance" },
+  "gcp:redis/cluster:Cluster": {
+    label: "Memorystore cluster",
+    // The provider defaults deletionProtectionEnabled to true: only an explicit false unguards it.
+    guard: (p) => (p.deletionProtectionEnabled === false ? "set deletionProtectionEnabled: true" : undefined),
+  },
   "gcp:sql/databaseInstance:DatabaseInstance": {
     label: "Cloud SQL instance",
     guard: (p) => (p.deletionProtection === false ? "set deletionProtection: true" : undefined),
@@ -285,7 +290,7 @@ export const onlineStoreHighlyAvailable: PlatformPolicy = {
   area: "reliability",
   name: "online-store-highly-available",
   description:
-    "In prod the Redis online store has a replica in another zone with automatic failover (ElastiCache multi-AZ, Memorystore STANDARD_HA).",
+    "In prod the Redis online store has a replica in another zone with automatic failover (ElastiCache multi-AZ, Memorystore STANDARD_HA, Memorystore Cluster replicas across zones).",
   enforcementLevel: "mandatory",
   configSchema: { properties: { environment: facts.environment } },
   validateResource: [
@@ -316,6 +321,20 @@ export const onlineStoreHighlyAvailable: PlatformPolicy = {
             'set tier: "STANDARD_HA"',
           ),
         );
+    }),
+    validateResourceOfType(gcp.redis.Cluster, (cluster, args, report) => {
+      if (args.getConfig<Facts>().environment !== "prod") return args.notApplicable("dev stacks may run shards without replicas");
+      const subject = `Memorystore cluster "${args.name}"`;
+      if (!((cluster.replicaCount ?? 0) >= 1))
+        report(
+          violation(
+            subject,
+            "has no replica per shard in a prod stack",
+            "set replicaCount: 1 or more (onlineStore.replicas in the stack file)",
+          ),
+        );
+      if (cluster.zoneDistributionConfig?.mode === "SINGLE_ZONE")
+        report(violation(subject, "keeps every node in one zone in a prod stack", 'set zoneDistributionConfig: { mode: "MULTI_ZONE" }'));
     }),
   ],
 };

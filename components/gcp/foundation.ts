@@ -9,6 +9,7 @@ import { GkeNodePool } from "./gpu-node-pool";
 import { GcpNetwork } from "./network";
 import { NodeServiceAccount } from "./node-service-account";
 import { BigQueryOfflineStore } from "./offline-store";
+import { MemorystoreClusterOnlineStore } from "./memorystore-cluster";
 import { MemorystoreOnlineStore } from "./online-store";
 import { gcpTarget } from "./project";
 import { ProjectServices } from "./project-services";
@@ -43,7 +44,8 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
   readonly network: GcpNetwork;
   readonly gke: GkeCluster;
   readonly nodePools: Record<string, GkeNodePool>;
-  readonly onlineStore: MemorystoreOnlineStore;
+  /** One Memorystore instance, or a Memorystore Cluster when the stack sets onlineStore.shards. */
+  readonly onlineStore: MemorystoreOnlineStore | MemorystoreClusterOnlineStore;
   readonly offlineStore: BigQueryOfflineStore;
   readonly artifactStore: GcsArtifactStore;
   readonly trackingDb?: CloudSqlTrackingDatabase;
@@ -85,11 +87,6 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
       );
     }
 
-    this.onlineStore = new MemorystoreOnlineStore(
-      `${name}-online`,
-      { stack, project, networkId: this.network.networkId, privateServices: this.network.privateServices },
-      parent,
-    );
     this.offlineStore = new BigQueryOfflineStore(`${name}-offline`, { stack, project, catalog }, parent);
     this.artifactStore = new GcsArtifactStore(`${name}-artifacts`, { stack, project }, parent);
     this.workloadIdentities = new WorkloadIdentities(
@@ -97,6 +94,25 @@ export class GcpFoundation extends pulumi.ComponentResource implements CloudFoun
       { stack, project, datasetId: this.offlineStore.datasetId, bucketName: this.artifactStore.bucketName, cluster: this.gke.cluster },
       parent,
     );
+    // Sharded: the features service account connects with its IAM token, on this cluster only.
+    this.onlineStore =
+      stack.onlineStore.kind === "redis" && stack.onlineStore.shards
+        ? new MemorystoreClusterOnlineStore(
+            `${name}-online`,
+            {
+              stack,
+              project,
+              networkId: this.network.networkId,
+              subnetId: this.network.subnetId,
+              connectMembers: [this.workloadIdentities.accounts.features.member],
+            },
+            parent,
+          )
+        : new MemorystoreOnlineStore(
+            `${name}-online`,
+            { stack, project, networkId: this.network.networkId, privateServices: this.network.privateServices },
+            parent,
+          );
     if (stack.tracking.enabled) {
       this.trackingDb = new CloudSqlTrackingDatabase(
         `${name}-tracking`,

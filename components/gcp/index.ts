@@ -8,6 +8,7 @@ export * from "./kms-key";
 export * from "./network";
 export * from "./node-service-account";
 export * from "./offline-store";
+export * from "./memorystore-cluster";
 export * from "./online-store";
 export * from "./project";
 export * from "./project-services";

@@ -61,16 +61,8 @@ export function memorystoreSettings(stack: StackSpec): MemorystoreSettings {
     });
   }
   if (stack.onlineStore.shards) {
-    // Memorystore Cluster needs Private Service Connect and IAM-token AUTH, which this component does not set up yet.
-    throw new pulumi.InputPropertiesError({
-      message: "unsupported online store",
-      errors: [
-        {
-          propertyPath: "onlineStore.shards",
-          reason: `${stack.onlineStore.shards} shards (Memorystore Cluster) is not available on GCP yet; remove shards to use one Memorystore instance`,
-        },
-      ],
-    });
+    // A sharded store is a Memorystore Cluster (memorystore-cluster.ts), never an instance.
+    throw new Error("memorystoreSettings: a stack with onlineStore.shards gets a Memorystore Cluster, not an instance");
   }
   const ha = stack.multiAz;
   return {

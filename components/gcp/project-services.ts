@@ -15,6 +15,10 @@ export const REQUIRED_APIS = [
   "servicenetworking.googleapis.com",
   "cloudkms.googleapis.com",
   "redis.googleapis.com",
+  // Private Service Connect for Memorystore Cluster (onlineStore.shards): the policy, and the
+  // consumer management API Memorystore creates its endpoints through.
+  "networkconnectivity.googleapis.com",
+  "serviceconsumermanagement.googleapis.com",
   "sqladmin.googleapis.com",
   "bigquery.googleapis.com",
   "storage.googleapis.com",

@@ -10,8 +10,8 @@ import { MemoryTileStore, type TileStore } from "./tile-store";
  */
 export async function openTileStore(url: string, catalog: Catalog, options: { timeoutMs?: number } = {}): Promise<TileStore> {
   if (isRedisUrl(url)) {
-    const { target, tlsCa } = parseRedisUrl(url);
-    const store = new RedisTileStore(target, catalog, { ...options, tlsCa });
+    const { target, tlsCa, iamAuth } = parseRedisUrl(url);
+    const store = new RedisTileStore(target, catalog, { ...options, tlsCa, iamAuth });
     await store.connect();
     return store;
   }

@@ -56,10 +56,10 @@ export class RedisTileStore implements TileStore {
   constructor(
     url: string,
     private readonly catalog: Catalog,
-    options: { timeoutMs?: number; tlsCa?: string } = {},
+    options: { timeoutMs?: number; tlsCa?: string; iamAuth?: boolean } = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 1000;
-    this.client = redisClient(url, { timeoutMs: this.timeoutMs, tlsCa: options.tlsCa });
+    this.client = redisClient(url, { timeoutMs: this.timeoutMs, tlsCa: options.tlsCa, iamAuth: options.iamAuth });
     this.client.defineCommand("tilesCas", { numberOfKeys: 1, lua: CAS });
   }
 

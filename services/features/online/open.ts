@@ -9,6 +9,7 @@ import type { OnlineStore, OnlineStoreOptions } from "./store";
  * Opens an online store from its URL:
  *   `redis://[:password@]host:port[/db][?keyTtlSeconds=N]`, `rediss://...[?tlsCa=<PEM file>]` (TLS),
  *   `redis+cluster://[:password@]host:port[,host:port...]` (`rediss+cluster://`): a Redis Cluster,
+ *   `...?auth=gcp-iam`: AUTH with the pod's Google access token (Memorystore Cluster), refreshed,
  *   `dynamodb://<region>[?endpoint=URL][&tableNameTemplate={project}.{table_name}]`,
  *   `embedded` (in-process), `embedded:<file>` (in-process, saved on close).
  * Redis and DynamoDB take `entityKeySerializationVersion=2` for a store an older Feast repo wrote
@@ -24,13 +25,14 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
   if (url === "embedded" || url === "embedded:") return new EmbeddedOnlineStore();
   if (url.startsWith("embedded:")) return new EmbeddedOnlineStore(url.slice("embedded:".length));
   if (isRedisUrl(url)) {
-    const { target, params, tlsCa } = parseRedisUrl(url);
+    const { target, params, tlsCa, iamAuth } = parseRedisUrl(url);
     const keyVersion = entityKeyVersion(params);
     const keyTtl = params.get("keyTtlSeconds");
     const store = new RedisOnlineStore(target, {
       ...options,
       keyTtlSeconds: keyTtl ? Number(keyTtl) : undefined,
       tlsCa,
+      iamAuth,
       entityKeyVersion: keyVersion,
     });
     await store.connect();

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import calculateSlot from "cluster-key-slot";
 import Redis, { type ChainableCommander, Cluster, type ClusterOptions, type RedisOptions } from "ioredis";
+import { fetchAccessToken, IamTokenAuth } from "./gcp-iam";
 
 /**
  * The one Redis client of the features service: Feast's hashes (redis.ts) and the tiles of
@@ -11,6 +12,8 @@ export interface RedisClientOptions {
   timeoutMs: number;
   /** PEM certificate(s) to trust for `rediss://` / `rediss+cluster://` (a private CA, e.g. Memorystore's). */
   tlsCa?: string;
+  /** Authenticate with the pod's Google access token (Memorystore Cluster's IAM auth, `?auth=gcp-iam`), kept fresh. */
+  iamAuth?: boolean;
 }
 
 export function redisClient(url: string, options: RedisClientOptions): Redis | Cluster {
@@ -28,20 +31,44 @@ export function redisClient(url: string, options: RedisClientOptions): Redis | C
   const client = isClusterUrl(url) ? clusterClient(url, redisOptions, options.tlsCa) : new Redis(url, redisOptions);
   // Errors surface on calls; an unhandled 'error' event would only add noise while reconnecting.
   client.on("error", () => {});
+  if (options.iamAuth) withIamAuth(client, options.timeoutMs);
   return client;
 }
 
+/**
+ * With IAM auth, connect() (the stores' and ioredis' own reconnects) first waits for the first
+ * token, bounded by the fetch's timeouts; "end" (closed for good: our retry strategies never give
+ * up) stops the refresh timer.
+ */
+function withIamAuth(client: Redis | Cluster, timeoutMs: number): void {
+  const auth = new IamTokenAuth(client, () => fetchAccessToken({ timeoutMs: Math.max(timeoutMs, 1000) }));
+  const connect = client.connect.bind(client);
+  Object.assign(client, {
+    connect: async () => {
+      await auth.start();
+      return connect();
+    },
+  });
+  client.once("end", () => auth.stop());
+}
+
 /** A Redis URL split into the client's target, its options, and the query parameters the stores read. */
-export function parseRedisUrl(url: string): { target: string; params: URLSearchParams; tlsCa?: string } {
+export function parseRedisUrl(url: string): { target: string; params: URLSearchParams; tlsCa?: string; iamAuth?: boolean } {
   // A cluster URL lists several hosts, which URL cannot parse: read its options from the query alone.
   const parsed = isClusterUrl(url) ? new URL(`redis://cluster/?${url.split("?")[1] ?? ""}`) : new URL(url);
   const params = new URLSearchParams(parsed.searchParams);
   const tlsCaFile = params.get("tlsCa");
+  const auth = params.get("auth");
+  if (auth !== null && auth !== "gcp-iam")
+    throw new Error(
+      `online store: auth=${auth} is not supported; use auth=gcp-iam (Memorystore Cluster's IAM auth) or put the password in the URL`,
+    );
+  const iamAuth = auth === "gcp-iam" ? { iamAuth: true } : {};
   parsed.search = "";
   const target = isClusterUrl(url) ? (url.split("?")[0] as string) : parsed.toString();
-  if (!tlsCaFile) return { target, params };
+  if (!tlsCaFile) return { target, params, ...iamAuth };
   try {
-    return { target, params, tlsCa: readFileSync(tlsCaFile, "utf8") };
+    return { target, params, tlsCa: readFileSync(tlsCaFile, "utf8"), ...iamAuth };
   } catch (error) {
     throw new Error(
       `online store: tlsCa=${tlsCaFile} cannot be read (${(error as NodeJS.ErrnoException).code}); mount the server's CA certificate there`,

@@ -17,6 +17,8 @@ export interface RedisStoreOptions extends OnlineStoreOptions {
    * private CA (Memorystore has its own). Defaults to the system's trusted CAs.
    */
   tlsCa?: string;
+  /** AUTH with the pod's Google access token, refreshed (Memorystore Cluster's IAM auth). */
+  iamAuth?: boolean;
   /** Feast's `entity_key_serialization_version` of the keys in this Redis. Defaults to 3. */
   entityKeyVersion?: EntityKeyVersion;
 }
@@ -43,7 +45,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.keyTtlSeconds = options.keyTtlSeconds;
     this.keyVersion = options.entityKeyVersion ?? 3;
-    this.client = redisClient(url, { timeoutMs: this.timeoutMs, tlsCa: options.tlsCa });
+    this.client = redisClient(url, { timeoutMs: this.timeoutMs, tlsCa: options.tlsCa, iamAuth: options.iamAuth });
   }
 
   /** Connects, waiting at most the timeout; a Redis that is down is not fatal (readiness reports it). */

@@ -174,6 +174,32 @@ export const gcp: MockTable = {
         persistenceIamIdentity: `serviceAccount:service-${PROJECT_NUMBER}@cloud-redis.iam.gserviceaccount.com`,
       };
     },
+    "gcp:redis/cluster:Cluster": ({ name, inputs, project, region }) => {
+      const n = autoName(name, inputs, 40);
+      const r = str(inputs.region, region);
+      const p = str(inputs.project, project);
+      const tls = inputs.transitEncryptionMode === "TRANSIT_ENCRYPTION_MODE_SERVER_AUTHENTICATION";
+      const network = (Array.isArray(inputs.pscConfigs) ? (inputs.pscConfigs[0] as { network?: string }) : {})?.network;
+      return {
+        id: `projects/${p}/locations/${r}/clusters/${n}`,
+        name: n,
+        // One discovery endpoint per network: a PSC address in the policy's subnetwork, port 6379.
+        discoveryEndpoints: [{ address: `10.40.0.${(parseInt(suffix(name, 2), 16) % 200) + 10}`, port: 6379, pscConfig: { network } }],
+        managedServerCas: tls ? [{ caCerts: [{ certificates: [pem(`${name}ca`), pem(`${name}root`)] }] }] : [],
+        state: "ACTIVE",
+        sizeGb: 0,
+        uid: suffix(`${name}uid`, 32),
+      };
+    },
+    "gcp:networkconnectivity/serviceConnectionPolicy:ServiceConnectionPolicy": ({ name, inputs, project }) => {
+      const n = autoName(name, inputs);
+      return {
+        id: `projects/${str(inputs.project, project)}/locations/${str(inputs.location, "r")}/serviceConnectionPolicies/${n}`,
+        name: n,
+        etag: suffix(`${name}etag`, 16),
+        infrastructure: "PSC",
+      };
+    },
     "gcp:bigquery/dataset:Dataset": ({ inputs, project }) => {
       const p = str(inputs.project, project);
       const d = str(inputs.datasetId, "dataset");

@@ -242,10 +242,6 @@ describe("memorystore", () => {
     expect(propertyErrors(() => memorystoreSettings({ ...dev, onlineStore: { kind: "dynamodb" } })).errors[0]?.propertyPath).toBe(
       "onlineStore.kind",
     );
-    const redis = dev.onlineStore;
-    if (redis.kind !== "redis") throw new Error("redis expected");
-    const sharded = { ...dev, onlineStore: { ...redis, shards: 3 } };
-    expect(propertyErrors(() => memorystoreSettings(sharded)).errors[0]?.propertyPath).toBe("onlineStore.shards");
   });
 });
 
