@@ -108,9 +108,13 @@ export function serializeEntityKey(joinKeys: JoinKey[], values: EntityKeyValue[]
   return out;
 }
 
-/** Python's sorted() on str compares code points; so does this (localeCompare would not). */
+/**
+ * Python's sorted() on str compares code points. JS's `<` compares UTF-16 units, which puts a name
+ * above U+FFFF (a surrogate pair, 0xD800-0xDFFF) before one in U+E000-U+FFFF; UTF-8 bytes sort in
+ * code point order, so they are compared instead. Runs once per join-key list (layoutOf caches it).
+ */
 function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
 const projectBytes = new Map<string, Buffer>();

@@ -12,7 +12,9 @@ describe("scanner reports", () => {
     const two = parseCheckov(
       JSON.stringify([report("kubernetes", [{ check_id: "CKV_K8S_43", resource: "Deployment.m.a" }]), report("terraform_plan", [])]),
     );
-    expect(two.findings).toEqual([{ scanner: "checkov", check: "CKV_K8S_43", resource: "Deployment.m.a", detail: "name", file: "/manifests/a.yaml" }]);
+    expect(two.findings).toEqual([
+      { scanner: "checkov", check: "CKV_K8S_43", resource: "Deployment.m.a", detail: "name", file: "/manifests/a.yaml" },
+    ]);
     expect(two.frameworks).toEqual({ kubernetes: { resources: 3, parsingErrors: 0 }, terraform_plan: { resources: 3, parsingErrors: 0 } });
     expect(parseCheckov(JSON.stringify(report("kubernetes", []))).frameworks.kubernetes?.resources).toBe(3);
   });

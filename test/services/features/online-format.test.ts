@@ -40,6 +40,18 @@ describe("entity key serialization v3", () => {
     expect(serializeEntityKey(keys, [7, 13])).toEqual(expected);
   });
 
+  it("sorts join key names by code point as Python does, not by UTF-16 unit (a name above U+FFFF after U+FF01)", () => {
+    // Printed by Feast 0.67's serialize_entity_key(EntityKey(join_keys=["\U0001F600", "\uFF01"], values 1, 2), 3).
+    const feast = hex(
+      "020000000200000003000000efbc810200000004000000f09f98800400000008000000020000000000000004000000080000000100000000000000",
+    );
+    const keys = [
+      { name: "\u{1F600}", type: "INT64" as const },
+      { name: "\uFF01", type: "INT64" as const },
+    ];
+    expect(serializeEntityKey(keys, [1, 2])).toEqual(feast);
+  });
+
   it("encodes STRING values as utf-8 and BYTES as is, with negative INT64 as two's complement", () => {
     expect(serializeEntityKey([{ name: "c", type: "STRING" }], ["é"])).toEqual(hex("01000000 02000000 01000000 63 02000000 02000000 c3a9"));
     expect(serializeEntityKey([{ name: "c", type: "BYTES" }], [new Uint8Array([0, 255])])).toEqual(
