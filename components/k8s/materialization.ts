@@ -48,7 +48,7 @@ export interface MaterializationPlan {
  * expected rows), each running `materialize-incremental now --shard <index>/<shards>` with the
  * Job's uid as the run id, so all pods of one run agree on one window and one export. A usage or
  * definition error (exit 2 or 3) fails the Job at once; an evicted or preempted pod does not count
- * against its shard's retries. The state is kept in the Redis online store, which every pod reaches.
+ * against its shard's retries. The state is kept in the online store (Redis or DynamoDB), which every pod reaches.
  */
 export function materializationPlan(
   view: FeatureView & { origin?: { file: string } },
@@ -56,14 +56,15 @@ export function materializationPlan(
 ): MaterializationPlan {
   const declared = materializationShards(view.materialization);
   const where = `${view.origin?.file ?? "catalog"}: featureViews[${view.name}].materialization`;
-  // Shards share a run through the Redis online store and read an export in a bucket; a stack
-  // without either runs the view in one pod (the catalog is shared by every stack).
-  const shareable = stores.online === "redis" && (stores.offline === "bigquery" || stores.offline === "redshift");
+  // Shards share a run through the online store (Redis keys or DynamoDB's state table) and read an
+  // export in a bucket; a stack whose export stays on a pod's disk runs the view in one pod (the
+  // catalog is shared by every stack).
+  const shareable = stores.offline === "bigquery" || stores.offline === "redshift";
   const shards = shareable ? declared : 1;
   const notes =
     declared > 1 && !shareable
       ? [
-          `${where}: ${declared} shards run as 1 on this stack: shards need a Redis online store and an offline store that exports to a bucket (BigQuery, Redshift); here they are ${stores.online} and ${stores.offline}`,
+          `${where}: ${declared} shards run as 1 on this stack: shards read one export in a bucket, which needs BigQuery or Redshift as the offline store; here it is ${stores.offline}`,
         ]
       : [];
   const parallelism = Math.min(shards, materializationParallelism(view.materialization));
@@ -85,7 +86,8 @@ export function materializationPlan(
     env: {
       SHARD_INDEX: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
       MATERIALIZATION_RUN_ID: { fieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']" },
-      ...(stores.online === "redis" ? { MATERIALIZATION_STATE: "online" } : {}),
+      // Redis keys or the DynamoDB state table: every pod of every run reads the same view ends and run state.
+      MATERIALIZATION_STATE: "online",
     },
     indexed: { completions: shards, parallelism, backoffLimitPerIndex: SHARD_RETRIES },
     podFailurePolicy: {

@@ -1,7 +1,16 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import Redis from "ioredis";
 import { withTimeout } from "../core/errors";
+import { type DynamoConnection, dynamoClient, dynamoOptionsOf, dynamoTableOf, EXPIRES_AT, ensureTable } from "./online/dynamodb-client";
 
 /**
  * Durable materialization state that every writer pod can read: the agreed window of a run, the
@@ -10,8 +19,9 @@ import { withTimeout } from "../core/errors";
  * concurrent pods agree on one window and one exporter without a coordinator.
  *
  * Backends: the Redis online store itself (`redis://`, `rediss://`; keys under
- * `mlops-materialization:<project>:`, apart from Feast's entity hashes), a directory (one file per
- * key, created with O_EXCL, for runs on one machine) and memory (tests).
+ * `mlops-materialization:<project>:`, apart from Feast's entity hashes), the DynamoDB online store's
+ * state table (`dynamodb://`; `<project>` + the stack's template + `_materialization`, conditional
+ * puts), a directory (one file per key, created with O_EXCL, for runs on one machine) and memory (tests).
  */
 export interface StateStore {
   readonly kind: string;
@@ -59,6 +69,73 @@ export class RedisStateStore implements StateStore {
   }
   async close(): Promise<void> {
     this.client.disconnect();
+  }
+}
+
+/** The state table's name under the store's table_name_template (no feature view starts with "_"). */
+export const DYNAMO_STATE_TABLE = "_materialization";
+
+/**
+ * State in a DynamoDB table (hash key `state_key`): `value` S, `expires_at` N (the table's TTL
+ * attribute; DynamoDB deletes late, so reads check it). `setIfAbsent` is a conditional put that
+ * also wins over an expired item. Reads are consistent: a pod must see the window another just fixed.
+ */
+export class DynamoStateStore implements StateStore {
+  readonly kind = "dynamodb";
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private ready?: Promise<void>;
+  constructor(connection: DynamoConnection, project: string) {
+    this.client = dynamoClient({ ...connection, timeoutMs: STATE_TIMEOUT_MS });
+    this.table = dynamoTableOf(connection.tableNameTemplate, project, DYNAMO_STATE_TABLE);
+  }
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    this.ready ??= ensureTable(this.client, this.table, "materialization state", "state_key");
+    await this.ready;
+    return withTimeout(run(), STATE_TIMEOUT_MS * 2 + 500, `materialization state ${what} (DynamoDB table ${this.table})`);
+  }
+  private item(key: string, value: string, ttlSeconds?: number): Record<string, AttributeValue> {
+    return {
+      state_key: { S: key },
+      value: { S: value },
+      ...(ttlSeconds ? { [EXPIRES_AT]: { N: String(Math.floor(Date.now() / 1000) + ttlSeconds) } } : {}),
+    };
+  }
+  async get(key: string): Promise<string | undefined> {
+    const { Item } = await this.call("get", () =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: { state_key: { S: key } }, ConsistentRead: true })),
+    );
+    const expires = Item?.[EXPIRES_AT]?.N;
+    if (expires !== undefined && Number(expires) < Date.now() / 1000) return undefined;
+    return Item?.value?.S;
+  }
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    await this.call("set", () => this.client.send(new PutItemCommand({ TableName: this.table, Item: this.item(key, value, ttlSeconds) })));
+  }
+  async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
+    try {
+      await this.call("set", () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: this.item(key, value, ttlSeconds),
+            ConditionExpression: "attribute_not_exists(state_key) OR #exp < :now",
+            ExpressionAttributeNames: { "#exp": EXPIRES_AT },
+            ExpressionAttributeValues: { ":now": { N: String(Math.floor(Date.now() / 1000)) } },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+  async delete(key: string): Promise<void> {
+    await this.call("delete", () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { state_key: { S: key } } })));
+  }
+  async close(): Promise<void> {
+    this.client.destroy();
   }
 }
 
@@ -141,8 +218,8 @@ export class MemoryStateStore implements StateStore {
 }
 
 /**
- * Opens the state store from `--state`: `redis://`/`rediss://` URL, `memory`, or a directory path
- * (`dir:<path>` or a bare path). `online` means the online store's own Redis when it is one.
+ * Opens the state store from `--state`: `redis://`/`rediss://` or `dynamodb://` URL, `memory`, or a
+ * directory path (`dir:<path>` or a bare path). `online` means the online store itself (Redis or DynamoDB).
  */
 export function openStateStore(state: string, onlineStoreUrl: string, project: string): StateStore {
   const target = state === "online" ? onlineStoreUrl : state;
@@ -151,10 +228,11 @@ export function openStateStore(state: string, onlineStoreUrl: string, project: s
     url.search = "";
     return new RedisStateStore(url.toString(), `mlops-materialization:${project}:`);
   }
+  if (target.startsWith("dynamodb://")) return new DynamoStateStore(dynamoOptionsOf(target), project);
   if (target === "memory") return new MemoryStateStore();
   if (state === "online")
     throw new Error(
-      `--state online needs a Redis online store, but it is "${onlineStoreUrl}"; give --state a redis:// URL or a directory every writer can reach`,
+      `--state online needs a Redis or DynamoDB online store, but it is "${onlineStoreUrl}"; give --state a redis:// or dynamodb:// URL or a directory every writer can reach`,
     );
   return new DirectoryStateStore(target.startsWith("dir:") ? target.slice(4) : target);
 }

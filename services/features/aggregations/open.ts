@@ -1,12 +1,15 @@
 import type { Catalog } from "../../../definition/registry";
 import { isRedisUrl, parseRedisUrl } from "../online/redis-client";
+import { dynamoOptionsOf } from "../online/dynamodb-client";
+import { DynamoTileStore } from "./dynamodb-tiles";
 import { RedisTileStore } from "./redis-tiles";
 import { MemoryTileStore, type TileStore } from "./tile-store";
 
 /**
  * Opens the tile store of aggregated views from the online store's URL (the same Redis holds
  * Feast's hashes and our tiles) with the online store's client: redis://, rediss:// (tlsCa=<PEM file>),
- * redis+cluster:// and rediss+cluster://, embedded (in-process).
+ * redis+cluster:// and rediss+cluster://, dynamodb://<region>[?endpoint=][&tableNameTemplate=] (the view's own
+ * table, aggregations/dynamodb-tiles.ts), embedded (in-process).
  */
 export async function openTileStore(url: string, catalog: Catalog, options: { timeoutMs?: number } = {}): Promise<TileStore> {
   if (isRedisUrl(url)) {
@@ -15,6 +18,7 @@ export async function openTileStore(url: string, catalog: Catalog, options: { ti
     await store.connect();
     return store;
   }
+  if (url.startsWith("dynamodb://")) return new DynamoTileStore({ ...options, ...dynamoOptionsOf(url) }, catalog);
   if (url === "embedded" || url.startsWith("embedded:")) return new MemoryTileStore();
   return new UnsupportedTileStore(url);
 }
@@ -25,7 +29,7 @@ class UnsupportedTileStore implements TileStore {
   constructor(private readonly url: string) {}
   private refuse(): never {
     throw new Error(
-      `aggregated feature views need a tile store; "${this.url.split("?")[0]}" has none yet (use redis:// or embedded for the online store)`,
+      `aggregated feature views need a tile store; "${this.url.split("?")[0]}" has none yet (use redis://, dynamodb:// or embedded for the online store)`,
     );
   }
   async writeTiles(): Promise<{ written: number }> {

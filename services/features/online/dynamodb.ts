@@ -1,37 +1,34 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   ListTablesCommand,
   ResourceNotFoundException,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { StoreUnavailableError } from "../../core/errors";
 import { dynamoEntityId, type EntityKeyVersion, serializeEntityKey } from "../entity-key";
 import { formatPythonDatetime, nanosFromIso, secondsOf } from "../timestamp";
 import { decodeValue, encodeValue } from "../values";
+import {
+  batchGet,
+  batchWrite,
+  DEFAULT_WRITE_PARALLELISM,
+  type DynamoConnection,
+  dynamoClient,
+  dynamoTableOf,
+  ensureTable,
+} from "./dynamodb-client";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineStoreOptions, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
 import { dtypeOf, readEachView } from "./view";
 
-/** DynamoDB limits: BatchGetItem takes 100 keys, BatchWriteItem 25 items per call. */
-const GET_BATCH = 100;
-/** The TTL attribute the table is created with (epoch seconds). */
-export const EXPIRES_AT = "expires_at";
-const WRITE_BATCH = 25;
-/** Retries of unprocessed keys/items, with exponential backoff from 25 ms (capped at 1 s). */
-const MAX_RETRIES = 8;
+export { EXPIRES_AT } from "./dynamodb-client";
+import { EXPIRES_AT } from "./dynamodb-client";
 
-export interface DynamoStoreOptions extends OnlineStoreOptions {
-  region: string;
-  endpoint?: string;
-  /** Table name per feature view, Feast's `table_name_template`. Defaults to "{project}.{table_name}". */
-  tableNameTemplate?: string;
+export interface DynamoStoreOptions extends OnlineStoreOptions, DynamoConnection {
   /** Feast's `entity_key_serialization_version` of the hashed keys. Defaults to 3. */
   entityKeyVersion?: EntityKeyVersion;
+  /** BatchWriteItem calls in flight per write. Defaults to DEFAULT_WRITE_PARALLELISM (8). */
+  writeParallelism?: number;
 }
 
 /**
@@ -52,23 +49,17 @@ export class DynamoOnlineStore implements OnlineStore {
   private readonly knownTables = new Set<string>();
   private readonly tableNameTemplate: string;
   private readonly keyVersion: EntityKeyVersion;
+  private readonly writeParallelism: number;
 
   constructor(options: DynamoStoreOptions) {
+    this.writeParallelism = options.writeParallelism ?? DEFAULT_WRITE_PARALLELISM;
     this.tableNameTemplate = options.tableNameTemplate ?? "{project}.{table_name}";
     this.keyVersion = options.entityKeyVersion ?? 3;
-    const timeout = options.timeoutMs ?? 1000;
-    this.client = new DynamoDBClient({
-      region: options.region,
-      endpoint: options.endpoint,
-      maxAttempts: 2,
-      requestHandler: new NodeHttpHandler({ connectionTimeout: timeout, requestTimeout: timeout }),
-      // A local endpoint (dynalite, DynamoDB Local) accepts any credentials; real AWS uses the default chain (IRSA).
-      ...(options.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
-    });
+    this.client = dynamoClient(options);
   }
 
   private tableOf(view: OnlineView): string {
-    return this.tableNameTemplate.replaceAll("{project}", view.project).replaceAll("{table_name}", view.name);
+    return dynamoTableOf(this.tableNameTemplate, view.project, view.name);
   }
 
   private entityId(view: OnlineView, key: EntityKey): string {
@@ -101,26 +92,14 @@ export class DynamoOnlineStore implements OnlineStore {
       : {};
     const ids = entityKeys.map((k) => this.entityId(view, k));
     const found = new Map<string, Record<string, AttributeValue>>();
-    const unique = [...new Set(ids)];
     try {
-      for (let i = 0; i < unique.length; i += GET_BATCH) {
-        let pending: Record<string, AttributeValue>[] = unique.slice(i, i + GET_BATCH).map((id) => ({ entity_id: { S: id } }));
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > MAX_RETRIES)
-            throw new StoreUnavailableError(
-              "dynamodb online store",
-              `${pending.length} keys still unprocessed after ${MAX_RETRIES} retries`,
-            );
-          if (attempt > 0) await backoff(attempt);
-          const reply = await this.call("BatchGetItem", () =>
-            this.client.send(
-              new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: timesOnly, ...projection } } }),
-            ),
-          );
-          for (const item of reply.Responses?.[table] ?? []) found.set(item.entity_id?.S ?? "", item);
-          pending = reply.UnprocessedKeys?.[table]?.Keys ?? [];
-        }
-      }
+      const items = await batchGet(
+        this.client,
+        table,
+        [...new Set(ids)].map((id) => ({ entity_id: { S: id } })),
+        { consistent: timesOnly, ...projection },
+      );
+      for (const item of items) found.set(item.entity_id?.S ?? "", item);
     } catch (error) {
       // A view never written has no table yet: every key is simply not found.
       if (error instanceof ResourceNotFoundException) return entityKeys.map(() => undefined);
@@ -178,49 +157,14 @@ export class DynamoOnlineStore implements OnlineStore {
       if (view.ttlSeconds > 0) item[EXPIRES_AT] = { N: String(secondsOf(row.eventTimestamp) + view.ttlSeconds) };
       requests.push({ PutRequest: { Item: item } });
     });
-    for (let i = 0; i < requests.length; i += WRITE_BATCH) {
-      let pending = requests.slice(i, i + WRITE_BATCH);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > MAX_RETRIES)
-          throw new StoreUnavailableError(
-            "dynamodb online store",
-            `${pending.length} writes still unprocessed after ${MAX_RETRIES} retries`,
-          );
-        if (attempt > 0) await backoff(attempt);
-        const reply = await this.call("BatchWriteItem", () =>
-          this.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } })),
-        );
-        pending = reply.UnprocessedItems?.[table] ?? [];
-      }
-    }
+    await batchWrite(this.client, table, requests, { parallelism: this.writeParallelism });
     return { written: requests.length, skipped: rows.length - requests.length };
   }
 
   private async ensureTable(view: OnlineView): Promise<void> {
     const table = this.tableOf(view);
     if (this.knownTables.has(table)) return;
-    try {
-      await this.client.send(new DescribeTableCommand({ TableName: table }));
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw new StoreUnavailableError("dynamodb online store (DescribeTable)", error);
-      await this.call("CreateTable", () =>
-        this.client.send(
-          new CreateTableCommand({
-            TableName: table,
-            BillingMode: "PAY_PER_REQUEST",
-            KeySchema: [{ AttributeName: "entity_id", KeyType: "HASH" }],
-            AttributeDefinitions: [{ AttributeName: "entity_id", AttributeType: "S" }],
-          }),
-        ),
-      ).catch((e: Error) => {
-        if (!/in use|exists/i.test(e.message)) throw e;
-      });
-      for (let i = 0; i < 100; i++) {
-        const { Table } = await this.call("DescribeTable", () => this.client.send(new DescribeTableCommand({ TableName: table })));
-        if (Table?.TableStatus === "ACTIVE") break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await ensureTable(this.client, table, "dynamodb online store");
     this.knownTables.add(table);
   }
 
@@ -231,9 +175,4 @@ export class DynamoOnlineStore implements OnlineStore {
   async close(): Promise<void> {
     this.client.destroy();
   }
-}
-
-function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(1000, 25 * 2 ** (attempt - 1));
-  return new Promise((r) => setTimeout(r, ms * (0.5 + Math.random() / 2)));
 }

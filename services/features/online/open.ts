@@ -1,5 +1,6 @@
 import type { EntityKeyVersion } from "../entity-key";
 import { DynamoOnlineStore } from "./dynamodb";
+import { dynamoOptionsOf } from "./dynamodb-client";
 import { EmbeddedOnlineStore } from "./embedded";
 import { RedisOnlineStore } from "./redis";
 import { isRedisUrl, parseRedisUrl } from "./redis-client";
@@ -39,15 +40,7 @@ export async function openOnlineStore(url: string, options: OnlineStoreOptions =
     return store;
   }
   if (url.startsWith("dynamodb://")) {
-    const parsed = new URL(url);
-    if (!parsed.hostname) throw new Error(`online store "${url}": give the region, like dynamodb://us-east-1`);
-    return new DynamoOnlineStore({
-      ...options,
-      region: parsed.hostname,
-      endpoint: parsed.searchParams.get("endpoint") ?? undefined,
-      tableNameTemplate: parsed.searchParams.get("tableNameTemplate") ?? undefined,
-      entityKeyVersion: entityKeyVersion(parsed.searchParams),
-    });
+    return new DynamoOnlineStore({ ...options, ...dynamoOptionsOf(url), entityKeyVersion: entityKeyVersion(new URL(url).searchParams) });
   }
   throw new Error(
     `online store "${url}" is not supported; use redis://host:port, rediss://host:port, redis+cluster://host:port,host:port, dynamodb://<region>[?endpoint=URL] or embedded`,

@@ -140,6 +140,13 @@ describe("materializationPlan", () => {
     expect(plan.notes[0]).toContain("4 shards run as 1 on this stack");
   });
 
+  it("fans out on a DynamoDB stack too: the writers share the run through DynamoDB's state table", () => {
+    const plan = materializationPlan({ ...view, materialization: { shards: 4 } }, { online: "dynamodb", offline: "redshift" });
+    expect(plan.shards).toBe(4);
+    expect(plan.notes).toEqual([]);
+    expect(plan.env.MATERIALIZATION_STATE).toBe("online");
+  });
+
   it("exports under the artifact bucket's materialization/ prefix when the warehouse can write it", () => {
     expect(exportRoot("bigquery", "gs://acme-artifacts/mlflow")).toBe("gs://acme-artifacts/materialization");
     expect(exportRoot("redshift", "s3://acme-artifacts/mlflow")).toBe("s3://acme-artifacts/materialization");
