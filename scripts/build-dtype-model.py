@@ -5,7 +5,8 @@ serving conformance tests (every datatype in and out, INT64/UINT64 at their edge
 Inputs in_<DATATYPE> and outputs out_<DATATYPE>, each of shape [N], for BOOL, UINT8..UINT64,
 INT8..INT64, FP16, FP32, FP64 and BYTES (ONNX string). BF16 is left out: onnxruntime-node has no
 bfloat16 tensors (its session refuses such a model), so BF16 is served through an external runtime.
-Also writes models/dtypes/bf16.onnx (one BF16 Identity) so the load error can be tested.
+Also writes models/dtypes/bf16.onnx (one BF16 Identity) so the load error can be tested, and
+models/dtypes/fp32.onnx (one FP32 Identity) for the binary-REST benchmark's single 1 MiB input.
 Deterministic: every run writes the same bytes. Run with ~/.cache/mlops/venv-scipy/bin/python.
 """
 import os
@@ -47,7 +48,7 @@ def identity_model(name, types):
 
 def main():
     os.makedirs(ROOT, exist_ok=True)
-    for file, model in [("model.onnx", identity_model("dtypes", TYPES)), ("bf16.onnx", identity_model("bf16", {"BF16": TensorProto.BFLOAT16}))]:
+    for file, model in [("model.onnx", identity_model("dtypes", TYPES)), ("bf16.onnx", identity_model("bf16", {"BF16": TensorProto.BFLOAT16})), ("fp32.onnx", identity_model("fp32", {"FP32": TensorProto.FLOAT}))]:
         path = os.path.join(ROOT, file)
         onnx.save(model, path)
         print(f"build-dtype-model: wrote models/dtypes/{file} ({os.path.getsize(path)} bytes)")
