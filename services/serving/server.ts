@@ -227,6 +227,7 @@ export async function createServingServer(options: ServingServerOptions): Promis
     // Runs after the listener stopped and in-flight requests finished: their log records are in the buffer.
     await grpcDrained;
     await predictionLog?.close();
+    await context.features?.close();
     await store.close();
   });
 

@@ -13,9 +13,12 @@ const ANSWER = JSON.stringify({
 /**
  * A keep-alive HTTP server that, like one whose idle timeout fires just as the client reuses the
  * connection, drops its first connection after `answered` answers without answering the next
- * request on it. Later connections answer every request.
+ * request on it. Later connections answer every request (unless `always`: every connection drops).
  */
-async function staleAfter(answered: number): Promise<{ url: string; connections: () => number; server: Server }> {
+async function staleAfter(
+  answered: number,
+  options: { always?: boolean } = {},
+): Promise<{ url: string; connections: () => number; server: Server }> {
   let connections = 0;
   const server = createServer((socket: Socket) => {
     const first = connections++ === 0;
@@ -29,7 +32,7 @@ async function staleAfter(answered: number): Promise<{ url: string; connections:
         const length = Number(/content-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
         if (buffered.length < end + 4 + length) return;
         buffered = buffered.slice(end + 4 + length);
-        if (first && served === answered) {
+        if ((first || options.always) && served === answered) {
           socket.destroy();
           return;
         }
@@ -60,14 +63,32 @@ describe("the features client's connection pool", () => {
     // The second lookup reuses the pooled socket, which the server drops: answered anyway.
     expect((await client.get("svc", { card_id: [1] })).results[1]?.values).toEqual([3]);
     expect(stale.connections()).toBe(2);
+    await client.close();
   });
 
-  it("does not send a lookup a third time: a server that keeps dropping it is a 503", async () => {
-    const stale = await staleAfter(0);
+  it("sends it at most twice: a server that drops every lookup is a 503 saying why", async () => {
+    const stale = await staleAfter(0, { always: true });
     servers.push(stale.server);
     const client = new FeaturesClient({ url: stale.url, timeoutMs: 2_000 });
-    // A fresh socket dropped before any answer is not a stale pooled one: no retry.
-    await expect(client.get("svc", { card_id: [1] })).rejects.toMatchObject({ statusCode: 503 });
-    expect(stale.connections()).toBe(1);
+    await expect(client.get("svc", { card_id: [1] })).rejects.toMatchObject({
+      statusCode: 503,
+      message: expect.stringMatching(/features service at http:\/\/127\.0\.0\.1:\d+/),
+    });
+    expect(stale.connections()).toBe(2);
+    await client.close();
+  });
+
+  it("a features service that does not answer within the deadline is a 503 naming the deadline", async () => {
+    const silent = createServer((socket) => socket.resume());
+    servers.push(silent);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const client = new FeaturesClient({ url: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, timeoutMs: 100 });
+    const started = Date.now();
+    await expect(client.get("svc", { card_id: [1] })).rejects.toMatchObject({
+      statusCode: 503,
+      message: expect.stringMatching(/no answer within 100 ms/),
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await client.close();
   });
 });
