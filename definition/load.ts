@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import type { z } from "zod";
 import { FeatureFile, Model } from "./catalog";
 import { checkCatalog, deploysTo } from "./catalog-checks";
 import { resolveStack, type StackSpec } from "./defaults";
@@ -91,6 +92,34 @@ function yamlFiles(dir: string): string[] {
 }
 
 /**
+ * Reads one catalog file and validates it against its schema, keeping its source for line numbers.
+ * Undefined, with the problems added to `issues`, when it is not YAML or does not match; any other
+ * error (a permission, a bug) is not a catalog problem and is thrown.
+ */
+function readParsed<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  issues: SpecIssue[],
+  sources: Map<string, YamlSource>,
+): { source: YamlSource; data: z.output<S> } | undefined {
+  let source: YamlSource;
+  try {
+    source = readYaml(path);
+  } catch (error) {
+    if (!(error instanceof SpecError)) throw error;
+    issues.push(...error.issues);
+    return undefined;
+  }
+  sources.set(source.file, source);
+  const parsed = schema.safeParse(source.data);
+  if (!parsed.success) {
+    issues.push(...zodIssues(source.file, source.data, parsed.error));
+    return undefined;
+  }
+  return { source, data: parsed.data };
+}
+
+/**
  * Reads every `features/*.yaml` and `models/<team>/<model>.yaml` under the catalog directory,
  * validates each file, merges them and cross-checks the result. All problems are reported together.
  * A directory holding a rendered runtime config (registry.json) is read as that instead.
@@ -133,20 +162,9 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
   };
 
   for (const path of yamlFiles(join(catalogDir, "features"))) {
-    let source: YamlSource;
-    try {
-      source = readYaml(path);
-    } catch (error) {
-      if (error instanceof SpecError) issues.push(...error.issues);
-      continue;
-    }
-    sources.set(source.file, source);
-    const parsed = FeatureFile.safeParse(source.data);
-    if (!parsed.success) {
-      issues.push(...zodIssues(source.file, source.data, parsed.error));
-      continue;
-    }
-    const f = parsed.data;
+    const read = readParsed(path, FeatureFile, issues, sources);
+    if (!read) continue;
+    const { source, data: f } = read;
     f.entities.forEach((e, i) => claim(catalog.entities, "entity", e, source.file, `entities[${i}]`));
     f.featureViews.forEach((v, i) => claim(catalog.featureViews, "feature view", v, source.file, `featureViews[${i}]`));
     f.featureServices.forEach((s, i) => claim(catalog.featureServices, "feature service", s, source.file, `featureServices[${i}]`));
@@ -157,22 +175,12 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
   }
 
   for (const path of yamlFiles(join(catalogDir, "models"))) {
-    let source: YamlSource;
-    try {
-      source = readYaml(path);
-    } catch (error) {
-      if (error instanceof SpecError) issues.push(...error.issues);
-      continue;
-    }
-    sources.set(source.file, source);
-    const parsed = Model.safeParse(source.data);
-    if (!parsed.success) {
-      issues.push(...zodIssues(source.file, source.data, parsed.error));
-      continue;
-    }
+    const read = readParsed(path, Model, issues, sources);
+    if (!read) continue;
+    const { source, data: model } = read;
     const fileName = basename(path).replace(/\.ya?ml$/, "");
     const team = basename(dirname(path));
-    const name = parsed.data.name ?? fileName;
+    const name = model.name ?? fileName;
     if (name !== fileName) {
       issues.push({
         file: source.file,
@@ -200,7 +208,7 @@ export function loadCatalog(catalogDir: string, project: string, stack?: StackSp
       });
       continue;
     }
-    catalog.models[name] = { ...parsed.data, name, team, origin: { file: source.file, path: "" } };
+    catalog.models[name] = { ...model, name, team, origin: { file: source.file, path: "" } };
   }
 
   if (issues.length === 0) issues.push(...checkCatalog(catalog, stack));
