@@ -7,13 +7,13 @@
  */
 import { join, resolve } from "node:path";
 import { listStacks, SpecError } from "../definition";
-import { helpText, parseCommand, UsageError } from "../services/core/cli";
 import { formatPolicyReport } from "../policies/harness";
 import { formatCompileError } from "./plan/diagnostics";
 import { readProject } from "./plan/language-host";
 import { writePlan } from "./plan/output";
 import { type PolicyPackRun, runPolicyPack } from "./plan/policy-pack";
 import { runProgram } from "./plan/run";
+import { stackCommand, stop } from "./plan/stack-command";
 import { countByType, renderTree, shortType } from "./plan/tree";
 
 const FLAGS = [
@@ -28,30 +28,10 @@ async function main(argv: string[]): Promise<number> {
   const stacks = listStacks(join(root, "stacks"));
   const usage = "npm run plan -- <stack> [--out DIR] [--json]";
   const description = `Credential-free plan of a stack: runs the Pulumi program as the engine loads it (registration mocked), validates\nevery Kubernetes object, runs the policy pack, writes plan.json and manifests.\nStacks: ${stacks.join(", ")}`;
-  let args: ReturnType<typeof parseCommand>;
-  try {
-    args = parseCommand(argv, FLAGS);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`plan: ${error.message}\n\n${helpText(usage, description, FLAGS)}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (args.values.help) {
-    console.log(helpText(usage, description, FLAGS));
-    return 0;
-  }
-  const stackName = args.positionals[0];
-  if (!stackName || args.positionals.length > 1) {
-    console.error(`plan: name exactly one stack: ${stacks.join(", ")}\n\n${helpText(usage, description, FLAGS)}`);
-    return 2;
-  }
-  if (!stacks.includes(stackName)) {
-    console.error(`plan: stack "${stackName}" does not exist (no stacks/Pulumi.${stackName}.yaml); stacks: ${stacks.join(", ")}`);
-    return 2;
-  }
-  const json = args.values.json === true;
+  const parsed = stackCommand("plan", argv, { usage, description, flags: FLAGS, stacks });
+  if ("exit" in parsed) return stop(parsed);
+  const { stackName, values } = parsed;
+  const json = values.json === true;
   const say = (line: string) => (json ? console.error : console.log)(`plan ${stackName}: ${line}`);
   const started = performance.now();
 
@@ -85,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     `policy pack: ${report.policiesRun} policies, ${report.mandatory} mandatory and ${report.advisory} advisory violations (${policySeconds.toFixed(2)} s)`,
   );
 
-  const out = resolve(String(args.values.out ?? join(root, "out", stackName)));
+  const out = resolve(String(values.out ?? join(root, "out", stackName)));
   const byType = countByType(run.resources);
   const custom = run.resources.filter((r) => r.custom).length;
   const ok = run.invalid.length === 0 && run.errors.length === 0 && report.mandatory === 0;
@@ -113,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
   if (json) {
     console.log(JSON.stringify({ ...summary, out: { plan: planFile, manifests: manifestsDir } }, null, 2));
   } else {
-    console.log(`\n${renderTree(run.resources, { maxDepth: Number(args.values.depth) })}\n`);
+    console.log(`\n${renderTree(run.resources, { maxDepth: Number(values.depth) })}\n`);
     console.log(`Resources by type (${custom} resources, ${summary.components} components):`);
     for (const [type, n] of byType) console.log(`  ${String(n).padStart(5)}  ${shortType(type)}`);
     console.log("");

@@ -8,9 +8,9 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { listStacks } from "../../definition";
-import { helpText, parseCommand, UsageError } from "../../services/core/cli";
 import { writePlan } from "../../stacks/plan/output";
 import { runProgram } from "../../stacks/plan/run";
+import { stackCommand, stop } from "../../stacks/plan/stack-command";
 import { type Finding, findingKey } from "./findings";
 import { runCheckov, runKubeScore, runPromtool } from "./scanners";
 import { terraformPlan } from "./terraform-plan";
@@ -39,26 +39,10 @@ async function main(argv: string[]): Promise<number> {
   const stacks = listStacks(join(root, "stacks"));
   const usage = "npm run scan -- <stack> [--out DIR] [--json]";
   const description = `Checkov, kube-score and promtool over a stack's plan; findings must be fixed or waived in\npolicies/scanner-waivers.yaml. Stacks: ${stacks.join(", ")}`;
-  let args: ReturnType<typeof parseCommand>;
-  try {
-    args = parseCommand(argv, FLAGS);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`scan: ${error.message}\n\n${helpText(usage, description, FLAGS)}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (args.values.help) {
-    console.log(helpText(usage, description, FLAGS));
-    return 0;
-  }
-  const stackName = args.positionals[0];
-  if (!stackName || args.positionals.length > 1 || !stacks.includes(stackName)) {
-    console.error(`scan: name exactly one stack: ${stacks.join(", ")}\n\n${helpText(usage, description, FLAGS)}`);
-    return 2;
-  }
-  const json = args.values.json === true;
+  const parsed = stackCommand("scan", argv, { usage, description, flags: FLAGS, stacks });
+  if ("exit" in parsed) return stop(parsed);
+  const { stackName, values } = parsed;
+  const json = values.json === true;
   const say = (text: string) => (json ? console.error : console.log)(`scan ${stackName}: ${text}`);
   const waivers = loadWaivers();
   const started = performance.now();
@@ -70,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  const out = resolve(String(args.values.out ?? join(root, "out", stackName)));
+  const out = resolve(String(values.out ?? join(root, "out", stackName)));
   writePlan(out, { resources: plan.resources, objects: plan.objects, summary: { stack: stackName } });
   const tfplan = terraformPlan(plan.resources);
   writeFileSync(join(out, "tfplan.json"), `${JSON.stringify(tfplan, null, 1)}\n`);
