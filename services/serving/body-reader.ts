@@ -13,6 +13,9 @@ export function alignmentPad(at: number): number {
   return (TENSOR_ALIGNMENT - (at % TENSOR_ALIGNMENT)) % TENSOR_ALIGNMENT;
 }
 
+/** Bodies this large or larger get a buffer of their own, aligned; smaller ones come from node's pool. */
+export const OWN_BUFFER_ABOVE = 64 * 1024;
+
 export interface ReadBodyOptions {
   /** The Content-Length header, when the client sent one (chunked bodies have none). */
   contentLength: number | undefined;
@@ -35,8 +38,11 @@ export function readBody(payload: Readable, options: ReadBodyOptions, done: (err
     done(tooLarge());
     return;
   }
+  // A small body comes from node's shared buffer pool (a slab of its own per request would cost
+  // the JSON route an allocation and a GC finalizer each time); its few binary bytes, if any, are
+  // then copied, not viewed. Only a large one gets its own, aligned, buffer.
   const pad = alignmentPad(options.alignAt);
-  const allocate = (n: number) => Buffer.allocUnsafeSlow(pad + n).subarray(pad);
+  const allocate = (n: number) => (n < OWN_BUFFER_ABOVE ? Buffer.allocUnsafe(n) : Buffer.allocUnsafeSlow(pad + n).subarray(pad));
   // Known length: one buffer, filled as chunks arrive. Unknown (chunked): chunks, joined once at the end.
   const body = contentLength !== undefined ? allocate(contentLength) : undefined;
   const chunks: Buffer[] = [];

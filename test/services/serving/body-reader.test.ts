@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { alignmentPad, type ReadBodyOptions, readBody } from "../../../services/serving/body-reader";
+import { alignmentPad, OWN_BUFFER_ABOVE, type ReadBodyOptions, readBody } from "../../../services/serving/body-reader";
 
 function read(chunks: Buffer[], options: ReadBodyOptions, fail?: Error): Promise<Buffer> {
   const stream = new PassThrough();
@@ -18,19 +18,24 @@ describe("the request body reader", () => {
 
   for (const headerLength of [0, 1, 5, 8, 13]) {
     it(`puts the binary tail after a ${headerLength}-byte header on an 8-byte boundary, bytes unchanged`, async () => {
-      const bytes = Buffer.from(Array.from({ length: headerLength + 40 }, (_, i) => i % 251));
+      const bytes = Buffer.from(Array.from({ length: headerLength + OWN_BUFFER_ABOVE }, (_, i) => i % 251));
       const chunks = [bytes.subarray(0, 3), bytes.subarray(3, 20), bytes.subarray(20)];
-      const body = await read(chunks, { contentLength: bytes.length, limit: 1000, alignAt: headerLength });
+      const body = await read(chunks, { contentLength: bytes.length, limit: 1 << 20, alignAt: headerLength });
       expect(Buffer.compare(body, bytes)).toBe(0);
       expect((body.byteOffset + headerLength) % 8).toBe(0);
     });
   }
 
   it("reads a chunked body (no Content-Length) the same way", async () => {
-    const bytes = Buffer.from("0123456789abcdef");
-    const body = await read([bytes.subarray(0, 5), bytes.subarray(5)], { contentLength: undefined, limit: 1000, alignAt: 3 });
-    expect(body.toString()).toBe("0123456789abcdef");
+    const bytes = Buffer.alloc(OWN_BUFFER_ABOVE + 16, "0123456789abcdef");
+    const body = await read([bytes.subarray(0, 5), bytes.subarray(5)], { contentLength: undefined, limit: 1 << 20, alignAt: 3 });
+    expect(Buffer.compare(body, bytes)).toBe(0);
     expect((body.byteOffset + 3) % 8).toBe(0);
+  });
+
+  it("reads a small body into node's pooled memory, bytes unchanged", async () => {
+    const body = await read([Buffer.from('{"inputs":'), Buffer.from("[]}")], { contentLength: 13, limit: 1000, alignAt: 0 });
+    expect(body.toString()).toBe('{"inputs":[]}');
   });
 
   it("refuses a body over the limit with a 413, by its Content-Length or by the bytes that arrive", async () => {
