@@ -71,15 +71,19 @@ function finish(context: ServingContext, request: FastifyRequest, status: number
 
 /** Version headers on every response, and request metrics for every request that reached a model. */
 export function instrument(app: FastifyInstance, context: ServingContext): void {
-  app.addHook("onSend", async (request, reply, payload) => {
+  // Callback hooks, not async ones: they run on every request, and a promise each is measurable on the JSON route.
+  app.addHook("onSend", (request, reply, payload, done) => {
     const served = request.servedBy ?? named(context, request) ?? single(context);
     if (served) {
       reply.header("x-model-name", served.model);
       reply.header("x-model-version", served.version);
     }
-    return payload;
+    done(null, payload);
   });
-  app.addHook("onResponse", async (request, reply) => finish(context, request, reply.statusCode, reply.elapsedTime / 1000));
+  app.addHook("onResponse", (request, reply, done) => {
+    finish(context, request, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
 }
 
 /**

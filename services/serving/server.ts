@@ -186,9 +186,9 @@ export async function createServingServer(options: ServingServerOptions): Promis
     // gRPC drains beside HTTP: no new calls, in-flight ones finish (bounded by the inference deadline).
     grpcDrained = Promise.all(grpcServers.map((g) => g.drain(context.inferenceTimeoutMs + 1_000)));
   });
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
-    return payload;
+    done(null, payload);
   });
 
   // Event-loop delay: the process is CPU-saturated, and queueing more work only makes every request late.

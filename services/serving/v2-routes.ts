@@ -56,10 +56,11 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   });
   // The protocol's media type is application/json, and the KServe SDK reads an error's message
   // only when the content type is exactly that (JSON is UTF-8 by definition, RFC 8259).
-  app.addHook("onSend", async (_request, reply, payload) => {
+  // A callback hook, not an async one: no promise per request on the JSON route.
+  app.addHook("onSend", (_request, reply, payload, done) => {
     const type = reply.getHeader("content-type");
     if (typeof type === "string" && type.startsWith("application/json")) reply.header("content-type", "application/json");
-    return payload;
+    done(null, payload);
   });
 
   app.get("/v2", { schema: serverMetadataSchema }, async () => SERVER);
