@@ -60,6 +60,31 @@ export function bucketPolicy(bucketArn: string): string {
   );
 }
 
+/** Prefix of the artifact bucket's server access logs inside the log bucket. */
+export const ACCESS_LOG_PREFIX = "artifacts/";
+
+/**
+ * The log bucket's policy: TLS only, and S3's log delivery service may write the artifact
+ * bucket's access logs under their prefix, for that source bucket and this account only (AWS's
+ * recommended replacement for the log-delivery ACL, which BucketOwnerEnforced buckets refuse).
+ */
+export function logBucketPolicy(a: { logBucketArn: string; sourceBucketArn: string; accountId: string }): string {
+  const tls = JSON.parse(bucketPolicy(a.logBucketArn)) as { Statement: PolicyStatement[] };
+  return JSON.stringify(
+    policyDocument([
+      ...tls.Statement,
+      {
+        Sid: "S3ServerAccessLogs",
+        Effect: "Allow",
+        Principal: { Service: "logging.s3.amazonaws.com" },
+        Action: "s3:PutObject",
+        Resource: `${a.logBucketArn}/${ACCESS_LOG_PREFIX}*`,
+        Condition: { ArnLike: { "aws:SourceArn": a.sourceBucketArn }, StringEquals: { "aws:SourceAccount": a.accountId } },
+      },
+    ]),
+  );
+}
+
 /** Lifecycle: old artifact versions expire, prediction logs expire, abandoned uploads are cleaned up. */
 export function bucketLifecycleRules(stack: StackSpec) {
   const d = awsDefaults(stack);
@@ -116,6 +141,7 @@ export class ArtifactBucket extends pulumi.ComponentResource {
     const d = awsDefaults(stack);
     const parent = { parent: this };
     const key = encryptionKey(name, stack, "artifact bucket", this);
+    const logs = new AccessLogBucket(`${name}-logs`, { stack }, { parent: this });
     const bucket = new aws.s3.Bucket(
       `${name}`,
       // Bucket names are global; a prefix lets the provider add a unique suffix. forceDestroy only where data is disposable.
@@ -146,6 +172,13 @@ export class ArtifactBucket extends pulumi.ComponentResource {
       { bucket: bucket.id, policy: bucket.arn.apply(bucketPolicy) },
       { parent: this, dependsOn: [block] },
     );
+    // Server access logs (CKV_AWS_18): who read or wrote which artifact, kept in the log bucket.
+    logs.allowDeliveryFrom(bucket);
+    new aws.s3.BucketLogging(
+      `${name}-logging`,
+      { bucket: bucket.id, targetBucket: logs.bucket.id, targetPrefix: ACCESS_LOG_PREFIX },
+      { parent: this, dependsOn: [logs.bucket] },
+    );
 
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
@@ -159,5 +192,79 @@ export class ArtifactBucket extends pulumi.ComponentResource {
       uri: this.uri,
       predictionLogsUri: this.predictionLogsUri,
     });
+  }
+}
+
+/**
+ * The bucket the artifact bucket's server access logs go to, hardened like it: public access
+ * blocked, encrypted, versioned, TLS only, logs expiring. Two documented exceptions: S3 delivers
+ * server access logs only to SSE-S3 buckets (not SSE-KMS), and a log bucket does not log into
+ * itself (policies/scanner-waivers.yaml says so for CKV_AWS_145 and CKV_AWS_18).
+ */
+export class AccessLogBucket extends pulumi.ComponentResource {
+  readonly bucket: aws.s3.Bucket;
+  private readonly block: aws.s3.BucketPublicAccessBlock;
+  private readonly baseName: string;
+
+  constructor(name: string, args: { stack: StackSpec }, opts?: pulumi.ComponentResourceOptions) {
+    super("mlops:aws:AccessLogBucket", name, {}, opts);
+    const { stack } = args;
+    const d = awsDefaults(stack);
+    const parent = { parent: this };
+    this.baseName = name;
+    this.bucket = new aws.s3.Bucket(
+      name,
+      { bucketPrefix: `${awsName(name, 36)}-`, forceDestroy: !d.prod, tags: awsTags(stack, name) },
+      statefulOptions(stack, this),
+    );
+    this.block = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, { bucket: this.bucket.id, ...PUBLIC_ACCESS_BLOCK }, parent);
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-sse`,
+      { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+      parent,
+    );
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } },
+      parent,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      {
+        bucket: this.bucket.id,
+        rules: [
+          { id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: d.prod ? 365 : 90 } },
+          {
+            id: "expire-noncurrent-versions",
+            status: "Enabled",
+            filter: { prefix: "" },
+            noncurrentVersionExpiration: { noncurrentDays: 7 },
+          },
+          {
+            id: "abort-incomplete-uploads",
+            status: "Enabled",
+            filter: { prefix: "" },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+      },
+      { parent: this, dependsOn: [versioning] },
+    );
+    this.registerOutputs({ bucketName: this.bucket.bucket });
+  }
+
+  /** The log bucket's policy, admitting S3 log delivery for `source` only. */
+  allowDeliveryFrom(source: aws.s3.Bucket): void {
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    new aws.s3.BucketPolicy(
+      `${this.baseName}-policy`,
+      {
+        bucket: this.bucket.id,
+        policy: pulumi
+          .all([this.bucket.arn, source.arn, identity.accountId])
+          .apply(([logBucketArn, sourceBucketArn, accountId]) => logBucketPolicy({ logBucketArn, sourceBucketArn, accountId })),
+      },
+      { parent: this, dependsOn: [this.block] },
+    );
   }
 }

@@ -59,9 +59,33 @@ export function artifactBucketSettings(args: GcsArtifactStoreArgs): ArtifactBuck
   };
 }
 
+/** Prefix of the artifact bucket's usage logs inside the log bucket. */
+export const ACCESS_LOG_PREFIX = "artifacts";
+/** Who writes GCS usage and storage logs: Google's analytics group (it needs objectCreator on the log bucket). */
+export const STORAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com";
+
+/**
+ * The log bucket, hardened like the artifact bucket (uniform access, public access prevention,
+ * versioned, soft delete) with logs expiring after a year in prod, 90 days in dev. It does not
+ * log into itself (policies/scanner-waivers.yaml, CKV_GCP_62).
+ */
+export function accessLogBucketSettings(args: GcsArtifactStoreArgs): ArtifactBucketSettings {
+  const base = artifactBucketSettings(args);
+  const { prod } = gcpTarget(args.stack);
+  return {
+    ...base,
+    lifecycleRules: [
+      { action: { type: "Delete" }, condition: { age: prod ? 365 : 90 } },
+      { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 7 } },
+    ],
+  };
+}
+
 /** The tracking server's artifact bucket on GCS, which also holds the prediction logs drift checks read. */
 export class GcsArtifactStore extends pulumi.ComponentResource {
   readonly bucket: gcp.storage.Bucket;
+  /** Where the bucket's usage logs go. */
+  readonly logBucket: gcp.storage.Bucket;
   readonly bucketName: pulumi.Output<string>;
   /** gs://<bucket>/mlflow: MLflow's --artifacts-destination. */
   readonly uri: pulumi.Output<string>;
@@ -84,9 +108,27 @@ export class GcsArtifactStore extends pulumi.ComponentResource {
         ),
       );
     }
+    // Usage logs (CKV_GCP_62): every request to the artifact bucket, in a bucket of their own.
+    this.logBucket = new gcp.storage.Bucket(
+      `${name}-logs`,
+      { project, ...accessLogBucketSettings(args) },
+      statefulOptions(args.stack, this),
+    );
+    dependsOn.push(
+      new gcp.storage.BucketIAMMember(
+        `${name}-logs-writer`,
+        { bucket: this.logBucket.name, role: "roles/storage.objectCreator", member: STORAGE_LOG_WRITER },
+        { parent: this },
+      ),
+    );
     this.bucket = new gcp.storage.Bucket(
       `${name}-bucket`,
-      { project, ...settings, encryption: args.kmsKeyName ? { defaultKmsKeyName: args.kmsKeyName } : undefined },
+      {
+        project,
+        ...settings,
+        encryption: args.kmsKeyName ? { defaultKmsKeyName: args.kmsKeyName } : undefined,
+        logging: { logBucket: this.logBucket.name, logObjectPrefix: ACCESS_LOG_PREFIX },
+      },
       { ...statefulOptions(args.stack, this), dependsOn },
     );
     this.bucketName = this.bucket.name;

@@ -9,6 +9,17 @@ export interface KmsKeyArgs extends GcpComponentArgs {
   encrypterDecrypters?: pulumi.Input<string>[];
   /** Days between automatic rotations. Defaults to 90 (CIS GCP 1.10 asks for at most 90). */
   rotationDays?: number;
+  /**
+   * Where the key ring lives; defaults to the stack's region. A key must sit where the data it
+   * encrypts does (a BigQuery dataset in the "EU" multi-region needs a key ring in "europe").
+   */
+  location?: string;
+}
+
+/** The Cloud KMS location for data in `location` (a region, or BigQuery's "EU"/"US" multi-regions). */
+export function kmsLocation(location: string): string {
+  const multi: Record<string, string> = { EU: "europe", US: "us" };
+  return multi[location.toUpperCase()] ?? location.toLowerCase();
 }
 
 /** The key as plain settings. */
@@ -59,7 +70,7 @@ export class KmsKey extends pulumi.ComponentResource {
     const settings = kmsKeySettings(args);
     const stateful = statefulOptions(args.stack, this);
 
-    this.keyRing = new gcp.kms.KeyRing(`${name}-ring`, { project, location: region }, stateful);
+    this.keyRing = new gcp.kms.KeyRing(`${name}-ring`, { project, location: kmsLocation(args.location ?? region) }, stateful);
     this.key = new gcp.kms.CryptoKey(`${name}-key`, { keyRing: this.keyRing.id, ...settings }, stateful);
     this.grants = (args.encrypterDecrypters ?? []).map(
       (member, i) =>

@@ -2,6 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { Catalog, StackSpec } from "../../definition";
 import { bigQuerySchema, offlineTableViews } from "./bigquery-schema";
+import { KmsKey } from "./kms-key";
 import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 
 export interface BigQueryOfflineStoreArgs extends GcpComponentArgs {
@@ -81,6 +82,8 @@ export function offlineTableSettings(stack: StackSpec, catalog: Catalog): Offlin
 /** The offline feature store on GCP: a BigQuery dataset with one table per feature view. */
 export class BigQueryOfflineStore extends pulumi.ComponentResource {
   readonly dataset: gcp.bigquery.Dataset;
+  /** The customer-managed key of the dataset and its tables. */
+  readonly key: KmsKey;
   readonly tables: Record<string, gcp.bigquery.Table>;
   readonly datasetId: pulumi.Output<string>;
   /** bigquery://<project>/<dataset>, as the features service reads it. */
@@ -92,14 +95,28 @@ export class BigQueryOfflineStore extends pulumi.ComponentResource {
     // The dataset and table ids are the store's address (the services and Feast name them), so a
     // replacement must free the name first: create-before-delete fails with "Already Exists".
     const stateful = { ...statefulOptions(args.stack, this), deleteBeforeReplace: true };
-    this.dataset = new gcp.bigquery.Dataset(`${name}-dataset`, { project, ...datasetSettings(args.stack) }, stateful);
+    const settings = datasetSettings(args.stack);
+    // CMEK: the dataset and every table are encrypted with our key (CKV_GCP_80/81), which
+    // BigQuery's per-project service agent may use. Asking for the agent creates it on first use.
+    const agent = gcp.bigquery.getDefaultServiceAccountOutput({ project }, { parent: this });
+    this.key = new KmsKey(
+      `${name}-cmek`,
+      { stack: args.stack, project, protects: "bigquery-offline-store", encrypterDecrypters: [agent.member], location: settings.location },
+      { parent: this },
+    );
+    const encrypted = { ...stateful, dependsOn: this.key.grants };
+    this.dataset = new gcp.bigquery.Dataset(
+      `${name}-dataset`,
+      { project, ...settings, defaultEncryptionConfiguration: { kmsKeyName: this.key.keyId } },
+      encrypted,
+    );
     this.tables = {};
     for (const table of offlineTableSettings(args.stack, args.catalog)) {
       const { featureView, ...inputs } = table;
       this.tables[featureView] = new gcp.bigquery.Table(
         `${name}-${featureView}`,
-        { project, datasetId: this.dataset.datasetId, ...inputs },
-        stateful,
+        { project, datasetId: this.dataset.datasetId, ...inputs, encryptionConfiguration: { kmsKeyName: this.key.keyId } },
+        encrypted,
       );
     }
     this.datasetId = this.dataset.datasetId;

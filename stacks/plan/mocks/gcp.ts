@@ -269,6 +269,10 @@ export const gcp: MockTable = {
       id: str(inputs.region, region),
       project: inputs.project,
     }),
+    "gcp:bigquery/getDefaultServiceAccount:getDefaultServiceAccount": (inputs, { project }) => {
+      const email = `bq-${PROJECT_NUMBER}@bigquery-encryption.iam.gserviceaccount.com`;
+      return { email, member: `serviceAccount:${email}`, project: str(inputs.project, project), id: email };
+    },
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": (inputs, { project }) => {
       const email = `service-${PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com`;
       return { emailAddress: email, member: `serviceAccount:${email}`, project: str(inputs.project, project), id: email };

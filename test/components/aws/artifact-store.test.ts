@@ -94,6 +94,35 @@ describe.each(AWS_STACKS)("artifact bucket of %s under mocks", (stackName) => {
     expect(policy.Statement[0].Resource).toEqual([bucket().outputs.arn, `${bucket().outputs.arn}/*`]);
   });
 
+  it("logs server access to a private, encrypted, versioned log bucket that only S3 log delivery for this bucket may write", () => {
+    const logs = b().one("aws:s3/bucket:Bucket", "-artifacts-logs");
+    const logging = b().one("aws:s3/bucketLogging:BucketLogging", "-artifacts-logging").inputs;
+    expect(logging).toEqual({ bucket: bucket().outputs.id, targetBucket: logs.outputs.id, targetPrefix: "artifacts/" });
+    expect(b().one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "-artifacts-logs-public-access").inputs).toMatchObject(
+      PUBLIC_ACCESS_BLOCK,
+    );
+    // S3 delivers server access logs only to SSE-S3 buckets.
+    expect(
+      b().one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "-artifacts-logs-sse").inputs.rules,
+    ).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
+    expect(b().one("aws:s3/bucketVersioning:BucketVersioning", "-artifacts-logs-versioning").inputs.versioningConfiguration).toEqual({
+      status: "Enabled",
+    });
+    const rules = b().one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-artifacts-logs-lifecycle").inputs
+      .rules as Inputs[];
+    expect(rules[0]).toMatchObject({ id: "expire-access-logs", expiration: { days: prod ? 365 : 90 } });
+    const policy = parseJson(b().one("aws:s3/bucketPolicy:BucketPolicy", "-artifacts-logs-policy").inputs.policy);
+    expect(policy.Statement[0]).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    expect(policy.Statement[1]).toEqual({
+      Sid: "S3ServerAccessLogs",
+      Effect: "Allow",
+      Principal: { Service: "logging.s3.amazonaws.com" },
+      Action: "s3:PutObject",
+      Resource: `${logs.outputs.arn}/artifacts/*`,
+      Condition: { ArnLike: { "aws:SourceArn": bucket().outputs.arn }, StringEquals: { "aws:SourceAccount": "123456789012" } },
+    });
+  });
+
   it(prod ? "is protected, retained and never force-destroyed in prod" : "can be destroyed with its objects in dev", () => {
     expect(bucket().options.protect).toBe(prod);
     expect(bucket().options.retainOnDelete).toBe(prod);

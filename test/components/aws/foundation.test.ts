@@ -41,6 +41,7 @@ const UNTAGGABLE = new Set([
   "aws:s3/bucketVersioning:BucketVersioning",
   "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
   "aws:s3/bucketPolicy:BucketPolicy",
+  "aws:s3/bucketLogging:BucketLogging",
   // Karpenter's interruption queue policy and EventBridge targets: the SQS and EventBridge APIs take no tags on them.
   "aws:sqs/queuePolicy:QueuePolicy",
   "aws:cloudwatch/eventTarget:EventTarget",

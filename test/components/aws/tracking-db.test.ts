@@ -134,7 +134,12 @@ describe("a stack with tracking off", () => {
   it("creates no database and hands out an empty (secret) URL", async () => {
     expect(built["no-tracking"].ofType(DB)).toEqual([]);
     expect(await outputValue(built["no-tracking"].foundation.trackingDatabase.url)).toBe("");
-    // The bucket stays: serving and drift still use it.
-    expect(built["no-tracking"].ofType("aws:s3/bucket:Bucket")).toHaveLength(1);
+    // The bucket stays (serving and drift still use it), with its access-log bucket.
+    expect(
+      built["no-tracking"]
+        .ofType("aws:s3/bucket:Bucket")
+        .map((b) => b.name)
+        .sort(),
+    ).toEqual(["no-tracking-artifacts", "no-tracking-artifacts-logs"]);
   });
 });

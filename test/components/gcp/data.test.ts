@@ -201,6 +201,49 @@ describe.each(GCP_STACKS)("GCP data layer of %s", (stackName) => {
     expect(bucket.encryption).toBeUndefined();
   });
 
+  it("logs every request to the artifact bucket into a private, versioned log bucket that Google's log writer may fill", () => {
+    const bucket = built[stackName].one(BUCKET, "-artifacts-bucket");
+    const logs = built[stackName].one(BUCKET, "-artifacts-logs");
+    expect(bucket.inputs.logging).toEqual({ logBucket: logs.outputs.name, logObjectPrefix: "artifacts" });
+    expect(logs.inputs).toMatchObject({
+      uniformBucketLevelAccess: true,
+      publicAccessPrevention: "enforced",
+      versioning: { enabled: true },
+      labels: want.labels,
+      lifecycleRules: [
+        { action: { type: "Delete" }, condition: { age: want.prod ? 365 : 90 } },
+        { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 7 } },
+      ],
+    });
+    expect(logs.inputs.logging).toBeUndefined();
+    const writer = built[stackName].one("gcp:storage/bucketIAMMember:BucketIAMMember", "-artifacts-logs-writer");
+    expect(writer.inputs).toEqual({
+      bucket: logs.outputs.name,
+      role: "roles/storage.objectCreator",
+      member: "group:cloud-storage-analytics@google.com",
+    });
+    expect(bucket.options.dependsOn).toContain(writer.urn);
+  });
+
+  it("encrypts the dataset and every table with its own rotating key, which BigQuery's service agent may use", () => {
+    const key = built[stackName].one("gcp:kms/cryptoKey:CryptoKey", "-offline-cmek-key");
+    const ring = built[stackName].one("gcp:kms/keyRing:KeyRing", "-offline-cmek-ring");
+    expect(ring.inputs.location).toBe(want.region);
+    expect(key.inputs.rotationPeriod).toBe("7776000s");
+    const grant = built[stackName].one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-offline-cmek-use-0");
+    expect(grant.inputs).toEqual({
+      cryptoKeyId: key.outputs.id,
+      role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+      member: "serviceAccount:bq-123456789012@bigquery-encryption.iam.gserviceaccount.com",
+    });
+    const dataset = built[stackName].one(DATASET, "-offline-dataset");
+    expect(dataset.inputs.defaultEncryptionConfiguration).toEqual({ kmsKeyName: key.outputs.id });
+    expect(dataset.options.dependsOn).toContain(grant.urn);
+    const tables = built[stackName].resources.filter((r) => r.type === TABLE);
+    expect(tables.length).toBeGreaterThan(0);
+    for (const t of tables) expect(t.inputs.encryptionConfiguration, t.name).toEqual({ kmsKeyName: key.outputs.id });
+  });
+
   it("hands MLflow gs://<bucket>/mlflow with the tracking identity", async () => {
     const name = built[stackName].one(BUCKET, "-artifacts-bucket").outputs.name;
     const artifacts = built[stackName].foundation.artifacts;
@@ -260,7 +303,7 @@ describe.each(GCP_STACKS)("GCP data layer of %s", (stackName) => {
 
 describe("GCS artifact store with a customer-managed key", () => {
   it("encrypts with the key, after granting it to the project's GCS service agent", () => {
-    const bucket = cmek.resources.find((r) => r.type === BUCKET);
+    const bucket = cmek.resources.find((r) => r.type === BUCKET && r.name.endsWith("-bucket"));
     const grant = cmek.resources.find((r) => r.type === "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember");
     expect(bucket?.inputs.encryption).toEqual({ defaultKmsKeyName: KMS_KEY });
     expect(grant?.inputs).toEqual({
