@@ -144,9 +144,22 @@ async function main(): Promise<void> {
     const store = await openOnlineStore(redis.url);
     const now = Math.floor(Date.now() / 1000);
     const [count, avg, max, risk, chargeback] = ROW as [number, number, number, number, number];
-    await store.writeFeatures(onlineViewOf(catalog, "card_stats"), [
-      { key: [1], eventTimestamp: nanosFromSeconds(now), values: { txn_count_1h: count, txn_amount_avg_7d: avg, txn_amount_max_24h: max } },
-    ]);
+    // card_stats aggregates raw transactions: push events whose aggregates are ROW's first three
+    // values (count in the last hour; two older ones, one of them the maximum, to fix mean and max).
+    const { openTileStore, pushEvents } = await import("../services/features/aggregations");
+    const tiles = await openTileStore(redis.url, catalog);
+    const n = count + 2;
+    const rest = (n * avg - max) / (n - 1);
+    const at = (secondsAgo: number) => new Date((now - secondsAgo) * 1000).toISOString();
+    const events = [
+      { card_id: 1, event_timestamp: at(7200), amount: max },
+      { card_id: 1, event_timestamp: at(7100), amount: rest },
+      ...Array.from({ length: count }, (_, i) => ({ card_id: 1, event_timestamp: at(60 + i), amount: rest })),
+    ];
+    const view = catalog.featureViews.card_stats as (typeof catalog.featureViews)[string];
+    const lateCatalog = { ...catalog, featureViews: { ...catalog.featureViews, card_stats: { ...view, allowedLateness: 3 * 3600 } } };
+    await pushEvents(lateCatalog, tiles, "card_stats", events, now * 1_000_000);
+    await tiles.close();
     await store.writeFeatures(onlineViewOf(catalog, "merchant_stats"), [
       { key: [7], eventTimestamp: nanosFromSeconds(now), values: { merchant_risk: risk, chargeback_rate_30d: chargeback } },
     ]);

@@ -4,7 +4,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 export interface DemoDataOptions {
   cards: number;
   merchants: number;
-  /** Hourly card snapshots over this many hours, ending at `end`. */
+  /** Hourly merchant snapshots over this many hours, ending at `end` (card transactions cover 8 days). */
   hours: number;
   end: Date;
   seed: number;
@@ -24,13 +24,18 @@ function amount(rand: () => number, scale: number): number {
   return Math.round(-Math.log(1 - rand() * 0.999) * scale * 100) / 100;
 }
 
-export interface CardRow {
+/** One raw card transaction: the events card_stats aggregates (catalog/features/fraud.yaml). */
+export interface TransactionRow {
+  card_id: number;
+  merchant_id: number;
+  amount: number;
+  event_timestamp: Date;
+}
+
+export interface CardProfileRow {
   card_id: number;
   event_timestamp: Date;
   created_timestamp: Date;
-  txn_count_1h: number;
-  txn_amount_avg_7d: number;
-  txn_amount_max_24h: number;
   days_since_first_txn: number;
   home_country: string;
 }
@@ -47,27 +52,81 @@ export interface MerchantRow {
 const COUNTRIES = ["US", "GB", "DE", "FR", "NL", "ES", "IN", "BR"];
 const CATEGORIES = ["grocery", "travel", "electronics", "fuel", "restaurants", "gaming"];
 
-/** Card snapshots: one per card per hour; `shift` moves behaviour toward fraud-like patterns. */
-export function cardRows(o: DemoDataOptions, hoursBack: number[], shift = 0): CardRow[] {
-  const rand = seeded(o.seed + 17 * (shift + 1));
-  const rows: CardRow[] = [];
-  for (const h of hoursBack) {
-    const t = new Date(o.end.getTime() - h * 3600_000);
-    for (let card = 1; card <= o.cards; card++) {
-      const base = 20 + (card % 50) * 2;
+/** Transactions per card per hour: between 0.2 and 0.8, so txn_count_1h has a spread. */
+function cardRate(card: number): number {
+  return 0.2 + (card % 7) * 0.1;
+}
+
+/** Every card also pays a subscription every 8 hours, so no 24-hour window is empty (serving refuses a null feature). */
+const RECURRING_MS = 8 * 3600_000;
+
+/**
+ * Raw transactions of every card in (from, to]: a Poisson process per card at its own rate, with
+ * amounts around the card's usual spend, plus its subscription.
+ */
+export function transactionRows(o: Pick<DemoDataOptions, "cards" | "merchants" | "seed">, from: Date, to: Date): TransactionRow[] {
+  const rand = seeded(o.seed + 17 + Math.floor(from.getTime() / 1000));
+  const rows: TransactionRow[] = [];
+  for (let card = 1; card <= o.cards; card++) {
+    const rate = cardRate(card);
+    const base = 20 + (card % 50) * 2;
+    const phase = (card * 37 * 60_000) % RECURRING_MS;
+    for (let t = Math.floor(from.getTime() / RECURRING_MS) * RECURRING_MS + phase; t <= to.getTime(); t += RECURRING_MS)
+      if (t > from.getTime())
+        rows.push({ card_id: card, merchant_id: 1 + (card % o.merchants), amount: base, event_timestamp: new Date(t) });
+    let t = from.getTime();
+    for (;;) {
+      // Exponential gaps (hours -> ms), rounded to the millisecond as a card network stamps them.
+      t += Math.max(1, Math.round((-Math.log(1 - rand()) / rate) * 3600_000));
+      if (t > to.getTime()) break;
       rows.push({
         card_id: card,
-        event_timestamp: t,
-        created_timestamp: new Date(t.getTime() + 60_000),
-        txn_count_1h: Math.floor(rand() * 4 + rand() * rand() * 6) + shift * (3 + Math.floor(rand() * 8)),
-        txn_amount_avg_7d: Math.round((base + amount(rand, 15)) * (1 + shift * 2.5) * 100) / 100,
-        txn_amount_max_24h: Math.round((base * 2 + amount(rand, 60)) * (1 + shift * 4) * 100) / 100,
-        days_since_first_txn: 30 + Math.floor(rand() * 2000),
-        home_country: COUNTRIES[Math.floor(rand() * COUNTRIES.length)] as string,
+        merchant_id: 1 + Math.floor(rand() * o.merchants),
+        amount: Math.round((base + amount(rand, 15)) * 100) / 100,
+        event_timestamp: new Date(t),
       });
     }
   }
   return rows;
+}
+
+/**
+ * Fraud-like bursts: 3 to 10 transactions per card in (from, to], at three to five times the
+ * card's usual amounts (the drift check must notice).
+ */
+export function fraudBurstRows(o: Pick<DemoDataOptions, "cards" | "merchants" | "seed">, from: Date, to: Date): TransactionRow[] {
+  const rand = seeded(o.seed + 53);
+  const span = to.getTime() - from.getTime();
+  return Array.from({ length: o.cards }, (_, i) => i + 1).flatMap((card) =>
+    Array.from({ length: 3 + Math.floor(rand() * 8) }, () => ({
+      card_id: card,
+      merchant_id: 1 + Math.floor(rand() * o.merchants),
+      amount: Math.round((20 + (card % 50) * 2 + amount(rand, 15)) * (3 + 2 * rand()) * 100) / 100,
+      event_timestamp: new Date(from.getTime() + 1 + Math.floor(rand() * (span - 1))),
+    })),
+  );
+}
+
+/** One profile row per card, at `at`. */
+export function cardProfileRows(o: Pick<DemoDataOptions, "cards" | "seed">, at: Date): CardProfileRow[] {
+  const rand = seeded(o.seed + 29);
+  return Array.from({ length: o.cards }, (_, i) => ({
+    card_id: i + 1,
+    event_timestamp: at,
+    created_timestamp: new Date(at.getTime() + 60_000),
+    days_since_first_txn: 30 + Math.floor(rand() * 2000),
+    home_country: COUNTRIES[Math.floor(rand() * COUNTRIES.length)] as string,
+  }));
+}
+
+/** A push body (Feast's dict of columns) of transactions, for `/push` to `transactions_push`. */
+export function transactionsDf(rows: TransactionRow[]): Record<string, unknown[]> {
+  return {
+    card_id: rows.map((r) => r.card_id),
+    merchant_id: rows.map((r) => r.merchant_id),
+    amount: rows.map((r) => r.amount),
+    event_timestamp: rows.map((r) => r.event_timestamp.toISOString()),
+  };
 }
 
 export function merchantRows(o: DemoDataOptions, hoursBack: number[], shift = 0): MerchantRow[] {
@@ -89,13 +148,23 @@ export function merchantRows(o: DemoDataOptions, hoursBack: number[], shift = 0)
   return rows;
 }
 
+/** What the demo writes to the offline store before the services start. */
+export interface OfflineData {
+  transactions: TransactionRow[];
+  profiles: CardProfileRow[];
+  merchants: MerchantRow[];
+}
+
 /** Writes (or appends) rows to DuckDB tables named as the feature views' sources. */
-export async function writeOffline(dbPath: string, cards: CardRow[], merchants: MerchantRow[]): Promise<void> {
+export async function writeOffline(dbPath: string, data: OfflineData): Promise<void> {
   const instance = await DuckDBInstance.create(dbPath);
   const db = await instance.connect();
   try {
-    await db.run(`CREATE TABLE IF NOT EXISTS card_stats (card_id BIGINT, event_timestamp TIMESTAMPTZ, created_timestamp TIMESTAMPTZ, txn_count_1h BIGINT,
-      txn_amount_avg_7d DOUBLE, txn_amount_max_24h DOUBLE, days_since_first_txn INTEGER, home_country VARCHAR)`);
+    await db.run(
+      "CREATE TABLE IF NOT EXISTS transactions (card_id BIGINT, merchant_id BIGINT, amount DOUBLE, event_timestamp TIMESTAMPTZ)",
+    );
+    await db.run(`CREATE TABLE IF NOT EXISTS card_profile (card_id BIGINT, event_timestamp TIMESTAMPTZ, created_timestamp TIMESTAMPTZ,
+      days_since_first_txn INTEGER, home_country VARCHAR)`);
     await db.run(`CREATE TABLE IF NOT EXISTS merchant_stats (merchant_id BIGINT, event_timestamp TIMESTAMPTZ, created_timestamp TIMESTAMPTZ,
       merchant_risk FLOAT, chargeback_rate_30d DOUBLE, category VARCHAR)`);
     await db.run(
@@ -104,21 +173,27 @@ export async function writeOffline(dbPath: string, cards: CardRow[], merchants: 
     await db.run(
       "CREATE TABLE IF NOT EXISTS customer_profile (customer_id VARCHAR, event_timestamp TIMESTAMPTZ, tenure_days INTEGER, open_tickets BIGINT, monthly_spend DOUBLE, plan VARCHAR, nps_scores INTEGER[])",
     );
-    const cardAppender = await db.createAppender("card_stats");
-    for (const r of cards) {
-      cardAppender.appendBigInt(BigInt(r.card_id));
-      cardAppender.appendVarchar(r.event_timestamp.toISOString());
-      cardAppender.appendVarchar(r.created_timestamp.toISOString());
-      cardAppender.appendBigInt(BigInt(r.txn_count_1h));
-      cardAppender.appendDouble(r.txn_amount_avg_7d);
-      cardAppender.appendDouble(r.txn_amount_max_24h);
-      cardAppender.appendInteger(r.days_since_first_txn);
-      cardAppender.appendVarchar(r.home_country);
-      cardAppender.endRow();
+    const transactions = await db.createAppender("transactions");
+    for (const r of data.transactions) {
+      transactions.appendBigInt(BigInt(r.card_id));
+      transactions.appendBigInt(BigInt(r.merchant_id));
+      transactions.appendDouble(r.amount);
+      transactions.appendVarchar(r.event_timestamp.toISOString());
+      transactions.endRow();
     }
-    cardAppender.closeSync();
+    transactions.closeSync();
+    const profiles = await db.createAppender("card_profile");
+    for (const r of data.profiles) {
+      profiles.appendBigInt(BigInt(r.card_id));
+      profiles.appendVarchar(r.event_timestamp.toISOString());
+      profiles.appendVarchar(r.created_timestamp.toISOString());
+      profiles.appendInteger(r.days_since_first_txn);
+      profiles.appendVarchar(r.home_country);
+      profiles.endRow();
+    }
+    profiles.closeSync();
     const merchantAppender = await db.createAppender("merchant_stats");
-    for (const r of merchants) {
+    for (const r of data.merchants) {
       merchantAppender.appendBigInt(BigInt(r.merchant_id));
       merchantAppender.appendVarchar(r.event_timestamp.toISOString());
       merchantAppender.appendVarchar(r.created_timestamp.toISOString());

@@ -7,7 +7,16 @@ import { loadCatalog, type ModelSpec, resolveFeatureService } from "../definitio
 import { buildProfile, tableFromRows, writeProfile } from "../services/drift";
 import { openOfflineStore } from "../services/features/offline/open";
 import { buildTrainingSet } from "../services/features/training-set";
-import { type CardRow, cardRows, type DemoDataOptions, type MerchantRow, merchantRows, seeded, writeOffline } from "./data";
+import {
+  cardProfileRows,
+  type DemoDataOptions,
+  fraudBurstRows,
+  merchantRows,
+  seeded,
+  transactionRows,
+  transactionsDf,
+  writeOffline,
+} from "./data";
 import { freePort, type Managed, ROOT, type RedisHandle, startRedis, startService } from "./processes";
 import { type LocalMesh, startLocalMesh } from "./router";
 
@@ -48,7 +57,7 @@ export interface TrafficStats {
   byVersion: Record<string, number>;
   latenciesMs: number[];
   /** Served predictions with the features used, for checking against the model. */
-  samples: { version: string; card: number; merchant: number; probability: number }[];
+  samples: { version: string; card: number; merchant: number; probability: number; sentAt: number; answeredAt: number }[];
   /** Shed requests (503 with Retry-After) that were retried. */
   retried: number;
 }
@@ -186,11 +195,13 @@ export async function sendTraffic(
       const card = 1 + Math.floor(rand() * options.cards);
       const merchant = 1 + Math.floor(rand() * options.merchants);
       const started = performance.now();
+      const sentAt = Date.now();
       stats.sent++;
       try {
         const response = await post(JSON.stringify({ entities: { card_id: [card], merchant_id: [merchant] } }));
         const body = (await response.json()) as { predictions?: Record<string, number | number[]>[]; error?: string };
         const ms = performance.now() - started;
+        const answeredAt = Date.now() + 1;
         if (response.status === 200) {
           stats.ok++;
           stats.latenciesMs.push(ms);
@@ -198,7 +209,14 @@ export async function sendTraffic(
           stats.byVersion[version] = (stats.byVersion[version] ?? 0) + 1;
           const output = body.predictions?.[0] ?? {};
           const value = Object.values(output)[0];
-          stats.samples.push({ version, card, merchant, probability: Array.isArray(value) ? (value[0] as number) : (value as number) });
+          stats.samples.push({
+            version,
+            card,
+            merchant,
+            probability: Array.isArray(value) ? (value[0] as number) : (value as number),
+            sentAt,
+            answeredAt,
+          });
         } else {
           const entry = stats.failed[response.status] ?? { count: 0, reason: body.error ?? "" };
           entry.count++;
@@ -244,29 +262,67 @@ export async function waitForLogs(logDir: string, count: number, timeoutMs = 15_
   return seen;
 }
 
-/** The model's own output on the latest offline feature values of (card, merchant): the ground truth. */
+/**
+ * The model's own output on the point-in-time training-set features of each served prediction:
+ * the features service's /get-historical-features at the request's time, the same SQL a training
+ * set is built with. The server read its features at some instant between sending and answering;
+ * both ends are asked, and a prediction whose features changed in between (a window edge crossed a
+ * tile boundary during the request) is counted as `straddled` and not compared.
+ */
 export async function expectedPredictions(
   model: ModelSpec,
   samples: TrafficStats["samples"],
-  latest: { cards: Map<number, CardRow>; merchants: Map<number, MerchantRow> },
-): Promise<{ checked: number; maxAbsError: number }> {
+  featuresUrl: string,
+): Promise<{ checked: number; straddled: number; maxAbsError: number }> {
   const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
-  const features = resolveFeatureService(catalog, model.featureService);
+  const names = resolveFeatureService(catalog, model.featureService).map((f) => f.name);
+  const vectors: number[][] = [];
+  for (let from = 0; from < samples.length; from += 2000) {
+    const batch = samples.slice(from, from + 2000);
+    const at = batch.flatMap((s) => [s.sentAt, s.answeredAt]);
+    const response = await fetch(`${featuresUrl}/get-historical-features`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        feature_service: model.featureService,
+        entity_df: {
+          card_id: batch.flatMap((s) => [s.card, s.card]),
+          merchant_id: batch.flatMap((s) => [s.merchant, s.merchant]),
+          event_timestamp: at.map((ms) => new Date(ms).toISOString()),
+          request_id: at.map((_, i) => i),
+        },
+      }),
+      signal: AbortSignal.timeout(120_000),
+    });
+    if (!response.ok) throw new Error(`/get-historical-features answered ${response.status}: ${await response.text()}`);
+    const columns = (await response.json()) as Record<string, unknown[]>;
+    // Rows may come back in any order: put them back by request_id.
+    const order = (columns.request_id ?? []).map(Number);
+    const rows: number[][] = new Array(at.length);
+    order.forEach((id, j) => {
+      rows[id] = names.map((n) => Number(columns[n]?.[j]));
+    });
+    vectors.push(...rows);
+  }
   const sessions: Record<string, ort.InferenceSession> = {};
   let maxAbsError = 0;
-  for (const s of samples) {
+  let checked = 0;
+  let straddled = 0;
+  for (const [i, s] of samples.entries()) {
+    const [before, after] = [vectors[2 * i] as number[], vectors[2 * i + 1] as number[]];
+    if (before.some((v, j) => v !== after[j])) {
+      straddled++;
+      continue;
+    }
     sessions[s.version] ??= await ort.InferenceSession.create(join(ROOT, "models", MODEL, s.version, "model.onnx"));
     const session = sessions[s.version] as ort.InferenceSession;
-    const card = latest.cards.get(s.card) as CardRow;
-    const merchant = latest.merchants.get(s.merchant) as MerchantRow;
-    const source = (f: { featureView: string }) => (f.featureView === "card_stats" ? card : merchant) as unknown as Record<string, number>;
-    const row = features.map((f) => Number(source(f)[f.name]));
-    const input = new ort.Tensor("float32", Float32Array.from(row), [1, row.length]);
+    const input = new ort.Tensor("float32", Float32Array.from(before), [1, before.length]);
     const out = await session.run({ [session.inputNames[0] as string]: input });
     const value = (out[session.outputNames[0] as string]?.data as Float32Array | undefined)?.[0] ?? Number.NaN;
     maxAbsError = Math.max(maxAbsError, Math.abs(value - s.probability));
+    checked++;
   }
-  return { checked: samples.length, maxAbsError };
+  return { checked, straddled, maxAbsError };
 }
 
 /** Runs the drift service's check (its CronJob command) over a window of prediction logs. */
@@ -332,31 +388,37 @@ export interface LoopResult {
   shifted: TrafficStats;
   headerOverride: { requested: string; byVersion: Record<string, number> };
   loggedRecords: number;
-  predictionCheck: { checked: number; maxAbsError: number };
+  predictionCheck: { checked: number; straddled: number; maxAbsError: number };
+  pushed: { live: number; shifted: number };
   drift: { unshifted: DriftCheckJson; shifted: DriftCheckJson };
   reportPath: string;
   catalogWeights: Record<string, number>;
 }
 
 /**
- * The whole loop: generate data into the offline store, build the training set and reference
- * profile, start the platform, materialize, send traffic, shift the data, send more, run the drift
- * check on each window, and return the numbers. Everything it started is stopped, even on failure.
+ * The whole loop: generate raw card transactions (8 days) and merchant snapshots into the offline
+ * store, build the point-in-time training set and reference profile, start the platform,
+ * materialize (card_stats' tiles are computed from the transactions), push the last minutes'
+ * transactions live, send traffic, shift the data (fraud-like transactions and riskier merchants
+ * pushed online and offline, then an incremental materialization), send more, check every
+ * prediction against the model on the training-set features at its time, run the drift check on
+ * each window, and return the numbers. Everything it started is stopped, even on failure.
  */
 export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const started = performance.now();
   mkdirSync(o.workDir, { recursive: true });
   const offlineDb = join(o.workDir, "offline.duckdb");
   const d = o.data;
-  const baseHours = Array.from({ length: d.hours }, (_, i) => d.hours + 1 - i); // end-49h .. end-2h
-  const cards = cardRows(d, baseHours);
+  const now0 = Date.now();
+  // History up to a quarter of an hour ago is in the offline store; what follows arrives by push.
+  const cut = new Date(now0 - 15 * 60_000);
+  const historyStart = new Date(now0 - 8 * 86400_000);
+  const baseHours = Array.from({ length: d.hours }, (_, i) => d.hours + 1 - i); // end-(hours+1)h .. end-2h
+  const transactions = transactionRows(d, historyStart, cut);
+  const profiles = cardProfileRows(d, historyStart);
   const merchants = merchantRows(d, baseHours);
-  const shiftedCards = cardRows(d, [1], 1);
-  const shiftedMerchants = merchantRows(d, [1], 1);
-  await writeOffline(offlineDb, [...cards, ...shiftedCards], [...merchants, ...shiftedMerchants]);
-  o.progress(
-    `generated ${cards.length + shiftedCards.length} card and ${merchants.length + shiftedMerchants.length} merchant rows into ${offlineDb} (the last hour shifted)`,
-  );
+  await writeOffline(offlineDb, { transactions, profiles, merchants });
+  o.progress(`generated ${transactions.length} raw card transactions over 8 days and ${merchants.length} merchant rows into ${offlineDb}`);
 
   // Training set: point-in-time-correct features for labelled events of the unshifted period.
   const rand = seeded(d.seed + 5);
@@ -365,7 +427,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const entityRows = Array.from({ length: 3000 }, () => ({
     card_id: 1 + Math.floor(rand() * d.cards),
     merchant_id: 1 + Math.floor(rand() * d.merchants),
-    event_timestamp: new Date(baseStart + 3600_000 + rand() * (baseEnd - baseStart - 3600_000)),
+    event_timestamp: new Date(baseStart + 3600_000 + rand() * (Math.min(baseEnd, cut.getTime()) - baseStart - 3600_000)),
   }));
   const offline = await openOfflineStore(`duckdb:${offlineDb}`);
   const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
@@ -379,25 +441,42 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const trainingRows = (training.records ?? []).map((r) => Object.fromEntries(featureNames.map((n) => [n, r[n]])));
   const profilePath = join(o.workDir, "fraud-scorer.profile.json");
   writeProfile(profilePath, buildProfile(tableFromRows(trainingRows)));
-  o.progress(`training set: ${trainingRows.length} point-in-time rows; reference profile written to ${profilePath}`);
+  o.progress(
+    `training set: ${trainingRows.length} point-in-time rows (aggregates computed in SQL); reference profile written to ${profilePath}`,
+  );
 
   const platform = await startPlatform(o, offlineDb);
   try {
-    const materialize = async (body: Record<string, unknown>, path: string) => {
+    const post = async (path: string, body: Record<string, unknown>) => {
       const r = await fetch(`${platform.features.url}${path}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(60_000),
+        signal: AbortSignal.timeout(120_000),
       });
       if (!r.ok) throw new Error(`${path} answered ${r.status}: ${await r.text()}`);
       return r.json();
     };
-    const unshiftedMaterialized = await materialize(
-      { start_ts: new Date(baseStart - 3600_000).toISOString(), end_ts: new Date(baseEnd + 60_000).toISOString() },
-      "/materialize",
-    );
-    o.progress(`materialized the unshifted window into Redis: ${JSON.stringify(summaryOf(unshiftedMaterialized))}`);
+    /**
+     * Pushes rows online and offline (the offline store is the training sets' source), 200 a request
+     * as a stream consumer would; not retried, since a push that failed half-way would apply twice.
+     */
+    const push = async (source: string, df: Record<string, unknown[]>) => {
+      const n = Object.values(df)[0]?.length ?? 0;
+      for (let i = 0; i < n; i += 200) {
+        const part = Object.fromEntries(Object.entries(df).map(([k, v]) => [k, v.slice(i, i + 200)]));
+        const result = (await post("/push", { push_source_name: source, df: part, to: "online_and_offline" })) as { refused?: unknown[] };
+        if (result.refused?.length) throw new Error(`/push to ${source} refused events: ${JSON.stringify(result.refused.slice(0, 3))}`);
+      }
+      return n;
+    };
+    const unshiftedMaterialized = await post("/materialize", {
+      start_ts: new Date(historyStart.getTime() - 3600_000).toISOString(),
+      end_ts: cut.toISOString(),
+    });
+    o.progress(`materialized the history into Redis (card_stats as tiles): ${JSON.stringify(summaryOf(unshiftedMaterialized))}`);
+    const live = await push("transactions_push", transactionsDf(transactionRows(d, cut, new Date(Date.now() - 1000))));
+    o.progress(`pushed ${live} live transactions since ${cut.toISOString()} to transactions_push`);
 
     const traffic = { cards: d.cards, merchants: d.merchants, concurrency: o.concurrency };
     const t0 = new Date();
@@ -411,24 +490,38 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
     o.progress(`header override ${platform.model.headerOverride.header}: v2 -> ${JSON.stringify(override.byVersion)}`);
     await waitForLogs(platform.logDir, unshifted.ok + override.ok);
     const t1 = new Date(Date.now() + 1000);
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 3000));
 
-    const latestCards = latestBy(cards, (r) => r.card_id);
-    const latestMerchants = latestBy(merchants, (r) => r.merchant_id);
-    const predictionCheck = await expectedPredictions(platform.model, [...unshifted.samples, ...override.samples], {
-      cards: latestCards,
-      merchants: latestMerchants,
+    // The shift: fraud-like bursts of transactions on every card, riskier merchants, pushed as they
+    // happen; all after the unshifted predictions, whose features must not see them.
+    const burst = fraudBurstRows(d, t1, new Date(Date.now() - 100));
+    const shiftedPushed = await push("transactions_push", transactionsDf(burst));
+    const shiftedMerchants = merchantRows({ ...d, end: new Date(Date.now() - 100) }, [0], 1);
+    await push("merchant_stats_push", {
+      merchant_id: shiftedMerchants.map((m) => m.merchant_id),
+      event_timestamp: shiftedMerchants.map((m) => m.event_timestamp.toISOString()),
+      created_timestamp: shiftedMerchants.map((m) => m.created_timestamp.toISOString()),
+      merchant_risk: shiftedMerchants.map((m) => m.merchant_risk),
+      chargeback_rate_30d: shiftedMerchants.map((m) => m.chargeback_rate_30d),
+      category: shiftedMerchants.map((m) => m.category),
     });
-    o.progress(
-      `predictions match the model on the offline features: ${predictionCheck.checked} checked, max |error| ${predictionCheck.maxAbsError.toExponential(2)}`,
-    );
-
-    const shiftedMaterialized = await materialize({ end_ts: new Date(d.end.getTime()).toISOString() }, "/materialize-incremental");
-    o.progress(`new (shifted) data materialized incrementally: ${JSON.stringify(summaryOf(shiftedMaterialized))}`);
+    o.progress(`pushed ${shiftedPushed} fraud-like transactions and ${shiftedMerchants.length} riskier merchants (online and offline)`);
+    // Re-computing the touched tiles from the offline store must change nothing the pushes wrote.
+    const shiftedMaterialized = await post("/materialize-incremental", { end_ts: new Date().toISOString() });
+    o.progress(`incremental materialization after the shift: ${JSON.stringify(summaryOf(shiftedMaterialized))}`);
     const shifted = await sendTraffic(platform.mesh, o.requests, { ...traffic, seed: d.seed + 3 });
     o.progress(`sent ${shifted.sent} predictions on shifted data: ${shifted.ok} ok`);
     const total = await waitForLogs(platform.logDir, unshifted.ok + override.ok + shifted.ok);
     const t2 = new Date(Date.now() + 1000);
+
+    const predictionCheck = await expectedPredictions(
+      platform.model,
+      [...unshifted.samples, ...override.samples, ...shifted.samples],
+      platform.features.url,
+    );
+    o.progress(
+      `predictions equal the model on the point-in-time training-set features at their time: ${predictionCheck.checked} checked (${predictionCheck.straddled} crossed a tile edge mid-request), max |error| ${predictionCheck.maxAbsError}`,
+    );
 
     const reportPath = join(o.workDir, "drift-report.html");
     const before = await driftCheck({
@@ -456,6 +549,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
       wallSeconds: (performance.now() - started) / 1000,
       trainingRows: trainingRows.length,
       materialized: { unshifted: summaryOf(unshiftedMaterialized), shifted: summaryOf(shiftedMaterialized) },
+      pushed: { live, shifted: shiftedPushed },
       unshifted,
       shifted,
       headerOverride: { requested: "v2", byVersion: override.byVersion },
@@ -468,16 +562,6 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   } finally {
     await platform.stop();
   }
-}
-
-function latestBy<T extends { event_timestamp: Date }>(rows: T[], key: (r: T) => number): Map<number, T> {
-  const out = new Map<number, T>();
-  for (const r of rows) {
-    const k = key(r);
-    const cur = out.get(k);
-    if (!cur || cur.event_timestamp < r.event_timestamp) out.set(k, r);
-  }
-  return out;
 }
 
 function summaryOf(body: unknown): { rowsRead: number; keysWritten: number; seconds: number } {

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the whole loop on this machine. Starts Redis and the features and serving
- * services as local processes from the example catalog, generates card transactions into a DuckDB
- * offline store, builds the training set and reference profile, materializes, sends prediction
+ * services as local processes from the example catalog, generates raw card transactions into a DuckDB
+ * offline store, builds the point-in-time training set and reference profile, materializes (card_stats'
+ * aggregates as tiles), pushes live transactions, sends prediction
  * traffic through the VirtualService routes, shifts the data, runs the drift check, prints a
  * summary, and cleans up.
  */
@@ -82,10 +83,16 @@ async function main(): Promise<number> {
     if (shed) console.log(`  load shedding     ${shed} requests shed with 503 + Retry-After and retried by the client`);
     console.log(`  header override  x-model-version: v2 -> ${JSON.stringify(result.headerOverride.byVersion)}`);
     console.log(
-      `  predictions      equal the model on the offline features: ${result.predictionCheck.checked} checked, max |error| ${result.predictionCheck.maxAbsError.toExponential(1)}`,
+      `  predictions      equal the model on the point-in-time training-set features: ${result.predictionCheck.checked} checked, max |error| ${result.predictionCheck.maxAbsError}`,
     );
     console.log(
-      `  drift, unshifted dataset drift ${result.drift.unshifted.dataset_drift} (share ${result.drift.unshifted.drift_share.toFixed(2)})`,
+      `  pushed           ${result.pushed.live} live and ${result.pushed.shifted} fraud-like raw transactions into card_stats' tiles`,
+    );
+    console.log(
+      `  drift, unshifted dataset drift ${result.drift.unshifted.dataset_drift} (share ${result.drift.unshifted.drift_share.toFixed(2)})${result.drift.unshifted.features
+        .filter((f) => f.drifted)
+        .map((f) => ` ${f.name} (${f.method} ${f.statistic?.toPrecision(3)})`)
+        .join(",")}`,
     );
     console.log(
       `  drift, shifted   dataset drift ${result.drift.shifted.dataset_drift} (share ${result.drift.shifted.drift_share.toFixed(2)}): ${result.drift.shifted.features

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cardRows, merchantRows, writeOffline } from "../../demo/data";
+import { cardProfileRows, merchantRows, transactionRows, writeOffline } from "../../demo/data";
 import { type LocalPlatform, loggedRecords, sendTraffic, startPlatform, waitForLogs } from "../../demo/loop";
 
 /**
@@ -17,12 +17,18 @@ beforeAll(async () => {
   const workDir = mkdtempSync(join(tmpdir(), "faults-"));
   const db = join(workDir, "offline.duckdb");
   const hours = [4, 3, 2];
-  await writeOffline(db, cardRows(data, hours), merchantRows(data, hours));
+  const from = new Date(Date.now() - 26 * 3600_000);
+  const end = new Date(Date.now() - 60_000);
+  await writeOffline(db, {
+    transactions: transactionRows(data, from, end),
+    profiles: cardProfileRows(data, from),
+    merchants: merchantRows(data, hours),
+  });
   platform = await startPlatform({ workDir, progress: () => {} }, db);
   const r = await fetch(`${platform.features.url}/materialize`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ start_ts: new Date(data.end.getTime() - 6 * 3600_000).toISOString(), end_ts: data.end.toISOString() }),
+    body: JSON.stringify({ start_ts: new Date(from.getTime() - 3600_000).toISOString(), end_ts: end.toISOString() }),
   });
   expect(r.status).toBe(200);
 }, 180_000);

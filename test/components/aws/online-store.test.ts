@@ -74,13 +74,14 @@ describe("online store settings (pure)", () => {
   it("DynamoDB: one Feast-named table per online feature view and stack, on demand, PITR, TTL", () => {
     const tables = dynamoTables(dev.catalog, "mlops", "aws-dev");
     expect(tables.map((t) => t.tableName)).toEqual([
+      "mlops.aws-dev.card_profile",
       "mlops.aws-dev.card_realtime",
       "mlops.aws-dev.card_stats",
       "mlops.aws-dev.customer_profile",
       "mlops.aws-dev.merchant_stats",
     ]);
     expect(tables.find((t) => t.featureView === "card_stats")?.ttlSeconds).toBe(2 * 86400);
-    const s = dynamoTableSettings(prod.stack, tables[0] as (typeof tables)[number]);
+    const s = dynamoTableSettings(prod.stack, tables.find((t) => t.featureView === "card_realtime") as (typeof tables)[number]);
     expect(s).toEqual({
       name: "mlops.aws-dev.card_realtime",
       billingMode: "PAY_PER_REQUEST",
@@ -179,6 +180,7 @@ describe.each(["dynamo-dev", "dynamo-prod"] as const)("DynamoDB online store of 
   it("creates one Feast-named table per online feature view, and no ElastiCache", () => {
     const stack = b().spec.stack.name;
     expect(tables().map((t) => t.inputs.name)).toEqual([
+      `mlops.${stack}.card_profile`,
       `mlops.${stack}.card_realtime`,
       `mlops.${stack}.card_stats`,
       `mlops.${stack}.customer_profile`,

@@ -162,7 +162,13 @@ describe("offline tables", () => {
   it("are one per offline feature view of the example catalog", () => {
     const { stack, catalog } = loadGcpStack("gcp-prod");
     const tables = offlineTableSettings(stack, catalog);
-    expect(tables.map((t) => t.tableId).sort()).toEqual(["card_realtime", "card_stats", "customer_profile", "merchant_stats"]);
+    expect(tables.map((t) => t.tableId).sort()).toEqual([
+      "card_profile",
+      "card_realtime",
+      "customer_profile",
+      "merchant_stats",
+      "transactions",
+    ]);
     expect(tables.every((t) => t.deletionProtection)).toBe(true);
   });
 });

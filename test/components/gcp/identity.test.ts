@@ -169,9 +169,9 @@ describe.each(GCP_STACKS)("GCP identities and guard rails of %s", (stackName) =>
 
   it(`${want.prod ? "protects and retains" : "neither protects nor retains"} every stateful resource, and only those`, () => {
     const stateful = custom().filter((r) => STATEFUL.includes(r.type));
-    // Redis, Cloud SQL, its database, the dataset, 4 tables, the artifact and access-log buckets,
-    // and two key rings and keys (GKE secrets, BigQuery CMEK).
-    expect(stateful.length).toBe(1 + 1 + 1 + 1 + 4 + 2 + 2 + 2);
+    // Redis, Cloud SQL, its database, the dataset, 5 tables (one per offline feature view of
+    // catalog/features), the artifact and access-log buckets, and two key rings and keys (GKE secrets, BigQuery CMEK).
+    expect(stateful.length).toBe(1 + 1 + 1 + 1 + 5 + 2 + 2 + 2);
     for (const r of stateful) {
       expect(r.options.protect, `${r.type} ${r.name}`).toBe(want.prod);
       expect(r.options.retainOnDelete, `${r.type} ${r.name}`).toBe(want.prod);

@@ -10,8 +10,28 @@ import { createFeaturesServer } from "../../../services/features/server";
 import { createServingServer } from "../../../services/serving";
 import { expected, maxError, modelPath, ROOT } from "./fakes";
 
-/** Serving in front of the platform's own features service (in process, embedded online store). */
-const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
+/**
+ * Serving in front of the platform's own features service (in process, embedded online store).
+ * card_stats aggregates raw transactions in the example catalog; here it is a plain view holding
+ * the model's recorded inputs as rows (on-demand-features.test.ts covers aggregates through serving).
+ */
+const example = loadCatalog(join(ROOT, "catalog"), "mlops");
+const cardStats = example.featureViews.card_stats as (typeof example.featureViews)[string];
+const catalog = {
+  ...example,
+  featureViews: {
+    ...example.featureViews,
+    card_stats: {
+      ...cardStats,
+      aggregations: undefined,
+      fields: [
+        { name: "txn_count_1h", dtype: "Int64" as const, description: "" },
+        { name: "txn_amount_avg_7d", dtype: "Float64" as const, description: "" },
+        { name: "txn_amount_max_24h", dtype: "Float64" as const, description: "" },
+      ],
+    },
+  },
+};
 let features: FastifyInstance;
 let serving: FastifyInstance;
 const store = new EmbeddedOnlineStore();
