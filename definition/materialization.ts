@@ -58,6 +58,12 @@ export function materializationParallelism(materialization: Materialization | un
 }
 
 /**
+ * The materialization state table of a DynamoDB online store: this name in the store's
+ * `table_name_template` (no feature view name starts with "_"), hash key `state_key`.
+ */
+export const DYNAMO_STATE_TABLE = { tableName: "_materialization", hashKey: "state_key" } as const;
+
+/**
  * Exit codes of `features materialize`, read by the Job's podFailurePolicy: a usage or catalog
  * error fails the whole Job at once (retrying cannot fix a bad definition); any other failure
  * (store outage, killed pod) is retried for that shard alone.

@@ -6,7 +6,14 @@ import { type PolicyStatement, policyDocument } from "./iam-policy";
 import { encryptionKey } from "./kms";
 
 /** Key prefixes inside the bucket: MLflow artifacts (models, training sets, reference profiles) and prediction logs. */
-export const BUCKET_PREFIXES = { artifacts: "mlflow/", predictionLogs: "predictions/" } as const;
+/**
+ * Prefixes of the artifact bucket. `materialization/` holds sharded materialization exports
+ * (Redshift UNLOADs there, the writers read their shard, services/features/offline/export.ts).
+ */
+export const BUCKET_PREFIXES = { artifacts: "mlflow/", predictionLogs: "predictions/", materialization: "materialization/" } as const;
+
+/** Days an export stays: a run reads its export within its deadline (1 h); a week leaves time to look at a failed one. */
+export const MATERIALIZATION_EXPORT_DAYS = 7;
 
 /** Which prefix a workload may touch, and whether it may write there. */
 export interface PrefixGrant {
@@ -100,6 +107,12 @@ export function bucketLifecycleRules(stack: StackSpec) {
       status: "Enabled",
       filter: { prefix: BUCKET_PREFIXES.predictionLogs },
       expiration: { days: d.predictionLogDays },
+    },
+    {
+      id: "expire-materialization-exports",
+      status: "Enabled",
+      filter: { prefix: BUCKET_PREFIXES.materialization },
+      expiration: { days: MATERIALIZATION_EXPORT_DAYS },
     },
     {
       id: "abort-incomplete-uploads",

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { Catalog, StackSpec } from "../../definition";
+import { type Catalog, DYNAMO_STATE_TABLE, type StackSpec } from "../../definition";
 import { awsDefaults, awsTags, statefulOptions } from "./defaults";
 import type { PolicyStatement } from "./iam-policy";
 
@@ -50,6 +50,21 @@ export function dynamoTables(catalog: Catalog, project: string, stack: string): 
     .sort((a, b) => a.tableName.localeCompare(b.tableName));
 }
 
+/** The materialization state table (definition/materialization.ts): run windows, export manifests, acknowledged rows, view ends. */
+export function dynamoStateTableName(project: string, stack: string): string {
+  return dynamoTableName(project, DYNAMO_STATE_TABLE.tableName, stack);
+}
+
+/** The state table's settings: as an online table's (on-demand, PITR, TTL), keyed by `state_key`. */
+export function dynamoStateTableSettings(stack: StackSpec, project: string) {
+  const tableName = dynamoStateTableName(project, stack.name);
+  return {
+    ...dynamoTableSettings(stack, { featureView: DYNAMO_STATE_TABLE.tableName, tableName, ttlSeconds: 0 }),
+    hashKey: DYNAMO_STATE_TABLE.hashKey,
+    attributes: [{ name: DYNAMO_STATE_TABLE.hashKey, type: "S" }],
+  };
+}
+
 /** The settings every online table gets: on-demand, PITR, KMS encryption, TTL, deletion protection in prod. */
 export function dynamoTableSettings(stack: StackSpec, plan: DynamoTablePlan) {
   return {
@@ -78,6 +93,8 @@ export function dynamoAccessStatements(tableArns: string[], kmsKeyArn: string, r
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
+        // Tiles of aggregated views: a push's conditional update, materialization's per-entity tile writes.
+        "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:DeleteItem",
         "dynamodb:DescribeTable",
@@ -126,8 +143,18 @@ export class DynamoStore extends pulumi.ComponentResource {
           { ...statefulOptions(stack, this), deleteBeforeReplace: true },
         ),
     );
+    // Writers of a sharded run coordinate here (services/features/materialize-state.ts); only the features role touches it.
+    const stateTable = new aws.dynamodb.Table(
+      `${name}-materialization-state`,
+      {
+        ...dynamoStateTableSettings(stack, stack.featureStore.project),
+        serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+        tags: awsTags(stack, dynamoStateTableName(stack.featureStore.project, stack.name)),
+      },
+      { ...statefulOptions(stack, this), deleteBeforeReplace: true },
+    );
     this.url = pulumi.output(dynamoUrl(stack.region, stack.name));
-    this.tableArns = pulumi.all(tables.map((t) => t.arn));
+    this.tableArns = pulumi.all([...tables.map((t) => t.arn), stateTable.arn]);
     this.registerOutputs({ url: this.url, tableArns: this.tableArns, tables: this.tables });
   }
 }

@@ -89,8 +89,17 @@ export class AwsFoundation extends pulumi.ComponentResource implements CloudFoun
 
     const data = { stack, vpcId: net.vpcId, subnetIds: net.privateSubnetIds, nodeSecurityGroupId: eks.clusterSecurityGroupId };
     const online = new OnlineStore(`${name}-online`, { ...data, catalog }, parent);
-    const offline = new OfflineStore(`${name}-offline`, { ...data, offline: offlineSpec, s3PrefixListId: net.s3PrefixListId }, parent);
     const bucket = new ArtifactBucket(`${name}-artifacts`, { stack }, parent);
+    const offline = new OfflineStore(
+      `${name}-offline`,
+      {
+        ...data,
+        offline: offlineSpec,
+        s3PrefixListId: net.s3PrefixListId,
+        exportBucket: { arn: bucket.bucketArn, kmsKeyArn: bucket.kmsKeyArn },
+      },
+      parent,
+    );
     // With tracking off there is no MLflow to use a database, so none is created (and the URL is empty).
     const trackingDb = stack.tracking.enabled ? new TrackingDatabase(`${name}-tracking-db`, data, parent) : undefined;
 

@@ -53,9 +53,12 @@ const ARTIFACTS_READ: PrefixGrant = { prefix: BUCKET_PREFIXES.artifacts, write: 
 const ARTIFACTS_WRITE: PrefixGrant = { prefix: BUCKET_PREFIXES.artifacts, write: true };
 const PREDICTIONS_WRITE: PrefixGrant = { prefix: BUCKET_PREFIXES.predictionLogs, write: true };
 
+/** Materialization writers read their shard of a Redshift UNLOAD (only on stacks with Redshift). */
+export const MATERIALIZATION_READ: PrefixGrant = { prefix: BUCKET_PREFIXES.materialization, write: false };
+
 /** Which bucket prefixes each workload touches: the whole least-privilege story of S3 in one table. */
 export const BUCKET_GRANTS: Record<Workload, PrefixGrant[]> = {
-  /** Online lookups and materialization: stores only, no bucket. */
+  /** Online lookups and materialization: stores only; with Redshift, read of `materialization/` (workloadGrants). */
   features: [],
   /** Loads models; writes sampled prediction logs. */
   serving: [ARTIFACTS_READ, PREDICTIONS_WRITE],
@@ -75,7 +78,15 @@ export function workloadGrants(workload: Workload, r: WorkloadResources): Policy
   }));
   if (workload === "features") {
     if (r.dynamo) statements.push(...dynamoAccessStatements(r.dynamo.tableArns, r.dynamo.kmsKeyArn, r.region));
-    if (r.redshift) statements.push(...redshiftDataAccessStatements(r.redshift.workgroupArn));
+    if (r.redshift) {
+      statements.push(...redshiftDataAccessStatements(r.redshift.workgroupArn));
+      statements.push(
+        ...s3AccessStatements(r.bucketArn, r.bucketKeyArn, r.region, [MATERIALIZATION_READ]).map((s) => ({
+          ...s,
+          Sid: `Export${s.Sid ?? ""}`,
+        })),
+      );
+    }
   }
   return statements;
 }

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { OfflineStoreSpec, StackSpec } from "../../definition";
 import { awsName, awsTags, statefulOptions } from "./defaults";
-import type { PolicyStatement } from "./iam-policy";
+import { BUCKET_PREFIXES } from "./artifact-store";
+import { type PolicyDocument, type PolicyStatement, policyDocument } from "./iam-policy";
 import { encryptionKey } from "./kms";
 import { storeSecurityGroup } from "./security-group";
 
@@ -77,6 +78,46 @@ export function redshiftDataAccessStatements(workgroupArn: string): PolicyStatem
   ];
 }
 
+/**
+ * What Redshift may do with the role it assumes for `UNLOAD ... IAM_ROLE default` (sharded
+ * materialization, services/features/offline/export.ts): write Parquet and the manifest under the
+ * bucket's `materialization/` prefix and nothing else; list only that prefix (ALLOWOVERWRITE looks
+ * for earlier files); encrypt with the bucket key, only through S3.
+ */
+export function redshiftUnloadStatements(bucketArn: string, kmsKeyArn: string, region: string): PolicyStatement[] {
+  const prefix = BUCKET_PREFIXES.materialization;
+  return [
+    { Sid: "UnloadObjects", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `${bucketArn}/${prefix}*` },
+    {
+      Sid: "UnloadList",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: bucketArn,
+      Condition: { StringLike: { "s3:prefix": [prefix, `${prefix}*`] } },
+    },
+    { Sid: "UnloadBucketLocation", Effect: "Allow", Action: "s3:GetBucketLocation", Resource: bucketArn },
+    {
+      Sid: "UnloadBucketKey",
+      Effect: "Allow",
+      // GenerateDataKey encrypts each object; Decrypt completes multipart uploads of large files.
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
+    },
+  ];
+}
+
+/** Who may assume the UNLOAD role: Redshift (provisioned and Serverless) only. */
+export function redshiftTrustPolicy(): PolicyDocument {
+  return policyDocument([
+    {
+      Effect: "Allow",
+      Principal: { Service: ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"] },
+      Action: "sts:AssumeRole",
+    },
+  ]);
+}
+
 export interface OfflineStoreArgs {
   stack: StackSpec;
   offline: Extract<OfflineStoreSpec, { kind: "redshift" }>;
@@ -86,6 +127,8 @@ export interface OfflineStoreArgs {
   nodeSecurityGroupId: pulumi.Input<string>;
   /** The S3 gateway endpoint's prefix list, for COPY/UNLOAD under enhanced VPC routing. */
   s3PrefixListId: pulumi.Input<string>;
+  /** The artifact bucket: UNLOADs of sharded materialization go under its `materialization/` prefix. */
+  exportBucket: { arn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
 }
 
 /**
@@ -119,9 +162,31 @@ export class OfflineStore extends pulumi.ComponentResource {
       },
       this,
     );
+    const unloadRole = new aws.iam.Role(
+      `${name}-unload`,
+      {
+        assumeRolePolicy: JSON.stringify(redshiftTrustPolicy()),
+        description: "Redshift UNLOAD of sharded materialization to the artifact bucket's materialization/ prefix",
+        tags: awsTags(stack, `${s.namespaceName}-unload`),
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-unload`,
+      {
+        role: unloadRole.id,
+        policy: pulumi
+          .all([args.exportBucket.arn, args.exportBucket.kmsKeyArn])
+          .apply(([bucket, kms]) => JSON.stringify(policyDocument(redshiftUnloadStatements(bucket, kms, stack.region)))),
+      },
+      { parent: this },
+    );
     const namespace = new aws.redshiftserverless.Namespace(
       `${name}-ns`,
       {
+        // `IAM_ROLE default` in UNLOAD (services/features/offline/export.ts) is this role.
+        iamRoles: [unloadRole.arn],
+        defaultIamRoleArn: unloadRole.arn,
         namespaceName: s.namespaceName,
         dbName: s.dbName,
         adminUsername: s.adminUsername,

@@ -3,7 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { type GcpComponentArgs, gcpTarget, projectInput, statefulOptions } from "./project";
 
 /** Prefixes of the one platform bucket: MLflow artifacts, and the serving service's prediction logs. */
-export const ARTIFACT_PREFIXES = { mlflow: "mlflow/", predictions: "predictions/" } as const;
+/** Prefixes of the bucket; `materialization/` holds sharded materialization exports (BigQuery EXPORT DATA). */
+export const ARTIFACT_PREFIXES = { mlflow: "mlflow/", predictions: "predictions/", materialization: "materialization/" } as const;
+
+/** Days an export stays: a run reads its export within its deadline (1 h); a week leaves time to look at a failed one. */
+export const MATERIALIZATION_EXPORT_DAYS = 7;
 
 export interface GcsArtifactStoreArgs extends GcpComponentArgs {
   /** Cloud KMS key (projects/.../cryptoKeys/...) for CMEK. Defaults to Google-managed encryption. */
@@ -52,6 +56,7 @@ export function artifactBucketSettings(args: GcsArtifactStoreArgs): ArtifactBuck
     lifecycleRules: [
       { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: noncurrentVersionDays } },
       { action: { type: "Delete" }, condition: { age: predictionLogDays, matchesPrefixes: [ARTIFACT_PREFIXES.predictions] } },
+      { action: { type: "Delete" }, condition: { age: MATERIALIZATION_EXPORT_DAYS, matchesPrefixes: [ARTIFACT_PREFIXES.materialization] } },
       { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 7 } },
     ],
     forceDestroy: !prod,

@@ -20,6 +20,9 @@ export type WorkloadGrant =
  *   offline dataset only: the features service appends pushed rows (`/push` to offline) and loads
  *   entity files into the dataset for training sets (services/features/offline/bigquery.ts), so
  *   read-only dataViewer would break both. No access to any other dataset.
+ * - features also exports sharded materialization: BigQuery's EXPORT DATA writes GCS as the caller
+ *   (this account), with overwrite (create and delete), and the writers read their shard back, so
+ *   it holds objectUser (objects only, no IAM) on `materialization/` and nothing else of the bucket.
  * - serving: append prediction logs (objectCreator cannot overwrite or delete) and read model files.
  * - drift: read prediction logs and reference profiles; writes nothing.
  * - tracking: the MLflow server proxies every artifact (`--serve-artifacts`), so it alone manages `mlflow/`.
@@ -29,6 +32,7 @@ export const WORKLOAD_GRANTS: Record<Workload, WorkloadGrant[]> = {
   features: [
     { scope: "dataset", role: "roles/bigquery.dataEditor" },
     { scope: "project", role: "roles/bigquery.jobUser" },
+    { scope: "bucket", role: "roles/storage.objectUser", prefix: ARTIFACT_PREFIXES.materialization },
   ],
   training: [
     { scope: "dataset", role: "roles/bigquery.dataEditor" },

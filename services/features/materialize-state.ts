@@ -9,6 +9,7 @@ import {
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import Redis from "ioredis";
+import { DYNAMO_STATE_TABLE } from "../../definition/materialization";
 import { withTimeout } from "../core/errors";
 import { type DynamoConnection, dynamoClient, dynamoOptionsOf, dynamoTableOf, EXPIRES_AT, ensureTable } from "./online/dynamodb-client";
 
@@ -72,9 +73,6 @@ export class RedisStateStore implements StateStore {
   }
 }
 
-/** The state table's name under the store's table_name_template (no feature view starts with "_"). */
-export const DYNAMO_STATE_TABLE = "_materialization";
-
 /**
  * State in a DynamoDB table (hash key `state_key`): `value` S, `expires_at` N (the table's TTL
  * attribute; DynamoDB deletes late, so reads check it). `setIfAbsent` is a conditional put that
@@ -87,10 +85,10 @@ export class DynamoStateStore implements StateStore {
   private ready?: Promise<void>;
   constructor(connection: DynamoConnection, project: string) {
     this.client = dynamoClient({ ...connection, timeoutMs: STATE_TIMEOUT_MS });
-    this.table = dynamoTableOf(connection.tableNameTemplate, project, DYNAMO_STATE_TABLE);
+    this.table = dynamoTableOf(connection.tableNameTemplate, project, DYNAMO_STATE_TABLE.tableName);
   }
   private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    this.ready ??= ensureTable(this.client, this.table, "materialization state", "state_key");
+    this.ready ??= ensureTable(this.client, this.table, "materialization state", DYNAMO_STATE_TABLE.hashKey);
     await this.ready;
     return withTimeout(run(), STATE_TIMEOUT_MS * 2 + 500, `materialization state ${what} (DynamoDB table ${this.table})`);
   }

@@ -84,7 +84,14 @@ describe.each(AWS_STACKS)("artifact bucket of %s under mocks", (stackName) => {
     });
     const rules = b().one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-artifacts-lifecycle").inputs
       .rules as Inputs[];
-    expect(rules.map((r) => r.id)).toEqual(["expire-noncurrent-versions", "expire-prediction-logs", "abort-incomplete-uploads"]);
+    expect(rules.map((r) => r.id)).toEqual([
+      "expire-noncurrent-versions",
+      "expire-prediction-logs",
+      "expire-materialization-exports",
+      "abort-incomplete-uploads",
+    ]);
+    // A run reads its export within the hour; exports go after a week.
+    expect(rules[2]).toMatchObject({ status: "Enabled", filter: { prefix: "materialization/" }, expiration: { days: 7 } });
     expect(rules[1]).toMatchObject({ status: "Enabled", filter: { prefix: "predictions/" }, expiration: { days: prod ? 90 : 14 } });
   });
 

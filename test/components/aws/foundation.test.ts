@@ -181,9 +181,9 @@ describe("resource counts", () => {
     expect(count("aws-prod", "aws:eks/nodeGroup:NodeGroup")).toBe(pools("aws-prod", "system"));
     expect(pools("aws-prod", "gpu")).toBe(2);
     // Cluster, nodes, flow logs and the tracking database's enhanced monitoring (prod), plus one per workload,
-    // plus Karpenter's controller (IRSA) and node roles and the EBS CSI driver's (IRSA).
-    expect(count("aws-prod", "aws:iam/role:Role")).toBe(4 + 3 + WORKLOADS.length);
-    expect(count("aws-dev", "aws:iam/role:Role")).toBe(3 + 3 + WORKLOADS.length);
+    // plus Karpenter's controller (IRSA) and node roles, the EBS CSI driver's (IRSA) and Redshift's UNLOAD role.
+    expect(count("aws-prod", "aws:iam/role:Role")).toBe(4 + 4 + WORKLOADS.length);
+    expect(count("aws-dev", "aws:iam/role:Role")).toBe(3 + 4 + WORKLOADS.length);
     // One per store, EKS secrets, and one per log group (CloudWatch Logs may use only those).
     expect(count("aws-prod", "aws:kms/key:Key")).toBe(7);
   });

@@ -73,7 +73,7 @@ describe("IRSA policies (pure)", () => {
     expect(serviceAccountSubject("training", stack)).toBe("system:serviceaccount:models:training");
   });
 
-  it("features may query its stores, and has no bucket access", () => {
+  it("features may query its stores, and of the bucket only read sharded exports under materialization/", () => {
     const grants = workloadGrants("features", RESOURCES);
     expect(actionsOf(grants)).toEqual(
       expect.arrayContaining([
@@ -83,7 +83,22 @@ describe("IRSA policies (pure)", () => {
         "redshift-serverless:GetCredentials",
       ]),
     );
-    expect(actionsOf(grants).some((a) => a.startsWith("s3:"))).toBe(false);
+    const s3 = grants.filter((s) => actionsOf([s]).some((a) => a.startsWith("s3:")));
+    expect(s3).toEqual([
+      { Sid: "ExportObjects0", Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::artifacts-1/materialization/*" },
+      {
+        Sid: "ExportList",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: "arn:aws:s3:::artifacts-1",
+        Condition: { StringLike: { "s3:prefix": ["materialization/", "materialization/*"] } },
+      },
+    ]);
+    expect(grants.find((s) => s.Sid === "ExportBucketKey")?.Action).toEqual(["kms:Decrypt"]);
+    // Without Redshift nothing exports to the bucket: no bucket grant at all.
+    expect(actionsOf(workloadGrants("features", { ...RESOURCES, redshift: undefined })).some((a) => a.startsWith("s3:"))).toBe(false);
+    // Tiles of aggregated views are updated in place.
+    expect(grants.find((s) => s.Sid === "OnlineStoreTables")?.Action).toContain("dynamodb:UpdateItem");
     const tables = grants.find((s) => s.Sid === "OnlineStoreTables");
     expect(tables?.Resource).toEqual(RESOURCES.dynamo?.tableArns);
     const results = grants.find((s) => s.Sid === "OfflineStoreOwnResults");

@@ -99,6 +99,32 @@ describe.each(AWS_STACKS)("Redshift Serverless offline store of %s under mocks",
     expect(await outputValue(offline.serviceAccountAnnotations)).toEqual({ [IRSA_ANNOTATION]: features.outputs.arn });
   });
 
+  it("lets Redshift UNLOAD sharded materialization only under the artifact bucket's materialization/ prefix", () => {
+    const role = b().one("aws:iam/role:Role", "-offline-unload");
+    expect(namespace().inputs).toMatchObject({ iamRoles: [role.outputs.arn], defaultIamRoleArn: role.outputs.arn });
+    expect(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"] },
+        Action: "sts:AssumeRole",
+      },
+    ]);
+    const bucket = b().one("aws:s3/bucket:Bucket", "-artifacts");
+    const policy = JSON.parse(String(b().one("aws:iam/rolePolicy:RolePolicy", "-offline-unload").inputs.policy));
+    const bySid = Object.fromEntries((policy.Statement as { Sid: string; Action: unknown; Resource: unknown }[]).map((s) => [s.Sid, s]));
+    expect(bySid.UnloadObjects).toMatchObject({
+      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+      Resource: `${bucket.outputs.arn}/materialization/*`,
+    });
+    expect(bySid.UnloadList).toMatchObject({
+      Resource: bucket.outputs.arn,
+      Condition: { StringLike: { "s3:prefix": ["materialization/", "materialization/*"] } },
+    });
+    // No read, no delete, nothing outside the prefix.
+    const actions = (policy.Statement as { Action: string | string[] }[]).flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => ["s3:GetObject", "s3:DeleteObject", "s3:*"].includes(a))).toEqual([]);
+  });
+
   it(prod ? "protects the namespace (the data) in prod" : "leaves the dev namespace deletable", () => {
     expect(namespace().options.protect).toBe(prod);
     expect(namespace().options.retainOnDelete).toBe(prod);

@@ -175,7 +175,9 @@ describe.each(AWS_STACKS)("ElastiCache online store of %s under mocks", (stackNa
 describe.each(["dynamo-dev", "dynamo-prod"] as const)("DynamoDB online store of %s under mocks", (stackName) => {
   const b = () => built[stackName];
   const prod = stackName === "dynamo-prod";
-  const tables = () => b().ofType(TABLE);
+  const allTables = () => b().ofType(TABLE);
+  const stateTable = () => b().one(TABLE, "-online-dynamodb-materialization-state");
+  const tables = () => allTables().filter((t) => t !== stateTable());
 
   it("creates one Feast-named table per online feature view, and no ElastiCache", () => {
     const stack = b().spec.stack.name;
@@ -187,6 +189,19 @@ describe.each(["dynamo-dev", "dynamo-prod"] as const)("DynamoDB online store of 
       `mlops.${stack}.merchant_stats`,
     ]);
     expect(b().ofType(REDIS)).toEqual([]);
+  });
+
+  it("keeps sharded materialization's state in its own table: keyed by state_key, expiring by TTL, encrypted, recoverable", () => {
+    const stack = b().spec.stack.name;
+    expect(stateTable().inputs).toMatchObject({
+      name: `mlops.${stack}._materialization`,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "state_key",
+      attributes: [{ name: "state_key", type: "S" }],
+      pointInTimeRecovery: { enabled: true },
+      ttl: { attributeName: "expires_at", enabled: true },
+      serverSideEncryption: { enabled: true, kmsKeyArn: b().one("aws:kms/key:Key", "-online-key").outputs.arn },
+    });
   });
 
   it("bills on demand, keys by entity_id, recovers to any point in time, expires items by TTL", () => {
@@ -225,7 +240,11 @@ describe.each(["dynamo-dev", "dynamo-prod"] as const)("DynamoDB online store of 
     expect(await outputValue(online.serviceAccountAnnotations)).toEqual({ [IRSA_ANNOTATION]: features.outputs.arn });
     const policy = parseJson(b().one("aws:iam/rolePolicy:RolePolicy", "-irsa-features").inputs.policy);
     const statement = (policy.Statement as Inputs[]).find((s) => s.Sid === "OnlineStoreTables");
-    expect(statement?.Resource).toEqual(tables().map((t) => t.outputs.arn));
+    expect([...((statement?.Resource ?? []) as string[])].sort()).toEqual(
+      allTables()
+        .map((t) => t.outputs.arn as string)
+        .sort(),
+    );
     expect(statement?.Resource).toContain(`arn:aws:dynamodb:us-east-1:123456789012:table/mlops.${stack.name}.card_stats`);
   });
 

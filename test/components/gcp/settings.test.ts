@@ -263,6 +263,8 @@ describe("artifactBucketSettings", () => {
     const s = artifactBucketSettings({ stack: prod, predictionLogDays: 400, noncurrentVersionDays: 10 });
     expect(s.lifecycleRules[0]?.condition).toEqual({ daysSinceNoncurrentTime: 10 });
     expect(s.lifecycleRules[1]?.condition).toEqual({ age: 400, matchesPrefixes: ["predictions/"] });
+    // Sharded materialization exports go after a week, whatever the other retentions.
+    expect(s.lifecycleRules[2]).toEqual({ action: { type: "Delete" }, condition: { age: 7, matchesPrefixes: ["materialization/"] } });
     expect(s.forceDestroy).toBe(false);
   });
 });
