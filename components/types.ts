@@ -53,6 +53,8 @@ export interface OfflineStoreConnection {
   /** Password (a Pulumi secret), when the store uses one; the k8s layer puts it in a Secret. */
   password?: pulumi.Output<string>;
   serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+  /** A file-backed store (local DuckDB): the claim holding its file, mounted where the URL points. */
+  volume?: { claimName: string; mountPath: string };
 }
 
 /** The artifact bucket of the tracking server: s3://, gs:// or an in-cluster object store. */

@@ -43,6 +43,18 @@ export function onlineStoreCaVolume(online: OnlineStoreConnection): {
   };
 }
 
+/** The offline store's volume and its mount (local DuckDB file), for pods that open the offline store; none for warehouses. */
+export function offlineStoreVolume(offline: OfflineStoreConnection): {
+  volumes: k8s.types.input.core.v1.Volume[];
+  mounts: k8s.types.input.core.v1.VolumeMount[];
+} {
+  if (!offline.volume) return { volumes: [], mounts: [] };
+  return {
+    volumes: [{ name: "offline-store", persistentVolumeClaim: { claimName: offline.volume.claimName } }],
+    mounts: [{ name: "offline-store", mountPath: offline.volume.mountPath }],
+  };
+}
+
 /**
  * The store environment every features process gets (serve and materialize). The features
  * service reads credentials from the store URL itself (`redis://:password@host:port`), so a
@@ -163,10 +175,15 @@ export class FeatureService extends pulumi.ComponentResource {
             probe: { http: "/readyz", port: FEATURES_PORT },
             liveness: { http: "/healthz", port: FEATURES_PORT },
             preStopSleepSeconds: 5,
-            volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }, ...ca.mounts],
+            volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }, ...ca.mounts, ...offlineStoreVolume(args.offline).mounts],
           },
         ],
-        volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "64Mi" } }, ...ca.volumes],
+        volumes: [
+          catalog.volume,
+          { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+          ...ca.volumes,
+          ...offlineStoreVolume(args.offline).volumes,
+        ],
         servicePorts: [{ name: "http", port: FEATURES_PORT, targetPort: FEATURES_PORT }],
       },
       // In prod the HPA below owns the replica count.

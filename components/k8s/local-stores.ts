@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -293,6 +294,11 @@ export class LocalStores extends pulumi.ComponentResource {
               kind: "duckdb",
               url: pulumi.output(`duckdb:${offline.kind === "duckdb" ? offline.path : "/data/offline.duckdb"}`),
               serviceAccountAnnotations: none,
+              // The features server and the materialization Jobs mount the claim where the file is.
+              volume: {
+                claimName: OFFLINE_STORE_PVC,
+                mountPath: posix.dirname(offline.kind === "duckdb" ? offline.path : "/data/offline.duckdb"),
+              },
             },
       artifacts: {
         uri: pulumi.output(`s3://${ARTIFACT_BUCKET}/artifacts`),

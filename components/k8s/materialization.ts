@@ -10,7 +10,7 @@ import {
   type StackSpec,
 } from "../../definition";
 import type { ArtifactStore, OfflineStoreConnection, OnlineStoreConnection } from "../types";
-import { FEATURES_NAME, FEATURES_SECRET, onlineStoreCaVolume, storeEnv } from "./feature-service";
+import { FEATURES_NAME, FEATURES_SECRET, offlineStoreVolume, onlineStoreCaVolume, storeEnv } from "./feature-service";
 import { CATALOG_CHECKSUM_ANNOTATION, type RuntimeConfig } from "./runtime-config";
 import { jobContainer, scheduledJobSpec } from "./workload";
 
@@ -176,11 +176,22 @@ export class Materialization extends pulumi.ComponentResource {
                   MATERIALIZATION_EXPORT_URI: exportUri,
                 },
                 resources: { cpu: "500m", memory: "1Gi", memoryLimit: "2Gi" },
-                volumeMounts: [catalog.mount, { name: "tmp", mountPath: "/tmp" }, ...onlineStoreCaVolume(args.online).mounts],
+                volumeMounts: [
+                  catalog.mount,
+                  { name: "tmp", mountPath: "/tmp" },
+                  ...onlineStoreCaVolume(args.online).mounts,
+                  // The local stack's DuckDB file (duckdb:/data/offline.duckdb) lives on the offline store's claim.
+                  ...offlineStoreVolume(args.offline).mounts,
+                ],
               }),
             ],
             // A writer holds one downloaded export file at a time (at most 256 MB from Redshift, 1 GB from BigQuery).
-            volumes: [catalog.volume, { name: "tmp", emptyDir: { sizeLimit: "2Gi" } }, ...onlineStoreCaVolume(args.online).volumes],
+            volumes: [
+              catalog.volume,
+              { name: "tmp", emptyDir: { sizeLimit: "2Gi" } },
+              ...onlineStoreCaVolume(args.online).volumes,
+              ...offlineStoreVolume(args.offline).volumes,
+            ],
           }),
         },
         { parent: this },

@@ -1,3 +1,4 @@
+import { offlineStoreVolume } from "../../../components/k8s/feature-service";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LocalStores, OBJECT_STORE_SECRET, OFFLINE_STORE_PVC } from "../../../components/k8s";
@@ -42,6 +43,12 @@ describe("local stores (in-cluster Redis, PostgreSQL, MinIO, DuckDB volume)", ()
   it("keep the offline store as a DuckDB file on its own volume", async () => {
     expect(stores.connections.offline.kind).toBe("duckdb");
     expect(await outputValue(stores.connections.offline.url)).toBe("duckdb:/data/offline.duckdb");
+    // The pods that open it (features server, materialization Jobs) mount the claim where the URL points.
+    expect(stores.connections.offline.volume).toEqual({ claimName: "offline-store", mountPath: "/data" });
+    expect(offlineStoreVolume(stores.connections.offline)).toEqual({
+      volumes: [{ name: "offline-store", persistentVolumeClaim: { claimName: "offline-store" } }],
+      mounts: [{ name: "offline-store", mountPath: "/data" }],
+    });
     expect(named(all, "PersistentVolumeClaim", OFFLINE_STORE_PVC).inputs.spec).toMatchObject({ accessModes: ["ReadWriteOnce"] });
   });
 
