@@ -74,6 +74,16 @@ export function valuesAsOf(view: CompiledView, record: TileRecord, nowUs: number
   const values: Record<string, FeatureValue> = {};
   for (const a of view.aggregations) {
     const { first, last } = tileRange(nowUs, a.windowSeconds, a.tileSeconds);
+    if (a.function === "count_distinct") {
+      // One set over the window's tiles (merging tile by tile would sort the union once per tile).
+      const distinct = new Set<string>();
+      for (const [k, states] of bySize.get(a.tileSeconds) ?? []) {
+        const tileState = states[a.name] as { d: string[] } | undefined;
+        if (k >= first && k <= last && tileState) for (const v of tileState.d) distinct.add(v);
+      }
+      values[a.name] = distinct.size;
+      continue;
+    }
     let state = emptyState(a);
     for (const [k, states] of bySize.get(a.tileSeconds) ?? []) {
       const tileState = states[a.name];
