@@ -95,7 +95,8 @@ preview() {
     [ -x "$BIN/$b" ] || log "$BIN/$b is missing: previewing anyway, to record what the engine says"
   done
   local work; work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
+  # A RETURN trap outlives the function that set it: it clears itself.
+  trap 'rm -rf "$work"; trap - RETURN' RETURN
   # A closed port on loopback (bound then released).
   local port; port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
   cat > "$work/kubeconfig" <<KUBECONFIG
