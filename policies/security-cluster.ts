@@ -16,12 +16,12 @@ const GKE_CLUSTER = "gcp:container/cluster:Cluster";
 const GKE_NODE_POOL = "gcp:container/nodePool:NodePool";
 const WORLD = "0.0.0.0/0";
 
+const ROUTE_KEYS = ["destinationCidrBlock", "destinationIpv6CidrBlock", "gatewayId"];
+
 /**
  * Ids of the subnets whose route table sends the default route to an internet gateway: public
  * subnets whatever their mapPublicIpOnLaunch (ours set it false and still route to the gateway).
  */
-const ROUTE_KEYS = ["destinationCidrBlock", "destinationIpv6CidrBlock", "gatewayId"];
-
 export function internetRoutedSubnets(resources: PolicyResource[]): Set<string> {
   const gateways = new Set(ofTypes(resources, ["aws:ec2/internetGateway:InternetGateway"]).map((g) => safeProp(g, "id")));
   const toGateway = (route: unknown) =>
@@ -41,7 +41,8 @@ export function internetRoutedSubnets(resources: PolicyResource[]): Set<string> 
 export const kubernetesNodesPrivate: PlatformPolicy = {
   area: "security",
   name: "kubernetes-nodes-private",
-  description: "Cluster nodes have no public IP: EKS node groups in private subnets without open SSH, GKE private nodes.",
+  description:
+    "Cluster nodes have no public IP: EKS node groups in private subnets (none that maps public IPs or routes 0.0.0.0/0 to the internet gateway) without open SSH, GKE private nodes.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateStack: (args, report) => {

@@ -20,6 +20,9 @@ export default {
   coverageAnalysis: "perTest",
   concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
   timeoutMS: 60_000,
+  // The first, unmutated run of the policy tests builds five real platforms; on a loaded machine it
+  // takes longer than Stryker's default 5 minutes.
+  dryRunTimeoutMinutes: 30,
   ignoreStatic: true,
   reporters: ["clear-text", "progress", "json"],
   jsonReporter: { fileName: "reports/mutation/policies.json" },

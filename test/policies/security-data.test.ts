@@ -1,4 +1,6 @@
-import { describeRule, edit } from "./fixtures/cases";
+import { describe, expect, it } from "vitest";
+import { describeRule, edit, run } from "./fixtures/cases";
+import { validPlan } from "./fixtures/stacks";
 
 describeRule(
   "elasticache-encrypted-with-auth",
@@ -241,8 +243,19 @@ describeRule(
       edit: (p) => {
         delete p.block;
       },
-      names: 'S3 bucket "artifacts"',
-      fix: "BucketPublicAccessBlock",
+      names: 'S3 bucket "artifacts": has no public-access block',
+      fix: "blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true",
+    },
+    {
+      stack: "aws-dev",
+      change: "the block leaves two settings off",
+      edit: (p) =>
+        edit(p, "block", (r) => {
+          r.blockPublicAcls = false;
+          r.ignorePublicAcls = false;
+        }),
+      names: 'public-access block "artifacts" leaves blockPublicAcls, ignorePublicAcls off',
+      fix: "set blockPublicAcls: true, ignorePublicAcls: true",
     },
     {
       stack: "aws-prod",
@@ -268,7 +281,17 @@ describeRule(
         edit(p, "sse", (r) => {
           r.rules = [];
         }),
-      names: 'S3 bucket "artifacts"',
+      names: 'S3 bucket "artifacts": has no default server-side encryption',
+      fix: "sseAlgorithm",
+    },
+    {
+      stack: "aws-dev",
+      change: "the encryption rule names an algorithm S3 does not have",
+      edit: (p) =>
+        edit(p, "sse", (r) => {
+          r.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm = "aws:none";
+        }),
+      names: "has no default server-side encryption",
       fix: "sseAlgorithm",
     },
   ],
@@ -285,8 +308,20 @@ describeRule(
         edit(p, "versioning", (r) => {
           r.versioningConfiguration.status = "Suspended";
         }),
-      names: 'S3 bucket "artifacts"',
+      names: 'S3 bucket "artifacts": object versioning is not enabled',
       fix: '"Enabled"',
     },
   ],
 );
+
+describe("s3-bucket-encrypted accepts every default encryption S3 has", () => {
+  for (const algorithm of ["aws:kms", "AES256", "aws:kms:dsse"]) {
+    it(`passes with sseAlgorithm ${algorithm}`, () => {
+      const plan = validPlan("aws-dev");
+      edit(plan, "sse", (r) => {
+        r.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm = algorithm;
+      });
+      expect(run("s3-bucket-encrypted", "aws-dev", plan).violations).toEqual([]);
+    });
+  }
+});
