@@ -13,6 +13,8 @@ const REDIS = "aws:elasticache/replicationGroup:ReplicationGroup";
 const RDS = "aws:rds/instance:Instance";
 const TABLE = "aws:dynamodb/table:Table";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+/** The artifact bucket's resources, not those of its access-log bucket (created first). */
+const artifacts = (r: PlanResource) => r.name.includes("artifacts") && !r.name.includes("-logs");
 
 /**
  * No stack here picks the DynamoDB online store, so its rows add the table
@@ -284,7 +286,7 @@ export const awsRows: CoverageRow[] = [
     checks: "S3 default encryption configured",
     policies: ["s3-bucket-encrypted"],
     scanners: ["checkov CKV_AWS_145"],
-    breakage: { stack: S, what: "artifact bucket: its encryption configuration removed", apply: remove(BUCKET_SSE) },
+    breakage: { stack: S, what: "artifact bucket: its encryption configuration removed", apply: remove(BUCKET_SSE, artifacts) },
     notes: "CKV_AWS_19 did not fire on this copy (S3 encrypts new objects with SSE-S3 by default since 2023)",
   },
   {
@@ -297,9 +299,13 @@ export const awsRows: CoverageRow[] = [
     breakage: {
       stack: S,
       what: "artifact bucket: SSE-S3 (AES256) instead of KMS",
-      apply: edit(BUCKET_SSE, (c) => {
-        c.rules = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }];
-      }),
+      apply: edit(
+        BUCKET_SSE,
+        (c) => {
+          c.rules = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }];
+        },
+        artifacts,
+      ),
     },
     notes: "ours accepts SSE-S3 as well as SSE-KMS",
   },
@@ -310,7 +316,11 @@ export const awsRows: CoverageRow[] = [
     checks: "S3 versioning",
     policies: ["s3-bucket-versioned"],
     scanners: ["checkov CKV_AWS_21"],
-    breakage: { stack: S, what: "artifact bucket: versioning removed", apply: remove("aws:s3/bucketVersioning:BucketVersioning") },
+    breakage: {
+      stack: S,
+      what: "artifact bucket: versioning removed",
+      apply: remove("aws:s3/bucketVersioning:BucketVersioning", artifacts),
+    },
   },
   {
     id: "aws-s3-public-access-flags",
@@ -322,9 +332,13 @@ export const awsRows: CoverageRow[] = [
     breakage: {
       stack: S,
       what: "artifact bucket: all four public-access-block settings false",
-      apply: edit(PAB, (b) => {
-        for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) b[flag] = false;
-      }),
+      apply: edit(
+        PAB,
+        (b) => {
+          for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) b[flag] = false;
+        },
+        artifacts,
+      ),
     },
   },
   {
@@ -334,7 +348,7 @@ export const awsRows: CoverageRow[] = [
     checks: "S3 bucket has a public-access block",
     policies: ["s3-bucket-public-access-blocked"],
     scanners: ["checkov CKV2_AWS_6"],
-    breakage: { stack: S, what: "artifact bucket: public-access block removed", apply: remove(PAB) },
+    breakage: { stack: S, what: "artifact bucket: public-access block removed", apply: remove(PAB, artifacts) },
   },
   {
     id: "aws-eks-logs",
@@ -439,7 +453,7 @@ export const awsRows: CoverageRow[] = [
         (k) => {
           k.enableKeyRotation = false;
         },
-        named("artifacts"),
+        artifacts,
       ),
     },
     notes: "fixed in the platform (every key rotates); only `npm run scan` keeps it",
@@ -489,9 +503,13 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_18 / trivy AVD-AWS-0089 (aws-s3-enable-logging)",
     checks: "S3 access logging",
     policies: [],
-    scanners: [],
-    status: "not enforced (waived, pending)",
-    notes: "the waiver says pending: a log bucket per stack is not built yet (policies/scanner-waivers.yaml)",
+    scanners: ["checkov CKV_AWS_18"],
+    breakage: {
+      stack: S,
+      what: "artifact bucket: its access logging removed",
+      apply: remove("aws:s3/bucketLogging:BucketLogging", artifacts),
+    },
+    notes: "fixed in the platform (an access-log bucket per stack, components/aws/artifact-store.ts); only `npm run scan` keeps it",
   },
   {
     id: "aws-s3-replication",

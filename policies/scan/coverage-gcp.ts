@@ -9,6 +9,8 @@ const POOL = "gcp:container/nodePool:NodePool";
 const SQL = "gcp:sql/databaseInstance:DatabaseInstance";
 const REDIS = "gcp:redis/instance:Instance";
 const BUCKET = "gcp:storage/bucket:Bucket";
+/** The artifact bucket, not its access-log bucket (created first). */
+const artifacts = (r: { name: string }) => r.name.endsWith("-bucket");
 const cluster = (change: (c: Props) => void): Break => edit(GKE, change);
 const systemPool = (change: (p: Props) => void): Break => edit(POOL, change, (r) => r.name.includes("system"));
 const sql = (change: (settings: Props) => void): Break => edit(SQL, (d) => change(d.settings));
@@ -403,9 +405,13 @@ export const gcpRows: CoverageRow[] = [
     breakage: {
       stack: S,
       what: "artifact bucket: uniformBucketLevelAccess false",
-      apply: edit(BUCKET, (b) => {
-        b.uniformBucketLevelAccess = false;
-      }),
+      apply: edit(
+        BUCKET,
+        (b) => {
+          b.uniformBucketLevelAccess = false;
+        },
+        artifacts,
+      ),
     },
   },
   {
@@ -418,9 +424,13 @@ export const gcpRows: CoverageRow[] = [
     breakage: {
       stack: S,
       what: "artifact bucket: publicAccessPrevention inherited",
-      apply: edit(BUCKET, (b) => {
-        b.publicAccessPrevention = "inherited";
-      }),
+      apply: edit(
+        BUCKET,
+        (b) => {
+          b.publicAccessPrevention = "inherited";
+        },
+        artifacts,
+      ),
     },
   },
   {
@@ -433,10 +443,14 @@ export const gcpRows: CoverageRow[] = [
     breakage: {
       stack: S,
       what: "artifact bucket: an IAM member allUsers",
-      apply: edit("gcp:storage/bucketIAMMember:BucketIAMMember", (m) => {
-        m.member = "allUsers";
-        delete m.condition;
-      }),
+      apply: edit(
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        (m) => {
+          m.member = "allUsers";
+          delete m.condition;
+        },
+        (r) => r.name.includes("identity"),
+      ),
     },
   },
   {
@@ -449,9 +463,13 @@ export const gcpRows: CoverageRow[] = [
     breakage: {
       stack: S,
       what: "artifact bucket: versioning off",
-      apply: edit(BUCKET, (b) => {
-        b.versioning = { enabled: false };
-      }),
+      apply: edit(
+        BUCKET,
+        (b) => {
+          b.versioning = { enabled: false };
+        },
+        artifacts,
+      ),
     },
   },
   {
@@ -487,19 +505,35 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_62",
     checks: "GCS access logging",
     policies: [],
-    scanners: [],
-    status: "not enforced (waived, pending)",
-    notes: "needs a log bucket per stack (policies/scanner-waivers.yaml)",
+    scanners: ["checkov CKV_GCP_62"],
+    breakage: {
+      stack: S,
+      what: "artifact bucket: logging removed",
+      apply: edit(
+        BUCKET,
+        (b) => {
+          delete b.logging;
+        },
+        artifacts,
+      ),
+    },
+    notes: "fixed in the platform (a log bucket per stack, components/gcp/artifact-store.ts); only `npm run scan` keeps it",
   },
   {
     id: "gcp-bigquery-cmek",
     section: "gcp",
-    rule: "CKV_GCP_80, CKV_GCP_81",
-    checks: "BigQuery table/dataset CMEK",
+    rule: "CKV_GCP_81",
+    checks: "BigQuery dataset encrypted with a customer-managed key",
     policies: [],
-    scanners: [],
-    status: "not enforced (waived, pending)",
-    notes: "needs a key and the BigQuery service agent's grant",
+    scanners: ["checkov CKV_GCP_81"],
+    breakage: {
+      stack: S,
+      what: "offline dataset: defaultEncryptionConfiguration removed",
+      apply: edit("gcp:bigquery/dataset:Dataset", (d) => {
+        delete d.defaultEncryptionConfiguration;
+      }),
+    },
+    notes: "fixed in the platform (components/gcp/offline-store.ts); only `npm run scan` keeps it",
   },
   {
     id: "gcp-binary-authorization",
