@@ -200,6 +200,8 @@ describe.each(GCP_STACKS)("GCP data layer of %s", (stackName) => {
     expect(bucket.lifecycleRules).toEqual([
       { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30 } },
       { action: { type: "Delete" }, condition: { age: want.prod ? 90 : 30, matchesPrefixes: ["predictions/"] } },
+      // Sharded materialization exports are read once by their writers, then only take space.
+      { action: { type: "Delete" }, condition: { age: 7, matchesPrefixes: ["materialization/"] } },
       { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 7 } },
     ]);
     // No CMEK unless asked for: Google-managed encryption.
