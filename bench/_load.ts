@@ -44,7 +44,17 @@ export async function closedLoop(url: string, body: string, seconds: number, con
           headers: { "content-type": "application/json", "content-length": payload.length },
         },
         (res) => {
-          if (res.statusCode !== 200) reject(new Error(`${url}: HTTP ${res.statusCode}`));
+          if (res.statusCode !== 200) {
+            // Say why: the body is the service's {"error": ...} reason.
+            let reason = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => {
+              if (reason.length < 2000) reason += chunk;
+            });
+            res.on("end", () => reject(new Error(`${url}: HTTP ${res.statusCode}: ${reason.slice(0, 500)}`)));
+            res.on("error", reject);
+            return;
+          }
           res.on("data", () => {});
           res.on("end", resolve);
           res.on("error", reject);

@@ -59,8 +59,11 @@ async function child(role: string, arg: string | undefined): Promise<void> {
     const { createFeaturesServer } = await import("../services/features/server");
     const { createLogger } = await import("../services/core");
     const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
+    const { openTileStore } = await import("../services/features/aggregations");
     const onlineStore = await openOnlineStore(arg as string);
-    const app = await createFeaturesServer({ catalog, onlineStore, logger: createLogger("features", "silent") });
+    // card_stats is aggregated: its tiles are in the same Redis (without this the server reads an empty in-memory store).
+    const tileStore = await openTileStore(arg as string, catalog);
+    const app = await createFeaturesServer({ catalog, onlineStore, tileStore, logger: createLogger("features", "silent") });
     url = await app.listen({ port: 0, host: "127.0.0.1" });
   } else {
     const { loadCatalog } = await import("../definition/load");
