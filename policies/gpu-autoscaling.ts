@@ -1,6 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { RECORDED, SERVING_SIGNALS, TRITON_METRICS, VLLM_METRICS } from "../definition";
-import { isKind, objectMeta, podWorkload } from "./kubernetes";
+import { autoscalersByTarget, isKind, objectMeta, podWorkload } from "./kubernetes";
 import { asArray, asRecord, type Facts, facts, get, type PlatformPolicy, violation } from "./support";
 
 /**
@@ -44,20 +44,6 @@ function gpuResources(resource: PolicyResource): string[] {
       for (const key of Object.keys(asRecord(get(container, "resources", side)))) if (key.startsWith("nvidia.com/")) names.add(key);
   }
   return [...names].sort();
-}
-
-/** Autoscalers by the namespace/kind/name of what they scale. */
-function autoscalersByTarget(resources: PolicyResource[]): Map<string, PolicyResource[]> {
-  const out = new Map<string, PolicyResource[]>();
-  for (const r of resources) {
-    const hpa = isKind(r.type, "autoscaling", "HorizontalPodAutoscaler");
-    if (!hpa && !isKind(r.type, "keda.sh", "ScaledObject")) continue;
-    const target = get(r.props, "spec", "scaleTargetRef");
-    // KEDA's default kind is Deployment; an HPA always names it.
-    const key = `${objectMeta(asRecord(r.props), r.name).namespace}/${String(get(target, "kind") ?? "Deployment")}/${String(get(target, "name"))}`;
-    out.set(key, [...(out.get(key) ?? []), r]);
-  }
-  return out;
 }
 
 /** What is wrong with how a GPU Deployment is scaled; empty when a ScaledObject scales it on a queue signal. */

@@ -1,4 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
+import type { PolicyResource } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { asArray, asRecord, asStringRecord, get } from "./support";
@@ -182,4 +183,18 @@ export function exceptionFor(
 export function quantities(container: Container): { requests: Record<string, string>; limits: Record<string, string> } {
   const toStrings = (value: unknown) => Object.fromEntries(Object.entries(asRecord(value)).map(([k, v]) => [k, String(v)]));
   return { requests: toStrings(get(container, "resources", "requests")), limits: toStrings(get(container, "resources", "limits")) };
+}
+
+/** HPAs and KEDA ScaledObjects by the "namespace/kind/name" of what they scale (KEDA's default kind is Deployment). */
+export function autoscalersByTarget(resources: PolicyResource[]): Map<string, PolicyResource[]> {
+  const out = new Map<string, PolicyResource[]>();
+  for (const r of resources) {
+    const hpa = isKind(r.type, "autoscaling", "HorizontalPodAutoscaler");
+    if (!hpa && !isKind(r.type, "keda.sh", "ScaledObject")) continue;
+    const target = get(r.props, "spec", "scaleTargetRef");
+    // KEDA's default kind is Deployment; an HPA always names it.
+    const key = `${objectMeta(asRecord(r.props), r.name).namespace}/${String(get(target, "kind") ?? "Deployment")}/${String(get(target, "name"))}`;
+    out.set(key, [...(out.get(key) ?? []), r]);
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import { type PolicyResource, type ResourceValidationArgs, type ReportViolation, validateResourceOfType } from "@pulumi/policy";
 import { SCALE_TO_ZERO_ANNOTATION } from "../definition";
-import { compileSelector, isKind, objectMeta, podWorkload, quantities } from "./kubernetes";
+import { autoscalersByTarget, compileSelector, isKind, objectMeta, podWorkload, quantities } from "./kubernetes";
 import { podRule } from "./pod-rules";
 import { asArray, asRecord, type Facts, facts, get, type PlatformPolicy, violation } from "./support";
 
@@ -68,21 +68,14 @@ interface Deployed {
 /** Deployments and StatefulSets with their HPA, if any, and the replicas they run at least. */
 function deployedWorkloads(resources: PolicyResource[]): Deployed[] {
   // Indexed by "namespace/kind/name" of the target: a 200-model plan has hundreds of each.
-  const hpas = new Map<string, PolicyResource>();
-  for (const h of resources) {
-    // A KEDA ScaledObject creates and owns the HPA of its target: it counts as the autoscaler.
-    if (!isKind(h.type, "autoscaling", "HorizontalPodAutoscaler") && !isKind(h.type, "keda.sh", "ScaledObject")) continue;
-    const target = get(h.props, "spec", "scaleTargetRef");
-    // ScaledObjects may leave kind out: Deployment is KEDA's default.
-    const kind = String(get(target, "kind") ?? "Deployment");
-    hpas.set(`${objectMeta(asRecord(h.props), h.name).namespace}/${kind}/${String(get(target, "name"))}`, h);
-  }
+  // A KEDA ScaledObject creates and owns the HPA of its target: it counts as the autoscaler.
+  const scalers = autoscalersByTarget(resources);
   const out: Deployed[] = [];
   for (const resource of resources) {
     if (!isKind(resource.type, "apps", "Deployment") && !isKind(resource.type, "apps", "StatefulSet")) continue;
     const w = podWorkload(resource.type, asRecord(resource.props), resource.name);
     if (!w) continue;
-    const hpa = hpas.get(`${w.namespace}/${w.kind}/${w.name}`);
+    const hpa = scalers.get(`${w.namespace}/${w.kind}/${w.name}`)?.at(-1);
     const replicas = hpa
       ? Number(
           get(hpa.props, "spec", "minReplicas") ??
