@@ -90,15 +90,17 @@ export function createApp(options: AppOptions): FastifyInstance {
   };
   // In onRequest, before body parsing: a body-carrying method (QUERY, PATCH) would otherwise be
   // refused for its missing content type before the router's verdict.
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.is404) return;
+  // A callback hook, not an async one: it runs on every request of every service, and an async
+  // hook costs a promise each time.
+  app.addHook("onRequest", (request, reply, done) => {
+    if (!request.is404) return done();
     const path = request.url.split("?")[0] ?? "/";
     const allow = allowedOn(path);
-    if (allow)
-      return reply
-        .code(405)
-        .header("allow", allow)
-        .send({ error: `${request.method} is not allowed on ${path}; allowed: ${allow}` });
+    if (!allow) return done();
+    reply
+      .code(405)
+      .header("allow", allow)
+      .send({ error: `${request.method} is not allowed on ${path}; allowed: ${allow}` });
   });
   app.setNotFoundHandler(async (request, reply) => {
     reply.code(404);

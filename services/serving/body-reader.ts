@@ -32,53 +32,93 @@ export interface ReadBodyOptions {
  * short of its Content-Length, or an aborted upload, is a 400.
  */
 export function readBody(payload: Readable, options: ReadBodyOptions, done: (error: Error | null, body?: Buffer) => void): void {
-  const { contentLength, limit } = options;
-  const tooLarge = () => new HttpError(413, `request body is larger than the ${limit}-byte limit; send smaller batches`);
-  if (contentLength !== undefined && contentLength > limit) {
-    done(tooLarge());
+  if (options.contentLength !== undefined && options.contentLength > options.limit) {
+    done(tooLarge(options.limit));
     return;
   }
-  // A small body comes from node's shared buffer pool (a slab of its own per request would cost
-  // the JSON route an allocation and a GC finalizer each time); its few binary bytes, if any, are
-  // then copied, not viewed. Only a large one gets its own, aligned, buffer.
-  const pad = alignmentPad(options.alignAt);
-  const allocate = (n: number) => (n < OWN_BUFFER_ABOVE ? Buffer.allocUnsafe(n) : Buffer.allocUnsafeSlow(pad + n).subarray(pad));
-  // Known length: one buffer, filled as chunks arrive. Unknown (chunked): chunks, joined once at the end.
-  const body = contentLength !== undefined ? allocate(contentLength) : undefined;
-  const chunks: Buffer[] = [];
-  let received = 0;
-  let settled = false;
-  const settle = (error: Error | null, result?: Buffer) => {
-    if (settled) return;
-    settled = true;
-    payload.removeListener("data", onData);
-    payload.removeListener("end", onEnd);
-    payload.removeListener("error", onError);
-    done(error, result);
-  };
-  const onData = (chunk: Buffer) => {
-    if (received + chunk.length > limit) return settle(tooLarge());
-    if (body) {
-      if (received + chunk.length > body.length)
-        return settle(new HttpError(400, `request body is longer than its Content-Length of ${body.length} bytes`));
-      chunk.copy(body, received);
-    } else chunks.push(chunk);
-    received += chunk.length;
-  };
-  const onEnd = () => {
-    if (body) {
-      if (received !== body.length)
-        return settle(new HttpError(400, `request body has ${received} bytes, but its Content-Length says ${body.length}`));
-      return settle(null, body);
+  new BodyRead(payload, options, done);
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, `request body is larger than the ${limit}-byte limit; send smaller batches`);
+}
+
+/**
+ * A small body comes from node's shared buffer pool (a slab of its own per request would cost
+ * the JSON route an allocation and a GC finalizer each time); its few binary bytes, if any, are
+ * then copied, not viewed. Only a large one gets its own, aligned, buffer.
+ */
+function allocate(n: number, pad: number): Buffer {
+  return n < OWN_BUFFER_ABOVE ? Buffer.allocUnsafe(n) : Buffer.allocUnsafeSlow(pad + n).subarray(pad);
+}
+
+/**
+ * One body being read: its state in fields and its listeners bound methods, instead of seven
+ * closures per request over shared variables (the JSON route reads a body on every request, and
+ * under tsx each closure made also gets its name defined).
+ */
+class BodyRead {
+  private readonly body: Buffer | undefined;
+  private readonly chunks: Buffer[] = [];
+  private readonly pad: number;
+  private received = 0;
+  private settled = false;
+  private readonly onData: (chunk: Buffer) => void;
+  private readonly onEnd: () => void;
+  private readonly onError: (error: Error) => void;
+
+  constructor(
+    private readonly payload: Readable,
+    private readonly options: ReadBodyOptions,
+    private readonly done: (error: Error | null, body?: Buffer) => void,
+  ) {
+    this.pad = alignmentPad(options.alignAt);
+    // Known length: one buffer, filled as chunks arrive. Unknown (chunked): chunks, joined once at the end.
+    this.body = options.contentLength !== undefined ? allocate(options.contentLength, this.pad) : undefined;
+    this.onData = this.data.bind(this);
+    this.onEnd = this.end.bind(this);
+    this.onError = this.error.bind(this);
+    payload.on("data", this.onData);
+    payload.on("end", this.onEnd);
+    payload.on("error", this.onError);
+    payload.resume();
+  }
+
+  private settle(error: Error | null, result?: Buffer): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.payload.removeListener("data", this.onData);
+    this.payload.removeListener("end", this.onEnd);
+    this.payload.removeListener("error", this.onError);
+    this.done(error, result);
+  }
+
+  private data(chunk: Buffer): void {
+    const { body } = this;
+    if (this.received + chunk.length > this.options.limit) this.settle(tooLarge(this.options.limit));
+    else if (body && this.received + chunk.length > body.length)
+      this.settle(new HttpError(400, `request body is longer than its Content-Length of ${body.length} bytes`));
+    else {
+      if (body) chunk.copy(body, this.received);
+      else this.chunks.push(chunk);
+      this.received += chunk.length;
     }
-    const joined = allocate(received);
-    let at = 0;
-    for (const chunk of chunks) at += chunk.copy(joined, at);
-    settle(null, joined);
-  };
-  const onError = (error: Error) => settle(new HttpError(400, `request body could not be read: ${error.message}`));
-  payload.on("data", onData);
-  payload.on("end", onEnd);
-  payload.on("error", onError);
-  payload.resume();
+  }
+
+  private end(): void {
+    const { body, received } = this;
+    if (body && received !== body.length)
+      this.settle(new HttpError(400, `request body has ${received} bytes, but its Content-Length says ${body.length}`));
+    else if (body) this.settle(null, body);
+    else {
+      const joined = allocate(received, this.pad);
+      let at = 0;
+      for (const chunk of this.chunks) at += chunk.copy(joined, at);
+      this.settle(null, joined);
+    }
+  }
+
+  private error(error: Error): void {
+    this.settle(new HttpError(400, `request body could not be read: ${error.message}`));
+  }
 }

@@ -203,12 +203,18 @@ export async function createServingServer(options: ServingServerOptions): Promis
     pressureHandler: () => undefined,
   });
   pressureReason = () => (app.isUnderPressure() ? `event-loop delay ${Math.round(app.memoryUsage().eventLoopDelay)} ms` : undefined);
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.routeOptions.config.shed) return;
+  // A callback hook (no promise per request); a shed request is answered here, and its done() is not called.
+  const leave = () => admission.leave();
+  app.addHook("onRequest", (request, reply, done) => {
+    if (!request.routeOptions.config.shed) return done();
     const reason = admission.enter();
-    if (reason) return reply.send(shed(context, request, reply, retryAfter, reason));
+    if (reason) {
+      reply.send(shed(context, request, reply, retryAfter, reason));
+      return;
+    }
     // 'close' fires whether the response finished or the client went away, so the count cannot leak.
-    reply.raw.once("close", () => admission.leave());
+    reply.raw.once("close", leave);
+    done();
   });
 
   await app.register(async (scope) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
+import type { IncomingMessage } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "../core";
 import { begin, type ServingContext, predictionRecords, timedInfer } from "./context";
@@ -31,35 +32,18 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   // The body is read by readBody, not fastify's buffer parser: it is allocated once from the
   // Content-Length and placed so that the binary tail starts 8-byte aligned, which lets a binary
   // input reach onnxruntime as a view on the body instead of a copy.
+  // The parser is registered under the media types clients send as well as "*": fastify caches
+  // the parser it finds for a content type, but not its "*" fallback, so with "*" alone every
+  // JSON request paid a content-type parse and four lookups before its body was read.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (request, payload, done) => {
-    const header = request.headers[HEADER_LENGTH];
-    const headerLength = Array.isArray(header) ? header[0] : header;
-    const declared = request.headers["content-length"];
-    const alignAt = Number(headerLength);
-    readBody(
-      payload,
-      {
-        contentLength: declared === undefined || !/^\d+$/.test(declared) ? undefined : Number(declared),
-        limit: request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY,
-        alignAt: Number.isSafeInteger(alignAt) && alignAt > 0 ? alignAt : 0,
-      },
-      (error, body) => {
-        if (error) return done(error, undefined);
-        try {
-          done(null, parseInferBody(body as Buffer, headerLength));
-        } catch (parseError) {
-          done(parseError as Error, undefined);
-        }
-      },
-    );
-  });
+  app.addContentTypeParser(["application/json", "application/octet-stream"], parseV2Body);
+  app.addContentTypeParser("*", parseV2Body);
   // The protocol's media type is application/json, and the KServe SDK reads an error's message
   // only when the content type is exactly that (JSON is UTF-8 by definition, RFC 8259).
   // A callback hook, not an async one: no promise per request on the JSON route.
   app.addHook("onSend", (_request, reply, payload, done) => {
     const type = reply.getHeader("content-type");
-    if (typeof type === "string" && type.startsWith("application/json")) reply.header("content-type", "application/json");
+    if (typeof type === "string" && type !== JSON_TYPE && type.startsWith(JSON_TYPE)) reply.header("content-type", JSON_TYPE);
     done(null, payload);
   });
 
@@ -112,7 +96,9 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
       log.add(predictionRecords(backend, body.id as string, rows, response.outputs));
     }
     const encoded = encodeInferResponse({ ...response, id: body.id });
-    if ("json" in encoded) return reply.type("application/json").send(encoded.json);
+    // Already JSON text: through a serializer that keeps it as it is, fastify sends it with the type
+    // set here; a plain string would get "; charset=utf-8" appended, only for the hook above to take it off again.
+    if ("json" in encoded) return reply.header("content-type", JSON_TYPE).serializer(asIs).send(encoded.json);
     reply.type("application/octet-stream").header(HEADER_LENGTH, String(encoded.headerLength));
     return reply.send(binaryPayload(encoded.parts, encoded.byteLength, reply));
   };
@@ -122,6 +108,36 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
     "/v2/models/:name/versions/:version/infer",
     { schema: inferSchema, config: shed },
     infer,
+  );
+}
+
+const JSON_TYPE = "application/json";
+const asIs = (text: string): string => text;
+
+/**
+ * Fastify's content-type parser for every infer body: read as bytes (see readBody), then JSON or
+ * JSON header + binary tail (parseInferBody).
+ */
+function parseV2Body(request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void): void {
+  const header = request.headers[HEADER_LENGTH];
+  const headerLength = Array.isArray(header) ? header[0] : header;
+  const declared = request.headers["content-length"];
+  const alignAt = Number(headerLength);
+  readBody(
+    payload,
+    {
+      contentLength: declared === undefined || !/^\d+$/.test(declared) ? undefined : Number(declared),
+      limit: request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY,
+      alignAt: Number.isSafeInteger(alignAt) && alignAt > 0 ? alignAt : 0,
+    },
+    (error, body) => {
+      if (error) return done(error, undefined);
+      try {
+        done(null, parseInferBody(body as Buffer, headerLength));
+      } catch (parseError) {
+        done(parseError as Error, undefined);
+      }
+    },
   );
 }
 
