@@ -2,10 +2,11 @@
  * `npm run bench -- feature-engineering [--repeats N] [--reads N] [--scale F]`
  *
  * Aggregated views (issue 16), in one run with a real redis-server and DuckDB, in process:
- *  1. Online read of 10 aggregates (one view, 3 tile sizes) for 1 and for 100 entities
- *     (readAggregates: HGETALL per entity, tiles merged as of now) against a plain 10-feature read
- *     of the same entities (Feast's hashes, HMGET), each timed with process.hrtime.bigint(); p50/p99
- *     in microseconds. Each entity holds a week of events (one an hour), so ~200 tile fields.
+ *  1. Online read of 10 aggregates (one view, 2 tile sizes, 3 window-block groups) for 1 and for
+ *     100 entities (readAggregates: one HMGET of 9 window-block fields per entity, at most two
+ *     states merged per aggregation) against a plain 10-feature read of the same entities (Feast's
+ *     hashes, HMGET), each timed with process.hrtime.bigint(); p50/p99 in microseconds. Each entity
+ *     holds a week of events (one an hour), so ~400 tile and block fields in its record.
  *  2. Push: raw events per second into the tiles (pushEvents: HMGET of the touched tiles + one
  *     compare-and-set script per entity), 100 events per push over 100 entities, against raw
  *     pipelined HSET + EXPIRE of the same keys and fields with the same states (the floor).
@@ -158,11 +159,11 @@ async function main(): Promise<void> {
       }
     }
     const med = (runs: { p50: number; p99: number }[]) => ({ p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)) });
-    console.log("\nonline read (in process, one redis-server on loopback; 10 features; ~200 tile fields per entity)");
+    console.log("\nonline read (in process, one redis-server on loopback; 10 features; ~400 fields per record, 9 read)");
     for (const n of [1, 100]) {
       const [p, a] = [med(read[n]?.plain ?? []), med(read[n]?.agg ?? [])];
       console.log(`  ${String(n).padStart(3)} entities  plain 10 features (HMGET)   ${us(p)}`);
-      console.log(`  ${String(n).padStart(3)} entities  10 aggregates (tiles)        ${us(a)}   p99 ratio ${(a.p99 / p.p99).toFixed(2)}x`);
+      console.log(`  ${String(n).padStart(3)} entities  10 aggregates (blocks)       ${us(a)}   p99 ratio ${(a.p99 / p.p99).toFixed(2)}x`);
     }
 
     // Push: 100 events a push, one per card, in the current tile (the steady state of a stream).

@@ -1,7 +1,7 @@
 import { isAggregated, retentionSeconds } from "../../definition/aggregations";
 import type { FeatureView } from "../../definition/catalog";
 import type { Catalog } from "../../definition/registry";
-import { isAggregatedView, tileExport } from "./aggregations";
+import { isAggregatedView, tileExport, writeMaterializedTiles } from "./aggregations";
 import type { TileStore } from "./aggregations/tile-store";
 import { type ExportQuery, latestRowsQuery } from "./offline/export";
 import type { OfflineRow } from "./offline/store";
@@ -67,9 +67,12 @@ export function viewMaterialization(
       query: { sql: (ctx) => tileExport(catalog, viewName, ctx, window).sql, keyColumns: exported.keyColumns },
       columns: exported.columns,
       async write(rows) {
-        const { written } = await tiles.writeTiles(
+        const { written } = await writeMaterializedTiles(
+          catalog,
+          tiles,
           viewName,
           rows.map((row) => exported.encode(row)),
+          window.end.getTime() * 1000,
         );
         return { written, skipped: 0 };
       },

@@ -5,7 +5,7 @@ import { parseExpression, referencesOf } from "../../definition/expressions/pars
 import type { Catalog } from "../../definition/registry";
 import { resolveFeatureRef, resolveFeatureService, type ResolvedFeature } from "../../definition/registry";
 import { HttpError } from "../core/errors";
-import { readAggregates } from "./aggregations/online";
+import { readAggregates } from "./aggregations/read";
 import type { TileStore } from "./aggregations/tile-store";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineView } from "./online/store";
 import { onlineViewOf } from "./online/view";

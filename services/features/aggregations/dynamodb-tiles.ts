@@ -22,9 +22,9 @@ import {
   forEachBounded,
   isThrottle,
 } from "../online/dynamodb-client";
-import type { EntityKey } from "../online/store";
+import type { EntityKey, OnlineView } from "../online/store";
 import { onlineViewOf } from "../online/view";
-import { prunable, type TileRecord, type TileStore, type TileUpdate, type TileWrite } from "./tile-store";
+import { prunable, RECORD_FIELD, type TileRecord, type TileStore, type TileUpdate, type TileWrite } from "./tile-store";
 
 /**
  * Tiles in DynamoDB (docs/online-store-format.md, "Aggregated views (tiles)"): the aggregated
@@ -41,7 +41,8 @@ import { prunable, type TileRecord, type TileStore, type TileUpdate, type TileWr
 
 /** Tile attributes set by one UpdateItem (its expression stays well under DynamoDB's 4 KB). */
 const TILES_PER_UPDATE = 50;
-const TILE_ATTRIBUTE = /^\d+:-?\d+$/;
+/** Projections name at most this many attributes (DynamoDB's expressions stay under 4 KB); more: whole items. */
+const MAX_PROJECTED = 200;
 
 export class DynamoTileStore implements TileStore {
   readonly kind = "dynamodb";
@@ -60,8 +61,16 @@ export class DynamoTileStore implements TileStore {
     return dynamoTableOf(this.connection.tableNameTemplate, this.catalog.project, viewName);
   }
 
+  /** Join keys per view (resolving a view's aggregations per key would dominate a read). */
+  private readonly joinKeys = new Map<string, OnlineView["joinKeys"]>();
+
   private entityId(viewName: string, key: EntityKey): string {
-    return dynamoEntityId(serializeEntityKey(onlineViewOf(this.catalog, viewName).joinKeys, key));
+    let joinKeys = this.joinKeys.get(viewName);
+    if (!joinKeys) {
+      joinKeys = onlineViewOf(this.catalog, viewName).joinKeys;
+      this.joinKeys.set(viewName, joinKeys);
+    }
+    return dynamoEntityId(serializeEntityKey(joinKeys, key));
   }
 
   private expiresAt(viewName: string): string {
@@ -172,7 +181,7 @@ export class DynamoTileStore implements TileStore {
     const items = await this.items(
       viewName,
       reads.map((r) => r.key),
-      union,
+      union.length <= MAX_PROJECTED ? union : undefined,
     );
     return reads.map((r, i) => {
       const tiles = tilesOf(items[i]);
@@ -189,16 +198,19 @@ export class DynamoTileStore implements TileStore {
       updates.map((u, i) => ({ u, i })),
       this.options.writeParallelism ?? DEFAULT_WRITE_PARALLELISM,
       async ({ u, i }) => {
-        const tiles = [...u.set];
+        // The derived fields (`also`) ride along while the expression stays small; the rest follow below.
+        const also = [...(u.also ?? [])];
+        const along = also.splice(0, Math.max(0, TILES_PER_UPDATE - u.set.size));
+        const tiles = [...u.set, ...along];
         const { sets, names, values } = DynamoTileStore.setExpression(tiles, expiresAt);
-        // Each tile set must still hold the state the push read (absent: must not exist).
-        const conditions = tiles.map(([field], k) => {
+        // Each field set must still hold the state the push read (absent: must not exist).
+        const conditions = [...u.set].map(([field], k) => {
           const expected = u.expected.get(field);
           if (expected === undefined) return `attribute_not_exists(#t${k})`;
           values[`:e${k}`] = { S: expected };
           return `#t${k} = :e${k}`;
         });
-        const created = tiles.some(([field]) => u.expected.get(field) === undefined);
+        const created = [...u.set].some(([field]) => u.expected.get(field) === undefined);
         const prune = created && u.pruneBefore !== undefined;
         const key = { entity_id: { S: this.entityId(viewName, u.key) } };
         const after = await this.update({
@@ -211,6 +223,26 @@ export class DynamoTileStore implements TileStore {
           // The item's tile names, to prune, only when a tile was created (as the Redis script does).
           ...(prune ? { ReturnValues: "ALL_NEW" as const } : {}),
         });
+        // The derived fields that did not fit: only while the fields set above still hold what this update set.
+        const step = Math.max(1, TILES_PER_UPDATE - u.set.size);
+        for (let from = 0; after !== undefined && from < also.length; from += step) {
+          const part = also.slice(from, from + step);
+          const more = DynamoTileStore.setExpression(part, expiresAt);
+          const guard = [...u.set].map(([field, state], k) => {
+            more.names[`#g${k}`] = field;
+            more.values[`:g${k}`] = { S: state };
+            return `#g${k} = :g${k}`;
+          });
+          const kept = await this.update({
+            TableName: table,
+            Key: key,
+            UpdateExpression: `SET ${more.sets.join(", ")}`,
+            ...(guard.length ? { ConditionExpression: guard.join(" AND ") } : {}),
+            ExpressionAttributeNames: more.names,
+            ExpressionAttributeValues: more.values,
+          });
+          if (kept === undefined) break;
+        }
         applied[i] = after !== undefined;
         if (!after || !prune) return;
         const stale = prunable([...tilesOf(after).keys()], u.pruneBefore as number);
@@ -237,6 +269,6 @@ export class DynamoTileStore implements TileStore {
 /** The tile attributes of an item (entity_id and expires_at are not tiles). */
 function tilesOf(item: Record<string, AttributeValue> | undefined): Map<string, string> {
   const tiles = new Map<string, string>();
-  for (const [name, value] of Object.entries(item ?? {})) if (value.S !== undefined && TILE_ATTRIBUTE.test(name)) tiles.set(name, value.S);
+  for (const [name, value] of Object.entries(item ?? {})) if (value.S !== undefined && RECORD_FIELD.test(name)) tiles.set(name, value.S);
   return tiles;
 }

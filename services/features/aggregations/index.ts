@@ -1,6 +1,8 @@
 export { isAggregated } from "../../../definition/aggregations";
 export { openTileStore } from "./open";
-export { type PushEventsResult, pushEvents, readAggregates, type RefusedEvent, valuesAsOf } from "./online";
+export { writeMaterializedTiles } from "./materialized-tiles";
+export { type PushEventsResult, pushEvents, type RefusedEvent } from "./online";
+export { readAggregates } from "./read";
 export { type TileExport, tileExport } from "./tile-sql";
 export { MemoryTileStore, type TileRecord, type TileStore, type TileUpdate, type TileWrite, tileField } from "./tile-store";
 

@@ -4,32 +4,42 @@ import type { Catalog } from "../../../definition/registry";
 import { StoreUnavailableError, withTimeout } from "../../core/errors";
 import { serializeEntityKey } from "../entity-key";
 import { pipelineByShard, redisClient } from "../online/redis-client";
-import type { EntityKey } from "../online/store";
+import type { EntityKey, OnlineView } from "../online/store";
 import { onlineViewOf } from "../online/view";
 import type { TileRecord, TileStore, TileUpdate, TileWrite } from "./tile-store";
 
 /**
- * Compare-and-set of some tiles of one record: sets them only if each still holds the state the
- * push read (ARGV "" = absent), renews the expiry, and when a tile was created removes the tiles
- * that ended before the prune time (their end is in the field name, so nothing is read back).
- * ARGV: expiry seconds, prune-before epoch seconds or "", n, then n x (field, expected, new state).
+ * Compare-and-set of some fields of one record: sets them only if each still holds the state the
+ * push read (ARGV "" = absent), then the m derived fields unconditionally, renews the expiry, and
+ * when a field was created removes the fields no window reaches before the prune time (their end
+ * is in the field name, tile-store.ts fieldEnd, so nothing is read back).
+ * ARGV: expiry seconds, prune-before epoch seconds or "", n, m, then n x (field, expected, new
+ * state), then m x (field, state).
  */
 const CAS = `
 local n = tonumber(ARGV[3])
+local m = tonumber(ARGV[4])
 local created = false
 for i = 0, n - 1 do
-  local current = redis.call('HGET', KEYS[1], ARGV[4 + 3 * i])
-  if (current or '') ~= ARGV[5 + 3 * i] then return 0 end
+  local current = redis.call('HGET', KEYS[1], ARGV[5 + 3 * i])
+  if (current or '') ~= ARGV[6 + 3 * i] then return 0 end
   if not current then created = true end
 end
 for i = 0, n - 1 do
-  redis.call('HSET', KEYS[1], ARGV[4 + 3 * i], ARGV[6 + 3 * i])
+  redis.call('HSET', KEYS[1], ARGV[5 + 3 * i], ARGV[7 + 3 * i])
+end
+for i = 0, m - 1 do
+  redis.call('HSET', KEYS[1], ARGV[5 + 3 * n + 2 * i], ARGV[6 + 3 * n + 2 * i])
 end
 if created and ARGV[2] ~= '' then
   local before = tonumber(ARGV[2])
   for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
-    local size, start = string.match(field, '^(%d+):(%-?%d+)$')
-    if size and tonumber(start) + tonumber(size) < before then redis.call('HDEL', KEYS[1], field) end
+    local tiles, size, start = string.match(field, '^[ps](%d+):(%d+):(%-?%d+)$')
+    if not tiles then
+      tiles = '1'
+      size, start = string.match(field, '^(%d+):(%-?%d+)$')
+    end
+    if size and tonumber(start) + tonumber(tiles) * tonumber(size) < before then redis.call('HDEL', KEYS[1], field) end
   end
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -84,15 +94,31 @@ export class RedisTileStore implements TileStore {
     });
   }
 
+  /** Per view: the key prefix, join keys and expiry (resolving a view's aggregations per key would dominate a read). */
+  private readonly views = new Map<string, { prefix: Buffer; joinKeys: OnlineView["joinKeys"]; expiry: number }>();
+
+  private viewOf(viewName: string) {
+    let entry = this.views.get(viewName);
+    if (!entry) {
+      const view = this.catalog.featureViews[viewName];
+      if (!view) throw new Error(`feature view "${viewName}" is not in the catalog`);
+      entry = {
+        prefix: Buffer.from(`agg:${this.catalog.project}:${viewName}:`),
+        joinKeys: onlineViewOf(this.catalog, viewName).joinKeys,
+        expiry: retentionSeconds(view) + (view.allowedLateness ?? DEFAULT_ALLOWED_LATENESS),
+      };
+      this.views.set(viewName, entry);
+    }
+    return entry;
+  }
+
   private keyOf(viewName: string, key: EntityKey): Buffer {
-    const view = onlineViewOf(this.catalog, viewName);
-    return Buffer.concat([Buffer.from(`agg:${this.catalog.project}:${viewName}:`), serializeEntityKey(view.joinKeys, key)]);
+    const view = this.viewOf(viewName);
+    return Buffer.concat([view.prefix, serializeEntityKey(view.joinKeys, key)]);
   }
 
   private expirySeconds(viewName: string): number {
-    const view = this.catalog.featureViews[viewName];
-    if (!view) throw new Error(`feature view "${viewName}" is not in the catalog`);
-    return retentionSeconds(view) + (view.allowedLateness ?? DEFAULT_ALLOWED_LATENESS);
+    return this.viewOf(viewName).expiry;
   }
 
   async writeTiles(viewName: string, writes: TileWrite[]): Promise<{ written: number }> {
@@ -139,7 +165,9 @@ export class RedisTileStore implements TileStore {
     const replies = await this.pipelined("update tiles", keys, (pipeline, i) => {
       const u = updates[i] as TileUpdate;
       const args = [...u.set].flatMap(([field, state]) => [field, u.expected.get(field) ?? "", state]);
-      pipeline.tilesCas(keys[i] as Buffer, expiry, u.pruneBefore === undefined ? "" : String(u.pruneBefore), String(u.set.size), ...args);
+      const also = [...(u.also ?? [])].flat();
+      const prune = u.pruneBefore === undefined ? "" : String(u.pruneBefore);
+      pipeline.tilesCas(keys[i] as Buffer, expiry, prune, String(u.set.size), String(u.also?.size ?? 0), ...args, ...also);
     });
     return replies.map((reply) => reply === 1);
   }

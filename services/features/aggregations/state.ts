@@ -162,3 +162,53 @@ export function finalize(a: ResolvedAggregation, state: AggregationState): Featu
       return (state as { l: [number, JsonScalar][] }).l.map(([, v]) => v);
   }
 }
+
+/**
+ * A state without its field names, for the window blocks a read parses (docs/online-store-format.md,
+ * "Window blocks"): count `c`; sum, mean `[n, s]`; min, max `v`; variance, stddev `[n, m, q]`;
+ * count_distinct `[values...]`; last, last_n `[[us, value], ...]`.
+ */
+export function packState(a: ResolvedAggregation, state: AggregationState | undefined): unknown {
+  const s = (state ?? emptyState(a)) as Record<string, unknown>;
+  switch (a.function) {
+    case "count":
+      return s.c;
+    case "sum":
+    case "mean":
+      return [s.n, s.s];
+    case "min":
+    case "max":
+      return s.v;
+    case "variance":
+    case "stddev":
+      return [s.n, s.m, s.q];
+    case "count_distinct":
+      return s.d;
+    default:
+      return s.l;
+  }
+}
+
+export function unpackState(a: ResolvedAggregation, packed: unknown): AggregationState {
+  switch (a.function) {
+    case "count":
+      return { c: packed as number };
+    case "sum":
+    case "mean": {
+      const [n, s] = packed as [number, number];
+      return { n, s };
+    }
+    case "min":
+    case "max":
+      return { v: packed as number | null };
+    case "variance":
+    case "stddev": {
+      const [n, m, q] = packed as [number, number, number];
+      return { n, m, q };
+    }
+    case "count_distinct":
+      return { d: packed as string[] };
+    default:
+      return { l: packed as [number, JsonScalar][] };
+  }
+}

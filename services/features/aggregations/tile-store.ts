@@ -35,6 +35,8 @@ export interface TileUpdate {
   key: EntityKey;
   set: Map<string, string>;
   expected: Map<string, string | undefined>;
+  /** Set too when the update applies, unconditionally: fields derived from what `set` holds (sealed blocks' suffixes). */
+  also?: Map<string, string>;
   pruneBefore?: number;
 }
 
@@ -55,9 +57,20 @@ export function tileField(tileSeconds: number, tileStart: number): string {
   return `${tileSeconds}:${tileStart}`;
 }
 
-export function parseTileField(field: string): { tileSeconds: number; tileStart: number } | undefined {
-  const match = /^(\d+):(-?\d+)$/.exec(field);
-  return match ? { tileSeconds: Number(match[1]), tileStart: Number(match[2]) } : undefined;
+/**
+ * Fields of a record: tiles `<s>:<start>`, and window blocks (window-blocks.ts) `p<L>:<s>:<start>`
+ * (a block's head) and `s<L>:<s>:<start>` (a suffix from a tile), all times in epoch seconds.
+ */
+export const RECORD_FIELD = /^(?:[ps](\d+):)?(\d+):(-?\d+)$/;
+
+/**
+ * Epoch seconds after which no window reaches a field: a tile's end; for a block field, its start
+ * plus L tiles (a block's end; for a suffix, at or after its block's end).
+ */
+export function fieldEnd(field: string): number | undefined {
+  const match = RECORD_FIELD.exec(field);
+  if (!match) return undefined;
+  return Number(match[3]) + Number(match[1] ?? 1) * Number(match[2]);
 }
 
 /** A stable text id of an entity key (for maps; the stores use the serialized bytes). */
@@ -102,6 +115,7 @@ export class MemoryTileStore implements TileStore {
       if ([...u.expected].some(([field, state]) => record.get(field) !== state)) return false;
       const created = [...u.set.keys()].some((field) => !record.has(field));
       for (const [field, state] of u.set) record.set(field, state);
+      for (const [field, state] of u.also ?? []) record.set(field, state);
       if (created && u.pruneBefore !== undefined) for (const field of prunable([...record.keys()], u.pruneBefore)) record.delete(field);
       return true;
     });
@@ -110,10 +124,10 @@ export class MemoryTileStore implements TileStore {
   async close(): Promise<void> {}
 }
 
-/** Tile fields whose tile ended before `before` (epoch seconds). */
+/** Fields no window reaches once `before` (epoch seconds) is the oldest time kept (fieldEnd before it). */
 export function prunable(fields: string[], before: number): string[] {
   return fields.filter((field) => {
-    const tile = parseTileField(field);
-    return tile !== undefined && tile.tileStart + tile.tileSeconds < before;
+    const end = fieldEnd(field);
+    return end !== undefined && end < before;
   });
 }

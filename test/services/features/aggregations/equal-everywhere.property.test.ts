@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FeatureFile } from "../../../../definition/catalog";
 import { type ResolvedAggregation, resolveAggregations } from "../../../../definition/aggregations";
 import type { Catalog } from "../../../../definition/registry";
-import { MemoryTileStore, pushEvents, readAggregates, tileExport } from "../../../../services/features/aggregations";
+import {
+  MemoryTileStore,
+  pushEvents,
+  readAggregates,
+  tileExport,
+  writeMaterializedTiles,
+} from "../../../../services/features/aggregations";
 import { RedisTileStore } from "../../../../services/features/aggregations/redis-tiles";
 import type { TileStore } from "../../../../services/features/aggregations/tile-store";
 import { readShard } from "../../../../services/features/offline/shard-files";
@@ -206,9 +212,12 @@ async function materialized(offline: OfflineStore, tUs: number): Promise<TileSto
       uri,
     });
     for await (const batch of readShard(uri, 0, exported.columns, 0, 1000))
-      await tiles.writeTiles(
+      await writeMaterializedTiles(
+        catalog,
+        tiles,
         "ev",
         batch.map((r) => exported.encode(r)),
+        tUs,
       );
   } finally {
     rmSync(uri, { recursive: true, force: true });

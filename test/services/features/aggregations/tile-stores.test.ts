@@ -111,6 +111,42 @@ describe.each(STORES)("the %s tile store", (_name, open) => {
     );
   });
 
+  it("sets an update's derived fields with it when it applies, and not when it does not, however many", async () => {
+    const card = base + 40;
+    // 120 suffixes: more than one DynamoDB UpdateItem holds, so they follow the conditional one.
+    const suffixes = new Map(Array.from({ length: 120 }, (_, j) => [`s169:3600:${j * HOUR}`, `["z1",${j}]`]));
+    const head = "p169:3600:0";
+    const applied = await store.updateTiles(VIEW, [
+      { key: [card], set: new Map([[head, '[119,"z1"]']]), expected: new Map([[head, undefined]]), also: suffixes },
+      { key: [card + 1], set: new Map([[head, '[1,"z2"]']]), expected: new Map([[head, "stale"]]), also: suffixes },
+    ]);
+    expect(applied).toEqual([true, false]);
+    const fields = [head, ...suffixes.keys()];
+    const [one, two] = await store.readTileFields(VIEW, [
+      { key: [card], fields },
+      { key: [card + 1], fields },
+    ]);
+    expect(one).toEqual(new Map([[head, '[119,"z1"]'], ...suffixes]));
+    expect(two).toEqual(new Map());
+  });
+
+  it("prunes window blocks by their block's end (start + L tiles), not their start", async () => {
+    const card = base + 50;
+    // Blocks of 25 one-hour tiles: the one at 0 ends at 25h, the one at 25h ends at 50h.
+    await store.writeTiles(VIEW, [
+      { ...tile(card, 0, "t"), field: "p25:3600:0" },
+      { ...tile(card, 0, "t"), field: "s25:3600:3600" },
+      { ...tile(card, 0, "t"), field: "p25:3600:90000" },
+    ]);
+    await store.updateTiles(VIEW, [
+      { key: [card], set: new Map([["3600:180000", "new"]]), expected: new Map([["3600:180000", undefined]]), pruneBefore: 30 * HOUR },
+    ]);
+    const [record] = await store.readTileFields(VIEW, [
+      { key: [card], fields: ["p25:3600:0", "s25:3600:3600", "p25:3600:90000", "3600:180000"] },
+    ]);
+    expect([...(record?.keys() ?? [])].sort()).toEqual(["3600:180000", "p25:3600:90000"]);
+  });
+
   it("gives the same aggregates as the in-process store after the same pushes", async () => {
     const card = base + 30;
     const nowUs = Date.UTC(2024, 5, 1, 12) * 1000;
