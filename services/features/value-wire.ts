@@ -1,8 +1,10 @@
+import { isUtf8 } from "node:buffer";
 import type { Dtype } from "../../definition/catalog";
 
 /**
  * Hand-written protobuf wire encoding of scalar `feast.types.Value`s and `google.protobuf.Timestamp`,
- * byte for byte what protobufjs writes for them in values.ts (a property test holds the two equal).
+ * byte for byte what protobufjs writes for them in values.ts (a property test holds the two equal),
+ * and their decoding, value for value what protobufjs reads (below).
  * Materialization encodes ten values a row, millions of rows a run: protobufjs's generic
  * fromObject + encode costs several times more than writing the few bytes directly.
  * Lists and maps still go through protobufjs. Values are Buffers, as protobufjs hands out on Node:
@@ -133,4 +135,128 @@ export function encodeTimestampParts(seconds: bigint, nanos: number): Uint8Array
     writeVarint(out, at, BigInt(nanos));
   }
   return out;
+}
+
+// ---- decoding: the read path answers every lookup cell through here ----
+//
+// protobufjs decodes a Value by building a message object and setting its oneof, whose setter
+// deletes each of Value's 45 other members from the object (dictionary mode, garbage): a third of
+// a 100-entity lookup's CPU. A scalar Value is one tag and its payload, so it is read directly;
+// anything else (lists, maps, newer fields, repeated or unknown fields, non-canonical varints)
+// returns undefined and the caller decodes it with protobufjs, the reference a property test
+// holds these equal to.
+
+const TWO_63 = 1n << 63n;
+/** Where the last readVarint stopped (module scratch, so reading a value allocates nothing). */
+let varintEnd = 0;
+
+/**
+ * A varint at `at` as an unsigned 64-bit value: a number below 2^49 (no bigint on the common
+ * path), else a bigint; undefined when it runs past `end`, is longer than 10 bytes, or sets bits
+ * above 64 (protobufjs would drop them; such bytes go to protobufjs).
+ */
+function readVarint(buf: Uint8Array, at: number, end: number): number | bigint | undefined {
+  let value = 0;
+  let scale = 1;
+  let i = at;
+  for (let n = 0; n < 7; n++) {
+    if (i >= end) return undefined;
+    const byte = buf[i++] as number;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      varintEnd = i;
+      return value;
+    }
+    scale *= 0x80;
+  }
+  let big = BigInt(value);
+  for (let shift = 49n; shift <= 63n; shift += 7n) {
+    if (i >= end) return undefined;
+    const byte = buf[i++] as number;
+    if (shift === 63n && byte > 1) return undefined;
+    big |= BigInt(byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      varintEnd = i;
+      return big;
+    }
+  }
+  return undefined;
+}
+
+/** An unsigned 64-bit varint value as a signed Int64, canonical: a number when safe, else a bigint. */
+function signed64(value: number | bigint): number | bigint {
+  if (typeof value === "number") return value;
+  const v = value >= TWO_63 ? value - TWO_64 : value;
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+}
+
+/** An int32 as protobufjs reads it: the low 32 bits, signed (a negative int32 is sign-extended to 10 bytes). */
+function int32Of(value: number | bigint): number {
+  // ToInt32 of an exact integer is its value modulo 2^32.
+  return typeof value === "number" ? value | 0 : Number(BigInt.asIntN(32, value));
+}
+
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The value of a Value's bytes when they are exactly one scalar member (double, float, int64,
+ * int32, bool, string, bytes, unix_timestamp), as values.ts's protobufjs decode would give it;
+ * undefined for anything else. Empty bytes (Feast's null) are the caller's.
+ */
+export function decodeScalarValue(bytes: Uint8Array): number | bigint | string | boolean | Uint8Array | undefined {
+  const end = bytes.length;
+  if (end < 2) return undefined;
+  switch (bytes[0]) {
+    case TAG.double:
+      return end === 9 ? bufferOf(bytes).readDoubleLE(1) : undefined;
+    case TAG.float:
+      return end === 5 ? bufferOf(bytes).readFloatLE(1) : undefined;
+    case TAG.int64:
+    case TAG.unixTimestamp: {
+      const v = readVarint(bytes, 1, end);
+      return v === undefined || varintEnd !== end ? undefined : signed64(v);
+    }
+    case TAG.int32: {
+      const v = readVarint(bytes, 1, end);
+      if (v === undefined || varintEnd !== end) return undefined;
+      return int32Of(v);
+    }
+    case TAG.bool:
+      return end === 2 && (bytes[1] === 0 || bytes[1] === 1) ? bytes[1] === 1 : undefined;
+    case TAG.string:
+    case TAG.bytes: {
+      const length = readVarint(bytes, 1, end);
+      if (typeof length !== "number" || varintEnd + length !== end) return undefined;
+      const payload = bytes.subarray(varintEnd, end);
+      if (bytes[0] === TAG.bytes) return new Uint8Array(payload);
+      // protobufjs refuses malformed UTF-8 in a proto3 string (it throws): leave those to it.
+      return isUtf8(payload) ? bufferOf(payload).toString("utf8") : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Epoch nanoseconds of `google.protobuf.Timestamp` bytes (fields seconds = 1 and nanos = 2, in any
+ * order, a repeated one's last value winning, as protobuf reads them); undefined for anything
+ * else (the caller decodes with protobufjs).
+ */
+export function decodeTimestampNanos(bytes: Uint8Array): bigint | undefined {
+  let seconds: number | bigint = 0;
+  let nanos = 0;
+  let at = 0;
+  const end = bytes.length;
+  while (at < end) {
+    const tag = bytes[at];
+    if (tag !== 0x08 && tag !== 0x10) return undefined;
+    const v = readVarint(bytes, at + 1, end);
+    if (v === undefined) return undefined;
+    at = varintEnd;
+    if (tag === 0x08) seconds = signed64(v);
+    else nanos = int32Of(v);
+  }
+  return BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
 }

@@ -2,7 +2,7 @@ import Long from "long";
 import protobuf from "protobufjs";
 import type { Dtype, EntityValueType } from "../../definition/catalog";
 import type { EntityKeyValue } from "./entity-key";
-import { encodeScalarValue, encodeTimestampParts } from "./value-wire";
+import { decodeScalarValue, decodeTimestampNanos, encodeScalarValue, encodeTimestampParts } from "./value-wire";
 import { type EpochNanos, nanosFromParts, secondsOf, timestampParts, toEpochNanos } from "./timestamp";
 
 /**
@@ -267,6 +267,13 @@ function decodeMessage(message: DecodedMessage): FeatureValue | UndecodableValue
  */
 export function decodeValue(bytes: Uint8Array): FeatureValue | UndecodableValue {
   if (bytes.length === 0) return null;
+  // Scalars (every lookup cell of most views) are read directly; value-wire.test.ts holds them equal.
+  return decodeScalarValue(bytes) ?? decodeValueWithProtobufjs(bytes);
+}
+
+/** The protobufjs decoding of non-empty Value bytes (every type); the reference the fast path is tested against. */
+export function decodeValueWithProtobufjs(bytes: Uint8Array): FeatureValue | UndecodableValue {
+  if (bytes.length === 0) return null;
   const message = ValueMessage.decode(bytes) as DecodedMessage;
   // protobufjs skips unknown fields: non-empty bytes with no known field set are a newer Feast type.
   if (!message.val) return new UndecodableValue("unknown");
@@ -287,6 +294,11 @@ export function encodeTimestampWithProtobufjs(at: EpochNanos): Uint8Array {
 
 /** An event time from `google.protobuf.Timestamp` bytes, nanos included (older Feast wrote none: 0). */
 export function decodeTimestamp(bytes: Uint8Array): EpochNanos {
+  return decodeTimestampNanos(bytes) ?? decodeTimestampWithProtobufjs(bytes);
+}
+
+/** The protobufjs decoding of an event time; the reference decodeTimestamp is tested against. */
+export function decodeTimestampWithProtobufjs(bytes: Uint8Array): EpochNanos {
   const message = TimestampMessage.decode(bytes) as protobuf.Message & { seconds?: unknown; nanos?: number };
   return nanosFromParts(BigInt(int64OfWire(message.seconds ?? 0)), message.nanos ?? 0);
 }

@@ -2,7 +2,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Dtype } from "../../../definition/catalog";
 import {
+  decodeTimestamp,
+  decodeTimestampWithProtobufjs,
   decodeValue,
+  decodeValueWithProtobufjs,
   encodeTimestamp,
   encodeTimestampWithProtobufjs,
   encodeValue,
@@ -53,6 +56,74 @@ describe("scalar Value wire encoding", () => {
         expect(Buffer.from(encodeTimestamp(nanos)).toString("hex")).toBe(Buffer.from(encodeTimestampWithProtobufjs(nanos)).toString("hex"));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+/** What a decoder gives for some bytes: its value, or that it threw. */
+function outcome(decode: (bytes: Uint8Array) => unknown, bytes: Uint8Array): unknown {
+  try {
+    return { value: decode(bytes) };
+  } catch {
+    return "throws";
+  }
+}
+
+/** Bytes that start like a scalar Value or Timestamp (a known tag), then anything: truncated, repeated, trailing, over-long varints. */
+const tagged = (tags: number[]) =>
+  fc.tuple(fc.constantFrom(...tags), fc.uint8Array({ maxLength: 14 }), fc.boolean()).map(([tag, rest, plain]) => {
+    const bytes = Buffer.from([tag, ...rest]);
+    // A plain Uint8Array too, as the DynamoDB client hands out.
+    return plain ? new Uint8Array(bytes) : bytes;
+  });
+
+/**
+ * The read path decodes scalar Values and Timestamps by hand (value-wire.ts); it must give exactly
+ * what protobufjs gives, for every value and for bytes it does not handle (which go to protobufjs).
+ */
+describe("scalar Value wire decoding", () => {
+  it.each(scalars)("reads %s values exactly as protobufjs does", (dtype, values) => {
+    fc.assert(
+      fc.property(values, fc.boolean(), (value, plain) => {
+        const bytes = Buffer.from(encodeValueWithProtobufjs(dtype, value as never));
+        const input = plain ? new Uint8Array(bytes) : bytes;
+        expect(decodeValue(input)).toEqual(decodeValueWithProtobufjs(input));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("reads any bytes that start with a scalar tag as protobufjs does, or leaves them to it", () => {
+    fc.assert(
+      fc.property(tagged([0x0a, 0x12, 0x18, 0x20, 0x29, 0x35, 0x38, 0x40]), (bytes) => {
+        expect(outcome(decodeValue, bytes)).toEqual(outcome(decodeValueWithProtobufjs, bytes));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("reads Int64 and Int32 edges as exact integers, a number when safe and a bigint beyond", () => {
+    for (const v of [INT64_MIN, INT64_MAX, 2n ** 53n, -(2n ** 53n), 2n ** 53n - 1n, -(2n ** 49n), 2n ** 49n]) {
+      const safe = v >= -(2n ** 53n - 1n) && v <= 2n ** 53n - 1n;
+      expect(decodeValue(encodeValue("Int64", v))).toBe(safe ? Number(v) : v);
+    }
+    for (const v of [-(2 ** 31), 2 ** 31 - 1, -1, 0]) expect(decodeValue(encodeValue("Int32", v))).toBe(v);
+  });
+
+  it("reads event times exactly as protobufjs does, nanoseconds and pre-1970 included", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 19n), max: 10n ** 19n }), (nanos) => {
+        const bytes = Buffer.from(encodeTimestampWithProtobufjs(nanos));
+        expect(decodeTimestamp(bytes)).toBe(nanos);
+        expect(decodeTimestamp(bytes)).toBe(decodeTimestampWithProtobufjs(bytes));
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(tagged([0x08, 0x10]), (bytes) => {
+        expect(outcome(decodeTimestamp, bytes)).toEqual(outcome(decodeTimestampWithProtobufjs, bytes));
+      }),
+      { numRuns: 5000 },
     );
   });
 });
