@@ -67,10 +67,27 @@ function valueLength(type: EntityValueType, value: EntityKeyValue): number {
   }
 }
 
+const TWO_32 = 2 ** 32;
+
+/**
+ * An INT64 as 8 bytes little-endian two's complement. A safe integer (the common key) is split in
+ * 32-bit halves with exact double arithmetic: no bigint made per key; a bigint is written as is.
+ */
+function writeInt64(out: Buffer, at: number, value: number | bigint): void {
+  if (typeof value === "number" && Number.isSafeInteger(value)) {
+    const high = Math.floor(value / TWO_32);
+    out.writeUInt32LE(value - high * TWO_32, at);
+    out.writeInt32LE(high, at + 4);
+    return;
+  }
+  // A bigint, or a number that is no safe integer (BigInt() refuses a fraction, as before).
+  out.writeBigInt64LE(typeof value === "bigint" ? value : BigInt(value), at);
+}
+
 function writeValue(out: Buffer, at: number, type: EntityValueType, value: EntityKeyValue): void {
   switch (type) {
     case "INT64":
-      out.writeBigInt64LE(typeof value === "bigint" ? value : BigInt(value as number), at);
+      writeInt64(out, at, value as number | bigint);
       return;
     case "INT32":
       out.writeInt32LE(value as number, at);
@@ -119,14 +136,39 @@ function compareNames(a: string, b: string): number {
 
 const projectBytes = new Map<string, Buffer>();
 
-/** The Redis key of an entity row: serialized entity key followed by the project name (Feast's `_redis_key`). */
-export function redisKey(project: string, joinKeys: JoinKey[], values: EntityKeyValue[], version: EntityKeyVersion = 3): Buffer {
+function projectSuffix(project: string): Buffer {
   let suffix = projectBytes.get(project);
   if (!suffix) {
     suffix = Buffer.from(project, "utf8");
     projectBytes.set(project, suffix);
   }
-  return serializeEntityKey(joinKeys, values, suffix, version);
+  return suffix;
+}
+
+/** The Redis key of an entity row: serialized entity key followed by the project name (Feast's `_redis_key`). */
+export function redisKey(project: string, joinKeys: JoinKey[], values: EntityKeyValue[], version: EntityKeyVersion = 3): Buffer {
+  return serializeEntityKey(joinKeys, values, projectSuffix(project), version);
+}
+
+/**
+ * `redisKey` for many rows of one view: the layout and project bytes are looked up once, and a
+ * single INT64 join key (the common entity) is written at fixed offsets. Same bytes as redisKey.
+ */
+export function redisKeyEncoder(project: string, joinKeys: JoinKey[], version: EntityKeyVersion = 3): (values: EntityKeyValue[]) => Buffer {
+  const suffix = projectSuffix(project);
+  if (joinKeys.length !== 1 || joinKeys[0]?.type !== "INT64") return (values) => serializeEntityKey(joinKeys, values, suffix, version);
+  const { prefix } = layoutOf(joinKeys, version);
+  const at = prefix.length;
+  const size = at + 16 + suffix.length;
+  return (values) => {
+    const out = Buffer.allocUnsafe(size);
+    prefix.copy(out, 0);
+    out.writeUInt32LE(VALUE_TYPE.INT64, at);
+    out.writeUInt32LE(8, at + 4);
+    writeInt64(out, at + 8, values[0] as number | bigint);
+    suffix.copy(out, at + 16);
+    return out;
+  };
 }
 
 /**

@@ -2,7 +2,14 @@ import { nanosFromSeconds } from "../../../services/features/timestamp";
 import fc from "fast-check";
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dynamoEntityId, featureField, mmh3LittleEndian, redisKey, serializeEntityKey } from "../../../services/features/entity-key";
+import {
+  dynamoEntityId,
+  featureField,
+  mmh3LittleEndian,
+  redisKey,
+  redisKeyEncoder,
+  serializeEntityKey,
+} from "../../../services/features/entity-key";
 import { formatPythonDatetime, nanosFromIso } from "../../../services/features/timestamp";
 import { openOnlineStore } from "../../../services/features/online/store";
 import { onlineViewOf } from "../../../services/features/online/view";
@@ -83,6 +90,49 @@ describe("entity key serialization v3", () => {
           expect(forward.length).toBe(4 + names.reduce((n, name) => n + 8 + name.length + 16, 0));
         },
       ),
+    );
+  });
+
+  it("writes every INT64 as 8 bytes of two's complement, a safe number exactly as the same bigint (property)", () => {
+    const key = [{ name: "driver_id", type: "INT64" as const }];
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.maxSafeInteger(), (big, safe) => {
+        const expected = (v: bigint) => {
+          const bytes = Buffer.alloc(8);
+          bytes.writeBigInt64LE(v);
+          return bytes;
+        };
+        expect(serializeEntityKey(key, [big]).subarray(-8)).toEqual(expected(big));
+        expect(serializeEntityKey(key, [safe]).subarray(-8)).toEqual(expected(BigInt(safe)));
+        expect(serializeEntityKey(key, [safe])).toEqual(serializeEntityKey(key, [BigInt(safe)]));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(() => serializeEntityKey(key, [1.5])).toThrow();
+  });
+
+  it("gives the same Redis keys through the per-view encoder as through redisKey, for every key type and both versions (property)", () => {
+    const keyValue = fc.oneof(
+      fc.record({
+        type: fc.constant("INT64" as const),
+        value: fc.oneof(fc.maxSafeInteger(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+      }),
+      fc.record({ type: fc.constant("INT32" as const), value: fc.integer() }),
+      fc.record({ type: fc.constant("STRING" as const), value: fc.string() }),
+      fc.record({ type: fc.constant("BYTES" as const), value: fc.uint8Array() }),
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.stringMatching(/^[a-z_]{1,8}$/), { minLength: 1, maxLength: 3 }),
+        fc.array(keyValue, { minLength: 3, maxLength: 3 }),
+        fc.constantFrom(2 as const, 3 as const),
+        (names, typed, version) => {
+          const joinKeys = names.map((name, i) => ({ name, type: (typed[i] as { type: "INT64" }).type }));
+          const values = names.map((_, i) => (typed[i] as { value: number }).value);
+          expect(redisKeyEncoder("bench", joinKeys, version)(values)).toEqual(redisKey("bench", joinKeys, values, version));
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });
