@@ -134,11 +134,22 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
   });
   app.setReplySerializer((payload) => stringifyJson(payload));
 
-  app.addHook("onResponse", async (request, reply) => {
+  // Callback hooks on the per-request path: an async one costs a promise turn per request.
+  app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unknown";
-    if (route === "/metrics") return;
-    metrics.requestSeconds.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (route !== "/metrics") metrics.requestSeconds.observe({ route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
+  // One counter child per feature view, looked up once: labels() hashes its labels on every call.
+  const keyCounters = new Map<string, { inc(count: number): void }>();
+  const countKeys = (view: string, count: number) => {
+    let counter = keyCounters.get(view);
+    if (!counter) {
+      counter = metrics.keysRequested.labels({ feature_view: view });
+      keyCounters.set(view, counter);
+    }
+    counter.inc(count);
+  };
 
   const guarded = async <T>(operation: string, store: string, call: () => Promise<T>): Promise<T> => {
     try {
@@ -158,7 +169,7 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
         now,
         statuses: options.statuses,
         strictEntities: options.strictEntities,
-        onKeys: (view, count) => metrics.keysRequested.inc({ feature_view: view }, count),
+        onKeys: countKeys,
         aggregations,
       }),
     ),

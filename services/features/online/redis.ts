@@ -1,6 +1,6 @@
 import type { ChainableCommander, Cluster, Redis } from "ioredis";
 import { StoreUnavailableError, withTimeout } from "../../core/errors";
-import { type EntityKeyVersion, featureField, redisKey, timestampField } from "../entity-key";
+import { type EntityKeyVersion, featureField, redisKeyEncoder, timestampField } from "../entity-key";
 import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue } from "../values";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineStoreOptions, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
 import { pipelineByShard, redisClient } from "./redis-client";
@@ -45,7 +45,8 @@ export class RedisOnlineStore implements OnlineStore {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.keyTtlSeconds = options.keyTtlSeconds;
     this.keyVersion = options.entityKeyVersion ?? 3;
-    this.client = redisClient(url, { timeoutMs: this.timeoutMs, tlsCa: options.tlsCa, iamAuth: options.iamAuth });
+    // Every call goes through run(), one timeout per pipeline: no timer per command.
+    this.client = redisClient(url, { timeoutMs: this.timeoutMs, tlsCa: options.tlsCa, iamAuth: options.iamAuth, perCommandTimeout: false });
   }
 
   /** Connects, waiting at most the timeout; a Redis that is down is not fatal (readiness reports it). */
@@ -55,7 +56,7 @@ export class RedisOnlineStore implements OnlineStore {
 
   private async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     try {
-      return await withTimeout(call(), this.timeoutMs + 100, `redis ${operation}`);
+      return await withTimeout(call(), this.timeoutMs, `redis ${operation}`);
     } catch (error) {
       throw new StoreUnavailableError("redis online store", error);
     }
@@ -84,8 +85,9 @@ export class RedisOnlineStore implements OnlineStore {
     for (const { view, keys: entityKeys, features } of reads) {
       const fields: (string | Buffer)[] = features.map((f) => featureField(view.name, f));
       fields.push(timestampField(view.name));
+      const keyOf = redisKeyEncoder(view.project, view.joinKeys, this.keyVersion);
       for (const key of entityKeys) {
-        keys.push(redisKey(view.project, view.joinKeys, key, this.keyVersion));
+        keys.push(keyOf(key));
         fieldsOf.push(fields);
       }
     }
@@ -105,7 +107,8 @@ export class RedisOnlineStore implements OnlineStore {
   async writeFeatures(view: OnlineView, rows: OnlineWrite[]): Promise<WriteResult> {
     if (rows.length === 0) return { written: 0, skipped: 0 };
     const tsField = timestampField(view.name);
-    const keys = rows.map((r) => redisKey(view.project, view.joinKeys, r.key, this.keyVersion));
+    const keyOf = redisKeyEncoder(view.project, view.joinKeys, this.keyVersion);
+    const keys = rows.map((r) => keyOf(r.key));
     // Like Feast's Redis store: read the stored event times first, then write only rows newer than
     // both the stored time and any earlier row of this batch for the key (nanoseconds), both pipelined.
     const previous = await this.pipelined("write", keys, (pipeline, i) => pipeline.hgetBuffer(keys[i] as Buffer, tsField));
