@@ -1,22 +1,40 @@
 /**
  * `npm run mutate -- policies [FILE ...]`: Stryker over the policy pack with the policy tests
- * (policies/stryker.config.mjs). Optional files narrow the run (`policies/security-mesh.ts`).
- * Not part of CI: a full run takes far longer than the suite.
+ * (policies/stryker.config.mjs). Optional files (or `file:from-to` line ranges) narrow the run
+ * (`policies/security-mesh.ts`). Not part of CI: a full run takes far longer than the suite.
+ *
+ * First the policy test files that build a real platform run once, each in its own fork, which
+ * fills the platform cache (test/policies/fixtures/platform-cache.ts): Stryker's runs share one
+ * fork between test files and must not build one. Stryker runs incrementally: the
+ * incremental file in reports/mutation/ is kept, so a rerun only tests what changed.
  */
 import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(__dirname, "..");
-const targets: Record<string, string> = { policies: "policies/stryker.config.mjs" };
+const targets: Record<string, { stryker: string; vitest: string }> = {
+  policies: { stryker: "policies/stryker.config.mjs", vitest: "policies/vitest.mutate.config.mts" },
+};
 const [target, ...files] = process.argv.slice(2);
 const config = target ? targets[target] : undefined;
 if (!config) {
   console.error(`mutate: name what to mutate: ${Object.keys(targets).join(", ")} (got ${target ?? "nothing"})`);
   process.exit(2);
 }
-const ran = spawnSync(process.execPath, [join(root, "node_modules/@stryker-mutator/core/bin/stryker.js"), "run", config], {
-  cwd: root,
-  stdio: "inherit",
-  env: { ...process.env, MUTATE_FILES: files.join(",") },
-});
-process.exit(ran.status ?? 1);
+const run = (args: string[], env: Record<string, string>) =>
+  spawnSync(process.execPath, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } }).status ?? 1;
+
+// The files that build a platform: through fixtures/real.ts or real-rules.ts, or the cache directly.
+const builders = readdirSync(join(root, "test/policies"))
+  .filter((f) => f.endsWith(".test.ts"))
+  .map((f) => `test/policies/${f}`)
+  .filter((f) => /fixtures\/(real|real-rules|platform-cache)"/.test(readFileSync(join(root, f), "utf8")));
+const warmed = run([join(root, "node_modules/vitest/vitest.mjs"), "run", "--config", config.vitest, ...builders], { MUTATE_ISOLATE: "1" });
+if (warmed !== 0) {
+  console.error("mutate: the policy tests fail unmutated; fix them first");
+  process.exit(warmed);
+}
+process.exit(
+  run([join(root, "node_modules/@stryker-mutator/core/bin/stryker.js"), "run", config.stryker], { MUTATE_FILES: files.join(",") }),
+);

@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { AwsFoundation } from "../../components/aws";
-import { GcpFoundation } from "../../components/gcp";
 import type { PlanResource } from "../../components/plan-resource";
 import { formatPolicyReport } from "../../policies/harness";
-import { recorded, useMocks } from "../support/mocks";
 import { allPolicies } from "../../policies/policies";
-import { evaluate, fired } from "./fixtures/resource";
+import { cachedBuild } from "./fixtures/platform-cache";
+import { evaluate, fired, platform } from "./fixtures/resource";
 
 /**
  * The pack over what the real cloud components register under the plan's mocks (not hand-made
@@ -16,20 +14,25 @@ const STACKS = ["aws-dev", "aws-prod", "gcp-dev", "gcp-prod"] as const;
 let byStack: Record<string, PlanResource[]>;
 
 beforeAll(async () => {
-  const mocks = await useMocks("policy-foundations", { region: "us-east-1", gcpProject: "mlops-dev-4821" });
-  const { platform } = await import("./fixtures/resource");
-  for (const name of STACKS) {
-    const { stack, catalog } = platform(name);
-    if (stack.cloud === "aws") new AwsFoundation(name, { stack, catalog });
-    else new GcpFoundation(name, { stack, catalog });
-  }
-  // Registrations inside applies land later; wait until the count stops moving, as the plan does.
-  let all: PlanResource[] = [];
-  for (let seen = -1; seen !== all.length; ) {
-    seen = all.length;
-    all = [...(await recorded(mocks))];
-  }
-  byStack = Object.fromEntries(STACKS.map((name) => [name, all.filter((r) => r.name === name || r.name.startsWith(`${name}-`))]));
+  // The components are imported inside the build, so a mutation run's cache hit loads neither them nor the providers.
+  byStack = await cachedBuild("foundations", async () => {
+    const { AwsFoundation } = await import("../../components/aws");
+    const { GcpFoundation } = await import("../../components/gcp");
+    const { recorded, useMocks } = await import("../support/mocks");
+    const mocks = await useMocks("policy-foundations", { region: "us-east-1", gcpProject: "mlops-dev-4821" });
+    for (const name of STACKS) {
+      const { stack, catalog } = platform(name);
+      if (stack.cloud === "aws") new AwsFoundation(name, { stack, catalog });
+      else new GcpFoundation(name, { stack, catalog });
+    }
+    // Registrations inside applies land later; wait until the count stops moving, as the plan does.
+    let all: PlanResource[] = [];
+    for (let seen = -1; seen !== all.length; ) {
+      seen = all.length;
+      all = [...(await recorded(mocks))];
+    }
+    return Object.fromEntries(STACKS.map((name) => [name, all.filter((r) => r.name === name || r.name.startsWith(`${name}-`))]));
+  });
 }, 120_000);
 
 /** Stack rules about the Kubernetes layer (mesh, routes), which a foundation alone does not create. */
