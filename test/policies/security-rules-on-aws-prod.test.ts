@@ -1,4 +1,4 @@
-import type { Props } from "./fixtures/resource";
+import { type Props, resource } from "./fixtures/resource";
 import { describeRealRules } from "./fixtures/real-rules";
 
 // aws-prod: IAM (identity, trust, resource policies), KMS, the tracking RDS, Karpenter's node
@@ -209,6 +209,21 @@ describeRealRules(
         r.spec.metadataOptions.httpPutResponseHopLimit = 2;
       },
       names: 'EC2NodeClass "gpu-l4": instance metadata: httpTokens is "optional", hop limit 2',
+      fix: 'httpTokens: "required"',
+    },
+    {
+      // As many launch templates as node classes: the rule applies while any of the three kinds is there.
+      policy: "node-metadata-hardened",
+      change: "two node-group launch templates join the two node classes, one allowing IMDSv1",
+      add: () => [
+        resource("aws:ec2/launchTemplate:LaunchTemplate", "ng-cpu", {
+          metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+        }),
+        resource("aws:ec2/launchTemplate:LaunchTemplate", "ng-gpu", {
+          metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 1 },
+        }),
+      ],
+      names: 'launch template "ng-gpu": instance metadata: httpTokens is "optional"',
       fix: 'httpTokens: "required"',
     },
     {

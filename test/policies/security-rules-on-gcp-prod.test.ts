@@ -146,6 +146,17 @@ describeRealRules(
       fix: "nodeConfig.metadata",
     },
     {
+      // The cluster's nodeConfig only shapes the default pool the platform removes: unset passes, an explicit "false" does not.
+      policy: "node-metadata-hardened",
+      change: "the cluster's own nodeConfig turns the legacy endpoints on",
+      type: "gcp:container/cluster:Cluster",
+      edit: (r) => {
+        r.nodeConfig.metadata = { "disable-legacy-endpoints": "false" };
+      },
+      names: 'GKE cluster "mlops-gcp-gke": serves the legacy metadata endpoints (disable-legacy-endpoints is "false")',
+      fix: '"disable-legacy-endpoints": "true"',
+    },
+    {
       policy: "network-no-public-admin-ports",
       change: "the webhook firewall admits SSH from the internet",
       type: FIREWALL,
