@@ -6,7 +6,7 @@ import { HttpError } from "../core";
 import { begin, type ServingContext, predictionRecords, timedInfer } from "./context";
 import type { PredictionRecord } from "./log-sinks";
 import { encodeInferResponse, HEADER_LENGTH, parseInferBody } from "./binary-extension";
-import { readBody } from "./body-reader";
+import { BodyBufferPool, OWN_BUFFER_ABOVE, readBody } from "./body-reader";
 import { plainValues } from "./tensor";
 import { inferSchema, liveSchema, modelMetadataSchema, modelReadySchema, readySchema, serverMetadataSchema } from "./v2-schemas";
 import type { InferenceRequest, ModelMetadata, RequestInput } from "./v2-types";
@@ -35,6 +35,9 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   // The parser is registered under the media types clients send as well as "*": fastify caches
   // the parser it finds for a content type, but not its "*" fallback, so with "*" alone every
   // JSON request paid a content-type parse and four lookups before its body was read.
+  // Large bodies (binary tensors) are read into buffers of this app's pool, each given back once its request is answered.
+  const bodies = new BodyBufferPool();
+  const parseV2Body = v2BodyParser(bodies);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(["application/json", "application/octet-stream"], parseV2Body);
   app.addContentTypeParser("*", parseV2Body);
@@ -85,6 +88,10 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
   app.get<{ Params: ModelParams }>("/v2/models/:name/versions/:version/ready", { schema: modelReadySchema }, ready);
 
   const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: InferenceRequest }>, reply: FastifyReply) => {
+    // Inputs may be views on the pooled body; they are done with once the answer is out (or the
+    // client has gone). A run that outlives its deadline only reads them, into an answer nobody gets.
+    const pooled = pooledBodies.get(request.body);
+    if (pooled) reply.raw.once("close", () => bodies.release(pooled));
     const backend = store.resolve(request.params.name, request.params.version);
     begin(context, request, reply, backend);
     // The protocol echoes the client's id; without one we make one, so the response and its prediction log line can be matched.
@@ -114,31 +121,40 @@ export async function v2Routes(app: FastifyInstance, options: { context: Serving
 const JSON_TYPE = "application/json";
 const asIs = (text: string): string => text;
 
+/** Parsed infer bodies whose buffer came from the pool, so the route can give it back when it has answered. */
+const pooledBodies = new WeakMap<object, Buffer>();
+
 /**
- * Fastify's content-type parser for every infer body: read as bytes (see readBody), then JSON or
- * JSON header + binary tail (parseInferBody).
+ * Fastify's content-type parser for every infer body: read as bytes (see readBody), large ones
+ * into `pool`'s buffers, then JSON or JSON header + binary tail (parseInferBody).
  */
-function parseV2Body(request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void): void {
-  const header = request.headers[HEADER_LENGTH];
-  const headerLength = Array.isArray(header) ? header[0] : header;
-  const declared = request.headers["content-length"];
-  const alignAt = Number(headerLength);
-  readBody(
-    payload,
-    {
-      contentLength: declared === undefined || !/^\d+$/.test(declared) ? undefined : Number(declared),
-      limit: request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY,
-      alignAt: Number.isSafeInteger(alignAt) && alignAt > 0 ? alignAt : 0,
-    },
-    (error, body) => {
-      if (error) return done(error, undefined);
-      try {
-        done(null, parseInferBody(body as Buffer, headerLength));
-      } catch (parseError) {
-        done(parseError as Error, undefined);
-      }
-    },
-  );
+function v2BodyParser(pool: BodyBufferPool) {
+  return (request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void): void => {
+    const header = request.headers[HEADER_LENGTH];
+    const headerLength = Array.isArray(header) ? header[0] : header;
+    const declared = request.headers["content-length"];
+    const alignAt = Number(headerLength);
+    readBody(
+      payload,
+      {
+        contentLength: declared === undefined || !/^\d+$/.test(declared) ? undefined : Number(declared),
+        limit: request.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY,
+        alignAt: Number.isSafeInteger(alignAt) && alignAt > 0 ? alignAt : 0,
+        pool,
+      },
+      (error, body) => {
+        if (error) return done(error, undefined);
+        const bytes = body as Buffer;
+        try {
+          const parsed = parseInferBody(bytes, headerLength);
+          if (bytes.length >= OWN_BUFFER_ABOVE) pooledBodies.set(parsed, bytes);
+          done(null, parsed);
+        } catch (parseError) {
+          done(parseError as Error, undefined);
+        }
+      },
+    );
+  };
 }
 
 /** Below this many bytes the parts are joined (one write); above it a copy costs more than a stream. */

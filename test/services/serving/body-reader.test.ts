@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { alignmentPad, OWN_BUFFER_ABOVE, type ReadBodyOptions, readBody } from "../../../services/serving/body-reader";
+import { alignmentPad, BodyBufferPool, OWN_BUFFER_ABOVE, type ReadBodyOptions, readBody } from "../../../services/serving/body-reader";
 
 function read(chunks: Buffer[], options: ReadBodyOptions, fail?: Error): Promise<Buffer> {
   const stream = new PassThrough();
@@ -57,5 +57,34 @@ describe("the request body reader", () => {
       statusCode: 400,
       message: expect.stringMatching(/could not be read: aborted/),
     });
+  });
+
+  it("reads a large body into a pooled buffer, aligned, and hands that buffer out again only once it is released", async () => {
+    const pool = new BodyBufferPool();
+    const bytes = Buffer.alloc(OWN_BUFFER_ABOVE * 2, 7);
+    const first = await read([bytes.subarray(0, 10), bytes.subarray(10)], { contentLength: bytes.length, limit: 1 << 22, alignAt: 5, pool });
+    expect(Buffer.compare(first, bytes)).toBe(0);
+    expect((first.byteOffset + 5) % 8).toBe(0);
+    // Still in use: the next body of the same size gets other memory.
+    const second = await read([bytes], { contentLength: bytes.length, limit: 1 << 22, alignAt: 5, pool });
+    expect(second.buffer).not.toBe(first.buffer);
+    pool.release(first);
+    pool.release(first);
+    const third = await read([Buffer.alloc(bytes.length, 9)], { contentLength: bytes.length, limit: 1 << 22, alignAt: 5, pool });
+    expect(third.buffer).toBe(first.buffer);
+    expect(third.every((b) => b === 9)).toBe(true);
+    // Released twice, but handed out once: the next body does not share it.
+    const fourth = await read([bytes], { contentLength: bytes.length, limit: 1 << 22, alignAt: 5, pool });
+    expect(fourth.buffer).not.toBe(first.buffer);
+  });
+
+  it("keeps at most its byte bound of released buffers", async () => {
+    const pool = new BodyBufferPool(OWN_BUFFER_ABOVE);
+    const a = pool.acquire(OWN_BUFFER_ABOVE, 0);
+    const b = pool.acquire(OWN_BUFFER_ABOVE, 0);
+    pool.release(a);
+    pool.release(b);
+    expect(pool.acquire(OWN_BUFFER_ABOVE, 0).buffer).toBe(a.buffer);
+    expect(pool.acquire(OWN_BUFFER_ABOVE, 0).buffer).not.toBe(b.buffer);
   });
 });

@@ -211,6 +211,29 @@ describe("Triton's binary tensor extension, in process", () => {
     }
   });
 
+  it("concurrent 1 MiB binary requests over a socket each get their own bytes back, also once their body buffers are reused", async () => {
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
+    const send = async (fill: number) => {
+      const raw = Buffer.from(new Float32Array(262_144).fill(fill).buffer);
+      const body = request("FP32", [0, 0], { outputs: [{ name: "out_FP32", parameters: { binary_data: true } }] });
+      const input = body.inputs.find((i) => i.name === "in_FP32") as Record<string, unknown>;
+      delete input.data;
+      input.shape = [262_144];
+      input.parameters = { binary_data_size: raw.length };
+      const header = Buffer.from(JSON.stringify(body));
+      const res = await fetch(`${url}/v2/models/dtypes/infer`, {
+        method: "POST",
+        body: Buffer.concat([header, raw]),
+        headers: { "inference-header-content-length": String(header.length) },
+      });
+      const answer = Buffer.from(await res.arrayBuffer());
+      expect(res.status, answer.subarray(0, 300).toString()).toBe(200);
+      const tail = answer.subarray(Number(res.headers.get("inference-header-content-length")));
+      expect(Buffer.compare(tail, raw), `answer to the request filled with ${fill}`).toBe(0);
+    };
+    for (let round = 0; round < 3; round++) await Promise.all([1, 2, 3, 4].map((k) => send(round * 10 + k)));
+  });
+
   it("a binary size that does not match the shape, or bytes left over, is a 400 saying which", async () => {
     const body = request("FP32", [0, 0]);
     const input = body.inputs.find((i) => i.name === "in_FP32") as Record<string, unknown>;
