@@ -62,7 +62,12 @@ describe("the request body reader", () => {
   it("reads a large body into a pooled buffer, aligned, and hands that buffer out again only once it is released", async () => {
     const pool = new BodyBufferPool();
     const bytes = Buffer.alloc(OWN_BUFFER_ABOVE * 2, 7);
-    const first = await read([bytes.subarray(0, 10), bytes.subarray(10)], { contentLength: bytes.length, limit: 1 << 22, alignAt: 5, pool });
+    const first = await read([bytes.subarray(0, 10), bytes.subarray(10)], {
+      contentLength: bytes.length,
+      limit: 1 << 22,
+      alignAt: 5,
+      pool,
+    });
     expect(Buffer.compare(first, bytes)).toBe(0);
     expect((first.byteOffset + 5) % 8).toBe(0);
     // Still in use: the next body of the same size gets other memory.
