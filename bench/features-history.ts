@@ -11,14 +11,14 @@
  * repeat so load on a shared machine falls on both. The last line is the headline ratio.
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import Redis from "ioredis";
 import { startRedis } from "../test/support/redis";
 import { benchCatalog, medianStats, rawRedis, seedLookupRows, start } from "./features";
 import { assertSameValues } from "./_feast";
+import { archiveTree } from "./_tree";
 import { closedLoop, type LoadStats } from "./_load";
 import { machine } from "./_machine";
 
@@ -47,15 +47,6 @@ function startTree(tree: string, redisUrl: string): Promise<{ url: string; proc:
   });
 }
 
-/** The base revision's files in a temporary directory, resolving packages from this tree's node_modules. */
-function checkoutBase(rev: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "bench-base-"));
-  const archive = execFileSync("git", ["-C", ROOT, "archive", rev], { maxBuffer: 1 << 30 });
-  execFileSync("tar", ["-x", "-C", dir], { input: archive });
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  return dir;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -72,7 +63,7 @@ async function main(): Promise<void> {
   console.log(`${connections} connections, ${seconds} s per run, ${repeats} runs (medians), old and new alternating\n`);
   const redisServer = await startRedis();
   const redis = new Redis(redisServer.url);
-  const baseTree = checkoutBase(values.base as string);
+  const baseTree = archiveTree(ROOT, values.base as string).dir;
   const children: ChildProcess[] = [];
   const ratios: { shape: string; before: number; after: number }[] = [];
   try {
