@@ -125,13 +125,21 @@ export async function createFeaturesServer(options: FeaturesServerOptions): Prom
   // sends none: Feast's server reads the body as JSON whatever the header says, so we do too. Every
   // body goes through the lossless parser: an INT64 join key above 2^53 must stay exact.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, (_req, body, done) => {
+  const parseBody = (_req: unknown, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
     try {
       done(null, body === "" ? {} : parseJson(body as string));
     } catch {
       done(new HttpError(400, "the request body is not JSON"), undefined);
     }
-  });
+  };
+  // Named types as well as "*": fastify caches the parser it finds for a content type, but not its
+  // "*" fallback, so a JSON request would parse its content-type header anew each time.
+  app.addContentTypeParser(
+    ["application/json", "application/x-www-form-urlencoded", "text/plain"],
+    { parseAs: "string", bodyLimit },
+    parseBody,
+  );
+  app.addContentTypeParser("*", { parseAs: "string", bodyLimit }, parseBody);
   app.setReplySerializer((payload) => stringifyJson(payload));
 
   // Callback hooks on the per-request path: an async one costs a promise turn per request.

@@ -70,7 +70,7 @@ export class RedisOnlineStore implements OnlineStore {
    * Runs one command per key as one pipeline, or on a cluster one pipeline per node set of the
    * keys' slots, concurrently; replies come back in key order. `add` queues key i's command.
    */
-  private async pipelined(
+  private pipelined(
     operation: string,
     keys: Buffer[],
     add: (pipeline: ChainableCommander, i: number) => void,
@@ -162,12 +162,12 @@ function rowOf(features: string[], reply: (Buffer | null)[]): OnlineRow | undefi
   const ts = reply[features.length];
   const values: OnlineRow["values"] = {};
   let any = false;
-  features.forEach((name, i) => {
+  for (let i = 0; i < features.length; i++) {
     const bytes = reply[i];
-    if (bytes === null || bytes === undefined) return;
-    values[name] = decodeValue(bytes);
+    if (bytes === null || bytes === undefined) continue;
+    values[features[i] as string] = decodeValue(bytes);
     any = true;
-  });
+  }
   if (!any && !ts) return undefined;
   return { eventTimestamp: ts ? decodeTimestamp(ts) : 0n, values };
 }
