@@ -1,22 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { bucketLifecycleRules, bucketPolicy, IRSA_ANNOTATION, PUBLIC_ACCESS_BLOCK } from "../../../components/aws";
-import { useMocks, valueOf as outputValue } from "../../support/mocks";
-import {
-  AWS_STACKS,
-  type AwsStackName,
-  awsStacks,
-  type BuiltFoundation,
-  buildFoundations,
-  type Inputs,
-  loadAwsStack,
-  parseJson,
-} from "./fixture";
+import { valueOf as outputValue } from "../../support/mocks";
+import { AWS_STACKS, type AwsStackName, type BuiltFoundation, builtFoundations, type Inputs, loadAwsStack, parseJson } from "./fixture";
 
 let built: Record<AwsStackName, BuiltFoundation>;
 beforeAll(async () => {
-  const mocks = await useMocks("aws-artifacts", { region: "us-east-1" });
-  built = await buildFoundations(mocks, awsStacks());
-  expect(mocks.unknownInvokes).toEqual([]);
+  built = await builtFoundations("aws-artifacts");
 });
 
 describe("artifact bucket settings (pure)", () => {

@@ -2,23 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONTROL_PLANE_LOG_TYPES, clusterSettings, kubeconfigFor } from "../../../components/aws";
-import { useMocks, valueOf as outputValue } from "../../support/mocks";
-import {
-  AWS_STACKS,
-  type AwsStackName,
-  awsStacks,
-  type BuiltFoundation,
-  buildFoundations,
-  type Inputs,
-  loadAwsStack,
-  parseJson,
-} from "./fixture";
+import { valueOf as outputValue } from "../../support/mocks";
+import { AWS_STACKS, type AwsStackName, type BuiltFoundation, builtFoundations, type Inputs, loadAwsStack, parseJson } from "./fixture";
 
 let built: Record<AwsStackName, BuiltFoundation>;
 beforeAll(async () => {
-  const mocks = await useMocks("aws-eks", { region: "us-east-1" });
-  built = await buildFoundations(mocks, awsStacks());
-  expect(mocks.unknownInvokes).toEqual([]);
+  built = await builtFoundations("aws-eks");
 });
 
 const dev = loadAwsStack("aws-dev");

@@ -2,7 +2,8 @@ import { AwsFoundation } from "../../../components/aws";
 import type { PlanResource } from "../../../components/plan-resource";
 import { loadPlatform, PLATFORM_KEY, type PlatformSpec, parseStack, readYaml, stackFile } from "../../../definition";
 import type { PlanMocks } from "../../../stacks/plan/mocks";
-import { recorded } from "../../support/mocks";
+import { expect } from "vitest";
+import { recorded, useMocks } from "../../support/mocks";
 
 export const AWS_STACKS = ["aws-dev", "aws-prod"] as const;
 export type AwsStackName = (typeof AWS_STACKS)[number];
@@ -84,4 +85,15 @@ export function clusterSecurityGroupId(b: BuiltFoundation): string {
 export function parseJson(value: unknown): Inputs {
   if (typeof value !== "string") throw new Error(`expected a JSON string input, got ${typeof value}`);
   return JSON.parse(value) as Inputs;
+}
+
+/**
+ * Both AWS stacks' foundations under fresh plan mocks named `mockName` (one name per test file: the
+ * Pulumi runtime is global), failing on any invoke the mocks do not know. For a file's beforeAll.
+ */
+export async function builtFoundations(mockName: string): Promise<Record<AwsStackName, BuiltFoundation>> {
+  const mocks = await useMocks(mockName, { region: "us-east-1" });
+  const built = await buildFoundations(mocks, awsStacks());
+  expect(mocks.unknownInvokes).toEqual([]);
+  return built;
 }

@@ -9,23 +9,12 @@ import {
   workloadGrants,
 } from "../../../components/aws";
 import { WORKLOADS } from "../../../components/names";
-import { useMocks, valueOf as outputValue } from "../../support/mocks";
-import {
-  AWS_STACKS,
-  type AwsStackName,
-  awsStacks,
-  type BuiltFoundation,
-  buildFoundations,
-  type Inputs,
-  loadAwsStack,
-  parseJson,
-} from "./fixture";
+import { valueOf as outputValue } from "../../support/mocks";
+import { AWS_STACKS, type AwsStackName, type BuiltFoundation, builtFoundations, type Inputs, loadAwsStack, parseJson } from "./fixture";
 
 let built: Record<AwsStackName, BuiltFoundation>;
 beforeAll(async () => {
-  const mocks = await useMocks("aws-irsa", { region: "us-east-1" });
-  built = await buildFoundations(mocks, awsStacks());
-  expect(mocks.unknownInvokes).toEqual([]);
+  built = await builtFoundations("aws-irsa");
 });
 
 const ROLE = "aws:iam/role:Role";

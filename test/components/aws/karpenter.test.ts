@@ -1,23 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ec2NodeClass, INTERRUPTION_EVENTS, KARPENTER, karpenterNodePool, karpenterPools } from "../../../components/aws";
 import { validateCrd } from "../../../components/k8s/crd-schema";
-import { useMocks } from "../../support/mocks";
-import {
-  AWS_STACKS,
-  type AwsStackName,
-  awsStacks,
-  type BuiltFoundation,
-  buildFoundations,
-  type Inputs,
-  loadAwsStack,
-  parseJson,
-} from "./fixture";
+import { AWS_STACKS, type AwsStackName, type BuiltFoundation, builtFoundations, type Inputs, loadAwsStack, parseJson } from "./fixture";
 
 let built: Record<AwsStackName, BuiltFoundation>;
 beforeAll(async () => {
-  const mocks = await useMocks("aws-karpenter", { region: "us-east-1" });
-  built = await buildFoundations(mocks, awsStacks());
-  expect(mocks.unknownInvokes).toEqual([]);
+  built = await builtFoundations("aws-karpenter");
 });
 
 const dev = loadAwsStack("aws-dev").stack;
