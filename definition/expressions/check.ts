@@ -61,7 +61,13 @@ const FUNCTIONS: Record<string, { args: [number, number]; result: (types: ExprTy
   least: { args: [2, 32], result: (t, e) => orderable(t, e) },
   greatest: { args: [2, 32], result: (t, e) => orderable(t, e) },
   abs: { args: [1, 1], result: (t, e) => numericArg(t[0], e) },
-  log: { args: [1, 1], result: (t, e) => (numericArg(t[0], e), "Float") },
+  log: {
+    args: [1, 1],
+    result: (t, e) => {
+      numericArg(t[0], e);
+      return "Float";
+    },
+  },
   bucket: {
     args: [1, 1],
     result: (t, e) => {

@@ -102,9 +102,12 @@ function call(e: Expr & { kind: "call" }, args: ExprValue[]): ExprValue {
   if (args.some((a) => a === null)) return null;
   const x = args[0] as number;
   switch (e.fn) {
+    // least/greatest order strings and timestamps too (check.ts orderable): Math.min/max would coerce them.
     case "least":
+      // biome-ignore lint/complexity/useMathMinMax: the arguments may be strings (see above)
       return args.reduce((a, b) => ((b as number) < (a as number) ? b : a));
     case "greatest":
+      // biome-ignore lint/complexity/useMathMinMax: the arguments may be strings (see above)
       return args.reduce((a, b) => ((b as number) > (a as number) ? b : a));
     case "abs":
       return Math.abs(x);

@@ -12,7 +12,7 @@ import * as ohm from "ohm-js";
  *   bucket(amount, [0, 25, 35, 50, 100])      bucket index, 0 .. number of edges
  *   country || '_' || bucket(amount, [10])    string concatenation (crosses)
  */
-const GRAMMAR = ohm.grammar(String.raw`
+const GRAMMAR = ohm.grammar(`
 FeatureExpression {
   Exp = OrExp
   OrExp = OrExp kw_or AndExp  -- or

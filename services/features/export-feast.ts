@@ -124,7 +124,7 @@ function offlineFlavor(url: string | undefined, dataDir: string): OfflineFlavor 
   return {
     yaml: { type: "file" },
     imports: ["FileSource"],
-    source: (name, table, query, ts, created) => {
+    source: (name, table, _query, ts, created) => {
       if (!table) throw new Error(`export-feast: feature view source "${name}" is a query; Feast's file offline store reads files only`);
       const path = /\.(parquet|csv)$|[*/]/.test(table) ? table : `${dataDir}/${table}.parquet`;
       return `FileSource(name=${py(name)}, path=${py(path)}, ${fields(ts, created)})`;

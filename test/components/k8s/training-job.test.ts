@@ -44,6 +44,7 @@ type CronJobInputs = {
         backoffLimit: number;
         activeDeadlineSeconds: number;
         ttlSecondsAfterFinished: number;
+        // biome-ignore lint/suspicious/noExplicitAny: recorded engine inputs are untyped JSON, read by path in assertions
         template: { spec: Record<string, any> };
       };
     };
@@ -151,6 +152,7 @@ describe("TrainingJob", () => {
       { metadata: { name: "train-fraud-scorer", namespace: "models", uid: "u-1" }, spec: { jobTemplate: { spec: { backoffLimit: 2 } } } },
       "dataset drift 0.6 >= 0.5",
       new Date("2026-11-23T18:05:07Z"),
+      // biome-ignore lint/suspicious/noExplicitAny: the Job is untyped JSON, read by path in assertions
     ) as { metadata: Record<string, any>; spec: unknown };
     expect(job.metadata.name).toBe("train-fraud-scorer-20261123180507");
     expect(job.metadata.annotations["mlops.platform/trigger"]).toBe("dataset drift 0.6 >= 0.5");
