@@ -16,11 +16,14 @@ import {
 
 /** Compare-and-set attempts per batch before giving up (a push racing the rebuild of the same blocks). */
 const REBUILD_ATTEMPTS = 8;
+/** Entities per rebuild round trip: each reads up to two blocks' tiles per (tile, L) group (~400 fields for a 7-day window on 1h tiles). */
+const REBUILD_CHUNK = 50;
 
 /**
  * Writes materialized tiles (complete states, overwriting) and rebuilds the window blocks they fall
  * in from all the blocks' tiles as stored (window-blocks.ts): the head of each, and the suffixes of
- * blocks that ended by `endUs` (epoch microseconds, the materialization's end). Each head is set by
+ * blocks that ended by `endUs` (epoch microseconds, the materialization's end); only blocks a read
+ * at or after `endUs` can reach (at most two per group and entity), 50 entities a round trip. Each head is set by
  * compare-and-set over the head read, so a push into the same block meanwhile makes it re-read.
  */
 export async function writeMaterializedTiles(
@@ -40,10 +43,25 @@ export async function writeMaterializedTiles(
     for (const group of view.groups) {
       if (group.tileSeconds !== w.tileSeconds) continue;
       const block = blockOf(group, w.tileStart / w.tileSeconds);
+      // A read at or after endUs starts its window at most L tiles back: older blocks are never read.
+      if (blockEndMicros(group, block) <= endUs - group.blockTiles * group.tileSeconds * 1_000_000) continue;
       entry.blocks.set(headField(group, block), { group, block });
     }
   }
-  let pending = [...byKey.values()].map((e) => ({
+  const entities = [...byKey.values()].filter((e) => e.blocks.size > 0);
+  for (let from = 0; from < entities.length; from += REBUILD_CHUNK)
+    await rebuild(tiles, viewName, entities.slice(from, from + REBUILD_CHUNK), endUs);
+  return { written };
+}
+
+/** Rebuilds the given blocks of some entities by compare-and-set on their heads, re-reading those that raced a push. */
+async function rebuild(
+  tiles: TileStore,
+  viewName: string,
+  entities: { key: EntityKey; blocks: Map<string, { group: BlockGroup; block: number }> }[],
+  endUs: number,
+): Promise<void> {
+  let pending = entities.map((e) => ({
     ...e,
     fields: [...new Set([...e.blocks.values()].flatMap(({ group, block }) => [headField(group, block), ...blockTileFields(group, block)]))],
   }));
@@ -71,5 +89,4 @@ export async function writeMaterializedTiles(
   }
   if (pending.length > 0)
     throw new StoreUnavailableError("tile store", new Error(`${pending.length} entities changed concurrently ${REBUILD_ATTEMPTS} times`));
-  return { written };
 }
