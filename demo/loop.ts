@@ -19,6 +19,7 @@ import {
 } from "./data";
 import { freePort, type Managed, ROOT, type RedisHandle, startRedis, startService } from "./processes";
 import { type LocalMesh, startLocalMesh } from "./router";
+import { type TrainedVersion, trainFraudModels } from "./train";
 
 export const MODEL = "fraud-scorer";
 
@@ -45,6 +46,8 @@ export interface LocalPlatform {
   serving: Record<string, Managed>;
   mesh: LocalMesh;
   model: ModelSpec;
+  /** The ONNX file each version serves. */
+  modelFiles: Record<string, string>;
   logDir: string;
   stop(): Promise<void>;
 }
@@ -63,11 +66,19 @@ export interface TrafficStats {
 }
 
 /** A started, warmed platform: Redis, the features service, one serving process per model version, and the mesh router. */
-export async function startPlatform(o: Pick<LoopOptions, "workDir" | "redisUrl" | "progress">, offlineDb: string): Promise<LocalPlatform> {
+export async function startPlatform(
+  o: Pick<LoopOptions, "workDir" | "redisUrl" | "progress">,
+  offlineDb: string,
+  /** The ONNX file per version; defaults to the prebuilt models/fraud-scorer/<version>/model.onnx. */
+  files: Record<string, string> = {},
+): Promise<LocalPlatform> {
   const logs = join(o.workDir, "logs");
   const logDir = join(o.workDir, "predictions");
   const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
   const model = catalog.models[MODEL] as ModelSpec;
+  const modelFiles = Object.fromEntries(
+    model.versions.map((v) => [v.name, files[v.name] ?? join(ROOT, "models", MODEL, v.name, "model.onnx")]),
+  );
   let redis: RedisHandle | undefined;
   let redisUrl = o.redisUrl;
   if (!redisUrl) {
@@ -99,7 +110,7 @@ export async function startPlatform(o: Pick<LoopOptions, "workDir" | "redisUrl" 
     const serving: Record<string, Managed> = {};
     await Promise.all(
       model.versions.map(async (version) => {
-        const file = join(ROOT, "models", MODEL, version.name, "model.onnx");
+        const file = modelFiles[version.name] as string;
         const handle = await startService(
           `serving-${version.name}`,
           "serving",
@@ -141,6 +152,7 @@ export async function startPlatform(o: Pick<LoopOptions, "workDir" | "redisUrl" 
       serving,
       mesh,
       model,
+      modelFiles,
       logDir,
       stop: async () => {
         await mesh.close();
@@ -273,6 +285,8 @@ export async function expectedPredictions(
   model: ModelSpec,
   samples: TrafficStats["samples"],
   featuresUrl: string,
+  /** The ONNX file each version serves. */
+  modelFiles: Record<string, string>,
 ): Promise<{ checked: number; straddled: number; maxAbsError: number }> {
   const catalog = loadCatalog(join(ROOT, "catalog"), "mlops");
   const names = resolveFeatureService(catalog, model.featureService).map((f) => f.name);
@@ -314,7 +328,7 @@ export async function expectedPredictions(
       straddled++;
       continue;
     }
-    sessions[s.version] ??= await ort.InferenceSession.create(join(ROOT, "models", MODEL, s.version, "model.onnx"));
+    sessions[s.version] ??= await ort.InferenceSession.create(modelFiles[s.version] as string);
     const session = sessions[s.version] as ort.InferenceSession;
     const input = new ort.Tensor("float32", Float32Array.from(before), [1, before.length]);
     const out = await session.run({ [session.inputNames[0] as string]: input });
@@ -389,6 +403,10 @@ export interface LoopResult {
   headerOverride: { requested: string; byVersion: Record<string, number> };
   loggedRecords: number;
   predictionCheck: { checked: number; straddled: number; maxAbsError: number };
+  /** The models trained on the training set, as served. */
+  trained: TrainedVersion[];
+  /** The ONNX file each served version ran. */
+  servedModels: Record<string, string>;
   pushed: { live: number; shifted: number };
   drift: { unshifted: DriftCheckJson; shifted: DriftCheckJson };
   reportPath: string;
@@ -397,11 +415,12 @@ export interface LoopResult {
 
 /**
  * The whole loop: generate raw card transactions (8 days) and merchant snapshots into the offline
- * store, build the point-in-time training set and reference profile, start the platform,
+ * store, build the point-in-time training set and reference profile, train the fraud model on
+ * that training set (demo/train.ts) and start the platform serving it,
  * materialize (card_stats' tiles are computed from the transactions), push the last minutes'
  * transactions live, send traffic, shift the data (fraud-like transactions and riskier merchants
  * pushed online and offline, then an incremental materialization), send more, check every
- * prediction against the model on the training-set features at its time, run the drift check on
+ * prediction against the trained model on the training-set features at its time, run the drift check on
  * each window, and return the numbers. Everything it started is stopped, even on failure.
  */
 export async function runLoop(o: LoopOptions): Promise<LoopResult> {
@@ -444,8 +463,15 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   o.progress(
     `training set: ${trainingRows.length} point-in-time rows (aggregates computed in SQL); reference profile written to ${profilePath}`,
   );
+  // Train the model on that training set and serve what was trained.
+  const versions = (catalog.models[MODEL] as ModelSpec).versions.map((v) => v.name);
+  const trained = trainFraudModels(trainingRows, featureNames, versions, join(o.workDir, "models", MODEL), d.seed + 6);
+  for (const t of trained)
+    o.progress(
+      `trained ${MODEL} ${t.version} (logistic regression, L2 ${t.l2}) on ${t.rows} training-set rows: log loss ${t.logLoss.toFixed(4)}, weights ${t.weights.map((w) => w.toFixed(3)).join(", ")}; wrote ${t.path}`,
+    );
 
-  const platform = await startPlatform(o, offlineDb);
+  const platform = await startPlatform(o, offlineDb, Object.fromEntries(trained.map((t) => [t.version, t.path])));
   try {
     const post = async (path: string, body: Record<string, unknown>) => {
       const r = await fetch(`${platform.features.url}${path}`, {
@@ -518,6 +544,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
       platform.model,
       [...unshifted.samples, ...override.samples, ...shifted.samples],
       platform.features.url,
+      platform.modelFiles,
     );
     o.progress(
       `predictions equal the model on the point-in-time training-set features at their time: ${predictionCheck.checked} checked (${predictionCheck.straddled} crossed a tile edge mid-request), max |error| ${predictionCheck.maxAbsError}`,
@@ -555,6 +582,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
       headerOverride: { requested: "v2", byVersion: override.byVersion },
       loggedRecords: total,
       predictionCheck,
+      trained,
+      servedModels: platform.modelFiles,
       drift: { unshifted: before.result, shifted: after.result },
       reportPath,
       catalogWeights: Object.fromEntries(platform.model.versions.map((v) => [v.name, v.weight])),

@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: the whole loop on this machine. Starts Redis and the features and serving
  * services as local processes from the example catalog, generates raw card transactions into a DuckDB
- * offline store, builds the point-in-time training set and reference profile, materializes (card_stats'
- * aggregates as tiles), pushes live transactions, sends prediction
+ * offline store, builds the point-in-time training set and reference profile, trains the fraud model
+ * on it and serves that model, materializes (card_stats' aggregates as tiles), pushes live
+ * transactions, sends prediction
  * traffic through the VirtualService routes, shifts the data, runs the drift check, prints a
  * summary, and cleans up.
  */
@@ -83,7 +84,10 @@ async function main(): Promise<number> {
     if (shed) console.log(`  load shedding     ${shed} requests shed with 503 + Retry-After and retried by the client`);
     console.log(`  header override  x-model-version: v2 -> ${JSON.stringify(result.headerOverride.byVersion)}`);
     console.log(
-      `  predictions      equal the model on the point-in-time training-set features: ${result.predictionCheck.checked} checked, max |error| ${result.predictionCheck.maxAbsError}`,
+      `  trained          ${result.trained.map((t) => `${t.version} (L2 ${t.l2}, log loss ${t.logLoss.toFixed(3)})`).join(", ")} on ${result.trained[0]?.rows ?? 0} training-set rows, served from ${Object.values(result.servedModels)[0]?.replace(/\/[^/]+\/model\.onnx$/, "/")}`,
+    );
+    console.log(
+      `  predictions      equal the trained model on the point-in-time training-set features: ${result.predictionCheck.checked} checked, max |error| ${result.predictionCheck.maxAbsError}`,
     );
     console.log(
       `  pushed           ${result.pushed.live} live and ${result.pushed.shifted} fraud-like raw transactions into card_stats' tiles`,

@@ -46,6 +46,18 @@ describe("end to end: materialize, serve, shift, detect drift", () => {
     expect(result.unshifted.ok).toBe(600);
   });
 
+  it("the model is trained on the point-in-time training set and what was trained is what serves", () => {
+    expect(result.trained.map((t) => t.version)).toEqual(["v1", "v2"]);
+    for (const t of result.trained) {
+      // Most of the 3,000 entity rows are complete; the fit beats predicting the base rate alone.
+      expect(t.rows).toBeGreaterThan(2000);
+      expect(t.logLoss).toBeLessThan(Math.log(2));
+      expect(result.servedModels[t.version]).toBe(t.path);
+    }
+    // v2's stronger L2 gives other weights, so the canary's versions answer differently.
+    expect(result.trained[1]?.weights).not.toEqual(result.trained[0]?.weights);
+  });
+
   it("predictions equal the model's output on the point-in-time training-set features at their time, exactly", () => {
     // Unshifted, header-override and shifted predictions; a few may cross a tile edge mid-request.
     expect(result.predictionCheck.checked).toBeGreaterThan(1200);
