@@ -73,16 +73,19 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
 }
 
-async function timed(n: number, call: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+/** Latencies, and this process's CPU time per call (the client's share; less noisy than wall time on a shared machine). */
+async function timed(n: number, call: () => Promise<unknown>): Promise<{ p50: number; p99: number; cpu: number }> {
   const times: number[] = [];
   for (let i = 0; i < Math.min(50, Math.ceil(n / 10)); i++) await call();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = process.hrtime.bigint();
     await call();
     times.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
+  const cpu = process.cpuUsage(cpu0);
   times.sort((a, b) => a - b);
-  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), cpu: (cpu.user + cpu.system) / n };
 }
 
 async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; peakMiB: number }> {
@@ -102,7 +105,8 @@ async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds
   }
 }
 
-const us = (s: { p50: number; p99: number }) => `p50 ${s.p50.toFixed(1).padStart(8)} us   p99 ${s.p99.toFixed(1).padStart(8)} us`;
+const us = (s: { p50: number; p99: number; cpu: number }) =>
+  `p50 ${s.p50.toFixed(1).padStart(8)} us   p99 ${s.p99.toFixed(1).padStart(8)} us   cpu ${s.cpu.toFixed(1).padStart(8)} us`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -147,7 +151,8 @@ async function main(): Promise<void> {
       })),
     );
     const names = Array.from({ length: 10 }, (_, i) => `f${i}`);
-    const read: Record<string, { plain: { p50: number; p99: number }[]; agg: { p50: number; p99: number }[] }> = {};
+    type Timing = { p50: number; p99: number; cpu: number };
+    const read: Record<string, { plain: Timing[]; agg: Timing[] }> = {};
     for (const n of [1, 100]) {
       const keys = cards.slice(0, n).map((c) => [c]);
       read[n] = { plain: [], agg: [] };
@@ -158,12 +163,18 @@ async function main(): Promise<void> {
         read[n]?.agg.push(await timed(count, () => readAggregates(catalog, tiles, "card_txn", keys, nowUs)));
       }
     }
-    const med = (runs: { p50: number; p99: number }[]) => ({ p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)) });
+    const med = (runs: Timing[]) => ({
+      p50: median(runs.map((x) => x.p50)),
+      p99: median(runs.map((x) => x.p99)),
+      cpu: median(runs.map((x) => x.cpu)),
+    });
     console.log("\nonline read (in process, one redis-server on loopback; 10 features; ~400 fields per record, 9 read)");
     for (const n of [1, 100]) {
       const [p, a] = [med(read[n]?.plain ?? []), med(read[n]?.agg ?? [])];
       console.log(`  ${String(n).padStart(3)} entities  plain 10 features (HMGET)   ${us(p)}`);
-      console.log(`  ${String(n).padStart(3)} entities  10 aggregates (blocks)       ${us(a)}   p99 ratio ${(a.p99 / p.p99).toFixed(2)}x`);
+      console.log(
+        `  ${String(n).padStart(3)} entities  10 aggregates (blocks)       ${us(a)}   p99 ratio ${(a.p99 / p.p99).toFixed(2)}x, cpu ${(a.cpu / p.cpu).toFixed(2)}x`,
+      );
     }
 
     // Push: 100 events a push, one per card, in the current tile (the steady state of a stream).
