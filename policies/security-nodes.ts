@@ -40,13 +40,12 @@ export const nodeMetadataHardened: PlatformPolicy = {
     }
     const imds = (subject: string, options: unknown, urn: string) => {
       const o = asRecord(options);
+      // No metadata endpoint, nothing to reach: tokens and hop limit do not matter.
+      if (o.httpEndpoint === "disabled") return;
       const problems = [
         o.httpTokens !== "required" ? `httpTokens is ${JSON.stringify(o.httpTokens ?? "optional")}` : "",
-        o.httpEndpoint !== "disabled" && Number(o.httpPutResponseHopLimit ?? 2) > 1
-          ? `hop limit ${String(o.httpPutResponseHopLimit ?? "default")} lets pods reach it`
-          : "",
+        Number(o.httpPutResponseHopLimit ?? 2) > 1 ? `hop limit ${String(o.httpPutResponseHopLimit ?? "default")} lets pods reach it` : "",
       ].filter(Boolean);
-      if (o.httpEndpoint === "disabled") return;
       if (problems.length)
         report(
           violation(
