@@ -154,7 +154,9 @@ export class RedisTileStore implements TileStore {
     return replies.map((reply, i) => {
       const values = (reply ?? []) as (string | null)[];
       const fields = reads[i]?.fields ?? [];
-      return new Map(fields.flatMap((f, j) => (typeof values[j] === "string" ? [[f, values[j] as string] as const] : [])));
+      const found = new Map<string, string>();
+      for (let j = 0; j < fields.length; j++) if (typeof values[j] === "string") found.set(fields[j] as string, values[j] as string);
+      return found;
     });
   }
 
