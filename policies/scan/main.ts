@@ -2,7 +2,8 @@
  * `npm run scan -- <stack> [--out DIR] [--json]`: the stack's plan judged by the scanners security
  * teams run. Plans the stack (as `npm run plan` does, writing out/<stack>/plan.json and
  * manifests/), writes the cloud resources as a Terraform plan (tfplan.json), then runs Checkov
- * (kubernetes + terraform_plan), kube-score and promtool concurrently. Every finding must be
+ * (kubernetes + terraform_plan), trivy (`trivy config`, offline, over the same files), kube-score
+ * and promtool concurrently. Every finding must be
  * covered by policies/scanner-waivers.yaml; an unexplained finding or a stale waiver exits 1.
  */
 import { writeFileSync } from "node:fs";
@@ -12,7 +13,7 @@ import { writePlan } from "../../stacks/plan/output";
 import { runProgram } from "../../stacks/plan/run";
 import { stackCommand, stop } from "../../stacks/plan/stack-command";
 import { type Finding, findingKey } from "./findings";
-import { runCheckov, runKubeScore, runPromtool } from "./scanners";
+import { runCheckov, runKubeScore, runPromtool, runTrivy } from "./scanners";
 import { terraformPlan } from "./terraform-plan";
 import { judge, loadWaivers } from "./waivers";
 
@@ -38,7 +39,7 @@ const line = (f: Finding) => `${f.scanner} ${f.check} ${f.resource}${f.detail ? 
 async function main(argv: string[]): Promise<number> {
   const stacks = listStacks(join(root, "stacks"));
   const usage = "npm run scan -- <stack> [--out DIR] [--json]";
-  const description = `Checkov, kube-score and promtool over a stack's plan; findings must be fixed or waived in\npolicies/scanner-waivers.yaml. Stacks: ${stacks.join(", ")}`;
+  const description = `Checkov, trivy, kube-score and promtool over a stack's plan; findings must be fixed or waived in\npolicies/scanner-waivers.yaml. Stacks: ${stacks.join(", ")}`;
   const parsed = stackCommand("scan", argv, { usage, description, flags: FLAGS, stacks });
   if ("exit" in parsed) return stop(parsed);
   const { stackName, values } = parsed;
@@ -63,12 +64,13 @@ async function main(argv: string[]): Promise<number> {
     `plan: ${plan.objects.length} manifests, ${tfplan.planned_values.root_module.resources.length} cloud resources in tfplan.json (${planSeconds.toFixed(1)} s)`,
   );
 
-  const [checkov, kubeScore, promtool] = await Promise.all([
+  const [checkov, trivy, kubeScore, promtool] = await Promise.all([
     runCheckov(out),
+    runTrivy(out),
     runKubeScore(out),
     runPromtool(out, join(root, "policies", "alerts")),
   ]);
-  const findings = [...checkov.findings, ...kubeScore.findings, ...promtool.findings];
+  const findings = [...checkov.findings, ...trivy.findings, ...kubeScore.findings, ...promtool.findings];
   const verdict = judge(findings, waivers, stackName);
   const cloudResources = tfplan.planned_values.root_module.resources.length;
   const scanned = checkov.frameworks.terraform_plan?.resources ?? 0;
@@ -79,6 +81,10 @@ async function main(argv: string[]): Promise<number> {
   if (cloudResources > 0 && scanned !== cloudResources)
     problems.push(`checkov scanned ${scanned} of the ${cloudResources} cloud resources in tfplan.json`);
   if (plan.objects.length > 0 && !(checkov.frameworks.kubernetes?.resources ?? 0)) problems.push("checkov scanned no Kubernetes manifest");
+  // trivy lists every file it recognised, failed or not: each manifest, and tfplan.json when there are cloud resources.
+  if ((trivy.targets.kubernetes ?? 0) !== plan.objects.length)
+    problems.push(`trivy scanned ${trivy.targets.kubernetes ?? 0} of the ${plan.objects.length} manifests`);
+  if (cloudResources > 0 && trivy.targets.terraformplan !== 1) problems.push("trivy did not scan tfplan.json");
 
   const summary = {
     stack: stackName,
@@ -86,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
     manifests: plan.objects.length,
     cloudResources,
     checkov: { frameworks: checkov.frameworks, findings: checkov.findings.length, seconds: Number(checkov.seconds.toFixed(1)) },
+    trivy: { targets: trivy.targets, findings: trivy.findings.length, seconds: Number(trivy.seconds.toFixed(1)) },
     kubeScore: { findings: kubeScore.findings.length, seconds: Number(kubeScore.seconds.toFixed(1)) },
     promtool: { ruleFiles: promtool.ruleFiles.length, testFiles: promtool.testFiles.length, findings: promtool.findings.length },
     waived: verdict.waived.length,
@@ -104,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
     for (const p of problems) console.log(`PROBLEM ${p}`);
     console.log(
       `${summary.ok ? "PASS" : "FAIL"}: ${new Set(findings.map(findingKey)).size} findings (${verdict.waived.length} waived, ${verdict.unexplained.length} unexplained), ` +
-        `${verdict.stale.length} stale waivers; checkov ${checkov.seconds.toFixed(1)} s, kube-score ${kubeScore.seconds.toFixed(1)} s, ` +
+        `${verdict.stale.length} stale waivers; checkov ${checkov.seconds.toFixed(1)} s, trivy ${trivy.seconds.toFixed(1)} s, kube-score ${kubeScore.seconds.toFixed(1)} s, ` +
         `promtool ${promtool.ruleFiles.length} rule files / ${promtool.testFiles.length} test files; ${summary.seconds} s`,
     );
   }

@@ -1,15 +1,16 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { parse, stringify } from "yaml";
-import { type Finding, parseCheckov, parseKubeScore } from "./findings";
+import { type Finding, parseCheckov, parseKubeScore, parseTrivy } from "./findings";
 
 /**
  * The real scanners, run as their own programs over the files the plan wrote: Checkov (its
  * kubernetes and terraform_plan frameworks in one process, the Python start-up being most of its
- * time), kube-score over the manifests, and promtool over the PrometheusRules. They are installed
- * by scripts/test-env.d/40-scanners.sh; a missing one is an error naming that command.
+ * time), trivy's misconfiguration checks over the same manifests and tfplan.json, kube-score over
+ * the manifests, and promtool over the PrometheusRules. They are installed by
+ * scripts/test-env.d/40-scanners.sh; a missing one is an error naming that command.
  */
 
 const cache = () => process.env.MLOPS_CACHE ?? join(homedir(), ".cache", "mlops");
@@ -22,6 +23,7 @@ function installed(path: string, what: string): string {
 export const scannerPaths = {
   checkov: () => installed(join(cache(), "venv-checkov", "bin", "checkov"), "Checkov (venv-checkov)"),
   kubeScore: () => installed(join(cache(), "bin", "kube-score"), "kube-score"),
+  trivy: () => installed(join(cache(), "bin", "trivy"), "trivy"),
   promtool: () => {
     for (const dir of (process.env.PATH ?? "").split(":")) if (dir && existsSync(join(dir, "promtool"))) return join(dir, "promtool");
     return installed("/usr/bin/promtool", "promtool (Debian's prometheus package)");
@@ -107,6 +109,87 @@ async function kubeScore(dir: string, files: string[], timeoutMs: number): Promi
   const ran = await run(scannerPaths.kubeScore(), ["score", "-o", "json", ...files], { cwd: dir, timeoutMs });
   if (ran.code !== 0 && ran.code !== 1) throw new Error(`kube-score exited ${ran.code}: ${ran.stderr.slice(-2000)}`);
   return { findings: parseKubeScore(ran.stdout), seconds: ran.seconds };
+}
+
+export interface TrivyResult {
+  /** `file` is the scanned file as trivy names it (relative to the scanned directory). */
+  findings: (Finding & { file: string })[];
+  /** Files trivy scanned per config type (kubernetes, terraformplan). */
+  targets: Record<string, number>;
+  seconds: number;
+}
+
+/**
+ * The flags that keep `trivy config` offline and deterministic (each run adds a fresh `--cache-dir`
+ * and `--misconfig-scanners`: only the config types the plan writes). Its checks come from the
+ * trivy-checks bundle it would download from an OCI registry; with `--skip-check-update` it looks
+ * for a bundle in `--cache-dir` instead, and when that is empty (a fresh directory per run) it
+ * falls back to the copy of the checks embedded in the binary at build time, so the checks are
+ * exactly those of the pinned trivy release. `trivy config` has no vulnerability database to fetch
+ * (`--skip-db-update` and `--offline-scan` belong to the image/fs scans); the version notice and
+ * telemetry would call out, so both are off.
+ */
+export const TRIVY_OFFLINE_FLAGS = ["--skip-check-update", "--skip-version-check", "--disable-telemetry", "--format", "json", "--quiet"];
+
+/** `Kind.namespace.name` of every manifest under `dir` (any depth), keyed by its path relative to `dir`. */
+function manifestNames(dir: string): Map<string, string> {
+  const names = new Map<string, string>();
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".yaml") && at.endsWith("manifests")) {
+        const object = parse(readFileSync(path, "utf8")) as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+        if (object?.kind)
+          names.set(relative(dir, path), `${object.kind}.${object.metadata?.namespace ?? "default"}.${object.metadata?.name}`);
+      }
+    }
+  };
+  walk(dir);
+  return names;
+}
+
+/** One `trivy config` process over `target` (relative to `dir`) with the given misconfiguration scanners. */
+async function trivy(dir: string, target: string, scanners: string, timeoutMs: number): Promise<TrivyResult> {
+  const cacheDir = mkdtempSync(join(tmpdir(), "trivy-cache-"));
+  try {
+    const args = ["config", ...TRIVY_OFFLINE_FLAGS, "--misconfig-scanners", scanners, "--cache-dir", cacheDir, target];
+    const ran = await run(scannerPaths.trivy(), args, { cwd: dir, timeoutMs });
+    if (ran.code !== 0 || !ran.stdout.trim().startsWith("{"))
+      throw new Error(`trivy exited ${ran.code} in ${dir}: ${ran.stderr.slice(-2000)}`);
+    const planFile = target.endsWith(".json") ? target : join(target, "tfplan.json");
+    return { ...parseTrivy(ran.stdout, manifestNames(dir), planFile), seconds: ran.seconds };
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `trivy config` over a stack's plan in `dir`, in one process: the manifests (its Kubernetes
+ * checks, KSV) and tfplan.json (its AWS/GCP checks, the ids tfsec had). Exit 0 with findings in the
+ * report; anything else, or output that is not its JSON report, is an error.
+ */
+export function runTrivy(dir: string, timeoutMs = 600_000): Promise<TrivyResult> {
+  return trivy(dir, ".", "kubernetes,terraformplan-json", timeoutMs);
+}
+
+/**
+ * trivy over the coverage table's copies under `dir`: one process for every manifest of every
+ * copy, and one per copy with a tfplan.json (two at a time), because trivy makes ONE virtual
+ * main.tf of all the plans it finds in a directory, so copies scanned together would merge.
+ * Loading its 563 embedded checks costs each process a few seconds.
+ */
+export async function runTrivyTree(dir: string, timeoutMs = 600_000): Promise<TrivyResult> {
+  const started = performance.now();
+  const plans = readdirSync(dir).filter((copy) => existsSync(join(dir, copy, "tfplan.json")));
+  const results = [await trivy(dir, ".", "kubernetes", timeoutMs)];
+  for (let i = 0; i < plans.length; i += 2)
+    results.push(
+      ...(await Promise.all(plans.slice(i, i + 2).map((copy) => trivy(dir, join(copy, "tfplan.json"), "terraformplan-json", timeoutMs)))),
+    );
+  const targets: Record<string, number> = {};
+  for (const r of results) for (const [type, n] of Object.entries(r.targets)) targets[type] = (targets[type] ?? 0) + n;
+  return { findings: results.flatMap((r) => r.findings), targets, seconds: (performance.now() - started) / 1000 };
 }
 
 export interface PromtoolResult {

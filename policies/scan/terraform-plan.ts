@@ -12,7 +12,16 @@ import { isBridgedCloudType, jsonStringAttributes, mapAttributes, pluralBlockNam
  * - a list block Pulumi pluralised (`rules`) gets its singular Terraform name back (`rule`);
  * - a policy document given as an object becomes the JSON string Terraform stores;
  * - an input equal to another resource's id, ARN or name becomes a reference in `configuration`,
- *   which is how Checkov's graph checks (CKV2_*) connect e.g. a public-access block to its bucket.
+ *   which is how Checkov's graph checks (CKV2_*) connect e.g. a public-access block to its bucket;
+ * - where that id is computed (the other resource does not set it: an id, an ARN, an autonamed
+ *   bucket), `resource_changes[].change.after` leaves the value out and lists it in
+ *   `after_unknown`, as Terraform does for a resource not yet created. trivy reads `after` and so
+ *   follows the reference, as it does in a real plan (with the mock's value it matched a
+ *   versioning resource to no bucket); Checkov reads `planned_values`, which keep the value;
+ * - every nested block is listed in `configuration` too (a list with one object per block, holding
+ *   its own nested blocks), as Terraform lists a block's expressions: trivy reads the block shape
+ *   from there, and without it a block inside a block (a Cloud SQL instance's settings.ip_configuration,
+ *   an EKS cluster's encryption_config.provider) reached its checks as a plain attribute.
  */
 
 export interface TerraformPlanResource {
@@ -24,6 +33,12 @@ export interface TerraformPlanResource {
   values: Record<string, unknown>;
 }
 
+/** A `configuration` expression: a reference to other resources, or a block's nested blocks (one object per block). */
+export type Expression = { references: string[] } | Record<string, Expression>[];
+
+/** The references an expression holds at its top level. */
+export const referencesOf = (e: Expression): string[] => (Array.isArray(e) ? [] : e.references);
+
 export interface TerraformPlan {
   format_version: string;
   terraform_version: string;
@@ -33,11 +48,11 @@ export interface TerraformPlan {
     mode: "managed";
     type: string;
     name: string;
-    change: { actions: string[]; before: null; after: Record<string, unknown> };
+    change: { actions: string[]; before: null; after: Record<string, unknown>; after_unknown: Record<string, boolean> };
   }[];
   configuration: {
     root_module: {
-      resources: { address: string; mode: "managed"; type: string; name: string; expressions: Record<string, { references: string[] }> }[];
+      resources: { address: string; mode: "managed"; type: string; name: string; expressions: Record<string, Expression> }[];
     };
   };
 }
@@ -80,6 +95,19 @@ export function terraformBlock(inputs: Record<string, unknown>): Record<string, 
   return block;
 }
 
+/** The nested blocks of a Terraform-shaped value, as `configuration` lists them; undefined for an attribute. */
+function blockExpressions(value: unknown): Record<string, Expression>[] | undefined {
+  if (!Array.isArray(value) || !value.some(isObject)) return undefined;
+  return value.filter(isObject).map((block) => {
+    const nested: Record<string, Expression> = {};
+    for (const [key, inner] of Object.entries(block)) {
+      const blocks = blockExpressions(inner);
+      if (blocks) nested[key] = blocks;
+    }
+    return nested;
+  });
+}
+
 /** A Terraform resource name from a Pulumi one (letters, digits, `_` and `-`; not starting with a digit). */
 function terraformName(name: string): string {
   const cleaned = name.replace(/[^A-Za-z0-9_-]/g, "_");
@@ -93,6 +121,9 @@ function identities(r: PlanResource): string[] {
     .map((k) => out[k])
     .filter((v): v is string => typeof v === "string" && v.length > 8 && !v.includes("*"));
 }
+
+/** Whether `value` is one of `r`'s own inputs (a name it sets), i.e. known before `r` exists. */
+const setByInputs = (r: PlanResource, value: string) => Object.values(r.inputs).includes(value);
 
 /**
  * The Terraform plan of the cloud resources in `resources` (kubernetes, random and provider
@@ -118,7 +149,13 @@ export function terraformPlan(resources: PlanResource[]): TerraformPlan {
     addressOf.set(r, `${type}.${name}`);
   }
   const byIdentity = new Map<string, string>();
-  for (const r of cloud) for (const id of identities(r)) if (!byIdentity.has(id)) byIdentity.set(id, addressOf.get(r) as string);
+  const computed = new Set<string>();
+  for (const r of cloud)
+    for (const id of identities(r)) {
+      if (byIdentity.has(id)) continue;
+      byIdentity.set(id, addressOf.get(r) as string);
+      if (!setByInputs(r, id)) computed.add(id);
+    }
 
   const plan: TerraformPlan = {
     format_version: "1.2",
@@ -133,15 +170,30 @@ export function terraformPlan(resources: PlanResource[]): TerraformPlan {
     const provider = type.startsWith("aws_") ? "registry.terraform.io/hashicorp/aws" : "registry.terraform.io/hashicorp/google";
     const values = terraformBlock(r.inputs);
     plan.planned_values.root_module.resources.push({ address, mode: "managed", type, name, provider_name: provider, values });
-    plan.resource_changes.push({ address, mode: "managed", type, name, change: { actions: ["create"], before: null, after: values } });
-    const expressions: Record<string, { references: string[] }> = {};
-    for (const [key, value] of Object.entries(r.inputs)) {
-      const values = Array.isArray(value) ? value : [value];
-      const targets = values
-        .map((v) => (typeof v === "string" ? byIdentity.get(v) : undefined))
-        .filter((t): t is string => !!t && t !== address);
-      if (targets.length) expressions[snakeCase(key)] = { references: targets.flatMap((t) => [`${t}.id`, t]) };
+    const expressions: Record<string, Expression> = {};
+    for (const [key, value] of Object.entries(values)) {
+      const blocks = blockExpressions(value);
+      if (blocks) expressions[key] = blocks;
     }
+    const after = { ...values };
+    const afterUnknown: Record<string, boolean> = {};
+    for (const [key, value] of Object.entries(r.inputs)) {
+      const items = Array.isArray(value) ? value : [value];
+      const refs = items.filter((v): v is string => typeof v === "string" && !!byIdentity.get(v) && byIdentity.get(v) !== address);
+      const targets = refs.map((v) => byIdentity.get(v) as string);
+      if (targets.length) expressions[snakeCase(key)] = { references: targets.flatMap((t) => [`${t}.id`, t]) };
+      if (refs.some((v) => computed.has(v))) {
+        delete after[snakeCase(key)];
+        afterUnknown[snakeCase(key)] = true;
+      }
+    }
+    plan.resource_changes.push({
+      address,
+      mode: "managed",
+      type,
+      name,
+      change: { actions: ["create"], before: null, after, after_unknown: afterUnknown },
+    });
     plan.configuration.root_module.resources.push({ address, mode: "managed", type, name, expressions });
   }
   return plan;

@@ -12,7 +12,7 @@ import { type Finding, findingKey } from "./findings";
  */
 export const waiverSchema = z
   .object({
-    scanner: z.enum(["checkov", "kube-score", "promtool"]),
+    scanner: z.enum(["checkov", "kube-score", "trivy", "promtool"]),
     check: z.string().min(1),
     resources: z.array(z.string().min(1)).min(1),
     stacks: z.array(z.string().min(1)).min(1).default(["*"]),

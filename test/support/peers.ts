@@ -26,7 +26,7 @@ export function peerBin(venv: string, bin: string): string {
   return required(join(mlopsCache, `venv-${venv}`, "bin", bin), `${bin} (venv-${venv})`);
 }
 
-/** A Go program built by test-env.sh into MLOPS_CACHE/bin (e.g. "kube-score", "polaris"). */
+/** A Go program built by test-env.sh into MLOPS_CACHE/bin (e.g. "kube-score", "trivy"). */
 export function goTool(name: string): string {
   return required(join(mlopsCache, "bin", name), name);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCheckov, parseKubeScore } from "../../../policies/scan/findings";
+import { avdId, parseCheckov, parseKubeScore, parseTrivy } from "../../../policies/scan/findings";
 
 const report = (checkType: string, failed: { check_id: string; resource: string }[]) => ({
   check_type: checkType,
@@ -38,5 +38,56 @@ describe("scanner reports", () => {
     );
     expect(findings.map((f) => f.check)).toEqual(["c1false", "c5false", "c7false"]);
     expect(findings[0]).toEqual({ scanner: "kube-score", check: "c1false", resource: "Deployment.models.a", detail: "app: s" });
+  });
+
+  it("keeps trivy's failed misconfigurations by AVD id, naming a manifest's object and a plan's resource address", () => {
+    // trivy v0.74 reports the short id (AWS-0089) and no AVDID, and a plan as the virtual main.tf it makes of it.
+    const misconfiguration = (id: string, status: string, resource = "") => ({
+      ID: id.replace("AVD-", ""),
+      Title: "title",
+      Message: "message",
+      Status: status,
+      CauseMetadata: { Resource: resource, Provider: "p", Service: "s" },
+    });
+    const report = {
+      SchemaVersion: 2,
+      Results: [
+        {
+          Target: "manifests/models.deployment.a.yaml",
+          Class: "config",
+          Type: "kubernetes",
+          Misconfigurations: [misconfiguration("AVD-KSV-0017", "FAIL"), misconfiguration("AVD-KSV-0014", "PASS")],
+        },
+        { Target: "manifests/models.service.a.yaml", Class: "config", Type: "kubernetes" },
+        { Target: ".", Class: "config", Type: "terraformplan" },
+        {
+          Target: "main.tf",
+          Class: "config",
+          Type: "terraformplan",
+          Misconfigurations: [misconfiguration("AVD-AWS-0089", "FAIL", "aws_s3_bucket.artifacts")],
+        },
+      ],
+    };
+    const names = new Map([["manifests/models.deployment.a.yaml", "Deployment.models.a"]]);
+    const parsed = parseTrivy(JSON.stringify(report), names, "copy/tfplan.json");
+    expect(parsed.findings).toEqual([
+      {
+        scanner: "trivy",
+        check: "AVD-KSV-0017",
+        resource: "Deployment.models.a",
+        detail: "title: message",
+        file: "manifests/models.deployment.a.yaml",
+      },
+      { scanner: "trivy", check: "AVD-AWS-0089", resource: "aws_s3_bucket.artifacts", detail: "title: message", file: "copy/tfplan.json" },
+    ]);
+    expect(parsed.targets).toEqual({ kubernetes: 2, terraformplan: 1 });
+    expect(parseTrivy(JSON.stringify({ SchemaVersion: 2 }), new Map()).findings).toEqual([]);
+  });
+
+  it("names a trivy check by its AVD id whichever way trivy spells it", () => {
+    expect(avdId("KSV-0017")).toBe("AVD-KSV-0017");
+    expect(avdId("AWS-0089", "AVD-AWS-0089")).toBe("AVD-AWS-0089");
+    expect(avdId("KSV-0017", "AVD-KSV-0017")).toBe("AVD-KSV-0017");
+    expect(avdId("custom-check")).toBe("custom-check");
   });
 });

@@ -13,6 +13,7 @@ interface ScanSummary {
   manifests: number;
   cloudResources: number;
   checkov: { frameworks: Record<string, { resources: number; parsingErrors: number }> };
+  trivy: { targets: Record<string, number>; findings: number; seconds: number };
   promtool: { ruleFiles: number; testFiles: number; findings: number };
   waived: number;
   unexplained: Finding[];
@@ -23,11 +24,11 @@ interface ScanSummary {
 
 /**
  * `npm run scan -- <stack>` as CI and users run it (the same entry, in a child process: the real
- * Checkov, kube-score and promtool judge the stack's own plan). One stack per test file, so vitest
+ * Checkov, trivy, kube-score and promtool judge the stack's own plan). One stack per test file, so vitest
  * runs stacks in parallel forks.
  */
 export function describeScan(stack: string, expectCloud: boolean): void {
-  it(`${stack}: every finding of Checkov, kube-score and promtool is fixed or waived with a reason`, () => {
+  it(`${stack}: every finding of Checkov, trivy, kube-score and promtool is fixed or waived with a reason`, () => {
     const out = mkdtempSync(join(tmpdir(), `scan-${stack}-`));
     const ran = spawnSync(process.execPath, ["--import", "tsx", join(root, "policies/scan/main.ts"), stack, "--json", "--out", out], {
       cwd: root,
@@ -43,6 +44,9 @@ export function describeScan(stack: string, expectCloud: boolean): void {
     // The scanners saw what the plan wrote: every manifest, every cloud resource, the alert tests.
     expect(summary.checkov.frameworks.kubernetes?.resources).toBeGreaterThan(20);
     if (expectCloud) expect(summary.checkov.frameworks.terraform_plan?.resources).toBe(summary.cloudResources);
+    // trivy read every manifest and, on a cloud stack, the Terraform plan (as the virtual main.tf it makes of it).
+    expect(summary.trivy.targets.kubernetes).toBe(summary.manifests);
+    if (expectCloud) expect(summary.trivy.targets.terraformplan).toBe(1);
     expect(summary.cloudResources > 0).toBe(expectCloud);
     expect(summary.promtool).toMatchObject({ ruleFiles: 1, testFiles: 1, findings: 0 });
     const tfplan = JSON.parse(readFileSync(join(out, "tfplan.json"), "utf8"));
