@@ -58,7 +58,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_29 / tfsec aws-elasticache-enable-at-rest-encryption",
     checks: "ElastiCache replication group encrypted at rest",
     policies: ["elasticache-encrypted-with-auth"],
-    scanners: ["checkov CKV_AWS_29"],
+    scanners: ["checkov CKV_AWS_29", "trivy AVD-AWS-0045"],
     breakage: {
       stack: S,
       what: "online store: atRestEncryptionEnabled false",
@@ -73,7 +73,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_30 / tfsec aws-elasticache-enable-in-transit-encryption",
     checks: "ElastiCache encrypted in transit",
     policies: ["elasticache-encrypted-with-auth"],
-    scanners: ["checkov CKV_AWS_30"],
+    scanners: ["checkov CKV_AWS_30", "trivy AVD-AWS-0051"],
     breakage: {
       stack: S,
       what: "online store: transitEncryptionEnabled false",
@@ -121,7 +121,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_28 / tfsec aws-dynamodb-enable-recovery (AVD-AWS-0024)",
     checks: "DynamoDB point-in-time recovery",
     policies: ["dynamodb-point-in-time-recovery"],
-    scanners: ["checkov CKV_AWS_28"],
+    scanners: ["checkov CKV_AWS_28", "trivy AVD-AWS-0024"],
     breakage: {
       stack: S,
       what: "a DynamoDB online-store table (added) without point-in-time recovery",
@@ -138,7 +138,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_119 / tfsec aws-dynamodb-table-customer-key (AVD-AWS-0025)",
     checks: "DynamoDB encrypted with a customer-managed KMS key",
     policies: ["dynamodb-encrypted"],
-    scanners: ["checkov CKV_AWS_119"],
+    scanners: ["checkov CKV_AWS_119", "trivy AVD-AWS-0025"],
     breakage: {
       stack: S,
       what: "the added table: SSE on, no kmsKeyArn (AWS-managed key)",
@@ -166,8 +166,7 @@ export const awsRows: CoverageRow[] = [
         }),
       ),
     },
-    notes:
-      "tfsec aws-dynamodb-enable-at-rest-encryption (AVD-AWS-0023) is about DAX clusters, not tables: no DAX here. tfsec/trivy is not run",
+    notes: "tfsec aws-dynamodb-enable-at-rest-encryption (AVD-AWS-0023) is about DAX clusters, not tables: no DAX here",
   },
   {
     id: "aws-redshift-public",
@@ -199,7 +198,8 @@ export const awsRows: CoverageRow[] = [
         delete n.kmsKeyId;
       }),
     },
-    notes: "Serverless namespaces are always encrypted; ours does not ask for a customer-managed key, both scanners do",
+    notes:
+      "Serverless namespaces are always encrypted; ours does not ask for a customer-managed key, Checkov does; trivy's AVD-AWS-0084 reads provisioned clusters only (silent on namespaces)",
   },
   {
     id: "aws-rds-encrypted",
@@ -207,7 +207,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_16 / tfsec aws-rds-encrypt-instance-storage-data",
     checks: "RDS encrypted",
     policies: ["rds-encrypted-private"],
-    scanners: ["checkov CKV_AWS_16"],
+    scanners: ["checkov CKV_AWS_16", "trivy AVD-AWS-0080"],
     breakage: {
       stack: S,
       what: "tracking database: storageEncrypted false",
@@ -222,7 +222,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_17 / trivy AVD-AWS-0180 (was tfsec aws-rds-no-public-db-access)",
     checks: "RDS not public",
     policies: ["rds-encrypted-private"],
-    scanners: ["checkov CKV_AWS_17"],
+    scanners: ["checkov CKV_AWS_17", "trivy AVD-AWS-0180"],
     breakage: {
       stack: S,
       what: "tracking database: publiclyAccessible true",
@@ -237,7 +237,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_133 / tfsec aws-rds-specify-backup-retention",
     checks: "RDS backups",
     policies: ["database-backups-enabled"],
-    scanners: ["checkov CKV_AWS_133"],
+    scanners: ["checkov CKV_AWS_133", "trivy AVD-AWS-0077"],
     breakage: {
       stack: S,
       what: "tracking database: backupRetentionPeriod 0",
@@ -253,7 +253,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_293",
     checks: "RDS deletion protection",
     policies: ["stateful-resources-protected"],
-    scanners: ["checkov CKV_AWS_293"],
+    scanners: ["checkov CKV_AWS_293", "trivy AVD-AWS-0177"],
     breakage: {
       stack: S,
       what: "tracking database: deletionProtection false",
@@ -269,7 +269,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_161",
     checks: "RDS IAM authentication",
     policies: [],
-    scanners: ["checkov CKV_AWS_161"],
+    scanners: ["checkov CKV_AWS_161", "trivy AVD-AWS-0176"],
     breakage: {
       stack: S,
       what: "tracking database: iamDatabaseAuthenticationEnabled false",
@@ -285,7 +285,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_145 / tfsec aws-s3-enable-bucket-encryption",
     checks: "S3 default encryption configured",
     policies: ["s3-bucket-encrypted"],
-    scanners: ["checkov CKV_AWS_145"],
+    scanners: ["checkov CKV_AWS_145", "trivy AVD-AWS-0088"],
     breakage: { stack: S, what: "artifact bucket: its encryption configuration removed", apply: remove(BUCKET_SSE, artifacts) },
     notes: "CKV_AWS_19 did not fire on this copy (S3 encrypts new objects with SSE-S3 by default since 2023)",
   },
@@ -295,7 +295,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_145 / tfsec aws-s3-encryption-customer-key (AVD-AWS-0132)",
     checks: "S3 encrypted with KMS",
     policies: ["s3-bucket-encrypted"],
-    scanners: ["checkov CKV_AWS_145"],
+    scanners: ["checkov CKV_AWS_145", "trivy AVD-AWS-0132"],
     breakage: {
       stack: S,
       what: "artifact bucket: SSE-S3 (AES256) instead of KMS",
@@ -315,7 +315,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_21 / tfsec aws-s3-enable-versioning",
     checks: "S3 versioning",
     policies: ["s3-bucket-versioned"],
-    scanners: ["checkov CKV_AWS_21"],
+    scanners: ["checkov CKV_AWS_21", "trivy AVD-AWS-0090"],
     breakage: {
       stack: S,
       what: "artifact bucket: versioning removed",
@@ -328,7 +328,16 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_53, _54, _55, _56 / tfsec aws-s3-block-public-acls, -block-public-policy, -ignore-public-acls, -no-public-buckets",
     checks: "S3 public-access block settings",
     policies: ["s3-bucket-public-access-blocked"],
-    scanners: ["checkov CKV_AWS_53", "checkov CKV_AWS_54", "checkov CKV_AWS_55", "checkov CKV_AWS_56"],
+    scanners: [
+      "checkov CKV_AWS_53",
+      "checkov CKV_AWS_54",
+      "checkov CKV_AWS_55",
+      "checkov CKV_AWS_56",
+      "trivy AVD-AWS-0086",
+      "trivy AVD-AWS-0087",
+      "trivy AVD-AWS-0091",
+      "trivy AVD-AWS-0093",
+    ],
     breakage: {
       stack: S,
       what: "artifact bucket: all four public-access-block settings false",
@@ -347,7 +356,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV2_AWS_6 / tfsec aws-s3-specify-public-access-block",
     checks: "S3 bucket has a public-access block",
     policies: ["s3-bucket-public-access-blocked"],
-    scanners: ["checkov CKV2_AWS_6"],
+    scanners: ["checkov CKV2_AWS_6", "trivy AVD-AWS-0094"],
     breakage: { stack: S, what: "artifact bucket: public-access block removed", apply: remove(PAB, artifacts) },
   },
   {
@@ -356,7 +365,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_37 / tfsec aws-eks-enable-control-plane-logging",
     checks: "EKS control-plane logging",
     policies: ["kubernetes-control-plane-logs"],
-    scanners: ["checkov CKV_AWS_37"],
+    scanners: ["checkov CKV_AWS_37", "trivy AVD-AWS-0038"],
     breakage: {
       stack: S,
       what: "cluster: only the api log type",
@@ -372,7 +381,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_38, CKV_AWS_39 / tfsec aws-eks-no-public-cluster-access-to-cidr (AVD-AWS-0041), aws-eks-no-public-cluster-access",
     checks: "EKS public endpoint, open to 0.0.0.0/0",
     policies: ["kubernetes-endpoint-private"],
-    scanners: ["checkov CKV_AWS_38", "checkov CKV_AWS_39"],
+    scanners: ["checkov CKV_AWS_38", "checkov CKV_AWS_39", "trivy AVD-AWS-0040", "trivy AVD-AWS-0041"],
     breakage: {
       stack: S,
       what: "cluster: public endpoint from 0.0.0.0/0",
@@ -387,7 +396,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_39 / tfsec AVD-AWS-0041 (any public CIDR)",
     checks: "EKS public endpoint from a listed public CIDR",
     policies: ["kubernetes-endpoint-private"],
-    scanners: ["checkov CKV_AWS_39"],
+    scanners: ["checkov CKV_AWS_39", "trivy AVD-AWS-0041"],
     breakage: {
       stack: S,
       what: "cluster: public endpoint from 203.0.113.0/24",
@@ -396,7 +405,7 @@ export const awsRows: CoverageRow[] = [
       }),
     },
     notes:
-      "ours refuses any public endpoint in prod but lets dev list public CIDRs (never 0.0.0.0/0); tfsec AVD-AWS-0041 rejects any public CIDR (not run here)",
+      "ours refuses any public endpoint in prod but lets dev list public CIDRs (never 0.0.0.0/0); trivy AVD-AWS-0041 rejects any public CIDR (it fires here too)",
   },
   {
     id: "aws-eks-secrets",
@@ -404,7 +413,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_58 / tfsec aws-eks-encrypt-secrets",
     checks: "EKS secrets envelope encryption",
     policies: ["kubernetes-secrets-encrypted"],
-    scanners: ["checkov CKV_AWS_58"],
+    scanners: ["checkov CKV_AWS_58", "trivy AVD-AWS-0039"],
     breakage: {
       stack: S,
       what: "cluster: encryptionConfig removed",
@@ -444,7 +453,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_7",
     checks: "KMS key rotation",
     policies: [],
-    scanners: ["checkov CKV_AWS_7"],
+    scanners: ["checkov CKV_AWS_7", "trivy AVD-AWS-0065"],
     breakage: {
       stack: S,
       what: "artifact bucket key: enableKeyRotation false",
@@ -464,7 +473,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_158",
     checks: "CloudWatch log group encrypted with KMS",
     policies: [],
-    scanners: ["checkov CKV_AWS_158"],
+    scanners: ["checkov CKV_AWS_158", "trivy AVD-AWS-0017"],
     breakage: {
       stack: S,
       what: "a log group: kmsKeyId removed",
@@ -503,7 +512,7 @@ export const awsRows: CoverageRow[] = [
     rule: "CKV_AWS_18 / trivy AVD-AWS-0089 (aws-s3-enable-logging)",
     checks: "S3 access logging",
     policies: [],
-    scanners: ["checkov CKV_AWS_18"],
+    scanners: ["checkov CKV_AWS_18", "trivy AVD-AWS-0089"],
     breakage: {
       stack: S,
       what: "artifact bucket: its access logging removed",

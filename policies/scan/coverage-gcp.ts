@@ -52,7 +52,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_64, CKV_GCP_25 / tfsec google-gke-enable-private-cluster",
     checks: "GKE private nodes",
     policies: ["kubernetes-nodes-private"],
-    scanners: ["checkov CKV_GCP_64", "checkov CKV_GCP_25"],
+    scanners: ["checkov CKV_GCP_64", "checkov CKV_GCP_25", "trivy AVD-GCP-0059"],
     breakage: {
       stack: S,
       what: "cluster: privateClusterConfig removed",
@@ -68,7 +68,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_20 / tfsec google-gke-enable-master-networks (AVD-GCP-0061)",
     checks: "GKE master authorized networks configured",
     policies: ["kubernetes-endpoint-private"],
-    scanners: ["checkov CKV_GCP_20"],
+    scanners: ["checkov CKV_GCP_20", "trivy AVD-GCP-0061"],
     breakage: {
       stack: S,
       what: "cluster: masterAuthorizedNetworksConfig removed (endpoint still private)",
@@ -84,7 +84,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_18 / tfsec AVD-GCP-0053 (no public CIDR)",
     checks: "GKE public endpoint open to 0.0.0.0/0",
     policies: ["kubernetes-endpoint-private"],
-    scanners: ["checkov CKV_GCP_18"],
+    scanners: ["checkov CKV_GCP_18", "trivy AVD-GCP-0053"],
     breakage: {
       stack: S,
       what: "cluster: public endpoint, authorized network 0.0.0.0/0",
@@ -94,7 +94,7 @@ export const gcpRows: CoverageRow[] = [
       }),
     },
     notes:
-      "Checkov reads only the block's presence; tfsec AVD-GCP-0053 rejects any public CIDR (not run); ours rejects 0.0.0.0/0 and, in prod, any public endpoint",
+      "Checkov reads only the block's presence; trivy AVD-GCP-0053 rejects any public CIDR; ours rejects 0.0.0.0/0 and, in prod, any public endpoint",
   },
   {
     id: "gcp-gke-workload-metadata",
@@ -102,7 +102,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_69 / tfsec google-gke-metadata-endpoints-disabled, google-gke-node-metadata-security",
     checks: "GKE metadata server (Workload Identity)",
     policies: ["kubernetes-workload-identity"],
-    scanners: ["checkov CKV_GCP_69"],
+    scanners: ["checkov CKV_GCP_69", "trivy AVD-GCP-0057"],
     breakage: {
       stack: S,
       what: "system pool: workloadMetadataConfig GCE_METADATA",
@@ -118,7 +118,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_7 / tfsec google-gke-no-legacy-authentication (AVD-GCP-0062)",
     checks: "GKE legacy ABAC off",
     policies: ["gke-hardened"],
-    scanners: ["checkov CKV_GCP_7"],
+    scanners: ["checkov CKV_GCP_7", "trivy AVD-GCP-0062"],
     breakage: {
       stack: S,
       what: "cluster: enableLegacyAbac true",
@@ -133,7 +133,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_13 / tfsec AVD-GCP-0064",
     checks: "GKE client certificates off",
     policies: ["gke-hardened"],
-    scanners: ["checkov CKV_GCP_13"],
+    scanners: ["checkov CKV_GCP_13", "trivy AVD-GCP-0064"],
     breakage: {
       stack: S,
       what: "cluster: issueClientCertificate true",
@@ -164,7 +164,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_71 / trivy AVD-GCP-0055 (was tfsec google-gke-enable-shielded-nodes)",
     checks: "Shielded GKE nodes",
     policies: ["gke-hardened"],
-    scanners: ["checkov CKV_GCP_71"],
+    scanners: ["checkov CKV_GCP_71", "trivy AVD-GCP-0055"],
     breakage: {
       stack: S,
       what: "cluster: enableShieldedNodes false",
@@ -210,7 +210,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_9, CKV_GCP_10 / tfsec google-gke-enable-auto-repair, -auto-upgrade",
     checks: "Node auto-repair and auto-upgrade",
     policies: ["gke-hardened"],
-    scanners: ["checkov CKV_GCP_9", "checkov CKV_GCP_10"],
+    scanners: ["checkov CKV_GCP_9", "checkov CKV_GCP_10", "trivy AVD-GCP-0063", "trivy AVD-GCP-0058"],
     breakage: {
       stack: S,
       what: "system pool: autoRepair and autoUpgrade false",
@@ -241,7 +241,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "tfsec google-gke-use-service-account (AVD-GCP-0050)",
     checks: "Node pools not on the default compute SA",
     policies: ["gke-hardened"],
-    scanners: [],
+    scanners: ["trivy AVD-GCP-0050"],
     breakage: {
       stack: S,
       what: "system pool: no serviceAccount (the default compute account)",
@@ -249,7 +249,7 @@ export const gcpRows: CoverageRow[] = [
         delete p.nodeConfig.serviceAccount;
       }),
     },
-    notes: "tfsec/trivy is not run here",
+    notes: "trivy and ours fire; Checkov has no rule for it",
   },
   {
     id: "gcp-gke-logging",
@@ -257,7 +257,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_1, CKV_GCP_8 / tfsec google-gke-enable-stackdriver-logging, -monitoring",
     checks: "GKE logging and monitoring",
     policies: ["kubernetes-control-plane-logs"],
-    scanners: ["checkov CKV_GCP_1", "checkov CKV_GCP_8"],
+    scanners: ["checkov CKV_GCP_1", "checkov CKV_GCP_8", "trivy AVD-GCP-0060", "trivy AVD-GCP-0052"],
     breakage: {
       stack: S,
       what: "cluster: loggingService and monitoringService none",
@@ -275,7 +275,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_21 / tfsec google-gke-use-cluster-labels",
     checks: "GKE cluster labels",
     policies: ["resources-have-cost-labels"],
-    scanners: ["checkov CKV_GCP_21"],
+    scanners: ["checkov CKV_GCP_21", "trivy AVD-GCP-0051"],
     breakage: {
       stack: S,
       what: "cluster: resourceLabels removed",
@@ -307,7 +307,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_60 / tfsec google-sql-no-public-access",
     checks: "Cloud SQL no public IP",
     policies: ["cloudsql-private-tls"],
-    scanners: ["checkov CKV_GCP_60"],
+    scanners: ["checkov CKV_GCP_60", "trivy AVD-GCP-0017"],
     breakage: {
       stack: S,
       what: "tracking database: ipv4Enabled true",
@@ -355,7 +355,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_14 / tfsec google-sql-enable-backup",
     checks: "Cloud SQL backups",
     policies: ["database-backups-enabled"],
-    scanners: ["checkov CKV_GCP_14"],
+    scanners: ["checkov CKV_GCP_14", "trivy AVD-GCP-0024"],
     breakage: {
       stack: S,
       what: "tracking database: backups off",
@@ -385,7 +385,16 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_108, CKV_GCP_109, CKV_GCP_110, CKV_GCP_111, CKV2_GCP_13 (PostgreSQL flags)",
     checks: "Cloud SQL logging flags",
     policies: [],
-    scanners: ["checkov CKV_GCP_108", "checkov CKV_GCP_109", "checkov CKV_GCP_110", "checkov CKV_GCP_111"],
+    scanners: [
+      "checkov CKV_GCP_108",
+      "checkov CKV_GCP_109",
+      "checkov CKV_GCP_110",
+      "checkov CKV_GCP_111",
+      "trivy AVD-GCP-0016",
+      "trivy AVD-GCP-0020",
+      "trivy AVD-GCP-0022",
+      "trivy AVD-GCP-0025",
+    ],
     breakage: {
       stack: S,
       what: "tracking database: no database flags",
@@ -401,7 +410,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_29 / tfsec google-storage-enable-ubla",
     checks: "GCS uniform bucket-level access",
     policies: ["gcs-bucket-private"],
-    scanners: ["checkov CKV_GCP_29"],
+    scanners: ["checkov CKV_GCP_29", "trivy AVD-GCP-0002"],
     breakage: {
       stack: S,
       what: "artifact bucket: uniformBucketLevelAccess false",
@@ -439,7 +448,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_28 / tfsec google-storage-no-public-access",
     checks: "GCS not public (IAM allUsers)",
     policies: ["gcs-bucket-private"],
-    scanners: ["checkov CKV_GCP_28"],
+    scanners: ["checkov CKV_GCP_28", "trivy AVD-GCP-0001"],
     breakage: {
       stack: S,
       what: "artifact bucket: an IAM member allUsers",
@@ -459,7 +468,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_78",
     checks: "GCS versioning",
     policies: ["gcs-bucket-versioned"],
-    scanners: ["checkov CKV_GCP_78"],
+    scanners: ["checkov CKV_GCP_78", "trivy AVD-GCP-0078"],
     breakage: {
       stack: S,
       what: "artifact bucket: versioning off",
@@ -478,7 +487,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_15 / tfsec google-bigquery-no-public-access",
     checks: "BigQuery dataset not public",
     policies: ["bigquery-dataset-private"],
-    scanners: ["checkov CKV_GCP_15"],
+    scanners: ["checkov CKV_GCP_15", "trivy AVD-GCP-0046"],
     breakage: {
       stack: S,
       what: "offline dataset: an access entry for allAuthenticatedUsers",
@@ -505,7 +514,7 @@ export const gcpRows: CoverageRow[] = [
     rule: "CKV_GCP_62",
     checks: "GCS access logging",
     policies: [],
-    scanners: ["checkov CKV_GCP_62"],
+    scanners: ["checkov CKV_GCP_62", "trivy AVD-GCP-0077"],
     breakage: {
       stack: S,
       what: "artifact bucket: logging removed",

@@ -3,8 +3,9 @@ import { type CoverageRow, container, k8sNamed, podSpec } from "./coverage-rows"
 
 /**
  * Kubernetes rows of policies/COVERAGE.md, proven on broken copies of aws-prod's manifests (the
- * tracking server's Deployment, a serving Deployment, a CronJob, the GPU DaemonSets). Polaris is
- * not run: the Go module proxy serves no version of it, so its ids are listed, never confirmed.
+ * tracking server's Deployment, a serving Deployment, a CronJob, the GPU DaemonSets), judged by
+ * Checkov, kube-score and trivy's KSV checks. Polaris is not run (the Go module proxy refuses it:
+ * 403 Forbidden), so its ids are listed, never confirmed; trivy is the second scanner in its place.
  */
 
 const S = "aws-prod";
@@ -24,7 +25,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_11, _13 / kube-score container-resources / Polaris cpuLimitsMissing, memoryLimitsMissing",
     checks: "CPU and memory limits",
     policies: ["containers-have-resources"],
-    scanners: ["checkov CKV_K8S_11", "checkov CKV_K8S_13", "kube-score container-resources"],
+    scanners: ["checkov CKV_K8S_11", "checkov CKV_K8S_13", "kube-score container-resources", "trivy AVD-KSV-0011", "trivy AVD-KSV-0018"],
     breakage: {
       stack: S,
       what: "tracking server: no limits",
@@ -40,7 +41,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_10, _12 / kube-score container-resources / Polaris cpuRequestsMissing, memoryRequestsMissing",
     checks: "CPU and memory requests",
     policies: ["containers-have-resources"],
-    scanners: ["checkov CKV_K8S_10", "checkov CKV_K8S_12", "kube-score container-resources"],
+    scanners: ["checkov CKV_K8S_10", "checkov CKV_K8S_12", "kube-score container-resources", "trivy AVD-KSV-0015", "trivy AVD-KSV-0016"],
     breakage: {
       stack: S,
       what: "tracking server: no requests",
@@ -75,7 +76,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_14 / kube-score container-image-tag / Polaris tagNotSpecified",
     checks: "no :latest, pinned",
     policies: ["containers-image-pinned"],
-    scanners: ["checkov CKV_K8S_14", "kube-score container-image-tag"],
+    scanners: ["checkov CKV_K8S_14", "kube-score container-image-tag", "trivy AVD-KSV-0013"],
     breakage: {
       stack: S,
       what: "tracking server: image :latest",
@@ -107,7 +108,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_16 / kube-score container-security-context-privileged / Polaris runAsPrivileged",
     checks: "privileged",
     policies: ["containers-no-privilege-escalation"],
-    scanners: ["checkov CKV_K8S_16", "kube-score container-security-context-privileged"],
+    scanners: ["checkov CKV_K8S_16", "kube-score container-security-context-privileged", "trivy AVD-KSV-0017"],
     breakage: { stack: S, what: "tracking server: privileged true", apply: securityContext("privileged", true) },
   },
   {
@@ -116,7 +117,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_20 / Polaris privilegeEscalationAllowed",
     checks: "allowPrivilegeEscalation",
     policies: ["containers-no-privilege-escalation"],
-    scanners: ["checkov CKV_K8S_20"],
+    scanners: ["checkov CKV_K8S_20", "trivy AVD-KSV-0001"],
     breakage: {
       stack: S,
       what: "tracking server: allowPrivilegeEscalation true",
@@ -130,7 +131,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_22 / kube-score container-security-context-readonlyrootfilesystem / Polaris notReadOnlyRootFilesystem",
     checks: "read-only root filesystem",
     policies: ["containers-read-only-root-filesystem"],
-    scanners: ["checkov CKV_K8S_22", "kube-score container-security-context-readonlyrootfilesystem"],
+    scanners: ["checkov CKV_K8S_22", "kube-score container-security-context-readonlyrootfilesystem", "trivy AVD-KSV-0014"],
     breakage: { stack: S, what: "tracking server: readOnlyRootFilesystem false", apply: securityContext("readOnlyRootFilesystem", false) },
   },
   {
@@ -139,7 +140,13 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_23, CKV_K8S_40 / kube-score container-security-context-user-group-id / Polaris runAsRootAllowed",
     checks: "non-root",
     policies: ["containers-run-as-non-root"],
-    scanners: ["checkov CKV_K8S_23", "checkov CKV_K8S_40", "kube-score container-security-context-user-group-id"],
+    scanners: [
+      "checkov CKV_K8S_23",
+      "checkov CKV_K8S_40",
+      "kube-score container-security-context-user-group-id",
+      "trivy AVD-KSV-0012",
+      "trivy AVD-KSV-0105",
+    ],
     breakage: {
       stack: S,
       what: "tracking server: runAsUser 0, runAsNonRoot false (pod and container)",
@@ -157,7 +164,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_40 / kube-score container-security-context-user-group-id",
     checks: "UID and GID >= 10000",
     policies: ["containers-run-as-non-root"],
-    scanners: ["checkov CKV_K8S_40", "kube-score container-security-context-user-group-id"],
+    scanners: ["checkov CKV_K8S_40", "kube-score container-security-context-user-group-id", "trivy AVD-KSV-0020", "trivy AVD-KSV-0021"],
     breakage: {
       stack: S,
       what: "tracking server: runAsUser 1000, runAsGroup 1000 (non-root)",
@@ -176,7 +183,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_25, CKV_K8S_39 / Polaris dangerousCapabilities",
     checks: "no added capabilities (SYS_ADMIN)",
     policies: ["containers-drop-all-capabilities"],
-    scanners: ["checkov CKV_K8S_25", "checkov CKV_K8S_39"],
+    scanners: ["checkov CKV_K8S_25", "checkov CKV_K8S_39", "trivy AVD-KSV-0005", "trivy AVD-KSV-0022"],
     breakage: {
       stack: S,
       what: "tracking server: adds SYS_ADMIN",
@@ -191,7 +198,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_25 / Polaris insecureCapabilities",
     checks: "no added capabilities (NET_BIND_SERVICE)",
     policies: ["containers-drop-all-capabilities"],
-    scanners: ["checkov CKV_K8S_25"],
+    scanners: ["checkov CKV_K8S_25", "trivy AVD-KSV-0022"],
     breakage: {
       stack: S,
       what: "tracking server: adds NET_BIND_SERVICE",
@@ -207,7 +214,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_28, CKV_K8S_37 / kube-score (none)",
     checks: "drop ALL (NET_RAW)",
     policies: ["containers-drop-all-capabilities"],
-    scanners: ["checkov CKV_K8S_28", "checkov CKV_K8S_37"],
+    scanners: ["checkov CKV_K8S_28", "checkov CKV_K8S_37", "trivy AVD-KSV-0003"],
     breakage: {
       stack: S,
       what: "tracking server: drops nothing",
@@ -222,7 +229,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_31 / kube-score container-seccomp-profile (optional) / Polaris linuxHardening",
     checks: "seccomp profile set",
     policies: ["containers-seccomp-runtime-default"],
-    scanners: ["checkov CKV_K8S_31"],
+    scanners: ["checkov CKV_K8S_31", "trivy AVD-KSV-0030"],
     breakage: {
       stack: S,
       what: "tracking server: no seccomp profile (pod and container)",
@@ -257,7 +264,14 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_17, _18, _19 / Polaris hostPIDSet, hostIPCSet, hostNetworkSet",
     checks: "host namespaces",
     policies: ["pods-no-host-access"],
-    scanners: ["checkov CKV_K8S_17", "checkov CKV_K8S_18", "checkov CKV_K8S_19"],
+    scanners: [
+      "checkov CKV_K8S_17",
+      "checkov CKV_K8S_18",
+      "checkov CKV_K8S_19",
+      "trivy AVD-KSV-0008",
+      "trivy AVD-KSV-0009",
+      "trivy AVD-KSV-0010",
+    ],
     breakage: {
       stack: S,
       what: "tracking server: hostPID, hostIPC, hostNetwork",
@@ -272,7 +286,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_26 / Polaris hostPortSet",
     checks: "host ports",
     policies: ["pods-no-host-access"],
-    scanners: ["checkov CKV_K8S_26"],
+    scanners: ["checkov CKV_K8S_26", "trivy AVD-KSV-0024"],
     breakage: {
       stack: S,
       what: "tracking server: hostPort 5000",
@@ -287,7 +301,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_27 / Polaris hostPath checks",
     checks: "hostPath volumes (the docker socket)",
     policies: ["pods-no-host-access"],
-    scanners: ["checkov CKV_K8S_27"],
+    scanners: ["checkov CKV_K8S_27", "trivy AVD-KSV-0006", "trivy AVD-KSV-0023"],
     breakage: {
       stack: S,
       what: "tracking server: mounts /var/run/docker.sock",
@@ -304,7 +318,7 @@ export const kubernetesRows: CoverageRow[] = [
     rule: "CKV_K8S_38 / Polaris automountServiceAccountToken",
     checks: "token mounted only when needed",
     policies: [],
-    scanners: ["checkov CKV_K8S_38"],
+    scanners: ["checkov CKV_K8S_38", "trivy AVD-KSV-0036"],
     breakage: {
       stack: S,
       what: "tracking server: automountServiceAccountToken true",

@@ -2,7 +2,7 @@
  * `npm run coverage -- [--only ID,...] [--out DIR] [--json] [--render]`: regenerates policies/COVERAGE.md from
  * what the scanners and our policies report on a broken copy of each stack per mapped rule
  * (policies/scan/coverage-*.ts). Plans each stack the rows break in-process (as `npm run scan`),
- * runs every breakage of a stack through one Checkov process and kube-score, records the result in
+ * runs every breakage of a stack through one Checkov process, one trivy process and kube-score, records the result in
  * policies/scan/coverage-result.json and renders COVERAGE.md from it. `--only` reruns some rows and
  * keeps the recorded result of the others.
  */
@@ -78,9 +78,11 @@ async function main(argv: string[]): Promise<number> {
   const result: CoverageResult = {
     scanners: {
       Checkov: version(scannerPaths.checkov(), ["--version"]),
-      // go install builds it as "development": the version is the one scripts/test-env.d pins.
+      // go install builds them without the release's version stamp: the version is the one scripts/test-env.d pins.
       "kube-score": pinnedGoTool("kube-score"),
-      Polaris: "not installed (the Go module proxy serves no version of github.com/fairwindsops/polaris)",
+      trivy: `${pinnedGoTool("trivy")} (its embedded checks, offline)`,
+      Polaris:
+        'not installed (the Go module proxy answers "403 Forbidden / server response: This module version is not available." for github.com/fairwindsops/polaris)',
     },
     results: { ...previous.results },
   };

@@ -15,7 +15,7 @@ export interface CoverageRow {
   checks: string;
   /** Our policies the mapping names ([] when no policy of ours claims it). */
   policies: string[];
-  /** What the scanners we run must report on the broken copy: "checkov CKV_AWS_19", "kube-score pod-probes". */
+  /** What the scanners we run must report on the broken copy: "checkov CKV_AWS_19", "trivy AVD-AWS-0089", "kube-score pod-probes". */
   scanners: string[];
   breakage?: Breakage;
   /** For a row without a breakage: why it has none. */

@@ -38,7 +38,10 @@ export function verdict(row: CoverageRow, result: CoverageResult["results"][stri
   const someScannerFired = row.scanners.some((s) => result.scanners.includes(s));
   const oursFired = row.policies.some((p) => result.policies.includes(p));
   if (row.scanners.length === 0) return oursFired ? "ours alone (no scanner rule we run)" : "**NOT CAUGHT**";
-  if (row.policies.length === 0) return scannerFired ? "scanner only (fixed in the platform, no policy)" : "**scanner silent**";
+  if (row.policies.length === 0) {
+    if (scannerFired) return "scanner only (fixed in the platform, no policy)";
+    return someScannerFired ? "scanner only (some of the scanner ids; fixed in the platform, no policy)" : "**scanner silent**";
+  }
   if (scannerFired && oursFired) return "covered";
   if (scannerFired) return "**partial**: the scanner fires, ours does not";
   if (oursFired) return someScannerFired ? "covered (some of the scanner ids)" : "**ours only**: the scanner stays silent";
@@ -101,8 +104,10 @@ export function renderCoverage(rows: CoverageRow[], result: CoverageResult): str
     "when the scanner rule and one of our mapped policies both fire on the same copy; ✓ fired, ✗ did not.",
     "",
     `Scanners run: ${scanners}. Checkov runs its kubernetes framework over the manifests and terraform_plan over`,
-    "the cloud resources (policies/scan/terraform-plan.ts). tfsec/trivy and Polaris ids are listed for reference",
-    "and never confirmed here: Polaris is not served by the Go module proxy, and trivy is not installed.",
+    "the cloud resources (policies/scan/terraform-plan.ts); trivy (`trivy config`, offline, on the checks embedded",
+    "in its binary) reads the same manifests and Terraform plan, so its AVD ids (tfsec's AWS/GCP checks, KSV for",
+    "Kubernetes) are judged on the same copies. Polaris ids are listed for reference only: the Go module proxy",
+    "refuses Polaris, and trivy is the second Kubernetes misconfiguration scanner in its place.",
     "",
     `Broken copies: ${counted.length}; covered: ${covered}. Rows without a broken copy say why (waived in`,
     "policies/scanner-waivers.yaml, not applicable, not enforced). `npm run scan -- <stack>` keeps every stack",
@@ -110,7 +115,7 @@ export function renderCoverage(rows: CoverageRow[], result: CoverageResult): str
     "",
     ...section("AWS", "aws"),
     ...section("GCP", "gcp"),
-    ...section("Kubernetes (Checkov CKV_K8S, kube-score, Polaris)", "kubernetes"),
+    ...section("Kubernetes (Checkov CKV_K8S, kube-score, trivy KSV, Polaris)", "kubernetes"),
     "## Rules scanners do not have",
     "",
     "GPU cost (`gpu-pool-tainted`, `gpu-pool-scales-to-zero-in-dev`, `gpu-pool-spot-in-dev`,",

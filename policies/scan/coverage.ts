@@ -7,8 +7,8 @@ import { type K8sObject, toK8sObject } from "../../stacks/plan/k8s-objects";
 import { manifestFileName, maskSecretObject } from "../../stacks/plan/output";
 import { evaluatePolicies } from "../harness";
 import type { Finding } from "./findings";
-import { runCheckovTree, runKubeScoreFiles } from "./scanners";
-import { type TerraformPlan, terraformPlan } from "./terraform-plan";
+import { runCheckovTree, runKubeScoreFiles, runTrivyTree } from "./scanners";
+import { referencesOf, type TerraformPlan, terraformPlan } from "./terraform-plan";
 
 /**
  * The coverage table's ground truth: for each mapped scanner rule, a deliberately broken copy of
@@ -16,7 +16,8 @@ import { type TerraformPlan, terraformPlan } from "./terraform-plan";
  * only when both fire on the same broken copy; what fires is what is new against the unbroken
  * copy of the same stack (findings the stack already has, waived, do not count).
  *
- * All breakages of a stack are scanned by ONE Checkov process (its start-up is most of its time),
+ * All breakages of a stack are scanned by ONE Checkov process (its start-up is most of its time)
+ * and by trivy (one process for the manifests, one per copy's plan: policies/scan/scanners.ts),
  * and each copy holds only what the breakage touched, since Checkov's time grows with every
  * resource it reads (50 whole copies of aws-prod took it over half an hour on this machine): the
  * manifests the breakage changed, and the cloud resources it changed or removed together with
@@ -123,7 +124,7 @@ export function touchedPlan(base: TerraformPlan, broken: TerraformPlan): Terrafo
     const next = new Set(keep);
     for (const plan of [base, broken])
       for (const r of plan.configuration.root_module.resources) {
-        const targets = Object.values(r.expressions).flatMap((e) => e.references);
+        const targets = Object.values(r.expressions).flatMap(referencesOf);
         if (hop === 0 && keep.has(r.address)) for (const t of targets) next.add(t);
         if (targets.some((t) => keep.has(t))) next.add(r.address);
       }
@@ -145,7 +146,7 @@ const uniqueSorted = (xs: string[]) => [...new Set(xs)].sort();
 
 /**
  * Runs the breakages of ONE stack: `resources` is its unbroken plan. Writes the copies under
- * `dir` (replaced), runs Checkov once over them and kube-score per copy, evaluates the policy pack
+ * `dir` (replaced), runs Checkov and trivy once over them and kube-score per copy, evaluates the policy pack
  * on each copy, and returns what fired per breakage id.
  */
 export async function runBreakages(
@@ -185,16 +186,16 @@ export async function runBreakages(
       policies: uniqueSorted(violations.filter((v) => !baseViolations.has(`${v.policy} ${v.urn}`)).map((v) => v.policy)),
     });
   }
-  progress(`${ids.length} broken copies written under ${dir}; Checkov over all of them in one process`);
-  const checkov = await runCheckovTree(dir);
+  progress(`${ids.length} broken copies written under ${dir}; Checkov over all of them in one process, trivy per plan`);
+  const [checkov, trivy] = await Promise.all([runCheckovTree(dir), runTrivyTree(dir)]);
   const byDir = new Map<string, Finding[]>();
-  for (const f of checkov.findings) {
+  for (const f of [...checkov.findings, ...trivy.findings]) {
     const top = f.file.split("/").filter(Boolean)[0] ?? "";
     byDir.set(top, [...(byDir.get(top) ?? []), f]);
   }
   const baseKube = await runKubeScoreFiles(dir, baselineFiles);
   const baseKeys = new Set([...(byDir.get("baseline") ?? []), ...baseKube].map(key));
-  progress(`checkov ${checkov.seconds.toFixed(1)} s; kube-score per copy`);
+  progress(`checkov ${checkov.seconds.toFixed(1)} s, trivy ${trivy.seconds.toFixed(1)} s; kube-score per copy`);
   const results: Record<string, BreakageResult> = {};
   for (const id of ids) {
     const copy = copies.get(id) as { files: string[]; policies: string[] };

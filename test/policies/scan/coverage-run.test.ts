@@ -10,7 +10,7 @@ import { platform } from "../fixtures/resource";
 
 /**
  * Two rows of the coverage table run for real: aws-prod as the components build it, broken twice,
- * judged by Checkov, kube-score and the pack (the whole table is `npm run coverage`).
+ * judged by Checkov, trivy, kube-score and the pack (the whole table is `npm run coverage`).
  */
 describe("the coverage table's broken copies, for real", () => {
   let results: Record<string, BreakageResult> = {};
@@ -21,16 +21,16 @@ describe("the coverage table's broken copies, for real", () => {
     results = await runBreakages(mkdtempSync(join(tmpdir(), "coverage-")), { resources, ...platform("aws-prod") }, breakages);
   }, 900_000);
 
-  it("a public tracking database fires Checkov's CKV_AWS_17 and our rds-encrypted-private, and nothing else of ours", () => {
-    expect(results["aws-rds-public"]?.scanners).toContain("checkov CKV_AWS_17");
+  it("a public tracking database fires Checkov's CKV_AWS_17, trivy's AVD-AWS-0180 and our rds-encrypted-private, and nothing else of ours", () => {
+    expect(results["aws-rds-public"]?.scanners).toEqual(expect.arrayContaining(["checkov CKV_AWS_17", "trivy AVD-AWS-0180"]));
     expect(results["aws-rds-public"]?.policies).toEqual(["rds-encrypted-private"]);
   });
 
-  it("a privileged container fires Checkov's CKV_K8S_16, kube-score's privileged check and our rule", () => {
+  it("a privileged container fires Checkov's CKV_K8S_16, trivy's AVD-KSV-0017, kube-score's privileged check and our rule", () => {
     expect(results["k8s-privileged"]?.scanners).toEqual(
-      expect.arrayContaining(["checkov CKV_K8S_16", "kube-score container-security-context-privileged"]),
+      expect.arrayContaining(["checkov CKV_K8S_16", "trivy AVD-KSV-0017", "kube-score container-security-context-privileged"]),
     );
     expect(results["k8s-privileged"]?.policies).toEqual(["containers-no-privilege-escalation"]);
-    expect(results["k8s-privileged"]?.scanners.some((s) => s.includes("RDS") || s.includes("CKV_AWS_17"))).toBe(false);
+    expect(results["k8s-privileged"]?.scanners.some((s) => s.includes("CKV_AWS") || s.startsWith("trivy AVD-AWS"))).toBe(false);
   });
 });
