@@ -9,7 +9,7 @@
  * incremental file in reports/mutation/ is kept, so a rerun only tests what changed.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(__dirname, "..");
@@ -35,6 +35,43 @@ if (warmed !== 0) {
   console.error("mutate: the policy tests fail unmutated; fix them first");
   process.exit(warmed);
 }
-process.exit(
-  run([join(root, "node_modules/@stryker-mutator/core/bin/stryker.js"), "run", config.stryker], { MUTATE_FILES: files.join(",") }),
-);
+const status = run([join(root, "node_modules/@stryker-mutator/core/bin/stryker.js"), "run", config.stryker], {
+  MUTATE_FILES: files.join(","),
+});
+if (status === 0) {
+  const summary = summaryTable(JSON.parse(readFileSync(join(root, "reports/mutation/policies.json"), "utf8")));
+  writeFileSync(join(root, "reports/mutation/summary.md"), summary);
+  console.log(`\n${summary}`);
+}
+process.exit(status);
+
+interface StrykerReport {
+  files: Record<string, { mutants: { status: string }[] }>;
+}
+
+/** The per-file table policies/MUTATION.md cites: mutants by status, the score and the score of covered mutants. */
+function summaryTable(report: StrykerReport): string {
+  const row = (name: string, statuses: string[]) => {
+    const n = (status: string) => statuses.filter((s) => s === status).length;
+    const [killed, timedOut, survived, noCoverage] = [n("Killed"), n("Timeout"), n("Survived"), n("NoCoverage")];
+    const all = killed + timedOut + survived + noCoverage;
+    const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "-");
+    return `| ${name} | ${all} | ${killed} | ${timedOut} | ${survived} | ${noCoverage} | ${pct(killed + timedOut, all)} | ${pct(killed + timedOut, all - noCoverage)} |`;
+  };
+  const files = Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b));
+  return [
+    "| file | mutants | killed | timed out | survived | no coverage | score | of covered |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...files.map(([file, f]) =>
+      row(
+        `\`${file}\``,
+        f.mutants.map((m) => m.status),
+      ),
+    ),
+    row(
+      "**total**",
+      files.flatMap(([, f]) => f.mutants.map((m) => m.status)),
+    ),
+    "",
+  ].join("\n");
+}
