@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
 import { buildRealPlatform } from "./fixtures/real";
-import { changed, evaluate, policy, type Props } from "./fixtures/resource";
+import { changed, evaluate, policy, type Props, resource } from "./fixtures/resource";
 
 /**
  * Whole violation messages (subject, problem, fix) of single breakages of aws-prod's real plan,
@@ -60,6 +60,23 @@ describe("node-metadata-hardened on aws-prod's EC2NodeClasses", () => {
       gpuClass,
     );
     expect(found).toEqual([]);
+  });
+});
+
+describe("node-metadata-hardened on launch templates added to aws-prod", () => {
+  it("reads each template's own metadataOptions: only the one allowing IMDSv1 fires", () => {
+    const templates = [
+      resource("aws:ec2/launchTemplate:LaunchTemplate", "ng-cpu", {
+        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+      }),
+      resource("aws:ec2/launchTemplate:LaunchTemplate", "ng-gpu", {
+        metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 1 },
+      }),
+    ];
+    const found = evaluate([...resources, ...templates], "aws-prod", { policies: [policy("node-metadata-hardened")] }).violations;
+    expect(found.map((v) => ({ message: v.message, fix: v.fix }))).toEqual([
+      { message: 'launch template "ng-gpu": instance metadata: httpTokens is "optional".', fix: IMDS_FIX },
+    ]);
   });
 });
 
