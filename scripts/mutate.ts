@@ -39,7 +39,7 @@ const status = run([join(root, "node_modules/@stryker-mutator/core/bin/stryker.j
   MUTATE_FILES: files.join(","),
 });
 if (status === 0) {
-  const summary = summaryTable(JSON.parse(readFileSync(join(root, "reports/mutation/policies.json"), "utf8")));
+  const summary = summaryTable(JSON.parse(readFileSync(join(root, "reports/mutation/policies.json"), "utf8")), files);
   writeFileSync(join(root, "reports/mutation/summary.md"), summary);
   console.log(`\n${summary}`);
 }
@@ -50,7 +50,7 @@ interface StrykerReport {
 }
 
 /** The per-file table policies/MUTATION.md cites: mutants by status, the score and the score of covered mutants. */
-function summaryTable(report: StrykerReport): string {
+function summaryTable(report: StrykerReport, only: string[]): string {
   const row = (name: string, statuses: string[]) => {
     const n = (status: string) => statuses.filter((s) => s === status).length;
     const [killed, timedOut, survived, noCoverage] = [n("Killed"), n("Timeout"), n("Survived"), n("NoCoverage")];
@@ -58,7 +58,11 @@ function summaryTable(report: StrykerReport): string {
     const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "-");
     return `| ${name} | ${all} | ${killed} | ${timedOut} | ${survived} | ${noCoverage} | ${pct(killed + timedOut, all)} | ${pct(killed + timedOut, all - noCoverage)} |`;
   };
-  const files = Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b));
+  // An incremental report keeps files of earlier runs (even interrupted ones): show the ones asked for.
+  const asked = new Set(only.map((f) => f.split(":")[0]));
+  const files = Object.entries(report.files)
+    .filter(([file]) => asked.size === 0 || asked.has(file))
+    .sort(([a], [b]) => a.localeCompare(b));
   return [
     "| file | mutants | killed | timed out | survived | no coverage | score | of covered |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
