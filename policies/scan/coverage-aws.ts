@@ -1,5 +1,5 @@
 import type { PlanResource } from "../../components/plan-resource";
-import { add, edit, named, remove } from "./coverage";
+import { add, edit, remove } from "./coverage";
 import { type CoverageRow, k8sNamed } from "./coverage-rows";
 
 /** AWS rows of policies/COVERAGE.md, each proven on a broken copy of aws-prod. */
