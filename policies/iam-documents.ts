@@ -65,13 +65,17 @@ export function principalIsEveryone(statement: Statement): boolean {
 /** Actions that read or list only; a wildcard ("s3:*", "*", "s3:Put*") is never read-only. */
 export function isReadOnlyAction(action: string): boolean {
   const verb = action.split(":")[1] ?? "";
-  if (verb.includes("*") && !/^(Describe|List|Get)[A-Za-z]*\*$/.test(verb)) return false;
-  return /^(Describe|List|Get)/.test(verb) && !/^GetCredentials|^GetSecretValue|^GetObject|^GetParameter/.test(verb);
+  // Case-insensitive as IAM is: "s3:Getobject" is s3:GetObject, which reads data.
+  if (verb.includes("*") && !/^(Describe|List|Get)[A-Za-z]*\*$/i.test(verb)) return false;
+  return /^(Describe|List|Get)/i.test(verb) && !/^GetCredentials|^GetSecretValue|^GetObject|^GetParameter/i.test(verb);
 }
 
-/** Whether the action pattern grants every action of a service ("s3:*") or of all services ("*"). */
+/**
+ * Whether the action pattern grants every action of a service ("s3:*") or of all services ("*").
+ * IAM matches action names case-insensitively, so "S3:*" is the same grant.
+ */
 export function isServiceWildcard(action: string): boolean {
-  return action === "*" || /^[a-z0-9-]+:\*$/.test(action);
+  return action === "*" || /^[a-z0-9-]+:\*$/i.test(action);
 }
 
 /**

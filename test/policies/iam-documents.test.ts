@@ -71,6 +71,10 @@ describe("isReadOnlyAction", () => {
     expect(isReadOnlyAction("s3:PutObject")).toBe(false);
     expect(isReadOnlyAction("s3:Put*")).toBe(false);
     expect(isReadOnlyAction("s3:*")).toBe(false);
+    // IAM matches action names case-insensitively: a data-reading Get in other casing is still one.
+    expect(isReadOnlyAction("s3:Getobject")).toBe(false);
+    expect(isReadOnlyAction("secretsmanager:getsecretvalue")).toBe(false);
+    expect(isReadOnlyAction("s3:listbucket")).toBe(true);
     expect(isReadOnlyAction("s3:Get*Acl")).toBe(false);
     // "List" inside a verb is not a read.
     expect(isReadOnlyAction("elasticloadbalancing:ModifyListener")).toBe(false);
@@ -90,6 +94,10 @@ describe("isServiceWildcard", () => {
     expect(isServiceWildcard("s3:*")).toBe(true);
     expect(isServiceWildcard("s3:Get*")).toBe(false);
     expect(isServiceWildcard("s3:*Object")).toBe(false);
+    // IAM matches action names case-insensitively: "S3:*" grants every S3 action too.
+    expect(isServiceWildcard("S3:*")).toBe(true);
+    expect(isServiceWildcard("Iam:*")).toBe(true);
+    expect(isServiceWildcard("S3:Get*")).toBe(false);
   });
 });
 

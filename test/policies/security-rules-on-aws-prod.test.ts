@@ -58,6 +58,21 @@ describeRealRules(
     },
     {
       policy: "aws-iam-least-privilege",
+      change: "a workload policy allows S3:* (IAM matches actions case-insensitively) on every resource",
+      type: ROLE_POLICY,
+      match: named("mlops-aws-irsa-tracking"),
+      edit: addStatement({
+        Sid: "AllS3Upper",
+        Effect: "Allow",
+        Action: ["S3:*"],
+        Resource: "*",
+        Condition: { Bool: { "aws:SecureTransport": "true" } },
+      }),
+      names: "allows S3:* on every resource",
+      fix: "name the resources' ARNs",
+    },
+    {
+      policy: "aws-iam-least-privilege",
       change: "a workload writes objects on Resource * without a condition",
       type: ROLE_POLICY,
       match: named("mlops-aws-irsa-drift"),
