@@ -274,7 +274,14 @@ export function decodeValue(bytes: Uint8Array): FeatureValue | UndecodableValue 
 /** The protobufjs decoding of non-empty Value bytes (every type); the reference the fast path is tested against. */
 export function decodeValueWithProtobufjs(bytes: Uint8Array): FeatureValue | UndecodableValue {
   if (bytes.length === 0) return null;
-  const message = ValueMessage.decode(bytes) as DecodedMessage;
+  let message: DecodedMessage;
+  try {
+    message = ValueMessage.decode(bytes) as DecodedMessage;
+  } catch {
+    // Bytes that are not a Value at all (truncated, a wrong wire type, malformed UTF-8): the cell
+    // answers INVALID, as a type this service cannot read does, never a 500 for the whole lookup.
+    return new UndecodableValue("malformed");
+  }
   // protobufjs skips unknown fields: non-empty bytes with no known field set are a newer Feast type.
   if (!message.val) return new UndecodableValue("unknown");
   return decodeMessage(message);

@@ -294,4 +294,9 @@ describe("every Value type Feast 0.67 writes is read, never a silent null", () =
     // Field 99 (a future Feast type), length-delimited.
     expect(decodeValue(hex("9a0603616263"))).toBeInstanceOf(UndecodableValue);
   });
+
+  it("answers bytes that are not a Value at all (truncated, wrong wire type) as undecodable instead of throwing", () => {
+    // string_val (field 2) announcing 5 bytes and holding 1; double_val (field 1) sent as length-delimited.
+    for (const bytes of ["1205 61", "0a02 61"]) expect(decodeValue(hex(bytes))).toEqual(new UndecodableValue("malformed"));
+  });
 });
