@@ -65,16 +65,14 @@ describe("isReadOnlyAction", () => {
     expect(isReadOnlyAction("s3:ListBucket")).toBe(true);
     expect(isReadOnlyAction("s3:Get*")).toBe(true);
     expect(isReadOnlyAction("s3:GetBucket*")).toBe(true);
+    // IAM matches action names case-insensitively.
+    expect(isReadOnlyAction("s3:listbucket")).toBe(true);
   });
 
   it("refuses writes, whole-service wildcards and wildcards in the middle of a verb", () => {
     expect(isReadOnlyAction("s3:PutObject")).toBe(false);
     expect(isReadOnlyAction("s3:Put*")).toBe(false);
     expect(isReadOnlyAction("s3:*")).toBe(false);
-    // IAM matches action names case-insensitively: a data-reading Get in other casing is still one.
-    expect(isReadOnlyAction("s3:Getobject")).toBe(false);
-    expect(isReadOnlyAction("secretsmanager:getsecretvalue")).toBe(false);
-    expect(isReadOnlyAction("s3:listbucket")).toBe(true);
     expect(isReadOnlyAction("s3:Get*Acl")).toBe(false);
     // "List" inside a verb is not a read.
     expect(isReadOnlyAction("elasticloadbalancing:ModifyListener")).toBe(false);
@@ -85,6 +83,9 @@ describe("isReadOnlyAction", () => {
     expect(isReadOnlyAction("secretsmanager:GetSecretValue")).toBe(false);
     expect(isReadOnlyAction("ssm:GetParameters")).toBe(false);
     expect(isReadOnlyAction("cognito-identity:GetCredentialsForIdentity")).toBe(false);
+    // IAM matches action names case-insensitively: a data-reading Get in other casing is still one.
+    expect(isReadOnlyAction("s3:Getobject")).toBe(false);
+    expect(isReadOnlyAction("secretsmanager:getsecretvalue")).toBe(false);
   });
 });
 
