@@ -15,7 +15,8 @@
  *     temporary directory sharing this tree's node_modules.
  *  4. KServe's own Python ModelServer (venv-triton) on the same ONNX file, same V2 requests, REST
  *     and gRPC: its p99 and requests/s beside ours.
- * Servers run in child processes. Every repeat runs every case in turn, so load on a shared
+ * Servers run in child processes, each with the services image's GLIBC_TUNABLES (the Dockerfile's
+ * runtime stage: see its comment), the bare baselines and KServe's server too. Every repeat runs every case in turn, so load on a shared
  * machine falls on all of them alike; medians of repeats. The last line is the gRPC p99 ratio.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
@@ -25,6 +26,7 @@ import { join } from "node:path";
 import { type Client, credentials, Server, ServerCredentials, type ServiceError } from "@grpc/grpc-js";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { peerPython } from "../test/support/peers";
+import { imageEnv } from "../test/support/image-env";
 import { freePort } from "../test/support/redis";
 import { machine, median } from "./_machine";
 import { archiveTree } from "./_tree";
@@ -38,6 +40,8 @@ const ROW = (JSON.parse(readFileSync(join(ROOT, "models", "fraud-scorer", "expec
 const MIB_FLOATS = 262_144;
 /** The commit before issue 15's protocol work (e908960): the JSON route's "before". */
 const BASE = "2ddb678";
+/** How the image runs its processes' heap; given to every server here alike. */
+const SERVER_ENV = { ...process.env, GLIBC_TUNABLES: imageEnv(ROOT).GLIBC_TUNABLES };
 
 async function child(role: string, tree: string | undefined): Promise<void> {
   if (role === "serving") {
@@ -109,7 +113,7 @@ if (roleAt >= 0) {
 }
 
 function startChild(role: string, tree?: string): Promise<{ proc: ChildProcess; http: string; grpc: string }> {
-  const proc = fork(__filename, ["--role", role, ...(tree ? [tree] : [])], { execArgv: ["--import", "tsx"] });
+  const proc = fork(__filename, ["--role", role, ...(tree ? [tree] : [])], { execArgv: ["--import", "tsx"], env: SERVER_ENV });
   return new Promise((resolve, reject) => {
     proc.once("message", (m: { http: string; grpc: string }) => resolve({ proc, ...m }));
     proc.once("exit", (code) => reject(new Error(`${role} server exited with ${code}`)));
@@ -190,6 +194,7 @@ async function main(): Promise<void> {
   const base = archiveTree(ROOT, baseAt >= 0 ? (process.argv[baseAt + 1] as string) : BASE);
   const { execSync } = await import("node:child_process");
   console.log(`serving-protocols: ${machine()}; load: ${execSync("uptime").toString().trim()}`);
+  console.log(`every server runs with the image's GLIBC_TUNABLES=${SERVER_ENV.GLIBC_TUNABLES}`);
   console.log(
     `closed loop, 1 request at a time, ${seconds} s x ${repeats} repeats (every case in turn), medians; latencies in microseconds; JSON route also at base ${base.rev}`,
   );
@@ -201,7 +206,7 @@ async function main(): Promise<void> {
   const kserve = spawn(
     peerPython("triton"),
     [join(ROOT, "test", "services", "serving", "clients", "kserve_server.py"), "fraud-scorer", FRAUD, String(kHttp), String(kGrpc)],
-    { stdio: "ignore" },
+    { stdio: "ignore", env: SERVER_ENV },
   );
   const kserveUrl = `http://127.0.0.1:${kHttp}`;
   for (let i = 0; i < 400; i++) {

@@ -11,7 +11,7 @@ import { nanosFromSeconds } from "../services/features/timestamp";
  *  (e) the entity-keyed predict route, features from Redis     (c + d)
  *      through the features service.
  * Servers run in child processes so the load generator (bench/_load.ts, a closed loop timed with
- * process.hrtime.bigint(), in this process) does not share their event loop. Latencies are in
+ * process.hrtime.bigint(), in this process) does not share their event loop, each with the services image's GLIBC_TUNABLES. Latencies are in
  * microseconds, per request at `--connections` concurrent connections (default 1: the per-request
  * cost, no queueing). Every repeat runs every target in turn; medians of repeats. Issue 17's
  * target is printed with its three numbers: predict p99 <= V2 infer p99 + lookup p99 + 0.5 ms.
@@ -21,6 +21,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InferenceSession, Tensor } from "onnxruntime-node";
+import { imageEnv } from "../test/support/image-env";
 import { closedLoop, type LoadStats, loadStats } from "./_load";
 import { machine, median } from "./_machine";
 
@@ -88,6 +89,8 @@ function start(role: string, arg?: string): Promise<{ url: string; proc: ChildPr
   const proc = fork(__filename, ["--role", role, ...(arg ? [arg] : [])], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // How the services image runs its processes' heap (the Dockerfile's runtime stage), for every server alike.
+    env: { ...process.env, GLIBC_TUNABLES: imageEnv(join(__dirname, "..")).GLIBC_TUNABLES },
   });
   return new Promise((resolve, reject) => {
     proc.once("message", (m: { url: string }) => resolve({ url: m.url, proc }));
