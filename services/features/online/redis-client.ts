@@ -87,6 +87,28 @@ export function isRedisUrl(url: string): boolean {
 }
 
 /**
+ * Sends `count` commands straight on the client, not through an ioredis Pipeline, and resolves
+ * with their replies in order (rejects with the first failure). A Pipeline defines its `length`
+ * getter on each instance, a fresh closure over the pipeline, and that getter is reached from
+ * V8's old space: every scavenge then keeps the pipeline alive and moves it to old space with
+ * everything it holds (its commands, their replies), about 4 KB per lookup, until the next
+ * mark-compact. On one node the writes are corked, so the commands still leave in one write as a
+ * pipeline's do; a Redis Cluster client routes each command to its slot's node (callers with
+ * several keys on a cluster keep pipelineByShard: one write per shard).
+ */
+export function commandsAtOnce<T>(client: Redis | Cluster, count: number, send: (i: number) => Promise<T>): Promise<T[]> {
+  const stream = count > 1 && !(client instanceof Cluster) ? client.stream : undefined;
+  stream?.cork();
+  const sent = new Array<Promise<T>>(count);
+  try {
+    for (let i = 0; i < count; i++) sent[i] = send(i);
+  } finally {
+    stream?.uncork();
+  }
+  return Promise.all(sent);
+}
+
+/**
  * Runs the commands of each key as one pipeline, or on a cluster one pipeline per node set of the
  * keys' slots, concurrently; replies come back in key order, one per key (its first failure, else
  * its first reply). `add` queues key i's command(s).

@@ -1,9 +1,9 @@
-import type { ChainableCommander, Cluster, Redis } from "ioredis";
+import { type ChainableCommander, Cluster, type Redis } from "ioredis";
 import { StoreUnavailableError, withTimeout } from "../../core/errors";
 import { type EntityKeyVersion, featureField, redisKeyEncoder, timestampField } from "../entity-key";
 import { decodeTimestamp, decodeValue, encodeTimestamp, encodeValue } from "../values";
 import type { EntityKey, OnlineRow, OnlineStore, OnlineStoreOptions, OnlineView, OnlineWrite, ViewRead, WriteResult } from "./store";
-import { pipelineByShard, redisClient } from "./redis-client";
+import { commandsAtOnce, pipelineByShard, redisClient } from "./redis-client";
 import { dtypeOf } from "./view";
 
 export { clusterSeeds, isClusterUrl } from "./redis-client";
@@ -91,14 +91,28 @@ export class RedisOnlineStore implements OnlineStore {
         fieldsOf.push(fields);
       }
     }
-    const replies = await this.pipelined("read", keys, (pipeline, i) =>
-      pipeline.hmgetBuffer(keys[i] as Buffer, ...(fieldsOf[i] as (string | Buffer)[])),
-    );
+    // Plain commands, not a Pipeline (commandsAtOnce says why), except several keys on a cluster:
+    // those go as one pipeline per shard.
+    const replies: unknown[] =
+      this.client instanceof Cluster && keys.length > 1
+        ? (
+            await this.pipelined("read", keys, (pipeline, i) =>
+              pipeline.hmgetBuffer(keys[i] as Buffer, ...(fieldsOf[i] as (string | Buffer)[])),
+            )
+          ).map(([error, reply]) => {
+            if (error) throw new StoreUnavailableError("redis online store", error);
+            return reply;
+          })
+        : await this.run("read", () =>
+            commandsAtOnce(this.client, keys.length, (i) =>
+              this.client.hmgetBuffer(keys[i] as Buffer, ...(fieldsOf[i] as (string | Buffer)[])),
+            ),
+          );
     let next = 0;
     return reads.map(({ keys, features }) =>
       keys.map(() => {
-        const [error, reply] = replies[next++] ?? [new Error("missing reply"), null];
-        if (error) throw new StoreUnavailableError("redis online store", error);
+        const reply = replies[next++];
+        if (!Array.isArray(reply)) throw new StoreUnavailableError("redis online store", new Error("missing reply"));
         return rowOf(features, reply as (Buffer | null)[]);
       }),
     );
