@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform } from "./fixtures/real";
-import { changed, evaluate, policy, type Props, resource } from "./fixtures/resource";
+import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { evaluate, policy, type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
  * Whole violation messages (subject, problem, fix) of single breakages of aws-prod's real plan,
@@ -24,11 +24,7 @@ function messages(
   change: (r: Props) => void,
   match: (r: PlanResource) => boolean = () => true,
 ): { message: string; fix: string }[] {
-  const i = resources.findIndex((r) => r.type === type && match(r));
-  expect(i, `no ${type} in aws-prod`).toBeGreaterThanOrEqual(0);
-  const copy = [...resources];
-  copy[i] = changed(resources[i] as PlanResource, change);
-  return evaluate(copy, "aws-prod", { policies: [policy(name)] }).violations.map((v) => ({ message: v.message, fix: v.fix }));
+  return violationsOf(withBreakage(resources, { type, match, change }), "aws-prod", name);
 }
 
 const gpuClass = (r: PlanResource) => (r.inputs as Props).metadata?.name === "gpu-l4";

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform } from "./fixtures/real";
-import { changed, evaluate, policy, type Props, resource } from "./fixtures/resource";
+import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { changed, type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
  * The two mesh policies (policies/security-mesh.ts) over local's real plan, broken one way at a
@@ -30,19 +30,16 @@ const setting = (path: string[], value: unknown) => (r: Props) => {
 };
 
 function run(name: string, all: PlanResource[]): Found {
-  return evaluate(all, "local", { policies: [policy(name)] }).violations.map((v) => ({ message: v.message, fix: v.fix }));
+  return violationsOf(all, "local", name);
 }
 
 /** The plan with the first resource of `type` named `name` (metadata.name, and namespace if given) changed. */
 function broken(type: string, name: string, change: (r: Props) => void, namespace?: string): PlanResource[] {
-  const i = resources.findIndex((r) => {
+  const match = (r: PlanResource) => {
     const m = (r.inputs as Props).metadata;
-    return r.type === type && m?.name === name && (namespace === undefined || m?.namespace === namespace);
-  });
-  expect(i, `no ${type} ${namespace ?? ""}/${name} in local's plan`).toBeGreaterThanOrEqual(0);
-  const copy = [...resources];
-  copy[i] = changed(resources[i] as PlanResource, change);
-  return copy;
+    return m?.name === name && (namespace === undefined || m?.namespace === namespace);
+  };
+  return withBreakage(resources, { type, match, change });
 }
 
 /** A workload-level PeerAuthentication in models, as a model team would add it. */
