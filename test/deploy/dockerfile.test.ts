@@ -3,35 +3,10 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dockerfileStages as stages } from "../support/image-env";
 
 const root = resolve(__dirname, "../..");
 const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
-
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-/** The Dockerfile's instructions per stage (continuation lines joined). */
-function stages(): Record<string, Instruction[]> {
-  const lines = dockerfile
-    .replace(/\\\n\s*/g, " ")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"));
-  const out: Record<string, Instruction[]> = {};
-  let current = "";
-  for (const line of lines) {
-    const [op = "", ...rest] = line.split(/\s+/);
-    const args = rest.join(" ");
-    if (op === "FROM") {
-      current = /AS\s+(\S+)/i.exec(args)?.[1] ?? "stage";
-      out[current] = [];
-    }
-    out[current]?.push({ op, args });
-  }
-  return out;
-}
 
 let app: string;
 
