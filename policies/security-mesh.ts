@@ -23,6 +23,16 @@ function spec(resource: PolicyResource): Record<string, unknown> {
   return asRecord(safeProp(resource, "spec"));
 }
 
+/**
+ * Whether a policy's spec picks workloads (or, for an AuthorizationPolicy, targets) rather than a
+ * whole namespace. Istio reads a selector without labels as no selector (pilot applies a policy
+ * whose `selector.matchLabels` is empty namespace-wide) and an empty `targetRefs` as none.
+ */
+function workloadScoped(s: Record<string, unknown>): boolean {
+  const labels = Object.keys(asRecord(get(s, "selector", "matchLabels")));
+  return labels.length > 0 || s.targetRef !== undefined || asArray(s.targetRefs).length > 0;
+}
+
 export const istioStrictMtls: PlatformPolicy = {
   area: "security",
   name: "istio-strict-mtls",
@@ -32,7 +42,7 @@ export const istioStrictMtls: PlatformPolicy = {
   validateStack: (args, report) => {
     const { rootNamespace: root } = args.getConfig<{ rootNamespace: string }>();
     const peers = args.resources.filter((r) => isKind(r.type, ISTIO_SECURITY, "PeerAuthentication"));
-    const meshWide = peers.find((p) => meta(p).namespace === root && !spec(p).selector && get(spec(p), "mtls", "mode") === "STRICT");
+    const meshWide = peers.find((p) => meta(p).namespace === root && !workloadScoped(spec(p)) && get(spec(p), "mtls", "mode") === "STRICT");
     if (!meshWide) {
       report(
         violation(
@@ -61,7 +71,7 @@ export const istioStrictMtls: PlatformPolicy = {
 /** An AuthorizationPolicy that matches nothing (ALLOW with no rules) or denies everything. */
 function isDenyAll(policy: PolicyResource): boolean {
   const s = spec(policy);
-  if (s.selector || s.targetRef || s.targetRefs) return false;
+  if (workloadScoped(s)) return false;
   const action = s.action ?? "ALLOW";
   const rules = asArray(s.rules);
   if (action === "ALLOW") return rules.length === 0;
@@ -85,7 +95,9 @@ export const istioDefaultDeny: PlatformPolicy = {
       .filter((r) => isKind(r.type, "core", "Namespace"))
       .filter((ns) => {
         const labels = meta(ns).labels;
-        return labels["istio-injection"] === "enabled" || labels["istio.io/rev"] !== undefined;
+        // Istio's revision webhook selects `istio.io/rev in (rev), istio-injection DoesNotExist`.
+        const injection = labels["istio-injection"];
+        return injection === "enabled" || (injection === undefined && labels["istio.io/rev"] !== undefined);
       })
       .map((ns) => meta(ns).name);
     for (const namespace of new Set([cfg.platformNamespace, cfg.servingNamespace, ...injected])) {

@@ -78,6 +78,16 @@ describe("istio-strict-mtls on local's real mesh", () => {
     expect(found).toEqual([NO_MESH_WIDE]);
   });
 
+  // Istio reads a selector without labels as no selector (pilot's authentication policies check
+  // len(selector.matchLabels) == 0): these policies stay mesh-wide.
+  it("the STRICT policy in istio-system with an empty selector is still mesh-wide", () => {
+    expect(mtls(broken(PEER, "default", setting(["spec", "selector"], {})))).toEqual([]);
+  });
+
+  it("the STRICT policy in istio-system with empty matchLabels is still mesh-wide", () => {
+    expect(mtls(broken(PEER, "default", setting(["spec", "selector"], { matchLabels: {} })))).toEqual([]);
+  });
+
   it("a mesh-wide policy with mode UNSET is not STRICT, and not weak either", () => {
     expect(mtls(broken(PEER, "default", setting(["spec", "mtls", "mode"], "UNSET")))).toEqual([NO_MESH_WIDE]);
   });
@@ -144,6 +154,12 @@ describe("istio-default-deny on local's real mesh", () => {
     expect(deny(modelsDenyAll({ targetRefs: [{ group: "", kind: "Service", name: "fraud-scorer" }] }))).toEqual([noDefaultDeny("models")]);
   });
 
+  it("models' allow-nothing with an empty selector, empty matchLabels or no targetRefs is still namespace-wide", () => {
+    expect(deny(modelsDenyAll({ selector: {} }))).toEqual([]);
+    expect(deny(modelsDenyAll({ selector: { matchLabels: {} } }))).toEqual([]);
+    expect(deny(modelsDenyAll({ targetRefs: [] }))).toEqual([]);
+  });
+
   it("an ALLOW policy with a rule is not allow-nothing", () => {
     expect(deny(modelsDenyAll({ action: "ALLOW", rules: [{ from: [{ source: { namespaces: ["models"] } }] }] }))).toEqual([
       noDefaultDeny("models"),
@@ -184,6 +200,17 @@ describe("istio-default-deny on local's real mesh", () => {
 
   it("a Namespace labelled istio-injection=disabled needs none", () => {
     const found = deny(broken(NAMESPACE, "monitoring", setting(["metadata", "labels", "istio-injection"], "disabled")));
+    expect(found).toEqual([]);
+  });
+
+  // Istio's revision webhook selects `istio.io/rev in (rev), istio-injection DoesNotExist`: the
+  // istio-injection label wins, so such a Namespace gets no sidecars.
+  it("a Namespace labelled for a revision but istio-injection=disabled needs none", () => {
+    const found = deny(
+      broken(NAMESPACE, "monitoring", (r) => {
+        r.metadata.labels = { ...r.metadata.labels, "istio.io/rev": "default", "istio-injection": "disabled" };
+      }),
+    );
     expect(found).toEqual([]);
   });
 
