@@ -9,8 +9,8 @@ import { asArray, get, type PlatformPolicy, violation } from "./support";
  * the tracking server's database (RDS, Cloud SQL). Buckets are in security-buckets.ts.
  */
 
-/** Redshift's `encrypted` is a string in the AWS provider v7 ("true"), a boolean before. */
-const truthy = (value: unknown) => value === true || value === "true";
+/** Redshift's `encrypted` is a string in the AWS provider v7 ("false"), a boolean before; unset, v7 encrypts. */
+const falsy = (value: unknown) => value === false || value === "false";
 const PUBLIC_MEMBERS = ["allUsers", "allAuthenticatedUsers"];
 
 export const elasticacheEncryptedWithAuth: PlatformPolicy = {
@@ -33,7 +33,8 @@ export const elasticacheEncryptedWithAuth: PlatformPolicy = {
           ),
         );
       }
-      if (rg.atRestEncryptionEnabled !== true)
+      // The provider defaults atRestEncryptionEnabled to true for valkey, to false for redis (the default engine).
+      if (rg.atRestEncryptionEnabled === false || (rg.atRestEncryptionEnabled === undefined && rg.engine !== "valkey"))
         report(
           violation(subject, "at-rest encryption is off", "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key)"),
         );
@@ -122,22 +123,18 @@ export const dynamodbEncrypted: PlatformPolicy = {
 export const redshiftEncryptedPrivate: PlatformPolicy = {
   area: "security",
   name: "redshift-encrypted-private",
-  description: "Redshift (provisioned or Serverless) is encrypted and not publicly accessible.",
+  description:
+    "Redshift (provisioned or Serverless) is encrypted and not publicly accessible (the AWS provider v7 defaults for a cluster).",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: [
     validateResourceOfType(aws.redshift.Cluster, (cluster, args, report) => {
       const subject = `Redshift cluster "${args.name}"`;
-      if (!truthy(cluster.encrypted))
+      // AWS provider v7 defaults a cluster to encrypted and private; only an explicit opt-out is reported.
+      if (falsy(cluster.encrypted))
         report(violation(subject, "is not encrypted at rest", 'set encrypted: "true" (and kmsKeyId for a customer-managed key)'));
-      if (cluster.publiclyAccessible !== false)
-        report(
-          violation(
-            subject,
-            "is publicly accessible (or leaves it to the default)",
-            "set publiclyAccessible: false and reach it from inside the VPC",
-          ),
-        );
+      if (cluster.publiclyAccessible === true)
+        report(violation(subject, "is publicly accessible", "set publiclyAccessible: false and reach it from inside the VPC"));
     }),
     validateResourceOfType(aws.redshiftserverless.Workgroup, (workgroup, args, report) => {
       if (workgroup.publiclyAccessible === true) {
@@ -156,7 +153,7 @@ export const redshiftEncryptedPrivate: PlatformPolicy = {
 export const rdsEncryptedPrivate: PlatformPolicy = {
   area: "security",
   name: "rds-encrypted-private",
-  description: "RDS databases are encrypted at rest and not publicly accessible.",
+  description: "RDS databases (instances, Aurora clusters and their instances) are encrypted at rest and not publicly accessible.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: [
@@ -170,6 +167,17 @@ export const rdsEncryptedPrivate: PlatformPolicy = {
     validateResourceOfType(aws.rds.Cluster, (db, args, report) => {
       if (db.storageEncrypted !== true)
         report(violation(`RDS cluster "${args.name}"`, "storage is not encrypted", "set storageEncrypted: true"));
+    }),
+    // An Aurora cluster has no publiclyAccessible of its own: each of its instances has one.
+    validateResourceOfType(aws.rds.ClusterInstance, (db, args, report) => {
+      if (db.publiclyAccessible === true)
+        report(
+          violation(
+            `RDS cluster instance "${args.name}"`,
+            "is publicly accessible",
+            "set publiclyAccessible: false and put it in private subnets",
+          ),
+        );
     }),
   ],
 };

@@ -18,14 +18,20 @@ export function durationSeconds(value: unknown): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** Whether an AWS key spec can rotate: only symmetric keys (and HMAC keys since 2024) support automatic rotation. */
-const rotatable = (spec: unknown) => spec === undefined || spec === "SYMMETRIC_DEFAULT" || String(spec).startsWith("HMAC_");
+/**
+ * Whether an AWS key can rotate automatically: only symmetric encryption keys with key material KMS
+ * generates (EnableKeyRotation refuses asymmetric and HMAC keys, and keys in a custom key store).
+ */
+function rotatable(key: PolicyResource): boolean {
+  const spec = safeProp(key, "customerMasterKeySpec");
+  return (spec === undefined || spec === "SYMMETRIC_DEFAULT") && !safeProp(key, "customKeyStoreId");
+}
 
 export const kmsKeysRotated: PlatformPolicy = {
   area: "security",
   name: "kms-keys-rotated",
   description:
-    "Encryption keys rotate: AWS symmetric KMS keys have enableKeyRotation (yearly or rotationPeriodInDays), GCP CryptoKeys a rotationPeriod of at most 90 days.",
+    "Encryption keys rotate: AWS symmetric KMS keys outside custom key stores have enableKeyRotation (yearly or rotationPeriodInDays), GCP CryptoKeys a rotationPeriod of at most 90 days.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateStack: (args, report) => {
@@ -33,7 +39,7 @@ export const kmsKeysRotated: PlatformPolicy = {
     const gcp = ofTypes(args.resources, ["gcp:kms/cryptoKey:CryptoKey"]);
     if (aws.length + gcp.length === 0) args.notApplicable("no KMS keys in the stack");
     for (const key of aws) {
-      if (!rotatable(safeProp(key, "customerMasterKeySpec") ?? safeProp(key, "keySpec"))) continue;
+      if (!rotatable(key)) continue;
       if (safeProp(key, "enableKeyRotation") !== true)
         report(violation(`KMS key "${key.name}"`, "does not rotate its key material", "set enableKeyRotation: true"), key.urn);
     }

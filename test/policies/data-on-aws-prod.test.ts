@@ -35,12 +35,29 @@ const broken = (type: string, change: (r: Props) => void, name?: string) =>
   withBreakage(resources, { type, change, match: name === undefined ? undefined : (r) => r.name === name });
 const plus = (...extra: PlanResource[]) => [...resources, ...extra];
 const v = (message: string, fix: string) => ({ message, fix });
+/** Changes of a resource's inputs: set fields, delete fields, or several changes in turn. */
+const set = (fields: Props) => (r: Props) => {
+  Object.assign(r, fields);
+};
+const unset =
+  (...keys: string[]) =>
+  (r: Props) => {
+    for (const key of keys) delete r[key];
+  };
+const both =
+  (...changes: ((r: Props) => void)[]) =>
+  (r: Props) => {
+    for (const change of changes) change(r);
+  };
 
 describe("elasticache-encrypted-with-auth on aws-prod's online store", () => {
   const check = (all: PlanResource[]) => run("elasticache-encrypted-with-auth", all);
   const RG = 'ElastiCache replication group "mlops-aws-online-redis"';
   const TLS_OFF = v(`${RG}: in-transit encryption (TLS) is off.`, "set transitEncryptionEnabled: true and connect with rediss://");
-  const AT_REST_OFF = v(`${RG}: at-rest encryption is off.`, "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key)");
+  const AT_REST_OFF = v(
+    `${RG}: at-rest encryption is off.`,
+    "set atRestEncryptionEnabled: true (with kmsKeyId for a customer-managed key)",
+  );
   const NO_AUTH = v(
     `${RG}: has no AUTH: any client inside the VPC can read every feature.`,
     "set authToken (a random.RandomPassword, kept secret) or userGroupIds for RBAC",
@@ -51,43 +68,41 @@ describe("elasticache-encrypted-with-auth on aws-prod's online store", () => {
   });
 
   it("TLS turned off is reported alone (the mode left at required)", () => {
-    expect(check(broken(REPLICATION_GROUP, (r) => (r.transitEncryptionEnabled = false)))).toEqual([TLS_OFF]);
+    expect(check(broken(REPLICATION_GROUP, set({ transitEncryptionEnabled: false })))).toEqual([TLS_OFF]);
   });
 
   it("TLS left unset is off too (the provider's default)", () => {
-    expect(check(broken(REPLICATION_GROUP, (r) => delete r.transitEncryptionEnabled))).toEqual([TLS_OFF]);
+    expect(check(broken(REPLICATION_GROUP, unset("transitEncryptionEnabled")))).toEqual([TLS_OFF]);
   });
 
   it("transitEncryptionMode preferred still accepts plain-text clients", () => {
-    expect(check(broken(REPLICATION_GROUP, (r) => (r.transitEncryptionMode = "preferred")))).toEqual([
+    expect(check(broken(REPLICATION_GROUP, set({ transitEncryptionMode: "preferred" })))).toEqual([
       v(`${RG}: transitEncryptionMode is "preferred", which still accepts plain-text clients.`, 'set transitEncryptionMode: "required"'),
     ]);
   });
 
   it("transitEncryptionMode left unset with TLS on passes (AWS creates it required)", () => {
-    expect(check(broken(REPLICATION_GROUP, (r) => delete r.transitEncryptionMode))).toEqual([]);
+    expect(check(broken(REPLICATION_GROUP, unset("transitEncryptionMode")))).toEqual([]);
   });
 
   it("at-rest encryption off, and left unset on a Redis group (the provider defaults it to false for redis)", () => {
-    expect(check(broken(REPLICATION_GROUP, (r) => (r.atRestEncryptionEnabled = false)))).toEqual([AT_REST_OFF]);
-    expect(check(broken(REPLICATION_GROUP, (r) => delete r.atRestEncryptionEnabled))).toEqual([AT_REST_OFF]);
+    expect(check(broken(REPLICATION_GROUP, set({ atRestEncryptionEnabled: false })))).toEqual([AT_REST_OFF]);
+    expect(check(broken(REPLICATION_GROUP, unset("atRestEncryptionEnabled")))).toEqual([AT_REST_OFF]);
   });
 
   it("a Valkey group that leaves at-rest encryption unset is encrypted (the provider defaults it to true for valkey)", () => {
-    expect(check(broken(REPLICATION_GROUP, (r) => ((r.engine = "valkey"), delete r.atRestEncryptionEnabled)))).toEqual([]);
-    expect(check(broken(REPLICATION_GROUP, (r) => ((r.engine = "valkey"), (r.atRestEncryptionEnabled = false))))).toEqual([AT_REST_OFF]);
+    expect(check(broken(REPLICATION_GROUP, both(set({ engine: "valkey" }), unset("atRestEncryptionEnabled"))))).toEqual([]);
+    expect(check(broken(REPLICATION_GROUP, set({ engine: "valkey", atRestEncryptionEnabled: false })))).toEqual([AT_REST_OFF]);
   });
 
   it("no AUTH token and no RBAC user group", () => {
-    expect(check(broken(REPLICATION_GROUP, (r) => delete r.authToken))).toEqual([NO_AUTH]);
-    expect(check(broken(REPLICATION_GROUP, (r) => (r.authToken = "")))).toEqual([NO_AUTH]);
-    expect(check(broken(REPLICATION_GROUP, (r) => ((r.authToken = undefined), (r.userGroupIds = []))))).toEqual([NO_AUTH]);
+    expect(check(broken(REPLICATION_GROUP, unset("authToken")))).toEqual([NO_AUTH]);
+    expect(check(broken(REPLICATION_GROUP, set({ authToken: "" })))).toEqual([NO_AUTH]);
+    expect(check(broken(REPLICATION_GROUP, both(unset("authToken"), set({ userGroupIds: [] }))))).toEqual([NO_AUTH]);
   });
 
   it("an RBAC user group instead of the token is AUTH", () => {
-    expect(check(broken(REPLICATION_GROUP, (r) => ((r.authToken = undefined), (r.userGroupIds = ["mlops-online-users"]))))).toEqual(
-      [],
-    );
+    expect(check(broken(REPLICATION_GROUP, both(unset("authToken"), set({ userGroupIds: ["mlops-online-users"] }))))).toEqual([]);
   });
 
   it("everything off at once: each problem once, in order", () => {
@@ -158,13 +173,13 @@ describe("redshift-encrypted-private on aws-prod's workgroup and a provisioned c
   });
 
   it("a public workgroup is refused; one that leaves it unset (private) passes", () => {
-    expect(check(broken(WORKGROUP, (r) => (r.publiclyAccessible = true)))).toEqual([
+    expect(check(broken(WORKGROUP, set({ publiclyAccessible: true })))).toEqual([
       v(
         'Redshift Serverless workgroup "mlops-aws-offline-wg": is publicly accessible.',
         "set publiclyAccessible: false and reach it from inside the VPC",
       ),
     ]);
-    expect(check(broken(WORKGROUP, (r) => delete r.publiclyAccessible))).toEqual([]);
+    expect(check(broken(WORKGROUP, unset("publiclyAccessible")))).toEqual([]);
   });
 
   it('an encrypted private cluster passes, encrypted given as the provider\'s "true" or as a boolean', () => {
@@ -197,15 +212,15 @@ describe("rds-encrypted-private on aws-prod's tracking database and an Aurora cl
   });
 
   it("unencrypted storage, set false or left unset", () => {
-    expect(check(broken(RDS, (r) => (r.storageEncrypted = false)))).toEqual([UNENCRYPTED]);
-    expect(check(broken(RDS, (r) => delete r.storageEncrypted))).toEqual([UNENCRYPTED]);
+    expect(check(broken(RDS, set({ storageEncrypted: false })))).toEqual([UNENCRYPTED]);
+    expect(check(broken(RDS, unset("storageEncrypted")))).toEqual([UNENCRYPTED]);
   });
 
   it("a public instance is refused; publiclyAccessible unset is private (the default)", () => {
     const PUBLIC = v(`${DB}: is publicly accessible.`, "set publiclyAccessible: false and put it in private subnets");
-    expect(check(broken(RDS, (r) => (r.publiclyAccessible = true)))).toEqual([PUBLIC]);
-    expect(check(broken(RDS, (r) => ((r.publiclyAccessible = true), (r.storageEncrypted = false))))).toEqual([UNENCRYPTED, PUBLIC]);
-    expect(check(broken(RDS, (r) => delete r.publiclyAccessible))).toEqual([]);
+    expect(check(broken(RDS, set({ publiclyAccessible: true })))).toEqual([PUBLIC]);
+    expect(check(broken(RDS, set({ publiclyAccessible: true, storageEncrypted: false })))).toEqual([UNENCRYPTED, PUBLIC]);
+    expect(check(broken(RDS, unset("publiclyAccessible")))).toEqual([]);
   });
 
   it("an Aurora cluster must encrypt its storage", () => {
@@ -218,7 +233,15 @@ describe("rds-encrypted-private on aws-prod's tracking database and an Aurora cl
 
   it("an Aurora cluster instance must not be publicly accessible", () => {
     const member = (inputs: Props) =>
-      check(plus(resource(AURORA_INSTANCE, "tracking-aurora-1", { clusterIdentifier: "tracking-aurora", instanceClass: "db.r6g.large", ...inputs })));
+      check(
+        plus(
+          resource(AURORA_INSTANCE, "tracking-aurora-1", {
+            clusterIdentifier: "tracking-aurora",
+            instanceClass: "db.r6g.large",
+            ...inputs,
+          }),
+        ),
+      );
     expect(member({ publiclyAccessible: false })).toEqual([]);
     expect(member({})).toEqual([]);
     expect(member({ publiclyAccessible: true })).toEqual([
@@ -239,15 +262,15 @@ describe("rds-iam-auth-and-audit-logs on aws-prod's tracking database", () => {
   });
 
   it("IAM authentication off, or left unset (the default is off)", () => {
-    expect(check(broken(RDS, (r) => (r.iamDatabaseAuthenticationEnabled = false)))).toEqual([IAM_OFF]);
-    expect(check(broken(RDS, (r) => delete r.iamDatabaseAuthenticationEnabled))).toEqual([IAM_OFF]);
+    expect(check(broken(RDS, set({ iamDatabaseAuthenticationEnabled: false })))).toEqual([IAM_OFF]);
+    expect(check(broken(RDS, unset("iamDatabaseAuthenticationEnabled")))).toEqual([IAM_OFF]);
   });
 
   it("a PostgreSQL instance that exports no postgresql log names the list to set, keeping what it exports", () => {
-    expect(check(broken(RDS, (r) => (r.enabledCloudwatchLogsExports = ["upgrade"])))).toEqual([
+    expect(check(broken(RDS, set({ enabledCloudwatchLogsExports: ["upgrade"] })))).toEqual([
       v(`${DB}: does not export postgresql logs.`, 'set enabledCloudwatchLogsExports: ["upgrade", "postgresql"]'),
     ]);
-    expect(check(broken(RDS, (r) => delete r.enabledCloudwatchLogsExports))).toEqual([
+    expect(check(broken(RDS, unset("enabledCloudwatchLogsExports")))).toEqual([
       v(`${DB}: does not export postgresql logs.`, 'set enabledCloudwatchLogsExports: ["postgresql"]'),
     ]);
   });
@@ -280,35 +303,37 @@ describe("rds-iam-auth-and-audit-logs on aws-prod's tracking database", () => {
   });
 
   it("refusing minor version upgrades is reported; leaving it unset (the default, true) is not", () => {
-    expect(check(broken(RDS, (r) => (r.autoMinorVersionUpgrade = false)))).toEqual([
+    expect(check(broken(RDS, set({ autoMinorVersionUpgrade: false })))).toEqual([
       v(`${DB}: refuses minor version (security) upgrades.`, "set autoMinorVersionUpgrade: true"),
     ]);
-    expect(check(broken(RDS, (r) => delete r.autoMinorVersionUpgrade))).toEqual([]);
+    expect(check(broken(RDS, unset("autoMinorVersionUpgrade")))).toEqual([]);
   });
 
   it("the parameter group without rds.force_ssl, or with it at 0, is reported by name", () => {
-    const params = (parameters: Props[]) => check(broken(PARAMS, (r) => (r.parameters = parameters)));
+    const params = (parameters: Props[]) => check(broken(PARAMS, set({ parameters: parameters })));
     expect(params([{ name: "log_statement", value: "ddl" }])).toEqual([GROUP_NO_SSL]);
     expect(params([{ name: "rds.force_ssl", value: "0" }])).toEqual([GROUP_NO_SSL]);
     expect(params([])).toEqual([GROUP_NO_SSL]);
   });
 
   it("rds.force_ssl given as the number 1 counts", () => {
-    expect(check(broken(PARAMS, (r) => (r.parameters = [{ name: "rds.force_ssl", value: 1 }])))).toEqual([]);
+    expect(check(broken(PARAMS, set({ parameters: [{ name: "rds.force_ssl", value: 1 }] })))).toEqual([]);
   });
 
   it("a value of 1 on another parameter is not rds.force_ssl", () => {
-    expect(check(broken(PARAMS, (r) => (r.parameters = [{ name: "rds.force_ssl_other", value: "1" }])))).toEqual([GROUP_NO_SSL]);
+    expect(check(broken(PARAMS, set({ parameters: [{ name: "rds.force_ssl_other", value: "1" }] })))).toEqual([GROUP_NO_SSL]);
   });
 
   it("a PostgreSQL instance on the default parameter group is reported", () => {
-    const withoutGroup = broken(RDS, (r) => delete r.parameterGroupName).filter((r) => r.type !== PARAMS);
-    expect(check(withoutGroup)).toEqual([v(`${DB}: uses the default parameter group, which accepts plain-text connections.`, FORCE_SSL_FIX)]);
+    const withoutGroup = broken(RDS, unset("parameterGroupName")).filter((r) => r.type !== PARAMS);
+    expect(check(withoutGroup)).toEqual([
+      v(`${DB}: uses the default parameter group, which accepts plain-text connections.`, FORCE_SSL_FIX),
+    ]);
   });
 
   it("another stack's parameter group is not the instance's", () => {
     const other = resource(PARAMS, "other-params", { family: "postgres16", parameters: [{ name: "rds.force_ssl", value: "1" }] });
-    const all = broken(PARAMS, (r) => (r.parameters = [])).concat(other);
+    const all = broken(PARAMS, set({ parameters: [] })).concat(other);
     expect(check(all)).toEqual([GROUP_NO_SSL]);
   });
 
@@ -320,7 +345,11 @@ describe("rds-iam-auth-and-audit-logs on aws-prod's tracking database", () => {
         r.autoMinorVersionUpgrade = false;
       }),
     );
-    expect(found.map((f) => f.message.split(": ")[1])).toEqual(["IAM authentication is off", "does not export postgresql logs.", "refuses minor version (security) upgrades."]);
+    expect(found.map((f) => f.message.split(": ")[1])).toEqual([
+      "IAM authentication is off",
+      "does not export postgresql logs.",
+      "refuses minor version (security) upgrades.",
+    ]);
   });
 
   it("a stack without RDS instances does not apply", () => {
@@ -339,24 +368,22 @@ describe("kms-keys-rotated on aws-prod's keys", () => {
   });
 
   it("a symmetric key with rotation off, or left unset (the default is off)", () => {
-    expect(check(key((r) => (r.enableKeyRotation = false)))).toEqual([NOT_ROTATED]);
-    expect(check(key((r) => delete r.enableKeyRotation))).toEqual([NOT_ROTATED]);
+    expect(check(key(set({ enableKeyRotation: false })))).toEqual([NOT_ROTATED]);
+    expect(check(key(unset("enableKeyRotation")))).toEqual([NOT_ROTATED]);
   });
 
   it("a key that leaves its spec unset is symmetric (the default) and must rotate", () => {
-    expect(check(key((r) => ((r.enableKeyRotation = false), delete r.customerMasterKeySpec)))).toEqual([NOT_ROTATED]);
+    expect(check(key(both(set({ enableKeyRotation: false }), unset("customerMasterKeySpec"))))).toEqual([NOT_ROTATED]);
   });
 
   it("asymmetric and HMAC keys cannot rotate automatically, so they are not asked to", () => {
     for (const spec of ["RSA_2048", "ECC_NIST_P256", "HMAC_256", "HMAC_512", "ML_DSA_65"])
-      expect(check(key((r) => ((r.enableKeyRotation = false), (r.customerMasterKeySpec = spec)))), spec).toEqual([]);
+      expect(check(key(set({ enableKeyRotation: false, customerMasterKeySpec: spec }))), spec).toEqual([]);
   });
 
   it("keys in a custom key store (CloudHSM or external) cannot rotate automatically either", () => {
-    expect(check(key((r) => ((r.enableKeyRotation = false), (r.customKeyStoreId = "cks-1234567890abcdef0"))))).toEqual([]);
-    expect(
-      check(key((r) => ((r.enableKeyRotation = false), (r.customKeyStoreId = "cks-xks-1"), (r.xksKeyId = "ext-key-1")))),
-    ).toEqual([]);
+    expect(check(key(set({ enableKeyRotation: false, customKeyStoreId: "cks-1234567890abcdef0" })))).toEqual([]);
+    expect(check(key(set({ enableKeyRotation: false, customKeyStoreId: "cks-xks-1", xksKeyId: "ext-key-1" })))).toEqual([]);
   });
 });
 
@@ -384,14 +411,18 @@ describe("kms-key-policies-scoped on aws-prod's keys", () => {
   });
 
   it("a key without a policy, or with a null one, gets AWS's default policy", () => {
-    expect(check(broken(KEY, (r) => delete r.policy, ONLINE))).toEqual([NO_POLICY]);
-    expect(check(broken(KEY, (r) => (r.policy = null), ONLINE))).toEqual([NO_POLICY]);
+    expect(check(broken(KEY, unset("policy"), ONLINE))).toEqual([NO_POLICY]);
+    expect(check(broken(KEY, set({ policy: null }), ONLINE))).toEqual([NO_POLICY]);
   });
 
   it("an Allow to Principal * without a condition names the statement and its actions", () => {
     expect(
-      check(addStatement({ Sid: "Everyone", Effect: "Allow", Principal: "*", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*" })),
-    ).toEqual([v(`KMS key "${ONLINE}": key policy statement Everyone allows kms:Decrypt, kms:GenerateDataKey to Principal "*".`, EVERYONE_FIX)]);
+      check(
+        addStatement({ Sid: "Everyone", Effect: "Allow", Principal: "*", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*" }),
+      ),
+    ).toEqual([
+      v(`KMS key "${ONLINE}": key policy statement Everyone allows kms:Decrypt, kms:GenerateDataKey to Principal "*".`, EVERYONE_FIX),
+    ]);
   });
 
   it("Principal * pinned by kms:CallerAccount, a Deny to *, and an Allow to a named role pass", () => {
@@ -407,7 +438,9 @@ describe("kms-key-policies-scoped on aws-prod's keys", () => {
         }),
       ),
     ).toEqual([]);
-    expect(check(addStatement({ Sid: "NoOne", Effect: "Deny", Principal: "*", Action: "kms:ScheduleKeyDeletion", Resource: "*" }))).toEqual([]);
+    expect(check(addStatement({ Sid: "NoOne", Effect: "Deny", Principal: "*", Action: "kms:ScheduleKeyDeletion", Resource: "*" }))).toEqual(
+      [],
+    );
     expect(
       check(
         addStatement({
