@@ -211,7 +211,7 @@ describe("rbac-least-privilege on local's real RBAC", () => {
     const all = triggerAlso({ apiGroups: [RBAC], resources: ["roles"], verbs: ["bind"] });
     expect(leastPrivilege([...all, reader])).toEqual([
       grants(TRIGGER, "bind on roles (privilege escalation)"),
-      grants('ClusterRole "default/secret-reader"', "reads every Secret of its scope (get/list/watch secrets)"),
+      grants('ClusterRole "secret-reader"', "reads every Secret of its scope (get/list/watch secrets)"),
     ]);
   });
 
@@ -559,5 +559,201 @@ describe("rbac-workload-create-admitted on local's real RBAC and admission polic
         lets(TRIGGER, DRIFT, "core/pods"),
       ]);
     });
+  });
+});
+
+/** A ClusterRole (cluster-scoped: no namespace) with these rules, labels and aggregation rule. */
+function clusterRole(name: string, rules: Rule[], extra: Props = {}): PlanResource {
+  return resource(CLUSTER_ROLE, name, {
+    apiVersion: `${RBAC}/v1`,
+    kind: "ClusterRole",
+    metadata: { name, labels: extra.labels },
+    rules,
+    aggregationRule: extra.aggregationRule,
+  });
+}
+/** A binding of `roleRef` to ServiceAccount subjects: a RoleBinding in `namespace`, or a ClusterRoleBinding without one. */
+function binding(roleRef: { kind: string; name: string }, subjects: Props[], namespace?: string): PlanResource {
+  const kind = namespace ? "RoleBinding" : "ClusterRoleBinding";
+  return resource(namespace ? ROLE_BINDING : CLUSTER_ROLE_BINDING, `${roleRef.name}-${namespace ?? "cluster"}`, {
+    apiVersion: `${RBAC}/v1`,
+    kind,
+    metadata: { name: roleRef.name, namespace },
+    roleRef: { apiGroup: RBAC, ...roleRef },
+    subjects,
+  });
+}
+const CREATE_JOBS: Rule = { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] };
+const SA = (namespace: string | undefined, name: string) => ({ kind: "ServiceAccount", name, namespace });
+
+describe("Kubernetes' own RBAC semantics", () => {
+  it('"*/exec", "*/attach" and "*/proxy" grant that subresource of every resource, pods/exec and nodes/proxy included', () => {
+    expect(leastPrivilege(triggerAlso({ apiGroups: [""], resources: ["*/exec", "*/attach"], verbs: ["create"] }))).toEqual([
+      grants(TRIGGER, "pods/exec (a shell in, or a proxy to, other workloads); pods/attach (a shell in, or a proxy to, other workloads)"),
+    ]);
+    expect(leastPrivilege(triggerAlso({ apiGroups: [""], resources: ["*/proxy"], verbs: ["get"] }))).toEqual([
+      grants(TRIGGER, "nodes/proxy (a shell in, or a proxy to, other workloads)"),
+    ]);
+  });
+
+  it('"*/log" and "*/status" are other subresources, and "*/" alone is none', () => {
+    expect(
+      leastPrivilege(triggerAlso({ apiGroups: [""], resources: ["*/log", "*/status", "*/", "*/pods/exec"], verbs: ["get", "create"] })),
+    ).toEqual([]);
+  });
+
+  it("a ClusterRole is cluster-scoped: its name alone names it", () => {
+    expect(
+      leastPrivilege([...resources, clusterRole("secret-reader", [{ apiGroups: [""], resources: ["secrets"], verbs: ["list"] }])]),
+    ).toEqual([grants('ClusterRole "secret-reader"', "reads every Secret of its scope (get/list/watch secrets)")]);
+  });
+
+  it("a ClusterRole bound by a ClusterRoleBinding creates in every namespace: a policy limited to models does not cover it", () => {
+    const all = [
+      ...resources,
+      clusterRole("job-runner", [CREATE_JOBS]),
+      binding({ kind: "ClusterRole", name: "job-runner" }, [SA("mlops", "drift")]),
+    ];
+    expect(admitted(all)).toEqual([
+      {
+        message:
+          'ClusterRole "job-runner": lets system:serviceaccount:mlops:drift create batch/jobs in every namespace with no ValidatingAdmissionPolicy limiting what it creates.',
+        fix: ADMITTED_FIX,
+      },
+    ]);
+  });
+
+  it("a cluster-wide grant is not covered by a policy for the namespace default either, only by one for every namespace", () => {
+    const grant = [clusterRole("job-runner", [CREATE_JOBS]), binding({ kind: "ClusterRole", name: "job-runner" }, [SA("mlops", "drift")])];
+    const forDefault = broken(VAP, (r) => {
+      r.spec.matchConstraints.namespaceSelector.matchLabels["kubernetes.io/metadata.name"] = "default";
+    });
+    expect(admitted([...forDefault, ...grant]).map((v) => v.message)).toEqual([
+      'Role "models/train-fraud-scorer-trigger": lets system:serviceaccount:mlops:drift create batch/jobs with no ValidatingAdmissionPolicy limiting what it creates.',
+      'ClusterRole "job-runner": lets system:serviceaccount:mlops:drift create batch/jobs in every namespace with no ValidatingAdmissionPolicy limiting what it creates.',
+    ]);
+    const everywhere = broken(VAP, (r) => {
+      delete r.spec.matchConstraints.namespaceSelector;
+    });
+    expect(admitted([...everywhere, ...grant])).toEqual([]);
+  });
+
+  it("a ClusterRole bound by a RoleBinding grants in the binding's namespace only, where the policy covers it", () => {
+    const all = [
+      ...resources,
+      clusterRole("job-runner", [CREATE_JOBS]),
+      binding({ kind: "ClusterRole", name: "job-runner" }, [SA("mlops", "drift")], "models"),
+    ];
+    expect(admitted(all)).toEqual([]);
+  });
+
+  it("a ServiceAccount subject without a namespace is the RoleBinding's, not the ClusterRole's", () => {
+    const all = [
+      ...resources,
+      clusterRole("job-runner", [CREATE_JOBS]),
+      binding({ kind: "ClusterRole", name: "job-runner" }, [SA(undefined, "features")], "mlops"),
+    ];
+    expect(admitted(all)).toEqual([
+      {
+        message:
+          'ClusterRole "job-runner": lets system:serviceaccount:mlops:features create batch/jobs in namespace mlops with no ValidatingAdmissionPolicy limiting what it creates.',
+        fix: ADMITTED_FIX,
+      },
+    ]);
+  });
+
+  it("an aggregated ClusterRole grants the rules of the ClusterRoles its selectors pick", () => {
+    const all = [
+      ...resources,
+      clusterRole("ml-edit", [], {
+        aggregationRule: { clusterRoleSelectors: [{ matchLabels: { "mlops.platform/aggregate-to-ml-edit": "true" } }] },
+      }),
+      clusterRole("ml-edit-jobs", [CREATE_JOBS], { labels: { "mlops.platform/aggregate-to-ml-edit": "true" } }),
+      clusterRole("ml-edit-pods", [{ apiGroups: [""], resources: ["pods"], verbs: ["create"] }], { labels: { other: "true" } }),
+      binding({ kind: "ClusterRole", name: "ml-edit" }, [SA("mlops", "features")], "mlops"),
+    ];
+    expect(admitted(all)).toEqual([
+      {
+        message:
+          'ClusterRole "ml-edit": lets system:serviceaccount:mlops:features create batch/jobs in namespace mlops with no ValidatingAdmissionPolicy limiting what it creates.',
+        fix: ADMITTED_FIX,
+      },
+    ]);
+  });
+
+  it("aggregation nests: an aggregate of an aggregate grants what the inner one picks", () => {
+    const all = [
+      ...resources,
+      clusterRole("ml-admin", [], { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { "aggregate-to-ml-admin": "true" } }] } }),
+      clusterRole("ml-edit", [], {
+        labels: { "aggregate-to-ml-admin": "true" },
+        aggregationRule: { clusterRoleSelectors: [{ matchLabels: { "aggregate-to-ml-edit": "true" } }] },
+      }),
+      clusterRole("ml-edit-jobs", [CREATE_JOBS], { labels: { "aggregate-to-ml-edit": "true" } }),
+      binding({ kind: "ClusterRole", name: "ml-admin" }, [SA("mlops", "features")]),
+    ];
+    expect(admitted(all).map((v) => v.message)).toEqual([
+      'ClusterRole "ml-admin": lets system:serviceaccount:mlops:features create batch/jobs in every namespace with no ValidatingAdmissionPolicy limiting what it creates.',
+    ]);
+  });
+
+  it("a User named as a ServiceAccount is that ServiceAccount", () => {
+    const all = broken(ROLE_BINDING, (r) => {
+      r.subjects = [{ kind: "User", apiGroup: RBAC, name: "system:serviceaccount:mlops:features" }];
+    });
+    expect(admitted(all)).toEqual([lets(TRIGGER, "system:serviceaccount:mlops:features", "batch/jobs")]);
+  });
+
+  it("the ServiceAccount groups are every ServiceAccount of a namespace, or of the cluster", () => {
+    const all = broken(ROLE_BINDING, (r) => {
+      r.subjects = [
+        { kind: "Group", apiGroup: RBAC, name: "system:serviceaccounts:mlops" },
+        { kind: "Group", apiGroup: RBAC, name: "system:serviceaccounts" },
+        { kind: "Group", apiGroup: RBAC, name: "system:authenticated" },
+      ];
+    });
+    expect(admitted(all)).toEqual([
+      lets(TRIGGER, "system:serviceaccounts:mlops", "batch/jobs"),
+      lets(TRIGGER, "system:serviceaccounts", "batch/jobs"),
+    ]);
+  });
+
+  it("an objectSelector on the policy lets the creator leave it out: it does not cover", () => {
+    expect(
+      admitted(
+        broken(VAP, (r) => {
+          r.spec.matchConstraints.objectSelector = { matchLabels: { "mlops.platform/training": "true" } };
+        }),
+      ),
+    ).toEqual([DRIFT_JOBS]);
+    expect(
+      admitted(
+        broken(VAP, (r) => {
+          r.spec.matchConstraints.objectSelector = {};
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it("a binding whose matchResources narrow by object labels does not cover", () => {
+    expect(
+      admitted(
+        broken(VAP_BINDING, (r) => {
+          r.spec.matchResources = { objectSelector: { matchLabels: { "mlops.platform/training": "true" } } };
+        }),
+      ),
+    ).toEqual([DRIFT_JOBS]);
+  });
+
+  it("a policy that excludes the resource it matches does not cover it", () => {
+    expect(
+      admitted(
+        broken(VAP, (r) => {
+          r.spec.matchConstraints.excludeResourceRules = [
+            { apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["jobs"] },
+          ];
+        }),
+      ),
+    ).toEqual([DRIFT_JOBS]);
   });
 });
