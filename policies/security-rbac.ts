@@ -1,7 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { isKind, objectMeta } from "./kubernetes";
+import { compileSelector, isKind, objectMeta } from "./kubernetes";
 import { safeProp } from "./links";
-import { asArray, asRecord, type PlatformPolicy, violation } from "./support";
+import { asArray, asRecord, get, type PlatformPolicy, violation } from "./support";
 
 /**
  * Kubernetes RBAC: what a Role or ClusterRole grants, rule by rule (the scanners read the same:
@@ -27,9 +27,16 @@ function rulesOf(role: PolicyResource): RbacRule[] {
   });
 }
 
+// Whether rule resources name `resource` ("pods", "pods/exec") as RBAC reads them: "*" is every
+// resource, and "*/exec" the exec subresource of every one (a line comment: that slash ends a block one).
+const namesResource = (resources: string[], resource: string) => {
+  const sub = resource.indexOf("/");
+  return resources.some((r) => r === "*" || r === resource || (sub >= 0 && r === `*${resource.slice(sub)}`));
+};
+
 const grants = (rule: RbacRule, group: string, resource: string, verbs: string[]) =>
   (rule.apiGroups.includes(group) || rule.apiGroups.includes("*")) &&
-  (rule.resources.includes(resource) || rule.resources.includes("*")) &&
+  namesResource(rule.resources, resource) &&
   (rule.verbs.includes("*") || verbs.some((v) => rule.verbs.includes(v)));
 
 /** Resources (group/resource) whose create runs code with some ServiceAccount's identity. */
@@ -75,8 +82,11 @@ export function workloadCreates(rule: RbacRule): string[] {
   );
 }
 
-const roleKinds = (r: PolicyResource) => isKind(r.type, RBAC, "Role") || isKind(r.type, RBAC, "ClusterRole");
+const isClusterRole = (r: PolicyResource) => isKind(r.type, RBAC, "ClusterRole");
+const roleKinds = (r: PolicyResource) => isKind(r.type, RBAC, "Role") || isClusterRole(r);
 const meta = (r: PolicyResource) => objectMeta(asRecord(r.props), r.name);
+/** A Role by "namespace/name"; a ClusterRole, cluster-scoped, by its name. */
+const roleRef = (r: PolicyResource) => (isClusterRole(r) ? `ClusterRole "${meta(r).name}"` : `Role "${meta(r).ref}"`);
 
 export const rbacLeastPrivilege: PlatformPolicy = {
   area: "security",
@@ -93,7 +103,7 @@ export const rbacLeastPrivilege: PlatformPolicy = {
       if (problems.length)
         report(
           violation(
-            `${role.type.endsWith("ClusterRole") ? "ClusterRole" : "Role"} "${meta(role).ref}"`,
+            roleRef(role),
             `grants ${[...new Set(problems)].join("; ")}`,
             "list the apiGroups, resources and verbs the subject uses, with resourceNames where the verb allows it",
           ),
@@ -103,27 +113,77 @@ export const rbacLeastPrivilege: PlatformPolicy = {
   },
 };
 
-/** A Kubernetes username of each ServiceAccount subject bound to the role. */
-function boundServiceAccounts(role: PolicyResource, resources: PolicyResource[]): string[] {
-  const { name, namespace } = meta(role);
-  const isCluster = role.type.endsWith("ClusterRole");
-  return resources
-    .filter((b) => isKind(b.type, RBAC, "RoleBinding") || isKind(b.type, RBAC, "ClusterRoleBinding"))
-    .filter((b) => {
-      const ref = asRecord(safeProp(b, "roleRef"));
-      return ref.name === name && (ref.kind === "ClusterRole") === isCluster && (isCluster || meta(b).namespace === namespace);
-    })
-    .flatMap((b) => asArray(safeProp(b, "subjects")).map(asRecord))
-    .filter((s) => s.kind === "ServiceAccount")
-    .map((s) => `system:serviceaccount:${String(s.namespace ?? meta(role).namespace)}:${String(s.name)}`);
+/**
+ * The rules a role grants: its own and, for an aggregated ClusterRole, those of the ClusterRoles its
+ * aggregationRule's selectors pick (the controller copies them in; aggregates of aggregates too).
+ */
+function grantedRules(role: PolicyResource, clusterRoles: PolicyResource[], seen = new Set<PolicyResource>([role])): RbacRule[] {
+  const selectors = asArray(get(safeProp(role, "aggregationRule"), "clusterRoleSelectors")).map(compileSelector);
+  const picked = clusterRoles.filter((c) => !seen.has(c) && selectors.some((selects) => selects(meta(c).labels)));
+  for (const c of picked) seen.add(c);
+  return [...rulesOf(role), ...picked.flatMap((c) => grantedRules(c, clusterRoles, seen))];
 }
 
 /**
- * Whether an enforced ValidatingAdmissionPolicy covers CREATE of `groupResource` by `username` in
- * `namespace`: the policy matches the resource and the namespace, names the user in a match
- * condition, fails closed, has a validation, and a binding with the Deny action refers to it.
+ * Who a subject is to the admission policy's match condition, when it is ServiceAccounts: a
+ * ServiceAccount's username (its namespace defaults to the binding's), a User named as one, or the
+ * group of every ServiceAccount of a namespace or of the cluster. Other Users and Groups are people.
  */
-export function admissionCovers(resources: PolicyResource[], groupResource: string, username: string, namespace: string): boolean {
+function serviceAccountPrincipal(subject: Record<string, unknown>, bindingNamespace: string): string | undefined {
+  const name = String(subject.name);
+  if (subject.kind === "ServiceAccount") return `system:serviceaccount:${String(subject.namespace ?? bindingNamespace)}:${name}`;
+  if (subject.kind === "User" && name.startsWith("system:serviceaccount:")) return name;
+  if (subject.kind === "Group" && (name === "system:serviceaccounts" || name.startsWith("system:serviceaccounts:"))) return name;
+  return undefined;
+}
+
+/** A ServiceAccount principal the role is bound to, and the namespace it holds the role in (undefined: every namespace). */
+interface Grant {
+  principal: string;
+  namespace?: string;
+}
+
+/**
+ * Each ServiceAccount principal bound to the role: a Role only by RoleBindings of its namespace, a
+ * ClusterRole by RoleBindings (in that binding's namespace) and ClusterRoleBindings (in every one).
+ */
+function boundServiceAccounts(role: PolicyResource, resources: PolicyResource[]): Grant[] {
+  const { name, namespace } = meta(role);
+  const cluster = isClusterRole(role);
+  return resources.flatMap((b) => {
+    const roleBinding = isKind(b.type, RBAC, "RoleBinding");
+    if (!roleBinding && !isKind(b.type, RBAC, "ClusterRoleBinding")) return [];
+    const ref = asRecord(safeProp(b, "roleRef"));
+    const where = meta(b).namespace;
+    const binds = ref.name === name && (cluster ? ref.kind === "ClusterRole" : ref.kind === "Role" && roleBinding && where === namespace);
+    if (!binds) return [];
+    return asArray(safeProp(b, "subjects")).flatMap((s): Grant[] => {
+      const principal = serviceAccountPrincipal(asRecord(s), where);
+      return principal ? [{ principal, namespace: roleBinding ? where : undefined }] : [];
+    });
+  });
+}
+
+/** Whether a label selector is absent or empty, so it selects every object. */
+const selectsAll = (selector: unknown) =>
+  Object.keys(asRecord(get(selector, "matchLabels"))).length === 0 && asArray(get(selector, "matchExpressions")).length === 0;
+/** Whether a namespaceSelector is absent, or picks `namespace` by name (undefined: every namespace, which only no selector covers). */
+const selectsNamespace = (selector: unknown, namespace: string | undefined) =>
+  selector === undefined || (namespace !== undefined && get(selector, "matchLabels", "kubernetes.io/metadata.name") === namespace);
+
+/**
+ * Whether an enforced ValidatingAdmissionPolicy covers CREATE of `groupResource` by `username` in
+ * `namespace` (undefined: in every namespace): the policy matches the resource and does not exclude
+ * it, matches the namespace and every object (an objectSelector is one the creator can leave out),
+ * names the user in a match condition, fails closed, has a validation, and a binding with the Deny
+ * action refers to it without narrowing it to some namespaces or objects.
+ */
+export function admissionCovers(
+  resources: PolicyResource[],
+  groupResource: string,
+  username: string,
+  namespace: string | undefined,
+): boolean {
   const [group, resource] = groupResource.split("/") as [string, string];
   const bindings = resources.filter((r) => isKind(r.type, ADMISSION, "ValidatingAdmissionPolicyBinding"));
   return resources
@@ -131,20 +191,27 @@ export function admissionCovers(resources: PolicyResource[], groupResource: stri
     .some((policy) => {
       const spec = asRecord(safeProp(policy, "spec"));
       const constraints = asRecord(spec.matchConstraints);
-      const matchesResource = asArray(constraints.resourceRules)
-        .map(asRecord)
-        .some(
-          (r) =>
-            asArray(r.apiGroups).includes(group === "core" ? "" : group) &&
-            asArray(r.resources).includes(resource) &&
-            (asArray(r.operations).includes("CREATE") || asArray(r.operations).includes("*")),
-        );
-      const selected = asRecord(asRecord(constraints.namespaceSelector).matchLabels)["kubernetes.io/metadata.name"];
-      const matchesNamespace = constraints.namespaceSelector === undefined || selected === namespace;
+      const matchesCreate = (rules: unknown) =>
+        asArray(rules)
+          .map(asRecord)
+          .some(
+            (r) =>
+              asArray(r.apiGroups).includes(group === "core" ? "" : group) &&
+              asArray(r.resources).includes(resource) &&
+              (asArray(r.operations).includes("CREATE") || asArray(r.operations).includes("*")),
+          );
+      const matchesResource = matchesCreate(constraints.resourceRules) && !matchesCreate(constraints.excludeResourceRules);
+      const matchesNamespace = selectsNamespace(constraints.namespaceSelector, namespace) && selectsAll(constraints.objectSelector);
       const namesUser = asArray(spec.matchConditions).some((c) => String(asRecord(c).expression ?? "").includes(JSON.stringify(username)));
       const bound = bindings.some((b) => {
         const bspec = asRecord(safeProp(b, "spec"));
-        return bspec.policyName === meta(policy).name && asArray(bspec.validationActions).includes("Deny");
+        const narrowed = asRecord(bspec.matchResources);
+        return (
+          bspec.policyName === meta(policy).name &&
+          asArray(bspec.validationActions).includes("Deny") &&
+          selectsNamespace(narrowed.namespaceSelector, namespace) &&
+          selectsAll(narrowed.objectSelector)
+        );
       });
       return (
         matchesResource && matchesNamespace && namesUser && spec.failurePolicy !== "Ignore" && asArray(spec.validations).length > 0 && bound
@@ -162,16 +229,18 @@ export const rbacWorkloadCreateAdmitted: PlatformPolicy = {
   validateStack: (args, report) => {
     const roles = args.resources.filter(roleKinds);
     if (roles.length === 0) args.notApplicable("no Roles or ClusterRoles in the stack");
+    const clusterRoles = roles.filter(isClusterRole);
     for (const role of roles) {
-      const creates = [...new Set(rulesOf(role).flatMap(workloadCreates))];
-      if (creates.length === 0) continue;
-      for (const user of boundServiceAccounts(role, args.resources)) {
-        const open = creates.filter((gr) => !admissionCovers(args.resources, gr, user, meta(role).namespace));
+      const creates = [...new Set(grantedRules(role, clusterRoles).flatMap(workloadCreates))];
+      for (const { principal, namespace } of boundServiceAccounts(role, args.resources)) {
+        const open = creates.filter((gr) => !admissionCovers(args.resources, gr, principal, namespace));
+        // A Role's namespace is its own; a ClusterRole's is its binding's, or every one.
+        const scope = !isClusterRole(role) ? "" : namespace ? ` in namespace ${namespace}` : " in every namespace";
         if (open.length)
           report(
             violation(
-              `Role "${meta(role).ref}"`,
-              `lets ${user} create ${open.join(", ")} with no ValidatingAdmissionPolicy limiting what it creates`,
+              roleRef(role),
+              `lets ${principal} create ${open.join(", ")}${scope} with no ValidatingAdmissionPolicy limiting what it creates`,
               "add an admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy matching CREATE of that resource, with a matchCondition on the user, failurePolicy Fail and a Deny binding (components/k8s/training-admission.ts)",
             ),
             role.urn,

@@ -757,3 +757,15 @@ describe("Kubernetes' own RBAC semantics", () => {
     ).toEqual([DRIFT_JOBS]);
   });
 });
+
+describe("a binding of the admission policy narrowed to some namespaces", () => {
+  const narrowTo = (namespace: string) =>
+    broken(VAP_BINDING, (r) => {
+      r.spec.matchResources = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } };
+    });
+
+  it("covers the Role's namespace, and only that one", () => {
+    expect(admitted(narrowTo("models"))).toEqual([]);
+    expect(admitted(narrowTo("mlops"))).toEqual([DRIFT_JOBS]);
+  });
+});
