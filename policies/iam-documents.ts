@@ -99,8 +99,3 @@ export function scopedByCondition(statement: Statement): boolean {
     Object.keys(asRecord(block)).some((key) => SCOPING_KEYS.includes(key.toLowerCase())),
   );
 }
-
-/** A Deny that only refuses plain HTTP (`aws:SecureTransport` false): everyone may be its principal. */
-export function isDenyInsecureTransport(statement: Statement): boolean {
-  return statement.effect === "Deny" && JSON.stringify(statement.condition).includes("aws:SecureTransport");
-}

@@ -1,6 +1,5 @@
 import type { PolicyResource, ReportViolation, StackValidationArgs } from "@pulumi/policy";
 import {
-  isDenyInsecureTransport,
   isReadOnlyAction,
   isServiceWildcard,
   principalIsEveryone,
@@ -9,7 +8,7 @@ import {
   statements,
 } from "./iam-documents";
 import { ofTypes, safeProp } from "./links";
-import { asArray, type PlatformPolicy, violation } from "./support";
+import { asArray, asRecord, type PlatformPolicy, violation } from "./support";
 
 /**
  * Cloud IAM: AWS identity policies and role trust, resource policies (bucket, queue) and GCP
@@ -87,7 +86,7 @@ export const awsIamLeastPrivilege: PlatformPolicy = {
     }
     const adminArns = (r: PolicyResource) =>
       [safeProp(r, "policyArn"), ...asArray(safeProp(r, "managedPolicyArns"))].filter(
-        (arn): arn is string => typeof arn === "string" && ADMIN_POLICY_ARNS.includes(arn),
+        (arn): arn is string => ADMIN_POLICY_ARNS.includes(arn as string),
       );
     for (const r of [...attachments, ...roles]) {
       for (const arn of adminArns(r))
@@ -111,7 +110,7 @@ export function trustStatementProblem(s: Statement): { problem: string; fix: str
       problem: `trust statement ${s.sid} lets any AWS principal (Principal "*") assume the role`,
       fix: "name the service (Principal.Service), the account's role ARN, or the OIDC provider (Principal.Federated)",
     };
-  if (!s.actions.includes("sts:AssumeRoleWithWebIdentity") || s.principal === "*" || !s.principal?.Federated) return undefined;
+  if (!s.actions.includes("sts:AssumeRoleWithWebIdentity") || !asRecord(s.principal).Federated) return undefined;
   const subjects = Object.values(s.condition)
     .flatMap((block) => Object.entries(block as Record<string, unknown>))
     .filter(([key]) => key.endsWith(":sub"))
@@ -155,7 +154,7 @@ export const awsResourcePoliciesNotPublic: PlatformPolicy = {
   configSchema: { properties: {} },
   validateStack: each(RESOURCE_POLICIES, (policy, report) => {
     for (const s of statements(safeProp(policy, "policy"))) {
-      if (s.effect === "Deny" || isDenyInsecureTransport(s) || !principalIsEveryone(s) || scopedByCondition(s)) continue;
+      if (s.effect === "Deny" || !principalIsEveryone(s) || scopedByCondition(s)) continue;
       report(
         violation(
           `resource policy "${policy.name}"`,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  isDenyInsecureTransport,
   isReadOnlyAction,
   isServiceWildcard,
   principalIsEveryone,
@@ -114,14 +113,5 @@ describe("scopedByCondition", () => {
   it("is false for conditions that pin nobody", () => {
     expect(scopedByCondition(one({ Effect: "Allow", Condition: { Bool: { "aws:SecureTransport": "true" } } }))).toBe(false);
     expect(scopedByCondition(one({ Effect: "Allow" }))).toBe(false);
-  });
-});
-
-describe("isDenyInsecureTransport", () => {
-  it("is a Deny on aws:SecureTransport, not an Allow with it nor another Deny", () => {
-    const insecure = { Bool: { "aws:SecureTransport": "false" } };
-    expect(isDenyInsecureTransport(one({ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: insecure }))).toBe(true);
-    expect(isDenyInsecureTransport(one({ Effect: "Allow", Principal: "*", Action: "s3:*", Condition: insecure }))).toBe(false);
-    expect(isDenyInsecureTransport(one({ Effect: "Deny", Principal: "*", Action: "s3:DeleteBucket" }))).toBe(false);
   });
 });
