@@ -128,7 +128,12 @@ describe("which EKS node groups are GPU pools, and their size", () => {
   });
 
   it("in dev, a group on on-demand capacity is refused, SPOT passes", () => {
-    expect(run(gpuGroup((r) => (r.capacityType = "ON_DEMAND")), "gpu-pool-spot-in-dev")).toEqual([
+    expect(
+      run(
+        gpuGroup((r) => (r.capacityType = "ON_DEMAND")),
+        "gpu-pool-spot-in-dev",
+      ),
+    ).toEqual([
       {
         message: `${GROUP} (g6.xlarge): runs on-demand GPUs in a dev stack.`,
         fix: 'set spot: true for the pool in the stack file (capacityType: "SPOT")',
@@ -138,9 +143,12 @@ describe("which EKS node groups are GPU pools, and their size", () => {
 
   const KEEPS_FIX = "set minSize: 0 for the pool in the stack file (scalingConfig.minSize / autoscaling.minNodeCount 0)";
   it("in dev, a group's minSize is the nodes it keeps", () => {
-    expect(run(gpuGroup((r) => (r.scalingConfig.minSize = 2)), "gpu-pool-scales-to-zero-in-dev")).toEqual([
-      { message: `${GROUP} (g6.xlarge): keeps at least 2 GPU node(s) running in a dev stack.`, fix: KEEPS_FIX },
-    ]);
+    expect(
+      run(
+        gpuGroup((r) => (r.scalingConfig.minSize = 2)),
+        "gpu-pool-scales-to-zero-in-dev",
+      ),
+    ).toEqual([{ message: `${GROUP} (g6.xlarge): keeps at least 2 GPU node(s) running in a dev stack.`, fix: KEEPS_FIX }]);
   });
 
   it("a group without scalingConfig has EKS's default of one node, at least and at most", () => {
@@ -261,9 +269,9 @@ describe("gpu-pool-can-scale-up over the Karpenter NodePool", () => {
   it("does not take the karpenter-crd chart, a chart that ends in karpenter, another image or a DaemonSet", () => {
     expect(canScale(withoutKarpenterRelease(chart(RELEASE, "oci://public.ecr.aws/karpenter/karpenter-crd")))).toEqual([NO_CONTROLLER]);
     expect(canScale(withoutKarpenterRelease(chart(RELEASE, "not-karpenter")))).toEqual([NO_CONTROLLER]);
-    expect(canScale(withoutKarpenterRelease(workload("Deployment", "exporter", "public.ecr.aws/karpenter/controller-exporter:1")))).toEqual([
-      NO_CONTROLLER,
-    ]);
+    expect(canScale(withoutKarpenterRelease(workload("Deployment", "exporter", "public.ecr.aws/karpenter/controller-exporter:1")))).toEqual(
+      [NO_CONTROLLER],
+    );
     expect(canScale(withoutKarpenterRelease(workload("DaemonSet", "karpenter", CONTROLLER_IMAGE)))).toEqual([NO_CONTROLLER]);
   });
 
@@ -319,8 +327,12 @@ describe("the GPU view of the Karpenter NodePool, through the cost rules", () =>
   };
 
   it("counts the GPU limit, as a string or a number", () => {
-    expect(budget(pool((r) => (r.spec.limits["nvidia.com/gpu"] = "5")))).toEqual([overBudget(5, "mlops-aws-addons-karpenter-gpu-l4: limit 5")]);
-    expect(budget(pool((r) => (r.spec.limits["nvidia.com/gpu"] = 5)))).toEqual([overBudget(5, "mlops-aws-addons-karpenter-gpu-l4: limit 5")]);
+    expect(budget(pool((r) => (r.spec.limits["nvidia.com/gpu"] = "5")))).toEqual([
+      overBudget(5, "mlops-aws-addons-karpenter-gpu-l4: limit 5"),
+    ]);
+    expect(budget(pool((r) => (r.spec.limits["nvidia.com/gpu"] = 5)))).toEqual([
+      overBudget(5, "mlops-aws-addons-karpenter-gpu-l4: limit 5"),
+    ]);
   });
 
   it("takes the lower of the GPU limit and the node limit x GPUs per node", () => {
@@ -417,10 +429,25 @@ describe("the GPU view of the Karpenter NodePool, through the cost rules", () =>
       message: `${KARPENTER_POOL} (g6.xlarge): has no nvidia.com/gpu NoSchedule taint: any pod can fill these expensive nodes.`,
       fix: 'add spec.template.spec.taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }] (Kubernetes spelling; the NO_SCHEDULE of the EKS/GKE APIs)',
     };
-    expect(run(template((s) => (s.taints[0].effect = "NoExecute")), "gpu-pool-tainted")).toEqual([TAINT]);
-    expect(run(template((s) => (s.taints[0].effect = "PreferNoSchedule")), "gpu-pool-tainted")).toEqual([TAINT]);
+    expect(
+      run(
+        template((s) => (s.taints[0].effect = "NoExecute")),
+        "gpu-pool-tainted",
+      ),
+    ).toEqual([TAINT]);
+    expect(
+      run(
+        template((s) => (s.taints[0].effect = "PreferNoSchedule")),
+        "gpu-pool-tainted",
+      ),
+    ).toEqual([TAINT]);
     // The API spelling itself is not Kubernetes', but it means the same taint.
-    expect(run(template((s) => (s.taints[0].effect = "NO_SCHEDULE")), "gpu-pool-tainted")).toEqual([]);
+    expect(
+      run(
+        template((s) => (s.taints[0].effect = "NO_SCHEDULE")),
+        "gpu-pool-tainted",
+      ),
+    ).toEqual([]);
   });
 
   const ON_DEMAND = {
@@ -428,7 +455,11 @@ describe("the GPU view of the Karpenter NodePool, through the cost rules", () =>
     fix: 'set spot: true for the pool in the stack file (requirement karpenter.sh/capacity-type In ["spot"])',
   };
   it("is spot only when the capacity-type requirement allows spot and nothing else", () => {
-    const spot = (change: (q: Props) => void) => run(template((s) => change(capacityType(s))), "gpu-pool-spot-in-dev");
+    const spot = (change: (q: Props) => void) =>
+      run(
+        template((s) => change(capacityType(s))),
+        "gpu-pool-spot-in-dev",
+      );
     expect(spot((q) => (q.values = ["spot", "on-demand"]))).toEqual([ON_DEMAND]);
     expect(spot((q) => Object.assign(q, { operator: "NotIn", values: ["on-demand", "reserved"] }))).toEqual([]);
     expect(spot((q) => Object.assign(q, { operator: "NotIn", values: ["spot", "on-demand", "reserved"] }))).toEqual([ON_DEMAND]);
@@ -436,6 +467,11 @@ describe("the GPU view of the Karpenter NodePool, through the cost rules", () =>
   });
 
   it("keeps no minimum: a dev NodePool always scales to zero", () => {
-    expect(run(pool((r) => (r.spec.limits.nodes = "3")), "gpu-pool-scales-to-zero-in-dev")).toEqual([]);
+    expect(
+      run(
+        pool((r) => (r.spec.limits.nodes = "3")),
+        "gpu-pool-scales-to-zero-in-dev",
+      ),
+    ).toEqual([]);
   });
 });
