@@ -164,7 +164,10 @@ export function karpenterGpuPool(resource: GpuPool["resource"], props: Props): G
   if (perNode.length === 0 && gpuLimit === undefined && labels[ACCELERATOR_LABEL] === undefined) return undefined;
   const gpusPerNode = perNode.length ? Math.max(...perNode) : undefined;
   const nodeLimit = count(limits.nodes);
-  const byGpus = gpuLimit !== undefined && gpusPerNode ? Math.floor(gpuLimit / gpusPerNode) : undefined;
+  // The most nodes a GPU limit allows are of the smallest instance type: Karpenter launches any type
+  // the requirement allows that still fits under the limit.
+  const fewestPerNode = perNode.length ? Math.min(...perNode) : undefined;
+  const byGpus = gpuLimit !== undefined && fewestPerNode ? Math.floor(gpuLimit / fewestPerNode) : undefined;
   const capacity = allowed(requirements, "karpenter.sh/capacity-type", KARPENTER_CAPACITY_TYPES) ?? ["on-demand"];
   return {
     resource,
