@@ -117,6 +117,15 @@ describe("which EKS node groups are GPU pools, and their size", () => {
     ]);
   });
 
+  it("a labelled group with neither instance types nor an AMI type (a launch template's) is named as such", () => {
+    const plan = untainted((r) => {
+      r.labels["mlops.platform/accelerator"] = "nvidia-l4";
+      delete r.instanceTypes;
+      delete r.amiType;
+    });
+    expect(tainted(plan)).toEqual([{ message: `${GROUP} (no instance type): ${NO_TAINT}`, fix: TAINT_FIX }]);
+  });
+
   it("a group of a non-NVIDIA type on a standard AMI without the label is not one", () => {
     expect(tainted(untainted((r) => (r.instanceTypes = ["g4ad.xlarge"])))).toEqual([]);
   });
