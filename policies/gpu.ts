@@ -78,7 +78,8 @@ export function eksGpuPool(resource: GpuPool["resource"], props: Props): GpuPool
     minNodes: Number(scaling.minSize ?? 1),
     maxNodes: Number(scaling.maxSize ?? 1),
     spot: props.capacityType === "SPOT",
-    describe: types.join(",") || String(props.amiType),
+    // Both may sit in a launch template instead.
+    describe: types.join(",") || (typeof props.amiType === "string" ? props.amiType : "no instance type"),
   };
 }
 
