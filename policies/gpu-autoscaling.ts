@@ -26,7 +26,7 @@ export function readsQueueSignal(query: string): boolean {
   return QUEUE_SIGNALS.some((name) => {
     for (let at = query.indexOf(name); at >= 0; at = query.indexOf(name, at + 1)) {
       const next = query.charAt(at + name.length);
-      const before = at === 0 ? "" : query.charAt(at - 1);
+      const before = query.charAt(at - 1); // "" at the start (charAt(-1))
       if (!/[A-Za-z0-9_:]/.test(next) && !/[A-Za-z0-9_:]/.test(before)) return true;
     }
     return false;
