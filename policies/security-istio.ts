@@ -12,26 +12,38 @@ import { asArray, asRecord, get, type PlatformPolicy, violation } from "./suppor
 const meta = (r: PolicyResource) => objectMeta(asRecord(r.props), r.name);
 const spec = (r: PolicyResource) => asRecord(safeProp(r, "spec"));
 
-/** Whether an ALLOW rule matches every request: an empty rule, or one whose only parts are empty. */
+/** Whether a Source or Operation constrains nothing: no field, or only empty lists (Istio reads an empty list as unset). */
+const constrainsNothing = (fields: unknown) => Object.values(asRecord(fields)).every((v) => Array.isArray(v) && v.length === 0);
+
+/** Whether a from (or to) entry matches every request: `{}`, or a source (operation) that constrains nothing. */
+const entryMatchesAll = (entry: unknown, part: "source" | "operation") =>
+  Object.keys(asRecord(entry)).every((k) => k === part) && constrainsNothing(get(entry, part));
+
+/**
+ * Whether an ALLOW rule matches every request. Istio matches a rule when at least one of its from
+ * entries, at least one of its to entries and all of its when conditions match: so an empty or
+ * missing from (to), or one entry in it that matches everything, leaves the rule unconstrained.
+ */
 export function ruleAllowsAll(rule: unknown): boolean {
   const r = asRecord(rule);
-  const parts = ["from", "to", "when"].filter((k) => r[k] !== undefined);
-  return parts.every(
-    (k) => asArray(r[k]).length === 0 || asArray(r[k]).every((e) => Object.keys(asRecord(e)).length === 0 || isEmptySource(e)),
-  );
+  const matchesAll = (entries: unknown[], part: "source" | "operation") =>
+    entries.length === 0 || entries.some((e) => entryMatchesAll(e, part));
+  return matchesAll(asArray(r.from), "source") && matchesAll(asArray(r.to), "operation") && asArray(r.when).length === 0;
 }
 
-function isEmptySource(entry: unknown): boolean {
-  const inner = asRecord(entry);
-  const source = asRecord(inner.source ?? inner.operation);
-  return Object.keys(inner).length === 1 && Object.keys(source).length === 0;
+/** What an AuthorizationPolicy applies to, for its message: a selector without labels selects the whole namespace. */
+function scopeOf(policy: PolicyResource): string {
+  const s = spec(policy);
+  if (s.targetRef || asArray(s.targetRefs).length) return "the resources it targets";
+  if (Object.keys(asRecord(get(s.selector, "matchLabels"))).length) return "the workloads it selects";
+  return `all of namespace ${meta(policy).namespace}`;
 }
 
 export const istioNoAllowAll: PlatformPolicy = {
   area: "security",
   name: "istio-no-allow-all",
   description:
-    "No ALLOW AuthorizationPolicy matches every request (a rule `{}` or empty from/to/when): it voids the default deny for the workloads it selects, or for the whole namespace.",
+    "No ALLOW AuthorizationPolicy matches every request (a rule `{}`, empty from/to/when, or a from or to entry that constrains nothing): it voids the default deny for the workloads it selects, or for the whole namespace.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateStack: (args, report) => {
@@ -39,13 +51,12 @@ export const istioNoAllowAll: PlatformPolicy = {
     if (policies.length === 0) args.notApplicable("no AuthorizationPolicies in the stack");
     for (const p of policies) {
       const s = spec(p);
-      if ((s.action ?? "ALLOW") !== "ALLOW" || s.provider) continue;
-      const rules = asArray(s.rules);
-      if (rules.some(ruleAllowsAll))
+      if ((s.action ?? "ALLOW") !== "ALLOW") continue;
+      if (asArray(s.rules).some(ruleAllowsAll))
         report(
           violation(
             `AuthorizationPolicy "${meta(p).ref}"`,
-            `has a rule that matches every request, so ${s.selector ? "the workloads it selects" : `all of namespace ${meta(p).namespace}`} accept any caller`,
+            `has a rule that matches every request, so ${scopeOf(p)} accept any caller`,
             "name the callers in rules[].from (principals or namespaces) and the ports or paths in rules[].to",
           ),
           p.urn,
@@ -84,11 +95,17 @@ export const istioDestinationRuleTls: PlatformPolicy = {
   },
 };
 
+/** Gateway protocols that carry plain text; the HTTP ones may answer with a redirect to HTTPS instead (tls.httpsRedirect). */
+const PLAIN_HTTP = ["HTTP", "HTTP2", "GRPC", "GRPC-WEB"];
+const PLAIN_TCP = ["TCP", "MONGO"];
+/** Server TLS modes that need no certificate on the gateway: the backend's TLS passes through, or the mesh's own certificate. */
+const NO_CERTIFICATE_NEEDED = ["PASSTHROUGH", "AUTO_PASSTHROUGH", "ISTIO_MUTUAL"];
+
 export const istioGatewayTls: PlatformPolicy = {
   area: "security",
   name: "istio-gateway-tls",
   description:
-    "Every Istio Gateway server terminates TLS (HTTPS/TLS with a credentialName, or PASSTHROUGH to a TLS backend), or is plain HTTP that only redirects to HTTPS (tls.httpsRedirect).",
+    "Every Istio Gateway server terminates TLS (HTTPS/TLS with a credentialName, or PASSTHROUGH to a TLS backend), or is an HTTP, HTTP2 or gRPC server that only redirects to HTTPS (tls.httpsRedirect); no plain TCP or MONGO server.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateStack: (args, report) => {
@@ -99,13 +116,16 @@ export const istioGatewayTls: PlatformPolicy = {
         const protocol = String(get(server, "port", "protocol") ?? "").toUpperCase();
         const tls = asRecord(get(server, "tls"));
         const subject = `Gateway "${meta(gw).ref}" server ${i} (port ${String(get(server, "port", "number"))})`;
-        if (protocol === "HTTP" || protocol === "TCP" || protocol === "GRPC" || protocol === "HTTP2") {
-          if (tls.httpsRedirect !== true)
+        const http = PLAIN_HTTP.includes(protocol);
+        if (http || PLAIN_TCP.includes(protocol)) {
+          if (!(http && tls.httpsRedirect === true))
             report(
               violation(
                 subject,
                 `accepts plain ${protocol} from outside the mesh`,
-                "serve HTTPS with tls.credentialName, or set tls.httpsRedirect: true",
+                http
+                  ? "serve HTTPS with tls.credentialName, or set tls.httpsRedirect: true"
+                  : "serve protocol TLS with tls.mode SIMPLE (or MUTUAL) and tls.credentialName; tls.httpsRedirect only redirects HTTP",
               ),
               gw.urn,
             );
@@ -113,8 +133,7 @@ export const istioGatewayTls: PlatformPolicy = {
         }
         if (
           (protocol === "HTTPS" || protocol === "TLS") &&
-          tls.mode !== "PASSTHROUGH" &&
-          tls.mode !== "ISTIO_MUTUAL" &&
+          !NO_CERTIFICATE_NEEDED.includes(String(tls.mode)) &&
           !tls.credentialName &&
           !tls.serverCertificate
         )

@@ -41,7 +41,8 @@ export const ADMIN_PORTS: Record<number, string> = {
   9200: "Elasticsearch",
 };
 
-const allProtocols = (p: unknown) => p === "-1" || p === -1 || p === "all";
+/** AWS "-1" (a string or a number); "all" needs no case here, it is lowercased like any protocol. */
+const allProtocols = (p: unknown) => p === "-1" || p === -1;
 
 /** The rule's CIDRs that are the whole internet. */
 export function publicCidrs(rule: Rule): string[] {
@@ -99,13 +100,16 @@ export function rulesOf(resource: PolicyResource): Rule[] {
     case "gcp:compute/firewall:Firewall": {
       if (props("disabled") === true) return [];
       const direction = props("direction") === "EGRESS" ? "egress" : "ingress";
-      const cidrs = asArray(direction === "ingress" ? props("sourceRanges") : props("destinationRanges")).map(String);
+      const ranges = asArray(direction === "ingress" ? props("sourceRanges") : props("destinationRanges")).map(String);
+      // GCP fills in 0.0.0.0/0 for a rule that names no range: an ingress rule without source tags or
+      // service accounts either admits the whole internet, an egress rule sends to it.
+      const namedSources = [...asArray(props("sourceTags")), ...asArray(props("sourceServiceAccounts"))];
+      const cidrs = ranges.length === 0 && (direction === "egress" || namedSources.length === 0) ? ["0.0.0.0/0"] : ranges;
       return asArray(props("allows")).flatMap((a) => {
         const allow = asRecord(a);
         const protocol = String(allow.protocol ?? "").toLowerCase();
         const ports = asArray(allow.ports).map(String);
-        if (protocol === "all" || ports.length === 0)
-          return [{ direction, protocol: protocol === "all" ? "all" : protocol, fromPort: 0, toPort: 65535, cidrs } as Rule];
+        if (protocol === "all" || ports.length === 0) return [{ direction, protocol, fromPort: 0, toPort: 65535, cidrs } as Rule];
         return ports.map((p) => {
           const [from, to] = p.split("-");
           return { direction, protocol, fromPort: num(from, 0), toPort: num(to ?? from, 65535), cidrs } as Rule;
