@@ -16,22 +16,22 @@ const GKE_CLUSTER = "gcp:container/cluster:Cluster";
 const GKE_NODE_POOL = "gcp:container/nodePool:NodePool";
 const WORLD = "0.0.0.0/0";
 
-const ROUTE_KEYS = ["destinationCidrBlock", "destinationIpv6CidrBlock", "gatewayId"];
-
 /**
  * Ids of the subnets whose route table sends the default route to an internet gateway: public
  * subnets whatever their mapPublicIpOnLaunch (ours set it false and still route to the gateway).
+ * An aws.ec2.Route names its destination destinationCidrBlock / destinationIpv6CidrBlock; a
+ * RouteTable's inline routes name it cidrBlock / ipv6CidrBlock.
  */
 export function internetRoutedSubnets(resources: PolicyResource[]): Set<string> {
   const gateways = new Set(ofTypes(resources, ["aws:ec2/internetGateway:InternetGateway"]).map((g) => safeProp(g, "id")));
-  const toGateway = (route: unknown) =>
-    (get(route, "destinationCidrBlock") === WORLD || get(route, "destinationIpv6CidrBlock") === "::/0") &&
-    gateways.has(get(route, "gatewayId"));
+  const toGateway = (ipv4: unknown, ipv6: unknown, gatewayId: unknown) => (ipv4 === WORLD || ipv6 === "::/0") && gateways.has(gatewayId);
   const tables = new Set<unknown>();
   for (const route of ofTypes(resources, ["aws:ec2/route:Route"]))
-    if (toGateway(Object.fromEntries(ROUTE_KEYS.map((k) => [k, safeProp(route, k)])))) tables.add(safeProp(route, "routeTableId"));
+    if (toGateway(safeProp(route, "destinationCidrBlock"), safeProp(route, "destinationIpv6CidrBlock"), safeProp(route, "gatewayId")))
+      tables.add(safeProp(route, "routeTableId"));
   for (const table of ofTypes(resources, ["aws:ec2/routeTable:RouteTable"]))
-    if (asArray(safeProp(table, "routes")).some(toGateway)) tables.add(safeProp(table, "id"));
+    if (asArray(safeProp(table, "routes")).some((r) => toGateway(get(r, "cidrBlock"), get(r, "ipv6CidrBlock"), get(r, "gatewayId"))))
+      tables.add(safeProp(table, "id"));
   const subnets = new Set<string>();
   for (const link of ofTypes(resources, ["aws:ec2/routeTableAssociation:RouteTableAssociation"]))
     if (tables.has(safeProp(link, "routeTableId"))) subnets.add(String(safeProp(link, "subnetId")));

@@ -76,7 +76,9 @@ describe("kubernetes-nodes-private on aws-prod's real network", () => {
     const all = broken(SUBNET, "mlops-aws-net-private-1", (r) => {
       r.mapPublicIpOnLaunch = true;
     });
-    expect(nodes(nodeGroupIn(["mlops-aws-net-private-1"], all))).toEqual([inPublicSubnet("mlops-aws-net-private-1", "mapPublicIpOnLaunch")]);
+    expect(nodes(nodeGroupIn(["mlops-aws-net-private-1"], all))).toEqual([
+      inPublicSubnet("mlops-aws-net-private-1", "mapPublicIpOnLaunch"),
+    ]);
   });
 
   it("a public subnet that also maps public IPs names mapPublicIpOnLaunch", () => {
@@ -286,7 +288,10 @@ describe("kubernetes-workload-identity on aws-prod's real EKS cluster", () => {
     const gke = resource("gcp:container/cluster:Cluster", "side-gke", { location: "europe-west4" });
     expect(identity([...withoutOidc(), gke])).toEqual([
       NO_IRSA,
-      { message: 'GKE cluster "side-gke": Workload Identity is off.', fix: 'set workloadIdentityConfig: { workloadPool: "<project>.svc.id.goog" }' },
+      {
+        message: 'GKE cluster "side-gke": Workload Identity is off.',
+        fix: 'set workloadIdentityConfig: { workloadPool: "<project>.svc.id.goog" }',
+      },
     ]);
   });
 });
@@ -405,7 +410,10 @@ describe("node-metadata-hardened on aws-prod's real EC2NodeClasses", () => {
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
     });
     expect(metadata([...resources, open, hardened])).toEqual([
-      { message: 'launch template "batch-nodes": instance metadata: httpTokens is "optional", hop limit default lets pods reach it.', fix: FIX },
+      {
+        message: 'launch template "batch-nodes": instance metadata: httpTokens is "optional", hop limit default lets pods reach it.',
+        fix: FIX,
+      },
     ]);
   });
 

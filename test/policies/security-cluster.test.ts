@@ -54,7 +54,7 @@ describeRule(
         p.publicRoutes = resource(
           "aws:ec2/routeTable:RouteTable",
           "public-rt",
-          { vpcId: "vpc-id", routes: [{ destinationIpv6CidrBlock: "::/0", gatewayId: "igw-1" }] },
+          { vpcId: "vpc-id", routes: [{ ipv6CidrBlock: "::/0", gatewayId: "igw-1" }] },
           { outputs: { id: "rtb-public" } },
         );
         p.publicLink = resource("aws:ec2/routeTableAssociation:RouteTableAssociation", "public-a-rt", {
