@@ -163,12 +163,9 @@ export const kubernetesEndpointPrivate: PlatformPolicy = {
             "set privateClusterConfig.enablePrivateEndpoint: true (cluster.privateEndpoint: true in the stack file)",
           ),
         );
+      // No masterAuthorizedNetworksConfig reads as no blocks: open to the world.
       const blocks = asArray(cluster.masterAuthorizedNetworksConfig?.cidrBlocks).map((b) => get(b, "cidrBlock"));
-      if (
-        isPublic &&
-        environment !== "prod" &&
-        (!cluster.masterAuthorizedNetworksConfig || blocks.length === 0 || blocks.includes(WORLD))
-      ) {
+      if (isPublic && environment !== "prod" && (blocks.length === 0 || blocks.includes(WORLD))) {
         report(
           violation(
             subject,
