@@ -86,7 +86,7 @@ export const kmsKeyPoliciesScoped: PlatformPolicy = {
     for (const key of aws) {
       const policy = safeProp(key, "policy");
       const subject = `KMS key "${key.name}"`;
-      if (typeof policy !== "string" && (policy === undefined || policy === null)) {
+      if (policy === undefined || policy === null) {
         report(
           violation(
             subject,

@@ -364,6 +364,7 @@ describe("kms-keys-rotated on gcp-prod's CryptoKeys", () => {
 
   it("a shorter period, with a fraction of a second, passes", () => {
     expect(rotation(set({ rotationPeriod: "86400.5s" }))).toEqual([]);
+    expect(rotation(set({ rotationPeriod: "86400.25s" }))).toEqual([]);
   });
 
   it("no rotationPeriod, or one that is not a duration in seconds", () => {
