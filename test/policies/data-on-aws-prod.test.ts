@@ -266,6 +266,16 @@ describe("rds-iam-auth-and-audit-logs on aws-prod's tracking database", () => {
     expect(check(broken(RDS, unset("iamDatabaseAuthenticationEnabled")))).toEqual([IAM_OFF]);
   });
 
+  it("Oracle and SQL Server have no IAM database authentication (MariaDB, MySQL and PostgreSQL only), so they are not asked for it", () => {
+    for (const engine of ["oracle-ee", "sqlserver-se", "db2-se"])
+      expect(check(broken(RDS, set({ engine, iamDatabaseAuthenticationEnabled: false }))), engine).toEqual([]);
+    for (const engine of ["mariadb", "mysql"])
+      expect(
+        check(broken(RDS, set({ engine, iamDatabaseAuthenticationEnabled: false, enabledCloudwatchLogsExports: ["error", "audit"] }))),
+        engine,
+      ).toEqual([IAM_OFF]);
+  });
+
   it("a PostgreSQL instance that exports no postgresql log names the list to set, keeping what it exports", () => {
     expect(check(broken(RDS, set({ enabledCloudwatchLogsExports: ["upgrade"] })))).toEqual([
       v(`${DB}: does not export postgresql logs.`, 'set enabledCloudwatchLogsExports: ["upgrade", "postgresql"]'),
@@ -278,11 +288,13 @@ describe("rds-iam-auth-and-audit-logs on aws-prod's tracking database", () => {
   it("a MySQL instance must export error and audit logs, and has no rds.force_ssl check", () => {
     const mysql = (exports: string[]) =>
       check(
-        broken(RDS, (r) => {
-          r.engine = "mysql";
-          r.enabledCloudwatchLogsExports = exports;
-          delete r.parameterGroupName;
-        }),
+        withBreakage(
+          broken(RDS, (r) => {
+            r.engine = "mysql";
+            r.enabledCloudwatchLogsExports = exports;
+          }),
+          { type: PARAMS, change: set({ parameters: [] }) },
+        ),
       );
     expect(mysql(["error", "audit", "slowquery"])).toEqual([]);
     expect(mysql(["slowquery"])).toEqual([
