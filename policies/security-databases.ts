@@ -9,6 +9,8 @@ import { asArray, asRecord, get, type PlatformPolicy, violation } from "./suppor
  * CKV_AWS_129 (log exports), CKV2_AWS_69 (rds.force_ssl), CKV_GCP_108-111 and CKV2_GCP_13 (flags).
  */
 
+/** Engines with IAM database authentication (RDS has it for these only; an unknown engine is asked too). */
+const IAM_AUTH_ENGINES = ["postgres", "mysql", "mariadb", ""];
 /** Log types an RDS engine must export to CloudWatch Logs. */
 const REQUIRED_EXPORTS: Record<string, string[]> = { postgres: ["postgresql"], mysql: ["error", "audit"], mariadb: ["error", "audit"] };
 
@@ -16,7 +18,7 @@ export const rdsIamAuthAndAuditLogs: PlatformPolicy = {
   area: "security",
   name: "rds-iam-auth-and-audit-logs",
   description:
-    "RDS instances accept IAM authentication, export their engine logs to CloudWatch Logs, take minor version upgrades, and (PostgreSQL) use a parameter group with rds.force_ssl = 1.",
+    "RDS instances accept IAM authentication (MariaDB, MySQL, PostgreSQL), export their engine logs to CloudWatch Logs, take minor version upgrades, and (PostgreSQL) use a parameter group with rds.force_ssl = 1.",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateStack: (args, report) => {
@@ -27,7 +29,7 @@ export const rdsIamAuthAndAuditLogs: PlatformPolicy = {
       const subject = `RDS instance "${db.name}"`;
       const say = (problem: string, fix: string) => report(violation(subject, problem, fix), db.urn);
       const engine = String(safeProp(db, "engine") ?? "");
-      if (safeProp(db, "iamDatabaseAuthenticationEnabled") !== true)
+      if (IAM_AUTH_ENGINES.includes(engine) && safeProp(db, "iamDatabaseAuthenticationEnabled") !== true)
         say("IAM authentication is off: only the static password logs in", "set iamDatabaseAuthenticationEnabled: true");
       const exported = asArray(safeProp(db, "enabledCloudwatchLogsExports")).map(String);
       const missing = (REQUIRED_EXPORTS[engine] ?? []).filter((t) => !exported.includes(t));

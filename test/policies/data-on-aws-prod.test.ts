@@ -276,6 +276,10 @@ describe("rds-iam-auth-and-audit-logs on aws-prod's tracking database", () => {
       ).toEqual([IAM_OFF]);
   });
 
+  it("an instance that names no engine (a replica or a restore) is still asked for IAM authentication", () => {
+    expect(check(broken(RDS, both(unset("engine"), set({ iamDatabaseAuthenticationEnabled: false }))))).toEqual([IAM_OFF]);
+  });
+
   it("a PostgreSQL instance that exports no postgresql log names the list to set, keeping what it exports", () => {
     expect(check(broken(RDS, set({ enabledCloudwatchLogsExports: ["upgrade"] })))).toEqual([
       v(`${DB}: does not export postgresql logs.`, 'set enabledCloudwatchLogsExports: ["upgrade", "postgresql"]'),
