@@ -525,6 +525,16 @@ describe("pods-no-host-access", () => {
     expect(found).toEqual([{ message: `${F}: mounts host path /var/lib/kubelet/device-plugins (volume "plugins").`, fix: HOST_PATH_FIX }]);
   });
 
+  it("hostPort 0 binds no host port (Pod Security's baseline allows it, as it allows none)", () => {
+    expect(
+      host(
+        features((_, c) => {
+          c.ports[0].hostPort = 0;
+        }),
+      ),
+    ).toEqual([]);
+  });
+
   it("a host port is named with its container; a container port alone is fine", () => {
     expect(
       host(
