@@ -149,8 +149,10 @@ export const podsNoHostAccess = podRule({
     }
     for (const { container } of workload.containers) {
       for (const port of asArray(container.ports)) {
-        if (get(port, "hostPort") !== undefined)
-          report(`binds host port ${String(get(port, "hostPort"))}`, "remove hostPort and expose the port through a Service", container);
+        // 0 (or unset) binds no host port: Pod Security's baseline allows exactly those.
+        const hostPort = get(port, "hostPort");
+        if (hostPort !== undefined && hostPort !== 0)
+          report(`binds host port ${String(hostPort)}`, "remove hostPort and expose the port through a Service", container);
       }
     }
   },
