@@ -178,13 +178,13 @@ function decodeBase64(value: string): string {
 
 function checkCredentials(args: ResourceValidationArgs, report: ReportViolation): void {
   const props = args.props;
-  const minted: Record<string, string> = {
-    "aws:iam/accessKey:AccessKey": `IAM access key "${args.name}": mints a static AWS access key`,
-    "gcp:serviceaccount/key:Key": `service-account key "${args.name}": mints a static GCP service-account key`,
+  const minted: Record<string, [string, string]> = {
+    "aws:iam/accessKey:AccessKey": ["IAM access key", "mints a static AWS access key"],
+    "gcp:serviceaccount/key:Key": ["service-account key", "mints a static GCP service-account key"],
   };
-  const [subject, problem] = (minted[args.type] ?? "").split(": ");
-  if (subject && problem) {
-    report(violation(subject, problem, FIX));
+  const mints = minted[args.type];
+  if (mints) {
+    report(violation(`${mints[0]} "${args.name}"`, mints[1], FIX));
     return;
   }
   if (args.type === "pulumi:providers:aws" && (props.accessKey || props.secretKey)) {
@@ -234,8 +234,9 @@ function checkCredentials(args: ResourceValidationArgs, report: ReportViolation)
       const what = credentialIn(value) ?? (KEY_VARIABLES.includes(envName) ? `a literal ${envName}` : undefined);
       if (what) report(violation(where, `env ${envName} holds ${what}`, FIX));
     }
+    // Kubernetes takes command and args as strings only.
     for (const arg of [...asArray(container.command), ...asArray(container.args)]) {
-      const what = typeof arg === "string" ? credentialIn(arg) : undefined;
+      const what = credentialIn(String(arg));
       if (what) report(violation(where, `its command line holds ${what}`, FIX));
     }
   }

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { imageTag } from "../../policies/security-workloads";
+import type { ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { imageTag, podsNoHostAccess } from "../../policies/security-workloads";
 import { buildRealPlatform, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
@@ -513,6 +514,27 @@ describe("pods-no-host-access", () => {
     );
     expect(found).toEqual([
       { message: 'DaemonSet "gpu-system/nvidia-device-plugin": mounts host path /etc (volume "etc").', fix: HOST_PATH_FIX },
+    ]);
+  });
+
+  it("an allowlisted exception that lists no host paths allows none", () => {
+    const daemonSet = resources.find((r) => r.type === DAEMONSET && (r.inputs as Props).metadata.name === "nvidia-device-plugin");
+    const found: string[] = [];
+    const args = {
+      type: DAEMONSET,
+      name: "nvidia-device-plugin",
+      props: daemonSet?.inputs as Props,
+      getConfig: () => ({
+        exceptions: { "nvidia-device-plugin": { policies: ["pods-no-host-access"], namespaces: ["gpu-system"] } },
+      }),
+      notApplicable: () => {
+        throw new Error("applies to a DaemonSet");
+      },
+    } as unknown as ResourceValidationArgs;
+    const validate = (podsNoHostAccess as ResourceValidationPolicy).validateResource as ResourceValidation;
+    validate(args, (message: string) => found.push(message));
+    expect(found).toEqual([
+      'DaemonSet "gpu-system/nvidia-device-plugin": mounts host path /var/lib/kubelet/device-plugins (volume "device-plugins"). Fix: use an emptyDir, a ConfigMap or a PersistentVolumeClaim; a node daemon that truly needs it gets an allowlisted mlops.platform/policy-exception',
     ]);
   });
 
