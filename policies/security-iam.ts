@@ -1,12 +1,5 @@
 import type { PolicyResource, ReportViolation, StackValidationArgs } from "@pulumi/policy";
-import {
-  isReadOnlyAction,
-  isServiceWildcard,
-  principalIsEveryone,
-  type Statement,
-  scopedByCondition,
-  statements,
-} from "./iam-documents";
+import { isReadOnlyAction, isServiceWildcard, principalIsEveryone, type Statement, scopedByCondition, statements } from "./iam-documents";
 import { ofTypes, safeProp } from "./links";
 import { asArray, asRecord, type PlatformPolicy, violation } from "./support";
 
@@ -85,8 +78,8 @@ export const awsIamLeastPrivilege: PlatformPolicy = {
       }
     }
     const adminArns = (r: PolicyResource) =>
-      [safeProp(r, "policyArn"), ...asArray(safeProp(r, "managedPolicyArns"))].filter(
-        (arn): arn is string => ADMIN_POLICY_ARNS.includes(arn as string),
+      [safeProp(r, "policyArn"), ...asArray(safeProp(r, "managedPolicyArns"))].filter((arn): arn is string =>
+        ADMIN_POLICY_ARNS.includes(arn as string),
       );
     for (const r of [...attachments, ...roles]) {
       for (const arn of adminArns(r))

@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  isReadOnlyAction,
-  isServiceWildcard,
-  principalIsEveryone,
-  scopedByCondition,
-  statements,
-} from "../../policies/iam-documents";
+import { isReadOnlyAction, isServiceWildcard, principalIsEveryone, scopedByCondition, statements } from "../../policies/iam-documents";
 
 /** The statement `statements()` makes of one raw IAM statement. */
 const one = (statement: Record<string, unknown>) => {

@@ -136,7 +136,9 @@ describe("aws-iam-least-privilege on aws-prod's real IAM", () => {
         withBreakage(resources, {
           type: ATTACHMENT,
           match: named("mlops-aws-eks-cluster-policy"),
-          change: (r) => void (r.policyArn = arn),
+          change: (r) => {
+            r.policyArn = arn;
+          },
         }),
       );
       expect(found).toEqual([
@@ -148,7 +150,13 @@ describe("aws-iam-least-privilege on aws-prod's real IAM", () => {
   it("a role's managedPolicyArns are read, and it is called a role", () => {
     const arns = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", "arn:aws:iam::aws:policy/AdministratorAccess"];
     const found = least(
-      withBreakage(resources, { type: ROLE, match: named("mlops-aws-eks-role"), change: (r) => void (r.managedPolicyArns = arns) }),
+      withBreakage(resources, {
+        type: ROLE,
+        match: named("mlops-aws-eks-role"),
+        change: (r) => {
+          r.managedPolicyArns = arns;
+        },
+      }),
     );
     expect(found).toEqual([
       {
@@ -183,7 +191,11 @@ describe("aws-iam-role-trust-scoped on aws-prod's real roles", () => {
   });
 
   it('Principal "*" (the bare string) lets anyone assume a service role', () => {
-    const found = trust(withTrust("mlops-aws-eks-role", (s) => void (s.Principal = "*")));
+    const found = trust(
+      withTrust("mlops-aws-eks-role", (s) => {
+        s.Principal = "*";
+      }),
+    );
     expect(found).toEqual([
       {
         message: 'IAM role "mlops-aws-eks-role": trust statement #0 lets any AWS principal (Principal "*") assume the role.',
@@ -237,14 +249,19 @@ describe("aws-iam-role-trust-scoped on aws-prod's real roles", () => {
     );
     expect(found).toEqual([
       {
-        message: 'IAM role "mlops-aws-irsa-serving": trust statement #0 lets every identity of the OIDC provider assume the role (no ":sub" condition).',
+        message:
+          'IAM role "mlops-aws-irsa-serving": trust statement #0 lets every identity of the OIDC provider assume the role (no ":sub" condition).',
         fix: 'add Condition.StringEquals["<provider>:sub"] = "system:serviceaccount:<namespace>:<name>" (components/aws/irsa.ts does)',
       },
     ]);
   });
 
   it("web identity with no Condition at all trusts every identity of the provider", () => {
-    const found = trust(withTrust("mlops-aws-irsa-serving", (s) => void delete s.Condition));
+    const found = trust(
+      withTrust("mlops-aws-irsa-serving", (s) => {
+        delete s.Condition;
+      }),
+    );
     expect(found).toEqual([
       {
         message:

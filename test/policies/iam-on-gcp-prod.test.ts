@@ -34,15 +34,25 @@ describe("gcp-project-iam-least-privilege on gcp-prod's real project grants", ()
 
   it("each basic role is refused", () => {
     for (const role of ["roles/owner", "roles/editor", "roles/viewer"]) {
-      expect(grants(logWriter((r) => void (r.role = role)))).toEqual([
-        on(NODES_LOG_WRITER, `grants the basic role ${role} (thousands of permissions across every service)`, BASIC_FIX),
-      ]);
+      expect(
+        grants(
+          logWriter((r) => {
+            r.role = role;
+          }),
+        ),
+      ).toEqual([on(NODES_LOG_WRITER, `grants the basic role ${role} (thousands of permissions across every service)`, BASIC_FIX)]);
     }
   });
 
   it("each service-account impersonation role at project level is refused", () => {
     for (const role of ["roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator", "roles/iam.serviceAccountKeyAdmin"]) {
-      expect(grants(logWriter((r) => void (r.role = role)))).toEqual([
+      expect(
+        grants(
+          logWriter((r) => {
+            r.role = role;
+          }),
+        ),
+      ).toEqual([
         on(
           NODES_LOG_WRITER,
           `grants ${role} at project level, so the member can act as every service account of the project`,
@@ -86,7 +96,13 @@ describe("gcp-project-iam-least-privilege on gcp-prod's real project grants", ()
 
   it("the default compute service account is refused, named without its serviceAccount: prefix", () => {
     const account = "123456789012-compute@developer.gserviceaccount.com";
-    expect(grants(logWriter((r) => void (r.member = `serviceAccount:${account}`)))).toEqual([
+    expect(
+      grants(
+        logWriter((r) => {
+          r.member = `serviceAccount:${account}`;
+        }),
+      ),
+    ).toEqual([
       on(
         NODES_LOG_WRITER,
         `grants roles/logging.logWriter to the default service account ${account}, which every VM and node uses`,
@@ -97,7 +113,13 @@ describe("gcp-project-iam-least-privilege on gcp-prod's real project grants", ()
 
   it("the App Engine default service account is refused too", () => {
     const account = "mlops-prod-7730@appspot.gserviceaccount.com";
-    expect(grants(logWriter((r) => void (r.member = `serviceAccount:${account}`)))).toEqual([
+    expect(
+      grants(
+        logWriter((r) => {
+          r.member = `serviceAccount:${account}`;
+        }),
+      ),
+    ).toEqual([
       on(
         NODES_LOG_WRITER,
         `grants roles/logging.logWriter to the default service account ${account}, which every VM and node uses`,
@@ -108,6 +130,12 @@ describe("gcp-project-iam-least-privilege on gcp-prod's real project grants", ()
 
   it("an account whose name only contains the default's is not the default", () => {
     const account = "serviceAccount:x-compute@developer.gserviceaccount.com.example.iam.gserviceaccount.com";
-    expect(grants(logWriter((r) => void (r.member = account)))).toEqual([]);
+    expect(
+      grants(
+        logWriter((r) => {
+          r.member = account;
+        }),
+      ),
+    ).toEqual([]);
   });
 });
