@@ -61,7 +61,8 @@ export function podWorkload(type: string, props: Record<string, unknown>, fallba
   const path = POD_PATHS[`${k.group}/${k.kind}`];
   if (!path) return undefined;
   const pod = asRecord(get(props, ...path)) as PodSpec;
-  const templateMeta = k.kind === "Pod" ? props.metadata : get(props, ...path.slice(0, -1), "metadata");
+  // The metadata beside the pod spec: the Pod's own (path ["spec"]), else the template's.
+  const templateMeta = get(props, ...path.slice(0, -1), "metadata");
   const meta = objectMeta(props, fallbackName);
   const containers = [
     ...asArray(pod.initContainers).map((c) => ({ container: c as Container, init: true })),
@@ -105,10 +106,11 @@ export function compileSelector(selector: unknown): (labels: Record<string, stri
     expressions.every(({ key, operator, values }) => {
       const value = labels[key];
       switch (operator) {
+        // values are strings: a missing label (undefined) is in none of them.
         case "In":
-          return value !== undefined && values.includes(value);
+          return values.some((v) => v === value);
         case "NotIn":
-          return value === undefined || !values.includes(value);
+          return !values.some((v) => v === value);
         case "Exists":
           return value !== undefined;
         case "DoesNotExist":
