@@ -62,7 +62,7 @@ export function gpuScalingProblems(scalers: PolicyResource[]): { what: string; f
   if (!scaled.length && !problems.length) problems.push({ what: "has no autoscaler", fix });
   for (const s of scaled) {
     const triggers = asArray(get(s.props, "spec", "triggers"));
-    const onQueue = triggers.some((t) => get(t, "type") === "prometheus" && readsQueueSignal(String(get(t, "metadata", "query") ?? "")));
+    const onQueue = triggers.some((t) => get(t, "type") === "prometheus" && readsQueueSignal(String(get(t, "metadata", "query"))));
     if (!onQueue) {
       const kinds = triggers.map((t) => String(get(t, "type") ?? "?"));
       problems.push({

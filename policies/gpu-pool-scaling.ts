@@ -27,7 +27,7 @@ function chartOf(r: PolicyResource): string {
 
 function deploymentImages(r: PolicyResource): string[] {
   if (!isKind(r.type, "apps", "Deployment")) return [];
-  return asArray(get(r.props, "spec", "template", "spec", "containers")).map((c) => String(get(c, "image") ?? ""));
+  return asArray(get(r.props, "spec", "template", "spec", "containers")).map((c) => String(get(c, "image")));
 }
 
 /** Reads the scalers off the stack's resources. */
@@ -44,7 +44,7 @@ export function scalersOf(resources: PolicyResource[]): Scalers {
     const nap = asRecord(get(cluster.props, "clusterAutoscaling"));
     if (nap.enabled !== true) continue;
     for (const limit of asArray(nap.resourceLimits)) {
-      const type = String(get(limit, "resourceType") ?? "");
+      const type = String(get(limit, "resourceType"));
       if (/^nvidia-/.test(type) && Number(get(limit, "maximum") ?? 0) > 0) autoProvisionedGpus.add(type);
     }
   }

@@ -44,7 +44,6 @@ export type GpuPoolKind = "eks-node-group" | "karpenter-node-pool" | "gke-node-p
 
 export interface GpuPool {
   resource: PolicyResource | { type: string; name: string; urn: string; props: Record<string, unknown> };
-  cloud: "aws" | "gcp";
   kind: GpuPoolKind;
   /** GPUs per node; undefined when the pool has GPUs but their count cannot be told. */
   gpusPerNode?: number;
@@ -71,7 +70,6 @@ export function eksGpuPool(resource: GpuPool["resource"], props: Props): GpuPool
   const scaling = asRecord(props.scalingConfig);
   return {
     resource,
-    cloud: "aws",
     kind: "eks-node-group",
     gpusPerNode: perNode.length ? Math.max(...perNode) : undefined,
     taints: asArray(props.taints).map((t) => ({ key: String(get(t, "key")), effect: String(get(t, "effect")) })),
@@ -102,7 +100,6 @@ export function gkeGpuPool(resource: GpuPool["resource"], props: Props, zones: n
   const fixed = Number(props.nodeCount ?? props.initialNodeCount ?? 0) * locations;
   return {
     resource,
-    cloud: "gcp",
     kind: "gke-node-pool",
     gpusPerNode: count || undefined,
     taints: asArray(node.taints).map((t) => ({ key: String(get(t, "key")), effect: String(get(t, "effect")) })),
@@ -118,7 +115,7 @@ export function gkeClusterZones(cluster: PolicyResource | undefined): number {
   if (!cluster) return 1;
   const locations = asArray(safeProp(cluster, "nodeLocations")).length;
   if (locations) return locations;
-  const location = String(safeProp(cluster, "location") ?? "");
+  const location = String(safeProp(cluster, "location")); // "undefined" without one: not a region
   return /^[a-z]+-[a-z]+\d+$/.test(location) ? 3 : 1;
 }
 
@@ -172,7 +169,6 @@ export function karpenterGpuPool(resource: GpuPool["resource"], props: Props): G
   const capacity = allowed(requirements, "karpenter.sh/capacity-type", KARPENTER_CAPACITY_TYPES) ?? ["on-demand"];
   return {
     resource,
-    cloud: "aws",
     kind: "karpenter-node-pool",
     gpusPerNode,
     taints: asArray(template.taints).map((t) => {
