@@ -164,6 +164,18 @@ describe("the size of a GKE GPU pool", () => {
     ).toEqual([`GKE node pool "mlops-gcp-system-pool" (): ${rule}`]);
   });
 
+  it("is a GPU pool by its accelerators alone, on an N1 machine without the label", () => {
+    const plan = gpuPool((r) => {
+      r.nodeConfig.machineType = "n1-standard-8";
+      r.nodeConfig.guestAccelerators = [{ type: "nvidia-tesla-t4", count: 1 }];
+      r.nodeConfig.taints = [];
+      delete r.nodeConfig.labels["mlops.platform/accelerator"];
+    });
+    expect(run(plan, "gpu-pool-tainted").map((v) => v.message)).toEqual([
+      `${POOL} (nvidia-tesla-t4 x1): has no nvidia.com/gpu NoSchedule taint: any pod can fill these expensive nodes.`,
+    ]);
+  });
+
   it("is not a GPU pool on an n2 machine without accelerators or the label", () => {
     const plan = gpuPool((r) => {
       r.nodeConfig.guestAccelerators = [];
