@@ -315,6 +315,16 @@ describe("gpu-pool-can-scale-up over the Karpenter NodePool", () => {
     expect(canScale(pool((r) => (r.spec.limits.nodes = "0")))).toEqual([noNode("2 GPUs for 1")]);
   });
 
+  it("refuses a node limit of 0 when GPUs per node cannot be told", () => {
+    const plan = pool((r) => {
+      instanceTypes(r.spec.template.spec).operator = "NotIn";
+      r.spec.limits.nodes = "0";
+    });
+    expect(canScale(plan)).toEqual([
+      { ...noNode("2 GPUs for ?"), message: noNode("2 GPUs for ?").message.replace("g6.xlarge", "no instance type") },
+    ]);
+  });
+
   it("passes a node limit of 1", () => {
     expect(canScale(pool((r) => (r.spec.limits = { nodes: "1" })))).toEqual([]);
   });

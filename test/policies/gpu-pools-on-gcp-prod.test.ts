@@ -90,6 +90,7 @@ describe("the size of a GKE GPU pool", () => {
     expect(budget(cluster(plan, (c) => (c.location = "europe-west4-a")))).toEqual([]);
     expect(budget(cluster(plan, (c) => delete c.location))).toEqual([]);
     expect(budget(cluster(plan, (c) => (c.location = "us-central1")))).toEqual([overBudget(15, "mlops-gcp-gpu-l4-pool: 15 x 1")]);
+    expect(budget(cluster(plan, (c) => (c.location = "europe-west12")))).toEqual([overBudget(15, "mlops-gcp-gpu-l4-pool: 15 x 1")]);
   });
 
   it("counts a pool without autoscaling by its nodeCount, else its initialNodeCount, per zone", () => {

@@ -100,6 +100,14 @@ describe("gpu-serving-scales-on-queue on aws-dev's real plan", () => {
     expect(run(plan)).toEqual([]);
   });
 
+  it("leaves other GPU workloads alone: the GPU model as a StatefulSet without a scaler is not a served Deployment", () => {
+    const withoutScaler = scaledObject();
+    const i = withoutScaler.findIndex((r) => r.type === DEPLOYMENT && named(GPU_MODEL)(r));
+    const asStatefulSet = withoutScaler[i] as PlanResource;
+    withoutScaler[i] = { ...asStatefulSet, type: "kubernetes:apps/v1:StatefulSet", urn: `${asStatefulSet.urn}-sts` };
+    expect(run(withoutScaler)).toEqual([]);
+  });
+
   it("leaves a GPU Deployment outside the serving namespace alone", () => {
     expect(run(deployment((r) => (r.metadata.namespace = "mlops"), scaledObject()))).toEqual([]);
   });
