@@ -127,8 +127,8 @@ const API_EFFECTS: Record<string, string> = { NoSchedule: "NO_SCHEDULE", PreferN
 
 /** Values a NodePool requirement allows for `key`; undefined when no requirement names it. */
 function allowed(requirements: unknown[], key: string, universe?: string[]): string[] | undefined {
+  // Without one, r is undefined and so is its operator: undefined below.
   const r = requirements.find((q) => get(q, "key") === key);
-  if (!r) return undefined;
   const values = asArray(get(r, "values")).map(String);
   const op = get(r, "operator");
   if (op === "In") return values;
@@ -138,7 +138,8 @@ function allowed(requirements: unknown[], key: string, universe?: string[]): str
 
 /** A quantity of a NodePool limit as a count ("4" or 4); undefined when absent or not a plain number. */
 function count(value: unknown): number | undefined {
-  if (value === undefined || value === null || value === "") return undefined;
+  // Number() makes 0 of these two; undefined becomes NaN, which the finite test below refuses.
+  if (value === null || value === "") return undefined;
   const n = Number(value);
   return Number.isFinite(n) ? n : undefined;
 }
