@@ -382,6 +382,22 @@ describe("the GPU view of the Karpenter NodePool, through the cost rules", () =>
     expect(budget(plan)).toEqual([overBudget(6, "mlops-aws-addons-karpenter-gpu-l4: limit 6")]);
   });
 
+  it("counts a node limit with several instance types as nodes x the largest node's GPUs", () => {
+    const plan = pool((r) => {
+      r.spec.limits = { nodes: "2" };
+      instanceTypes(r.spec.template.spec).values = ["g6.xlarge", "g6.12xlarge"];
+    });
+    expect(budget(plan)).toEqual([overBudget(8, "mlops-aws-addons-karpenter-gpu-l4: 2 x 4")]);
+  });
+
+  it("is a GPU pool by its instance types alone: without limits or label it is unbounded", () => {
+    const plan = pool((r) => {
+      delete r.spec.limits;
+      delete r.spec.template.metadata.labels["mlops.platform/accelerator"];
+    });
+    expect(budget(plan)).toEqual([NO_LIMIT]);
+  });
+
   it("rounds the nodes a GPU limit allows down: 9 GPUs of 8-GPU nodes are one node", () => {
     const plan = pool((r) => {
       r.spec.limits = { "nvidia.com/gpu": "9", nodes: "5" };
