@@ -242,6 +242,8 @@ describe("which GKE pool belongs to which cluster", () => {
   it("takes the only cluster when the pool names none the stack has, and one zone when there are several", () => {
     expect(budget(referring("unknown", [], false))).toEqual(REGIONAL);
     expect(budget(referring("unknown", []))).toEqual([]);
+    // Not the first of several either: the regional cluster listed first still gives one zone.
+    expect(budget([...referring("unknown", [], false), otherCluster()])).toEqual([]);
   });
 
   it("takes one zone with no cluster in the stack", () => {
