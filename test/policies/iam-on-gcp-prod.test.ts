@@ -94,38 +94,22 @@ describe("gcp-project-iam-least-privilege on gcp-prod's real project grants", ()
     expect(grants([...resources, binding])).toEqual([]);
   });
 
-  it("the default compute service account is refused, named without its serviceAccount: prefix", () => {
-    const account = "123456789012-compute@developer.gserviceaccount.com";
-    expect(
-      grants(
-        logWriter((r) => {
-          r.member = `serviceAccount:${account}`;
-        }),
-      ),
-    ).toEqual([
-      on(
-        NODES_LOG_WRITER,
-        `grants roles/logging.logWriter to the default service account ${account}, which every VM and node uses`,
-        DEFAULT_FIX,
-      ),
-    ]);
-  });
-
-  it("the App Engine default service account is refused too", () => {
-    const account = "mlops-prod-7730@appspot.gserviceaccount.com";
-    expect(
-      grants(
-        logWriter((r) => {
-          r.member = `serviceAccount:${account}`;
-        }),
-      ),
-    ).toEqual([
-      on(
-        NODES_LOG_WRITER,
-        `grants roles/logging.logWriter to the default service account ${account}, which every VM and node uses`,
-        DEFAULT_FIX,
-      ),
-    ]);
+  it("the default compute and App Engine service accounts are refused, named without their serviceAccount: prefix", () => {
+    for (const account of ["123456789012-compute@developer.gserviceaccount.com", "mlops-prod-7730@appspot.gserviceaccount.com"]) {
+      expect(
+        grants(
+          logWriter((r) => {
+            r.member = `serviceAccount:${account}`;
+          }),
+        ),
+      ).toEqual([
+        on(
+          NODES_LOG_WRITER,
+          `grants roles/logging.logWriter to the default service account ${account}, which every VM and node uses`,
+          DEFAULT_FIX,
+        ),
+      ]);
+    }
   });
 
   it("an account whose name only contains the default's is not the default", () => {
