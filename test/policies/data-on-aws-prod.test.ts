@@ -469,4 +469,36 @@ describe("kms-key-policies-scoped on aws-prod's keys", () => {
       ),
     ).toEqual([]);
   });
+
+  it("a key whose policy is attached by an aws.kms.KeyPolicy has one, and that policy's statements are checked", () => {
+    const key = resource(KEY, "features-key", { enableKeyRotation: true });
+    const attach = (statement: Props) =>
+      resource("aws:kms/keyPolicy:KeyPolicy", "features-key-policy", {
+        keyId: "features-key-id",
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "AccountAdministersThroughIam",
+              Effect: "Allow",
+              Principal: { AWS: "arn:aws:iam::123456789012:root" },
+              Action: "kms:*",
+              Resource: "*",
+            },
+            statement,
+          ],
+        }),
+      });
+    const named = {
+      Sid: "Serving",
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::123456789012:role/serving" },
+      Action: "kms:Decrypt",
+      Resource: "*",
+    };
+    expect(check(plus(key, attach(named)))).toEqual([]);
+    expect(check(plus(key, attach({ ...named, Sid: "Everyone", Principal: "*" })))).toEqual([
+      v('KMS key "features-key": key policy statement Everyone allows kms:Decrypt to Principal "*".', EVERYONE_FIX),
+    ]);
+  });
 });

@@ -452,4 +452,67 @@ describe("kms-key-policies-scoped on gcp-prod's key grants", () => {
       );
     expect(check(plus(awsKey("a"), awsKey("b")))).toEqual([noPolicy("a"), noPolicy("b")]);
   });
+
+  it("IAM policies on a key or a key ring (policyData) name each binding's public members with its role", () => {
+    const policyData = JSON.stringify({
+      bindings: [
+        { role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", members: ["serviceAccount:a@p.iam.gserviceaccount.com"] },
+        { role: "roles/cloudkms.cryptoKeyDecrypter", members: ["allUsers", "group:ml@example.com"] },
+      ],
+    });
+    const found = check(
+      plus(
+        resource("gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy", "key-policy", { cryptoKeyId: "k", policyData }),
+        resource("gcp:kms/keyRingIAMPolicy:KeyRingIAMPolicy", "ring-policy", { keyRingId: "r", policyData: "{}" }),
+      ),
+    );
+    expect(found).toEqual([v('key grant "key-policy": grants roles/cloudkms.cryptoKeyDecrypter to allUsers.', FIX)]);
+  });
+});
+
+describe("IAM policies (policyData) and table grants on data stores", () => {
+  const FIX = "grant roles to named service accounts or groups only";
+  const policyData = (members: string[]) => JSON.stringify({ bindings: [{ role: "roles/bigquery.dataViewer", members }] });
+
+  it("a dataset IAM policy, a table IAM policy/member/binding granting allUsers or allAuthenticatedUsers", () => {
+    const found = run(
+      "bigquery-dataset-private",
+      plus(
+        resource("gcp:bigquery/datasetIamPolicy:DatasetIamPolicy", "dataset-policy", {
+          datasetId: "features",
+          policyData: policyData(["allAuthenticatedUsers"]),
+        }),
+        resource("gcp:bigquery/iamPolicy:IamPolicy", "table-policy", {
+          tableId: "card_stats",
+          policyData: policyData(["group:ml@example.com"]),
+        }),
+        resource("gcp:bigquery/iamMember:IamMember", "table-member", {
+          tableId: "card_stats",
+          role: "roles/bigquery.dataViewer",
+          member: "allUsers",
+        }),
+        resource("gcp:bigquery/iamBinding:IamBinding", "table-binding", {
+          tableId: "card_stats",
+          role: "roles/bigquery.dataViewer",
+          members: ["allAuthenticatedUsers"],
+        }),
+      ),
+    );
+    expect(found).toEqual([
+      v('BigQuery dataset IAM policy "dataset-policy": grants access to allAuthenticatedUsers.', FIX),
+      v('BigQuery table IAM member "table-member": grants access to allUsers.', FIX),
+      v('BigQuery table IAM binding "table-binding": grants access to allAuthenticatedUsers.', FIX),
+    ]);
+  });
+
+  it("a bucket IAM policy granting allUsers; malformed policyData grants nothing", () => {
+    const found = run(
+      "gcs-bucket-private",
+      plus(
+        resource("gcp:storage/bucketIAMPolicy:BucketIAMPolicy", "bucket-policy", { bucket: "b", policyData: policyData(["allUsers"]) }),
+        resource("gcp:storage/bucketIAMPolicy:BucketIAMPolicy", "bucket-policy-bad", { bucket: "b", policyData: "not json" }),
+      ),
+    );
+    expect(found).toEqual([v('GCS bucket IAM policy "bucket-policy": grants access to allUsers.', FIX)]);
+  });
 });
