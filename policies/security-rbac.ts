@@ -202,7 +202,7 @@ export function admissionCovers(
           );
       const matchesResource = matchesCreate(constraints.resourceRules) && !matchesCreate(constraints.excludeResourceRules);
       const matchesNamespace = selectsNamespace(constraints.namespaceSelector, namespace) && selectsAll(constraints.objectSelector);
-      const namesUser = asArray(spec.matchConditions).some((c) => String(asRecord(c).expression ?? "").includes(JSON.stringify(username)));
+      const namesUser = asArray(spec.matchConditions).some((c) => String(asRecord(c).expression).includes(JSON.stringify(username)));
       const bound = bindings.some((b) => {
         const bspec = asRecord(safeProp(b, "spec"));
         const narrowed = asRecord(bspec.matchResources);

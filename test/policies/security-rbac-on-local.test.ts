@@ -769,3 +769,82 @@ describe("a binding of the admission policy narrowed to some namespaces", () => 
     expect(admitted(narrowTo("mlops"))).toEqual([DRIFT_JOBS]);
   });
 });
+
+describe("edges of what grants and what binds", () => {
+  it('a rule resource "*s" is not a wildcard: only "*" and "*/<subresource>" are', () => {
+    expect(leastPrivilege(triggerAlso({ apiGroups: [""], resources: ["*s", "*c"], verbs: ["get", "create"] }))).toEqual([]);
+  });
+
+  it("aggregates that select each other, and themselves, grant each rule once and terminate", () => {
+    const all = [
+      ...resources,
+      clusterRole("ml-a", [], { labels: { y: "true" }, aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: "true" } }] } }),
+      clusterRole("ml-b", [CREATE_JOBS], {
+        labels: { x: "true", y: "true" },
+        aggregationRule: { clusterRoleSelectors: [{ matchLabels: { y: "true" } }] },
+      }),
+      binding({ kind: "ClusterRole", name: "ml-a" }, [SA("mlops", "features")], "mlops"),
+    ];
+    expect(admitted(all).map((v) => v.message)).toEqual([
+      'ClusterRole "ml-a": lets system:serviceaccount:mlops:features create batch/jobs in namespace mlops with no ValidatingAdmissionPolicy limiting what it creates.',
+    ]);
+  });
+
+  it("a Group named like a ServiceAccount's username is not that ServiceAccount", () => {
+    const all = broken(ROLE_BINDING, (r) => {
+      r.subjects = [{ kind: "Group", apiGroup: RBAC, name: "system:serviceaccount:mlops:features" }];
+    });
+    expect(admitted(all)).toEqual([]);
+  });
+
+  it("only RoleBindings and ClusterRoleBindings bind: another kind with a roleRef does not", () => {
+    const lookalike = resource("kubernetes:example.com/v1:RoleBindingTemplate", "template", {
+      apiVersion: "example.com/v1",
+      kind: "RoleBindingTemplate",
+      metadata: { name: "template", namespace: "models" },
+      roleRef: { apiGroup: RBAC, kind: "Role", name: "train-fraud-scorer-trigger" },
+      subjects: [SA("mlops", "features")],
+    });
+    expect(admitted([...resources, lookalike])).toEqual([]);
+  });
+
+  it("a RoleBinding to a Role of a ClusterRole's name does not bind the ClusterRole", () => {
+    const all = [
+      ...resources,
+      clusterRole("job-runner", [CREATE_JOBS]),
+      binding({ kind: "Role", name: "job-runner" }, [SA("mlops", "features")], "mlops"),
+    ];
+    expect(admitted(all)).toEqual([]);
+  });
+
+  it("a ClusterRoleBinding cannot bind a Role, even one in the namespace default", () => {
+    const role = resource(ROLE, "default-job-runner", {
+      apiVersion: `${RBAC}/v1`,
+      kind: "Role",
+      metadata: { name: "job-runner", namespace: "default" },
+      rules: [CREATE_JOBS],
+    });
+    expect(admitted([...resources, role, binding({ kind: "Role", name: "job-runner" }, [SA("mlops", "features")])])).toEqual([]);
+  });
+
+  it("an objectSelector of matchExpressions only still narrows the policy", () => {
+    expect(
+      admitted(
+        broken(VAP, (r) => {
+          r.spec.matchConstraints.objectSelector = { matchExpressions: [{ key: "mlops.platform/training", operator: "Exists" }] };
+        }),
+      ),
+    ).toEqual([DRIFT_JOBS]);
+  });
+
+  it("a cluster-wide grant is not covered by a namespaceSelector that names no namespace", () => {
+    const grant = [clusterRole("job-runner", [CREATE_JOBS]), binding({ kind: "ClusterRole", name: "job-runner" }, [SA("mlops", "drift")])];
+    const byExpression = broken(VAP, (r) => {
+      r.spec.matchConstraints.namespaceSelector = { matchExpressions: [{ key: "team", operator: "In", values: ["ml"] }] };
+    });
+    expect(admitted([...byExpression, ...grant]).map((v) => v.message)).toEqual([
+      'Role "models/train-fraud-scorer-trigger": lets system:serviceaccount:mlops:drift create batch/jobs with no ValidatingAdmissionPolicy limiting what it creates.',
+      'ClusterRole "job-runner": lets system:serviceaccount:mlops:drift create batch/jobs in every namespace with no ValidatingAdmissionPolicy limiting what it creates.',
+    ]);
+  });
+});
