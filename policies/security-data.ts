@@ -219,6 +219,20 @@ export const cloudSqlPrivateTls: PlatformPolicy = {
   }),
 };
 
+/** Members of every binding of an IAM policy's policyData (a JSON string); none when it does not parse. */
+function policyDataMembers(policyData: unknown): unknown[] {
+  return policyDataBindings(policyData).flatMap((b) => asArray(get(b, "members")));
+}
+
+/** The bindings of an IAM policy's policyData (a JSON string, as gcp.organizations.getIAMPolicy gives it). */
+export function policyDataBindings(policyData: unknown): unknown[] {
+  try {
+    return asArray(get(JSON.parse(String(policyData)), "bindings"));
+  } catch {
+    return [];
+  }
+}
+
 function reportPublicMember(kind: string, name: string, members: unknown[], report: ReportViolation): void {
   for (const member of members) {
     if (typeof member === "string" && PUBLIC_MEMBERS.includes(member)) {
@@ -230,7 +244,8 @@ function reportPublicMember(kind: string, name: string, members: unknown[], repo
 export const bigqueryDatasetPrivate: PlatformPolicy = {
   area: "security",
   name: "bigquery-dataset-private",
-  description: "BigQuery datasets grant no access to allUsers or allAuthenticatedUsers.",
+  description:
+    "BigQuery datasets and tables grant no access to allUsers or allAuthenticatedUsers (accesses, IAM members, bindings or policies).",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: [
@@ -247,13 +262,27 @@ export const bigqueryDatasetPrivate: PlatformPolicy = {
     validateResourceOfType(gcp.bigquery.DatasetAccess, (a, args, report) =>
       reportPublicMember("BigQuery dataset access", args.name, [a.specialGroup, a.iamMember], report),
     ),
+    validateResourceOfType(gcp.bigquery.DatasetIamPolicy, (p, args, report) =>
+      reportPublicMember("BigQuery dataset IAM policy", args.name, policyDataMembers(p.policyData), report),
+    ),
+    // Table-level grants reach the data without the dataset's.
+    validateResourceOfType(gcp.bigquery.IamMember, (m, args, report) =>
+      reportPublicMember("BigQuery table IAM member", args.name, [m.member], report),
+    ),
+    validateResourceOfType(gcp.bigquery.IamBinding, (b, args, report) =>
+      reportPublicMember("BigQuery table IAM binding", args.name, asArray(b.members), report),
+    ),
+    validateResourceOfType(gcp.bigquery.IamPolicy, (p, args, report) =>
+      reportPublicMember("BigQuery table IAM policy", args.name, policyDataMembers(p.policyData), report),
+    ),
   ],
 };
 
 export const gcsBucketPrivate: PlatformPolicy = {
   area: "security",
   name: "gcs-bucket-private",
-  description: "GCS buckets use uniform bucket-level access, enforce public access prevention and grant nothing to allUsers.",
+  description:
+    "GCS buckets use uniform bucket-level access, enforce public access prevention and grant nothing to allUsers (IAM members, bindings or policies).",
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateResource: [
@@ -269,6 +298,9 @@ export const gcsBucketPrivate: PlatformPolicy = {
     ),
     validateResourceOfType(gcp.storage.BucketIAMBinding, (b, args, report) =>
       reportPublicMember("GCS bucket IAM binding", args.name, asArray(b.members), report),
+    ),
+    validateResourceOfType(gcp.storage.BucketIAMPolicy, (p, args, report) =>
+      reportPublicMember("GCS bucket IAM policy", args.name, policyDataMembers(p.policyData), report),
     ),
   ],
 };

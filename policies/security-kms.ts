@@ -1,7 +1,8 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { principalIsEveryone, scopedByCondition, statements } from "./iam-documents";
-import { ofTypes, safeProp } from "./links";
-import { type PlatformPolicy, violation } from "./support";
+import { ofTypes, refersTo, safeProp } from "./links";
+import { policyDataBindings } from "./security-data";
+import { asArray, get, type PlatformPolicy, violation } from "./support";
 
 /**
  * Encryption keys: rotated, and administered by this account or project only. AWS: Checkov
@@ -64,29 +65,38 @@ const GCP_KEY_GRANTS = [
   "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding",
   "gcp:kms/keyRingIAMMember:KeyRingIAMMember",
   "gcp:kms/keyRingIAMBinding:KeyRingIAMBinding",
+  "gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy",
+  "gcp:kms/keyRingIAMPolicy:KeyRingIAMPolicy",
 ];
 const PUBLIC_MEMBERS = ["allUsers", "allAuthenticatedUsers"];
 
-function membersOf(grant: PolicyResource): string[] {
-  const many = safeProp(grant, "members");
-  return [safeProp(grant, "member"), ...(Array.isArray(many) ? many : [])].filter((m): m is string => typeof m === "string");
+/** A grant's role and members: one for an IAM member or binding, one per binding of an IAM policy's policyData. */
+function rolesOf(grant: PolicyResource): { role: unknown; members: unknown[] }[] {
+  if (safeProp(grant, "policyData") !== undefined)
+    return policyDataBindings(safeProp(grant, "policyData")).map((b) => ({ role: get(b, "role"), members: asArray(get(b, "members")) }));
+  return [{ role: safeProp(grant, "role"), members: [safeProp(grant, "member"), ...asArray(safeProp(grant, "members"))] }];
 }
 
 export const kmsKeyPoliciesScoped: PlatformPolicy = {
   area: "security",
   name: "kms-key-policies-scoped",
   description:
-    'AWS KMS keys carry an explicit key policy that allows nothing to Principal "*" without a condition pinning the caller; GCP key and key-ring grants name members, never allUsers or allAuthenticatedUsers.',
+    'AWS KMS keys carry an explicit key policy (their own or one an aws.kms.KeyPolicy attaches) that allows nothing to Principal "*" without a condition pinning the caller; GCP key and key-ring grants (members, bindings, IAM policies) name members, never allUsers or allAuthenticatedUsers.',
   enforcementLevel: "mandatory",
   configSchema: { properties: {} },
   validateStack: (args, report) => {
     const aws = ofTypes(args.resources, ["aws:kms/key:Key"]);
+    const keyPolicies = ofTypes(args.resources, ["aws:kms/keyPolicy:KeyPolicy"]);
     const gcp = ofTypes(args.resources, GCP_KEY_GRANTS);
     if (aws.length + gcp.length === 0) args.notApplicable("no KMS keys or key grants in the stack");
     for (const key of aws) {
-      const policy = safeProp(key, "policy");
+      // An aws.kms.KeyPolicy replaces the key's policy, so its statements are the key's.
+      const attached = keyPolicies.filter((p) => refersTo(p, "keyId", key, ["id", "keyId", "arn"]));
+      const documents = [safeProp(key, "policy"), ...attached.map((p) => safeProp(p, "policy"))].filter(
+        (d) => d !== undefined && d !== null,
+      );
       const subject = `KMS key "${key.name}"`;
-      if (policy === undefined || policy === null) {
+      if (documents.length === 0) {
         report(
           violation(
             subject,
@@ -97,7 +107,7 @@ export const kmsKeyPoliciesScoped: PlatformPolicy = {
         );
         continue;
       }
-      for (const s of statements(policy))
+      for (const s of documents.flatMap(statements))
         if (s.effect === "Allow" && principalIsEveryone(s) && !scopedByCondition(s))
           report(
             violation(
@@ -109,16 +119,18 @@ export const kmsKeyPoliciesScoped: PlatformPolicy = {
           );
     }
     for (const grant of gcp) {
-      const open = membersOf(grant).filter((m) => PUBLIC_MEMBERS.includes(m));
-      if (open.length)
-        report(
-          violation(
-            `key grant "${grant.name}"`,
-            `grants ${String(safeProp(grant, "role"))} to ${open.join(", ")}`,
-            "grant the role to the service agent or service account that uses the key",
-          ),
-          grant.urn,
-        );
+      for (const { role, members } of rolesOf(grant)) {
+        const open = members.filter((m): m is string => typeof m === "string" && PUBLIC_MEMBERS.includes(m));
+        if (open.length)
+          report(
+            violation(
+              `key grant "${grant.name}"`,
+              `grants ${String(role)} to ${open.join(", ")}`,
+              "grant the role to the service agent or service account that uses the key",
+            ),
+            grant.urn,
+          );
+      }
     }
   },
 };
