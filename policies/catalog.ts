@@ -37,6 +37,8 @@ interface Route {
   label: string;
   destinations: { host: string; subset?: string; weight?: number }[];
   mirror?: { host: string; subset?: string };
+  /** A redirect or directResponse route: Istio sends it nowhere. */
+  answersItself: boolean;
 }
 
 function routesOf(props: Record<string, unknown>): Route[] {
@@ -53,6 +55,7 @@ function routesOf(props: Record<string, unknown>): Route[] {
         };
       }),
       mirror: mirror ? { host: String(get(mirror, "host")), subset: get(mirror, "subset") as string | undefined } : undefined,
+      answersItself: get(route, "redirect") !== undefined || get(route, "directResponse") !== undefined,
     };
   });
 }
@@ -68,8 +71,9 @@ export const virtualServiceWeightsSumTo100: PlatformPolicy = {
     const { ref } = objectMeta(args.props, args.name);
     for (const route of routesOf(args.props)) {
       const weighted = route.destinations.filter((d) => d.weight !== undefined);
-      // Istio: a single destination may omit its weight (it gets 100).
-      if (route.destinations.length === 1 && weighted.length === 0) continue;
+      // Istio: a single destination may omit its weight (it gets 100); a route that redirects or
+      // answers itself has no destinations.
+      if ((route.destinations.length === 1 && weighted.length === 0) || route.answersItself) continue;
       const total = route.destinations.reduce((sum, d) => sum + (d.weight ?? 0), 0);
       if (route.destinations.length === 0) {
         report(
@@ -93,13 +97,12 @@ export const virtualServiceWeightsSumTo100: PlatformPolicy = {
   },
 };
 
-/** Fully qualified service host as Istio resolves a short name from the object's namespace. */
+/**
+ * A host as Istio resolves it from the object's namespace: only a name without a dot is a short
+ * name (a Service of that namespace); "svc.ns" and wildcards are taken as written.
+ */
 export function qualifyHost(host: string, namespace: string): string {
-  if (host.includes("*")) return host;
-  const parts = host.split(".");
-  if (parts.length === 1) return `${host}.${namespace}.svc.cluster.local`;
-  if (parts.length === 2) return `${host}.svc.cluster.local`;
-  return host;
+  return host === "*" || host.includes(".") ? host : `${host}.${namespace}.svc.cluster.local`;
 }
 
 function destinationSubsets(rules: PolicyResource[]): Map<string, Set<string>> {
