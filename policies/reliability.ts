@@ -176,10 +176,16 @@ export const workloadsHavePdb: PlatformPolicy = {
   },
 };
 
+/** Whether an Istio duration bounds anything: Envoy reads zero ("0s", "0ms", "0.000s") as no timeout at all. */
+function bounded(duration: unknown): boolean {
+  return !(String(duration).match(/[\d.]+/g) ?? []).every((n) => Number(n) === 0);
+}
+
 export const servingRoutesResilient: PlatformPolicy = {
   area: "reliability",
   name: "serving-routes-have-retries-and-timeouts",
-  description: "Every HTTP route of a VirtualService sets a timeout and retries with a per-try timeout.",
+  description:
+    'Every HTTP route of a VirtualService sets a timeout and retries with a per-try timeout; a zero duration ("0s") is none, as Envoy reads it.',
   enforcementLevel: "mandatory",
   devEnforcementLevel: "advisory",
   configSchema: { properties: {} },
@@ -188,9 +194,12 @@ export const servingRoutesResilient: PlatformPolicy = {
     const { ref } = objectMeta(args.props, args.name);
     asArray(get(args.props, "spec", "http")).forEach((route, i) => {
       const label = `route ${String(get(route, "name") ?? `#${i}`)}`;
-      if (!get(route, "timeout"))
-        report(violation(`VirtualService "${ref}"`, `${label} has no timeout`, 'set timeout (e.g. "440ms", from the model\'s SLO)'));
-      if (!(Number(get(route, "retries", "attempts")) >= 1) || !get(route, "retries", "perTryTimeout")) {
+      const timeout = get(route, "timeout");
+      if (!bounded(timeout)) {
+        const problem = timeout === undefined ? "has no timeout" : `has timeout ${String(timeout)}, which Envoy reads as none`;
+        report(violation(`VirtualService "${ref}"`, `${label} ${problem}`, 'set timeout (e.g. "440ms", from the model\'s SLO)'));
+      }
+      if (!(Number(get(route, "retries", "attempts")) >= 1) || !bounded(get(route, "retries", "perTryTimeout"))) {
         report(
           violation(
             `VirtualService "${ref}"`,
