@@ -186,9 +186,14 @@ export const gpuOnlyForGpuWorkloads = podRule({
     const terms = asArray(
       get(workload.pod.affinity, "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"),
     );
+    // The scheduler ORs nodeSelectorTerms: a pod is pinned only when every term requires the label
+    // (In with values, or Exists); NotIn and DoesNotExist keep it off GPU nodes instead.
+    const requiresLabel = (e: unknown) =>
+      get(e, "key") === ACCELERATOR_LABEL &&
+      (get(e, "operator") === "Exists" || (get(e, "operator") === "In" && asArray(get(e, "values")).length > 0));
     const pinned =
       asStringRecord(workload.pod.nodeSelector)[ACCELERATOR_LABEL] !== undefined ||
-      terms.some((term) => asArray(get(term, "matchExpressions")).some((e) => get(e, "key") === ACCELERATOR_LABEL));
+      (terms.length > 0 && terms.every((term) => asArray(get(term, "matchExpressions")).some(requiresLabel)));
     if (!tolerates || !pinned) {
       report(
         "requests GPUs but is not placed on a GPU pool (toleration of nvidia.com/gpu and node affinity on the accelerator label)",

@@ -388,6 +388,60 @@ describe("gpu-only-for-gpu-workloads on aws-prod", () => {
     expect(found).toEqual([UNPLACED]);
   });
 
+  it("the label under NotIn or DoesNotExist keeps it off GPU nodes: not pinned", () => {
+    for (const operator of ["NotIn", "DoesNotExist"]) {
+      const found = check(
+        assistant((r) => {
+          const term = podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
+          const e = term.matchExpressions.find((x: Props) => x.key === "mlops.platform/accelerator");
+          e.operator = operator;
+          if (operator === "DoesNotExist") delete e.values;
+        }),
+      );
+      expect(found, operator).toEqual([UNPLACED]);
+    }
+  });
+
+  it("In with no values selects no node: not pinned; Exists pins it", () => {
+    const withOperator = (operator: string, values?: string[]) =>
+      check(
+        assistant((r) => {
+          const term = podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
+          const e = term.matchExpressions.find((x: Props) => x.key === "mlops.platform/accelerator");
+          e.operator = operator;
+          e.values = values;
+        }),
+      );
+    expect(withOperator("In", [])).toEqual([UNPLACED]);
+    expect(withOperator("Exists")).toEqual([]);
+  });
+
+  it("terms are ORed: a second term without the accelerator label lets it land anywhere", () => {
+    const anywhere = { matchExpressions: [{ key: "kubernetes.io/os", operator: "In", values: ["linux"] }] };
+    const found = check(
+      assistant((r) => {
+        podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.push(anywhere);
+      }),
+    );
+    expect(found).toEqual([UNPLACED]);
+    const both = check(
+      assistant((r) => {
+        const terms = podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+        terms.push(structuredClone(terms[0]));
+      }),
+    );
+    expect(both).toEqual([]);
+  });
+
+  it("no terms at all is no affinity", () => {
+    const found = check(
+      assistant((r) => {
+        podSpec(r).affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms = [];
+      }),
+    );
+    expect(found).toEqual([UNPLACED]);
+  });
+
   it("a nodeSelector on the accelerator label pins it as well as node affinity", () => {
     const found = check(
       assistant((r) => {
