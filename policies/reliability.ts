@@ -233,6 +233,10 @@ const STATEFUL: Record<string, { label: string; guard?: (props: Record<string, u
     guard: (p) => (p.deletionProtection === true ? undefined : "set deletionProtection: true"),
   },
   "aws:s3/bucket:Bucket": { label: "S3 bucket", guard: (p) => (p.forceDestroy === true ? "remove forceDestroy: true" : undefined) },
+  "aws:s3/bucketV2:BucketV2": {
+    label: "S3 bucket",
+    guard: (p) => (p.forceDestroy === true ? "remove forceDestroy: true" : undefined),
+  },
   "gcp:redis/instance:Instance": { label: "Memorystore instance" },
   "gcp:redis/cluster:Cluster": {
     label: "Memorystore cluster",
@@ -345,7 +349,7 @@ export const databaseBackupsEnabled: PlatformPolicy = {
   area: "reliability",
   name: "database-backups-enabled",
   description:
-    "The tracking server's database keeps automated backups (RDS retention of 7 days or more; Cloud SQL backups with point-in-time recovery).",
+    "The tracking server's database keeps automated backups (RDS instance or Aurora cluster retention of 7 days or more; Cloud SQL backups with point-in-time recovery).",
   enforcementLevel: "mandatory",
   devEnforcementLevel: "advisory",
   configSchema: {
@@ -358,6 +362,18 @@ export const databaseBackupsEnabled: PlatformPolicy = {
         report(
           violation(
             `RDS instance "${args.name}"`,
+            `keeps backups ${db.backupRetentionPeriod ?? 1} day(s)`,
+            `set backupRetentionPeriod: ${retentionDays} or more`,
+          ),
+        );
+    }),
+    // An Aurora cluster keeps its backups (its instances have none of their own), with the same default of one day.
+    validateResourceOfType(aws.rds.Cluster, (db, args, report) => {
+      const { retentionDays } = args.getConfig<{ retentionDays: number }>();
+      if ((db.backupRetentionPeriod ?? 1) < retentionDays)
+        report(
+          violation(
+            `RDS cluster "${args.name}"`,
             `keeps backups ${db.backupRetentionPeriod ?? 1} day(s)`,
             `set backupRetentionPeriod: ${retentionDays} or more`,
           ),

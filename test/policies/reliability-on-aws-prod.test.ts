@@ -651,6 +651,15 @@ describe("stateful-resources-protected on aws-prod", () => {
     ]);
   });
 
+  it("an S3 BucketV2 is a bucket too: protect, and no forceDestroy", () => {
+    const bucket = (props: Props, protect = true) => resource("aws:s3/bucketV2:BucketV2", "datasets", { ...props }, { protect });
+    expect(check([...resources, bucket({})])).toEqual([]);
+    expect(check([...resources, bucket({ forceDestroy: true }, false)])).toEqual([
+      unprotected('S3 bucket "datasets"'),
+      deletable('S3 bucket "datasets"', "remove forceDestroy: true"),
+    ]);
+  });
+
   it("an RDS (Aurora) cluster needs deletionProtection set to true", () => {
     const cluster = (props: Props) =>
       resource("aws:rds/cluster:Cluster", "tracking-aurora", { engine: "aurora-postgresql", ...props }, { protect: true });
@@ -782,5 +791,15 @@ describe("database-backups-enabled on aws-prod", () => {
 
   it("an unset retention is AWS's default of one day", () => {
     expect(check(retention())).toEqual(keeps(1));
+  });
+
+  it("an Aurora cluster keeps the backups: 7 days pass, fewer or unset (one day) do not", () => {
+    const aurora = (props: Props) => resource("aws:rds/cluster:Cluster", "tracking-aurora", { engine: "aurora-postgresql", ...props });
+    const clusterKeeps = (days: number) => [
+      { message: `RDS cluster "tracking-aurora": keeps backups ${days} day(s).`, fix: "set backupRetentionPeriod: 7 or more" },
+    ];
+    expect(check([...resources, aurora({ backupRetentionPeriod: 7 })])).toEqual([]);
+    expect(check([...resources, aurora({ backupRetentionPeriod: 3 })])).toEqual(clusterKeeps(3));
+    expect(check([...resources, aurora({})])).toEqual(clusterKeeps(1));
   });
 });
