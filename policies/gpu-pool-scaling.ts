@@ -87,7 +87,11 @@ export function scaleUpProblem(pool: GpuPool, scalers: Scalers): { problem: stri
     }
     if (pool.maxNodes < 1) {
       return {
-        problem: `has limits that allow no node (${pool.maxGpus ?? "?"} GPUs for ${pool.gpusPerNode ?? "?"} per node)`,
+        // Name the limit that bites: the node count, else a GPU limit under the smallest node's GPUs.
+        problem:
+          pool.maxNodesLimit !== undefined && pool.maxNodesLimit < 1
+            ? `has limits that allow no node (spec.limits.nodes ${pool.maxNodesLimit})`
+            : `has limits that allow no node (${pool.maxGpus} GPUs, under the ${pool.fewestGpusPerNode} of its smallest instance type)`,
         fix: "set spec.limits to at least one node's GPUs (maxSize x GPUs per node in the stack file)",
       };
     }

@@ -53,6 +53,10 @@ export interface GpuPool {
   maxNodes: number;
   /** GPUs the pool may grow to when something bounds them directly (a Karpenter GPU limit). */
   maxGpus?: number;
+  /** A Karpenter NodePool's node limit (spec.limits.nodes), when it sets one. */
+  maxNodesLimit?: number;
+  /** GPUs of the smallest instance type a Karpenter NodePool allows (the first node it can launch). */
+  fewestGpusPerNode?: number;
   spot: boolean;
   /** e.g. "g6.xlarge" or "nvidia-l4 x1". */
   describe: string;
@@ -179,6 +183,8 @@ export function karpenterGpuPool(resource: GpuPool["resource"], props: Props): G
     minNodes: 0,
     maxNodes: Math.min(byGpus ?? Infinity, nodeLimit ?? Infinity),
     maxGpus: gpuLimit,
+    maxNodesLimit: nodeLimit,
+    fewestGpusPerNode: fewestPerNode,
     spot: capacity.length > 0 && capacity.every((c) => c === "spot"),
     describe: types.join(",") || "no instance type",
   };

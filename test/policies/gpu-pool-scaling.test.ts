@@ -159,7 +159,7 @@ describe("gpu-pool-can-scale-up", () => {
       if (kind === "pool" && p.metadata.name === "gpu-a100") p.spec.limits["nvidia.com/gpu"] = "4";
     });
     expect(run(canScale, "aws-prod", plan).violations.map((v) => v.message)).toEqual([
-      'Karpenter NodePool "mlops-karpenter-gpu-a100" (p4d.24xlarge): has limits that allow no node (4 GPUs for 8 per node).',
+      'Karpenter NodePool "mlops-karpenter-gpu-a100" (p4d.24xlarge): has limits that allow no node (4 GPUs, under the 8 of its smallest instance type).',
     ]);
   });
 

@@ -305,14 +305,29 @@ describe("gpu-pool-can-scale-up over the Karpenter NodePool", () => {
   });
 
   const noNode = (limits: string) => ({
-    message: `${KARPENTER_POOL} (g6.xlarge): has limits that allow no node (${limits} per node).`,
+    message: `${KARPENTER_POOL} (g6.xlarge): has limits that allow no node (${limits}).`,
     fix: "set spec.limits to at least one node's GPUs (maxSize x GPUs per node in the stack file)",
   });
 
   it("refuses a GPU limit of 0, or a node limit of 0", () => {
-    expect(canScale(pool((r) => (r.spec.limits["nvidia.com/gpu"] = "0")))).toEqual([noNode("0 GPUs for 1")]);
-    expect(canScale(pool((r) => (r.spec.limits = { nodes: "0" })))).toEqual([noNode("? GPUs for 1")]);
-    expect(canScale(pool((r) => (r.spec.limits.nodes = "0")))).toEqual([noNode("2 GPUs for 1")]);
+    expect(canScale(pool((r) => (r.spec.limits["nvidia.com/gpu"] = "0")))).toEqual([
+      noNode("0 GPUs, under the 1 of its smallest instance type"),
+    ]);
+    expect(canScale(pool((r) => (r.spec.limits = { nodes: "0" })))).toEqual([noNode("spec.limits.nodes 0")]);
+    expect(canScale(pool((r) => (r.spec.limits.nodes = "0")))).toEqual([noNode("spec.limits.nodes 0")]);
+  });
+
+  it("a GPU limit under the smallest of several instance types names that type's GPUs, not the largest's", () => {
+    const plan = pool((r) => {
+      instanceTypes(r.spec.template.spec).values = ["g6.12xlarge", "g6.xlarge"];
+      r.spec.limits["nvidia.com/gpu"] = "0";
+    });
+    expect(canScale(plan)).toEqual([
+      {
+        ...noNode("0 GPUs, under the 1 of its smallest instance type"),
+        message: noNode("0 GPUs, under the 1 of its smallest instance type").message.replace("g6.xlarge", "g6.12xlarge,g6.xlarge"),
+      },
+    ]);
   });
 
   it("refuses a node limit of 0 when GPUs per node cannot be told", () => {
@@ -321,7 +336,7 @@ describe("gpu-pool-can-scale-up over the Karpenter NodePool", () => {
       r.spec.limits.nodes = "0";
     });
     expect(canScale(plan)).toEqual([
-      { ...noNode("2 GPUs for ?"), message: noNode("2 GPUs for ?").message.replace("g6.xlarge", "no instance type") },
+      { ...noNode("spec.limits.nodes 0"), message: noNode("spec.limits.nodes 0").message.replace("g6.xlarge", "no instance type") },
     ]);
   });
 
