@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
 import { qualifyHost } from "../../policies/catalog";
 import { evaluatePolicies } from "../../policies/harness";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { type Props, platform, policy, violationsOf } from "./fixtures/resource";
 
 /**
@@ -18,10 +18,7 @@ const DR = "kubernetes:networking.istio.io/v1:DestinationRule";
 const FRAUD_HOST = "fraud-scorer.models.svc.cluster.local";
 const CHURN_HOST = "churn-predictor.models.svc.cluster.local";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("local");
-}, 120_000);
+const resources = realPlan("local");
 
 /** The plan with the resource of `type` named `name` (metadata.name) changed, or removed. */
 const broken = (type: string, name: string, change?: (r: Props) => void) =>

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { evaluate, type Props, policy, violationsOf } from "./fixtures/resource";
 
 /**
@@ -12,10 +12,7 @@ import { evaluate, type Props, policy, violationsOf } from "./fixtures/resource"
 
 const EKS = "aws:eks/cluster:Cluster";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("aws-dev");
-}, 120_000);
+const resources = realPlan("aws-dev");
 
 const run = (name: string, all: PlanResource[]) => violationsOf(all, "aws-dev", name);
 const cluster = (change: (r: Props) => void) => withBreakage(resources, { type: EKS, match: (r) => r.name === "mlops-aws-eks", change });

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
 import { changed, type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -20,12 +20,7 @@ const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
 const NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("aws-prod");
-}, 120_000);
-
-type Found = { message: string; fix: string }[];
+const resources = realPlan("aws-prod");
 
 const run = (name: string, all: PlanResource[]): Found => violationsOf(all, "aws-prod", name);
 

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { type Props, violationsOf } from "./fixtures/resource";
 
 /**
@@ -12,10 +12,7 @@ import { type Props, violationsOf } from "./fixtures/resource";
 
 const GKE = "gcp:container/cluster:Cluster";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("gcp-dev");
-}, 120_000);
+const resources = realPlan("gcp-dev");
 
 const endpoint = (all: PlanResource[]) => violationsOf(all, "gcp-dev", "kubernetes-endpoint-private");
 const cluster = (change: (r: Props) => void) => withBreakage(resources, { type: GKE, match: (r) => r.name === "mlops-gcp-gke", change });

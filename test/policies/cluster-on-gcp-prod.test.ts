@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
 import { changed, type Props, violationsOf } from "./fixtures/resource";
 
 /**
@@ -17,12 +17,7 @@ const POOL = "gcp:container/nodePool:NodePool";
 const SYSTEM = "mlops-gcp-system-pool";
 const GPU = "mlops-gcp-gpu-l4-pool";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("gcp-prod");
-}, 120_000);
-
-type Found = { message: string; fix: string }[];
+const resources = realPlan("gcp-prod");
 
 const run = (name: string, all: PlanResource[]): Found => violationsOf(all, "gcp-prod", name);
 const named = (type: string, name: string) => (r: PlanResource) => r.type === type && r.name === name;

@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
 import type { StackSpec } from "../../definition";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
-import { changed, evaluate, platform, policy, type Props, resource } from "./fixtures/resource";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
+import { changed, platform, type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
  * The cost policies (policies/cost.ts) over aws-prod's real plan, broken one way at a time, each
@@ -22,16 +22,11 @@ const L4 = "mlops-aws-addons-karpenter-gpu-l4";
 const A100 = "mlops-aws-addons-karpenter-gpu-a100";
 const ASSISTANT = "support-assistant-llama-8b";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform(STACK);
-}, 120_000);
-
-type Found = { message: string; fix: string }[];
+const resources = realPlan(STACK);
 
 /** One policy's violations over `all`, in aws-prod or with parts of its stack spec replaced. */
 function run(name: string, all: PlanResource[], stack?: Partial<StackSpec>): Found {
-  return evaluate(all, STACK, { policies: [policy(name)], stack }).violations.map((v) => ({ message: v.message, fix: v.fix }));
+  return violationsOf(all, STACK, name, stack);
 }
 
 /** aws-prod as a dev stack, with gpu-pool-spot-in-dev (which aws-prod's stack file disables) at its default level. */

@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
 import type { StackSpec } from "../../definition";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
-import { evaluate, platform, policy, type Props, resource } from "./fixtures/resource";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
+import { platform, type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
  * The cost policies (policies/cost.ts) over gcp-dev's real plan, broken one way at a time, each case
@@ -17,16 +17,11 @@ const STACK = "gcp-dev";
 const NODE_POOL = "gcp:container/nodePool:NodePool";
 const GPU_POOL = "mlops-gcp-gpu-l4-pool";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform(STACK);
-}, 120_000);
-
-type Found = { message: string; fix: string }[];
+const resources = realPlan(STACK);
 
 /** One policy's violations over `all`, in gcp-dev or with parts of its stack spec replaced (a prod environment). */
 function run(name: string, all: PlanResource[], stack?: Partial<StackSpec>): Found {
-  return evaluate(all, STACK, { policies: [policy(name)], stack }).violations.map((v) => ({ message: v.message, fix: v.fix }));
+  return violationsOf(all, STACK, name, stack);
 }
 
 const PROD = { environment: "prod" } as const;

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -23,12 +23,8 @@ const PARAMS = "aws:rds/parameterGroup:ParameterGroup";
 const TABLE = "aws:dynamodb/table:Table";
 const KEY = "aws:kms/key:Key";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("aws-prod");
-}, 120_000);
+const resources = realPlan("aws-prod");
 
-type Found = { message: string; fix: string }[];
 const run = (policyName: string, all: PlanResource[]): Found => violationsOf(all, "aws-prod", policyName);
 /** The real plan with the first resource of `type` (named `name`, if given) changed. */
 const broken = (type: string, change: (r: Props) => void, name?: string) =>

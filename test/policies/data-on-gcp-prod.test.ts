@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -22,12 +22,8 @@ const BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember";
 const CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey";
 const KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("gcp-prod");
-}, 120_000);
+const resources = realPlan("gcp-prod");
 
-type Found = { message: string; fix: string }[];
 const run = (policyName: string, all: PlanResource[]): Found => violationsOf(all, "gcp-prod", policyName);
 const broken = (type: string, change: (r: Props) => void, name?: string) =>
   withBreakage(resources, { type, change, match: name === undefined ? undefined : (r) => r.name === name });

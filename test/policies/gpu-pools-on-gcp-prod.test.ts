@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { changed, evaluate, policy, type Props, violationsOf } from "./fixtures/resource";
 
 /**
@@ -15,10 +15,7 @@ import { changed, evaluate, policy, type Props, violationsOf } from "./fixtures/
 const NODE_POOL = "gcp:container/nodePool:NodePool";
 const CLUSTER = "gcp:container/cluster:Cluster";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("gcp-prod");
-}, 120_000);
+const resources = realPlan("gcp-prod");
 
 const run = (all: PlanResource[], name: string) => violationsOf(all, "gcp-prod", name);
 /** One policy's violations with the stack taken for a dev one (the spot and scale-to-zero rules apply only there). */

@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
 import { QUEUE_SIGNALS, readsQueueSignal } from "../../policies/gpu-autoscaling";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { type Props, violationsOf } from "./fixtures/resource";
 
 /**
@@ -17,10 +17,7 @@ const SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const GPU_MODEL = "support-assistant-llama-8b";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("aws-dev");
-}, 120_000);
+const resources = realPlan("aws-dev");
 
 const run = (all: PlanResource[]) => violationsOf(all, "aws-dev", "gpu-serving-scales-on-queue");
 const named = (name: string) => (r: PlanResource) => (r.inputs as Props).metadata?.name === name;

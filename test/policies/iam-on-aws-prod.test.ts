@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -16,12 +16,8 @@ const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
 const BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy";
 const QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("aws-prod");
-}, 120_000);
+const resources = realPlan("aws-prod");
 
-type Found = { message: string; fix: string }[];
 const run = (name: string, all: PlanResource[]): Found => violationsOf(all, "aws-prod", name);
 const named = (name: string) => (r: PlanResource) => r.name === name;
 

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -13,10 +13,7 @@ const BINDING = "gcp:projects/iAMBinding:IAMBinding";
 const NODES_LOG_WRITER = "mlops-gcp-nodes-logging-logWriter";
 const NODES = "serviceAccount:mlops-gcp-prod-nodes@mlops-prod-7730.iam.gserviceaccount.com";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("gcp-prod");
-}, 120_000);
+const resources = realPlan("gcp-prod");
 
 const grants = (all: PlanResource[]) => violationsOf(all, "gcp-prod", "gcp-project-iam-least-privilege");
 /** The plan with the nodes' logWriter grant changed. */

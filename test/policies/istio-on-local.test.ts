@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -15,10 +15,7 @@ const AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
 const DR = "kubernetes:networking.istio.io/v1:DestinationRule";
 const GATEWAY = "kubernetes:networking.istio.io/v1:Gateway";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("local");
-}, 120_000);
+const resources = realPlan("local");
 
 /** The plan with the resource of `type` whose metadata is namespace/name changed. */
 function broken(type: string, ref: string, change: (r: Props) => void): PlanResource[] {

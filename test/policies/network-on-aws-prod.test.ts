@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -16,10 +16,7 @@ const INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 const EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("aws-prod");
-}, 120_000);
+const resources = realPlan("aws-prod");
 
 /** The plan with the resource of `type` named `name` changed. */
 function broken(type: string, name: string, change: (r: Props) => void): PlanResource[] {

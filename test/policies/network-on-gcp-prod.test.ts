@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -12,10 +12,7 @@ import { type Props, resource, violationsOf } from "./fixtures/resource";
 const FIREWALL = "gcp:compute/firewall:Firewall";
 const WEBHOOKS = "mlops-gcp-network-control-plane-webhooks";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("gcp-prod");
-}, 120_000);
+const resources = realPlan("gcp-prod");
 
 const webhooks = (change: (r: Props) => void) => withBreakage(resources, { type: FIREWALL, match: (r) => r.name === WEBHOOKS, change });
 

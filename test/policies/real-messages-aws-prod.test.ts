@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { realPlan, withBreakage } from "./fixtures/real";
 import { evaluate, policy, type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -12,10 +12,7 @@ import { evaluate, policy, type Props, resource, violationsOf } from "./fixtures
 const NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("aws-prod");
-}, 120_000);
+const resources = realPlan("aws-prod");
 
 /** The violations (message and fix) `name` reports once the first resource of `type` matching `match` gets `change`. */
 function messages(

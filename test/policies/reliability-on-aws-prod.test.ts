@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
 import type { StackSpec } from "../../definition";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
-import { evaluate, policy, type Props, resource } from "./fixtures/resource";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
+import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
  * The reliability policies (policies/reliability.ts) over aws-prod's real plan, broken one way at
@@ -27,16 +27,11 @@ const RDS = "aws:rds/instance:Instance";
 const BUCKET = "aws:s3/bucket:Bucket";
 const DYNAMODB = "aws:dynamodb/table:Table";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform(STACK);
-}, 120_000);
-
-type Found = { message: string; fix: string }[];
+const resources = realPlan(STACK);
 
 /** One policy's violations over `all`, in aws-prod or with parts of its stack spec replaced (a dev environment). */
 function run(name: string, all: PlanResource[], stack?: Partial<StackSpec>): Found {
-  return evaluate(all, STACK, { policies: [policy(name)], stack }).violations.map((v) => ({ message: v.message, fix: v.fix }));
+  return violationsOf(all, STACK, name, stack);
 }
 
 const DEV = { environment: "dev" } as const;

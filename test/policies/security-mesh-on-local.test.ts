@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
 import { changed, type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -16,12 +16,7 @@ const AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("local");
-}, 120_000);
-
-type Found = { message: string; fix: string }[];
+const resources = realPlan("local");
 
 /** A change that sets one nested field of a resource's inputs. */
 const setting = (path: string[], value: unknown) => (r: Props) => {

@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -22,12 +22,8 @@ const VAP_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmiss
 const TRIGGER = 'Role "models/train-fraud-scorer-trigger"';
 const DRIFT = "system:serviceaccount:mlops:drift";
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("local");
-}, 120_000);
+const resources = realPlan("local");
 
-type Found = { message: string; fix: string }[];
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 
 /** The plan with the first resource of `type` changed (or removed, without `change`). */

@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanResource } from "../../components/plan-resource";
 import type { ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { imageTag, podsNoHostAccess } from "../../policies/security-workloads";
-import { buildRealPlatform, withBreakage } from "./fixtures/real";
+import { type Found, realPlan, withBreakage } from "./fixtures/real";
 import { type Props, resource, violationsOf } from "./fixtures/resource";
 
 /**
@@ -21,12 +21,8 @@ const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const SECRET = "kubernetes:core/v1:Secret";
 const FEATURES = 'Deployment "mlops/features" container "features"';
 
-let resources: PlanResource[] = [];
-beforeAll(async () => {
-  resources = await buildRealPlatform("aws-prod");
-}, 120_000);
+const resources = realPlan("aws-prod");
 
-type Found = { message: string; fix: string }[];
 const run = (name: string, all: PlanResource[]): Found => violationsOf(all, "aws-prod", name);
 
 /** The plan with the first resource of `type` named `name` (metadata.name) changed. */
