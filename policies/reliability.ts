@@ -345,6 +345,14 @@ export const onlineStoreHighlyAvailable: PlatformPolicy = {
   ],
 };
 
+/** RDS backup retention under the configured minimum (AWS keeps one day when none is set). */
+function reportRetention(subject: string, period: number | undefined, args: ResourceValidationArgs, report: ReportViolation): void {
+  const { retentionDays } = args.getConfig<{ retentionDays: number }>();
+  const days = period ?? 1;
+  if (days < retentionDays)
+    report(violation(subject, `keeps backups ${days} day(s)`, `set backupRetentionPeriod: ${retentionDays} or more`));
+}
+
 export const databaseBackupsEnabled: PlatformPolicy = {
   area: "reliability",
   name: "database-backups-enabled",
@@ -356,29 +364,13 @@ export const databaseBackupsEnabled: PlatformPolicy = {
     properties: { retentionDays: { type: "integer", minimum: 1, default: 7, description: "Minimum RDS backup retention in days." } },
   },
   validateResource: [
-    validateResourceOfType(aws.rds.Instance, (db, args, report) => {
-      const { retentionDays } = args.getConfig<{ retentionDays: number }>();
-      if ((db.backupRetentionPeriod ?? 1) < retentionDays)
-        report(
-          violation(
-            `RDS instance "${args.name}"`,
-            `keeps backups ${db.backupRetentionPeriod ?? 1} day(s)`,
-            `set backupRetentionPeriod: ${retentionDays} or more`,
-          ),
-        );
-    }),
-    // An Aurora cluster keeps its backups (its instances have none of their own), with the same default of one day.
-    validateResourceOfType(aws.rds.Cluster, (db, args, report) => {
-      const { retentionDays } = args.getConfig<{ retentionDays: number }>();
-      if ((db.backupRetentionPeriod ?? 1) < retentionDays)
-        report(
-          violation(
-            `RDS cluster "${args.name}"`,
-            `keeps backups ${db.backupRetentionPeriod ?? 1} day(s)`,
-            `set backupRetentionPeriod: ${retentionDays} or more`,
-          ),
-        );
-    }),
+    validateResourceOfType(aws.rds.Instance, (db, args, report) =>
+      reportRetention(`RDS instance "${args.name}"`, db.backupRetentionPeriod, args, report),
+    ),
+    // An Aurora cluster keeps its backups (its instances have none of their own), with the same default.
+    validateResourceOfType(aws.rds.Cluster, (db, args, report) =>
+      reportRetention(`RDS cluster "${args.name}"`, db.backupRetentionPeriod, args, report),
+    ),
     validateResourceOfType(gcp.sql.DatabaseInstance, (db, args, report) => {
       const backup = db.settings?.backupConfiguration;
       const fix = "set settings.backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true }";
