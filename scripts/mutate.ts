@@ -9,7 +9,7 @@
  * incremental file in reports/mutation/ is kept, so a rerun only tests what changed.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(__dirname, "..");
@@ -20,6 +20,17 @@ const [target, ...files] = process.argv.slice(2);
 const config = target ? targets[target] : undefined;
 if (!config) {
   console.error(`mutate: name what to mutate: ${Object.keys(targets).join(", ")} (got ${target ?? "nothing"})`);
+  process.exit(2);
+}
+// Stryker's sandbox links the checkout's node_modules only when it is a directory: a symlinked one
+// (a git worktree sharing another's) leaves the sandbox without node_modules/.cache, so every mutant's
+// tests would miss the platform cache and the run would fail its dry run or take hours.
+const modules = join(root, "node_modules");
+if (lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink()) {
+  const target = readlinkSync(modules);
+  console.error(
+    `mutate: ${modules} is a symlink (to ${target}), which Stryker's sandbox does not link; make it a directory: rm node_modules && cp -al ${target} node_modules (or npm ci)`,
+  );
   process.exit(2);
 }
 const run = (args: string[], env: Record<string, string>) =>
