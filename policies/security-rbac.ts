@@ -75,11 +75,25 @@ export function ruleProblems(rule: RbacRule): string[] {
   return problems;
 }
 
-/** group/resource pairs of workload kinds the rule lets its subjects create. */
-export function workloadCreates(rule: RbacRule): string[] {
-  return WORKLOAD_RESOURCES.filter(([group, resource]) => grants(rule, group, resource, ["create"])).map(
-    ([group, resource]) => `${group || "core"}/${resource}`,
-  );
+/**
+ * group/resource pairs of workload kinds the rules let their subjects create. A create rule limited
+ * by resourceNames authorizes no POST (the new object's name is not known then); it only authorizes
+ * the create that server-side apply makes of a missing object, which the API server checks with the
+ * object's name once patch is allowed (k8s.io/apiserver endpoints/handlers/patch.go,
+ * createAuthorizerAttributes). So it counts only beside patch of that resource, unnamed or of one
+ * of the same names.
+ */
+export function workloadCreates(rules: RbacRule[]): string[] {
+  const patchable = (group: string, resource: string, names: string[]) =>
+    rules.some(
+      (p) => grants(p, group, resource, ["patch"]) && (p.resourceNames.length === 0 || p.resourceNames.some((n) => names.includes(n))),
+    );
+  return WORKLOAD_RESOURCES.filter(([group, resource]) =>
+    rules.some(
+      (rule) =>
+        grants(rule, group, resource, ["create"]) && (rule.resourceNames.length === 0 || patchable(group, resource, rule.resourceNames)),
+    ),
+  ).map(([group, resource]) => `${group || "core"}/${resource}`);
 }
 
 const isClusterRole = (r: PolicyResource) => isKind(r.type, RBAC, "ClusterRole");
@@ -231,7 +245,7 @@ export const rbacWorkloadCreateAdmitted: PlatformPolicy = {
     if (roles.length === 0) args.notApplicable("no Roles or ClusterRoles in the stack");
     const clusterRoles = roles.filter(isClusterRole);
     for (const role of roles) {
-      const creates = [...new Set(grantedRules(role, clusterRoles).flatMap(workloadCreates))];
+      const creates = workloadCreates(grantedRules(role, clusterRoles));
       for (const { principal, namespace } of boundServiceAccounts(role, args.resources)) {
         const open = creates.filter((gr) => !admissionCovers(args.resources, gr, principal, namespace));
         // A Role's namespace is its own; a ClusterRole's is its binding's, or every one.

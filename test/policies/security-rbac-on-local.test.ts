@@ -284,6 +284,24 @@ describe("rbac-workload-create-admitted on local's real RBAC and admission polic
       ).toEqual([]);
     });
 
+    it("create limited by resourceNames authorizes no POST: it creates nothing alone", () => {
+      const named = { apiGroups: [""], resources: ["pods"], verbs: ["create"], resourceNames: ["debug"] };
+      expect(admitted(triggerAlso(named))).toEqual([]);
+      expect(admitted(triggerAlso(named, { apiGroups: [""], resources: ["pods"], verbs: ["patch"], resourceNames: ["other"] }))).toEqual(
+        [],
+      );
+    });
+
+    it("beside patch of that name (or of every pod), server-side apply creates it: reported", () => {
+      const named = { apiGroups: [""], resources: ["pods"], verbs: ["create"], resourceNames: ["debug"] };
+      const reported = [lets(TRIGGER, DRIFT, "core/pods")];
+      expect(admitted(triggerAlso(named, { apiGroups: [""], resources: ["pods"], verbs: ["patch"], resourceNames: ["debug"] }))).toEqual(
+        reported,
+      );
+      expect(admitted(triggerAlso(named, { apiGroups: [""], resources: ["pods"], verbs: ["patch"] }))).toEqual(reported);
+      expect(admitted(triggerAlso({ ...named, verbs: ["create", "patch"] }))).toEqual(reported);
+    });
+
     it("create of jobs in two rules is named once", () => {
       expect(
         admitted(triggerAlso({ apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] }).filter((r) => r.type !== VAP_BINDING)),
