@@ -314,6 +314,16 @@ describe("gpu-pool-can-scale-up over the Karpenter NodePool", () => {
     expect(canScale(pool((r) => (r.spec.limits.nodes = "0")))).toEqual([noNode("spec.limits.nodes 0")]);
   });
 
+  it("a GPU limit of 0 beside a node limit that allows nodes names the GPU limit, not the node limit", () => {
+    for (const nodes of ["1", "3"]) {
+      const plan = pool((r) => {
+        r.spec.limits.nodes = nodes;
+        r.spec.limits["nvidia.com/gpu"] = "0";
+      });
+      expect(canScale(plan)).toEqual([noNode("0 GPUs, under the 1 of its smallest instance type")]);
+    }
+  });
+
   it("a GPU limit under the smallest of several instance types names that type's GPUs, not the largest's", () => {
     const plan = pool((r) => {
       instanceTypes(r.spec.template.spec).values = ["g6.12xlarge", "g6.xlarge"];

@@ -302,6 +302,12 @@ describe("rbac-workload-create-admitted on local's real RBAC and admission polic
       expect(admitted(triggerAlso({ ...named, verbs: ["create", "patch"] }))).toEqual(reported);
     });
 
+    it("patch of several names, one of them the created one, is enough: reported", () => {
+      const named = { apiGroups: [""], resources: ["pods"], verbs: ["create"], resourceNames: ["debug"] };
+      const patch = { apiGroups: [""], resources: ["pods"], verbs: ["patch"], resourceNames: ["other", "debug"] };
+      expect(admitted(triggerAlso(named, patch))).toEqual([lets(TRIGGER, DRIFT, "core/pods")]);
+    });
+
     it("create of jobs in two rules is named once", () => {
       expect(
         admitted(triggerAlso({ apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] }).filter((r) => r.type !== VAP_BINDING)),
