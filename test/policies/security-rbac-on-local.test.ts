@@ -284,28 +284,28 @@ describe("rbac-workload-create-admitted on local's real RBAC and admission polic
       ).toEqual([]);
     });
 
+    // create of one createDebug pod: creates nothing alone, and only through server-side apply beside patch of it
+    const createDebug = { apiGroups: [""], resources: ["pods"], verbs: ["create"], resourceNames: ["debug"] };
+
     it("create limited by resourceNames authorizes no POST: it creates nothing alone", () => {
-      const named = { apiGroups: [""], resources: ["pods"], verbs: ["create"], resourceNames: ["debug"] };
-      expect(admitted(triggerAlso(named))).toEqual([]);
-      expect(admitted(triggerAlso(named, { apiGroups: [""], resources: ["pods"], verbs: ["patch"], resourceNames: ["other"] }))).toEqual(
-        [],
-      );
+      expect(admitted(triggerAlso(createDebug))).toEqual([]);
+      expect(
+        admitted(triggerAlso(createDebug, { apiGroups: [""], resources: ["pods"], verbs: ["patch"], resourceNames: ["other"] })),
+      ).toEqual([]);
     });
 
     it("beside patch of that name (or of every pod), server-side apply creates it: reported", () => {
-      const named = { apiGroups: [""], resources: ["pods"], verbs: ["create"], resourceNames: ["debug"] };
       const reported = [lets(TRIGGER, DRIFT, "core/pods")];
-      expect(admitted(triggerAlso(named, { apiGroups: [""], resources: ["pods"], verbs: ["patch"], resourceNames: ["debug"] }))).toEqual(
-        reported,
-      );
-      expect(admitted(triggerAlso(named, { apiGroups: [""], resources: ["pods"], verbs: ["patch"] }))).toEqual(reported);
-      expect(admitted(triggerAlso({ ...named, verbs: ["create", "patch"] }))).toEqual(reported);
+      expect(
+        admitted(triggerAlso(createDebug, { apiGroups: [""], resources: ["pods"], verbs: ["patch"], resourceNames: ["debug"] })),
+      ).toEqual(reported);
+      expect(admitted(triggerAlso(createDebug, { apiGroups: [""], resources: ["pods"], verbs: ["patch"] }))).toEqual(reported);
+      expect(admitted(triggerAlso({ ...createDebug, verbs: ["create", "patch"] }))).toEqual(reported);
     });
 
     it("patch of several names, one of them the created one, is enough: reported", () => {
-      const named = { apiGroups: [""], resources: ["pods"], verbs: ["create"], resourceNames: ["debug"] };
       const patch = { apiGroups: [""], resources: ["pods"], verbs: ["patch"], resourceNames: ["other", "debug"] };
-      expect(admitted(triggerAlso(named, patch))).toEqual([lets(TRIGGER, DRIFT, "core/pods")]);
+      expect(admitted(triggerAlso(createDebug, patch))).toEqual([lets(TRIGGER, DRIFT, "core/pods")]);
     });
 
     it("create of jobs in two rules is named once", () => {
