@@ -7,7 +7,7 @@
 #            stack init local`, `pulumi preview --stack local --policy-pack policies` with a kubeconfig
 #            for an unreachable cluster (127.0.0.1, a closed port) and node_modules/.bin first on PATH.
 # Slow: the Go builds take tens of minutes on 2 cores, so CI does not run this (.ci/run); the
-# vitest test test/scripts/real-engine.test.ts runs the preview when the binaries exist.
+# check `npm run real-engine:test` (test/real-engine/preview.real.ts) asserts what the preview says.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
